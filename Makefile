@@ -1,0 +1,63 @@
+# Every target bootstraps what it needs: a fresh machine has Python 3.11, Node 20 and npm.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help install demo test lint typecheck unit generate check-generated pull-spec mock clean
+
+help:
+	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
+	@echo "make test             lint, type-check, check generated/, run every test"
+	@echo "make generate         regenerate generated/ from openapi/v2-beta.yaml"
+	@echo "make check-generated  fail if generated/ differs from what the snapshot generates"
+	@echo "make pull-spec        pull the live spec, normalize it, report changes (ARGS=--file X ...)"
+	@echo "make mock             serve both contracts with Prism on 127.0.0.1 (Ctrl-C stops)"
+
+install: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -e '.[testing]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: install
+	$(PY) scripts/demo.py
+
+test: install lint typecheck check-generated
+	$(PY) -m pytest
+
+unit: install
+	$(PY) -m pytest -m "not prism"
+
+lint: $(STAMP)
+	$(BIN)/ruff check toloka_ext scripts tests bench
+	$(BIN)/ruff format --check toloka_ext scripts tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+generate: $(STAMP)
+	scripts/generate.sh
+
+check-generated: $(STAMP)
+	scripts/check_generated.sh
+
+pull-spec: $(STAMP)
+	$(PY) scripts/pull_spec.py $(ARGS)
+
+mock: install
+	$(PY) scripts/mockserver.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,221 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.attach_dataset_request import AttachDatasetRequest
+from ...models.dataset_attachment import DatasetAttachment
+from ...models.error import Error
+from ...types import Response
+
+
+def _get_kwargs(
+    pipeline_id: str,
+    *,
+    body: AttachDatasetRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/pipelines/{pipeline_id}/dataset".format(
+            pipeline_id=quote(str(pipeline_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | DatasetAttachment | Error | None:
+    if response.status_code == 200:
+        response_200 = DatasetAttachment.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | DatasetAttachment | Error]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    pipeline_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AttachDatasetRequest,
+) -> Response[Any | DatasetAttachment | Error]:
+    """Bind a dataset to a pipeline, optionally capping or filtering the items.
+
+    Args:
+        pipeline_id (str):
+        body (AttachDatasetRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | DatasetAttachment | Error]
+    """
+
+    kwargs = _get_kwargs(
+        pipeline_id=pipeline_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    pipeline_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AttachDatasetRequest,
+) -> Any | DatasetAttachment | Error | None:
+    """Bind a dataset to a pipeline, optionally capping or filtering the items.
+
+    Args:
+        pipeline_id (str):
+        body (AttachDatasetRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | DatasetAttachment | Error
+    """
+
+    return sync_detailed(
+        pipeline_id=pipeline_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    pipeline_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AttachDatasetRequest,
+) -> Response[Any | DatasetAttachment | Error]:
+    """Bind a dataset to a pipeline, optionally capping or filtering the items.
+
+    Args:
+        pipeline_id (str):
+        body (AttachDatasetRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | DatasetAttachment | Error]
+    """
+
+    kwargs = _get_kwargs(
+        pipeline_id=pipeline_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    pipeline_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AttachDatasetRequest,
+) -> Any | DatasetAttachment | Error | None:
+    """Bind a dataset to a pipeline, optionally capping or filtering the items.
+
+    Args:
+        pipeline_id (str):
+        body (AttachDatasetRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | DatasetAttachment | Error
+    """
+
+    return (
+        await asyncio_detailed(
+            pipeline_id=pipeline_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.item_filter import ItemFilter
+
+
+T = TypeVar("T", bound="DatasetAttachment")
+
+
+@_attrs_define
+class DatasetAttachment:
+    """
+    Attributes:
+        pipeline_id (str):
+        dataset_id (str):
+        item_limit (int | Unset):
+        item_filter (ItemFilter | Unset):
+    """
+
+    pipeline_id: str
+    dataset_id: str
+    item_limit: int | Unset = UNSET
+    item_filter: ItemFilter | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        pipeline_id = self.pipeline_id
+
+        dataset_id = self.dataset_id
+
+        item_limit = self.item_limit
+
+        item_filter: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.item_filter, Unset):
+            item_filter = self.item_filter.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "pipelineId": pipeline_id,
+                "datasetId": dataset_id,
+            }
+        )
+        if item_limit is not UNSET:
+            field_dict["itemLimit"] = item_limit
+        if item_filter is not UNSET:
+            field_dict["itemFilter"] = item_filter
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.item_filter import ItemFilter  # noqa: PLC0415
+
+        d = dict(src_dict)
+        pipeline_id = d.pop("pipelineId")
+
+        dataset_id = d.pop("datasetId")
+
+        item_limit = d.pop("itemLimit", UNSET)
+
+        _item_filter = d.pop("itemFilter", UNSET)
+        item_filter: ItemFilter | Unset
+        if isinstance(_item_filter, Unset):
+            item_filter = UNSET
+        else:
+            item_filter = ItemFilter.from_dict(_item_filter)
+
+        dataset_attachment = cls(
+            pipeline_id=pipeline_id,
+            dataset_id=dataset_id,
+            item_limit=item_limit,
+            item_filter=item_filter,
+        )
+
+        dataset_attachment.additional_properties = d
+        return dataset_attachment
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

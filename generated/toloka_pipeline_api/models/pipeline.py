@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Pipeline")
+
+
+@_attrs_define
+class Pipeline:
+    """
+    Attributes:
+        id (str):
+        name (str):
+        project_id (str | Unset):
+        source_pipeline_id (str | Unset):
+        dataset_id (str | Unset): The attached dataset, if any.
+        created_at (datetime.datetime | Unset):
+    """
+
+    id: str
+    name: str
+    project_id: str | Unset = UNSET
+    source_pipeline_id: str | Unset = UNSET
+    dataset_id: str | Unset = UNSET
+    created_at: datetime.datetime | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        name = self.name
+
+        project_id = self.project_id
+
+        source_pipeline_id = self.source_pipeline_id
+
+        dataset_id = self.dataset_id
+
+        created_at: str | Unset = UNSET
+        if not isinstance(self.created_at, Unset):
+            created_at = self.created_at.isoformat()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "name": name,
+            }
+        )
+        if project_id is not UNSET:
+            field_dict["projectId"] = project_id
+        if source_pipeline_id is not UNSET:
+            field_dict["sourcePipelineId"] = source_pipeline_id
+        if dataset_id is not UNSET:
+            field_dict["datasetId"] = dataset_id
+        if created_at is not UNSET:
+            field_dict["createdAt"] = created_at
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        name = d.pop("name")
+
+        project_id = d.pop("projectId", UNSET)
+
+        source_pipeline_id = d.pop("sourcePipelineId", UNSET)
+
+        dataset_id = d.pop("datasetId", UNSET)
+
+        _created_at = d.pop("createdAt", UNSET)
+        created_at: datetime.datetime | Unset
+        if isinstance(_created_at, Unset):
+            created_at = UNSET
+        else:
+            created_at = datetime.datetime.fromisoformat(_created_at)
+
+        pipeline = cls(
+            id=id,
+            name=name,
+            project_id=project_id,
+            source_pipeline_id=source_pipeline_id,
+            dataset_id=dataset_id,
+            created_at=created_at,
+        )
+
+        pipeline.additional_properties = d
+        return pipeline
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

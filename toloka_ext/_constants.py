@@ -1,0 +1,48 @@
+"""Defaults shared by the whole package (retries, timeouts, base URLs, v1 limits)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+
+# Retries
+DEFAULT_MAX_RETRIES: Final = 3
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+RETRY_AFTER_CAP: Final = 120.0
+"""Longest ``Retry-After`` we obey; a longer hint is cut down to this."""
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_CONNECTION_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+# Environment variables for credentials
+ENV_API_KEY: Final = "TOLOKA_API_KEY"
+ENV_OAUTH_TOKEN: Final = "TOLOKA_OAUTH_TOKEN"
+
+# API v1 (tasks and operations)
+V1_BASE_URL: Final = "https://toloka.dev/api/v1"
+V1_SANDBOX_BASE_URL: Final = "https://sandbox.toloka.dev/api/v1"
+V1_MAX_TASKS_PER_SYNC_REQUEST: Final = 5000
+V1_TASKS_PER_MINUTE: Final = 200_000
+"""Per the create-tasks page; another page of the docs says 100,000."""
+V1_TASKS_PER_DAY: Final = 4_000_000
+V1_REQUESTS_PER_SECOND: Final = 300
+
+# Pipeline API v2-beta
+V2_BASE_URL: Final = "https://platform.toloka.ai/api/v2-beta"
+V2_REQUESTS_PER_SECOND: Final = 300
+"""Not published for v2-beta; the v1 figure is used as a conservative guess."""
+
+# Polling
+DEFAULT_POLL_INTERVAL: Final = 1.0
+DEFAULT_POLL_MAX_INTERVAL: Final = 30.0
+DEFAULT_POLL_BACKOFF_FACTOR: Final = 1.5
+DEFAULT_POLL_TIMEOUT: Final = 3600.0
+
+LOGGER_NAME: Final = "toloka_ext"
+REQUEST_ID_HEADERS: Final = ("x-request-id", "x-toloka-request-id", "request-id")
+IDEMPOTENT_EXTENSION: Final = "toloka_idempotent"
+"""``request.extensions`` key: ``True`` when re-sending the request cannot duplicate effects."""
+WAIT_FOR_QUOTA_EXTENSION: Final = "toloka_wait_for_quota"
+"""``request.extensions`` key: ``True`` to sleep until a daily quota resets instead of raising."""

@@ -1,0 +1,344 @@
+"""One exception hierarchy for the whole package.
+
+::
+
+    TolokaError
+    ├── ConfigurationError              bad or missing settings (e.g. no credentials)
+    ├── InvalidInputError (+ValueError) rejected before sending; .position, .field
+    ├── APIError                        .request, .body, .message
+    │   ├── APIStatusError              .status_code, .response, .request_id, .code, .payload
+    │   │   ├── BadRequestError               400
+    │   │   ├── AuthenticationError           401
+    │   │   ├── PermissionDeniedError         403
+    │   │   ├── NotFoundError                 404
+    │   │   ├── ConflictError                 409
+    │   │   ├── RequestTooLargeError          413
+    │   │   ├── UnprocessableEntityError      422
+    │   │   ├── RateLimitError                429
+    │   │   │   └── QuotaExceededError        429 with payload interval DAY
+    │   │   └── InternalServerError           >= 500
+    │   ├── APIConnectionError          no (complete) response
+    │   │   ├── APITimeoutError
+    │   │   └── OutcomeUnknownError     sent, but no complete answer: may have been applied
+    │   └── ApiDriftError               the API answered in a shape the snapshot does not know
+    ├── OperationFailedError            a long-running object ended failed; .obj
+    └── PollTimeoutError                polling gave up; .obj, .elapsed
+
+No message or repr ever contains the ``Authorization`` value: messages are built from the
+method, URL, status and response body only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ._constants import REQUEST_ID_HEADERS
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiDriftError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidInputError",
+    "NotFoundError",
+    "OperationFailedError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "PollTimeoutError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "TolokaError",
+    "UnprocessableEntityError",
+    "make_status_error",
+]
+
+
+class TolokaError(Exception):
+    """Base class of every error raised by ``toloka_ext``."""
+
+
+class ConfigurationError(TolokaError):
+    """Settings are missing or inconsistent (e.g. no credentials)."""
+
+
+class InvalidInputError(TolokaError, ValueError):
+    """Input rejected before anything was sent.
+
+    ``position`` is the index of the offending item in the caller's iterable (``None`` for a
+    call-level argument) and ``field`` the dotted path of the offending field.
+    """
+
+    def __init__(self, message: str, *, position: int | None = None, field: str | None = None):
+        self.reason = message
+        self.position = position
+        self.field = field
+        where = []
+        if position is not None:
+            where.append(f"position {position}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{message} ({', '.join(where)})" if where else message)
+
+
+class APIError(TolokaError):
+    """An error tied to an HTTP request."""
+
+    message: str
+    request: httpx.Request | None
+    body: object | None
+
+    def __init__(
+        self, message: str, request: httpx.Request | None = None, *, body: object | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+
+
+class APIStatusError(APIError):
+    """The API answered with a 4xx or 5xx status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object | None,
+        request_id: str | None = None,
+        code: str | None = None,
+        payload: object | None = None,
+    ) -> None:
+        try:
+            request: httpx.Request | None = response.request
+        except RuntimeError:
+            request = None
+        super().__init__(message, request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+        self.request_id = request_id
+        self.code = code
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, "
+            f"request_id={self.request_id!r}, message={self.message!r})"
+        )
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was rejected (Toloka ``VALIDATION_ERROR`` and similar)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the credentials are missing or wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials do not grant access (``ACCESS_DENIED``)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such object (``DOES_NOT_EXIST``)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the object is in a state that forbids the call (``CONFLICT_STATE``)."""
+
+
+class RequestTooLargeError(APIStatusError):
+    """413: the request body is too large."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request is well-formed but cannot be processed."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests (retried automatically before this is raised)."""
+
+
+class QuotaExceededError(RateLimitError):
+    """429 with a ``DAY`` interval: the daily quota is used up.
+
+    Note:
+        Raised at once rather than sleeping until the quota resets, unless the caller
+        passed ``wait_for_quota=True``.
+    """
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed (retried automatically before this is raised)."""
+
+
+class APIConnectionError(APIError):
+    """No response was received (connection refused, reset, DNS, ...)."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request, body=None)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(
+        self, message: str = "Request timed out.", *, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class OutcomeUnknownError(APIConnectionError):
+    """The request was sent but no complete answer came back; it may have been applied.
+
+    Note:
+        Non-idempotent requests in this state are never re-sent automatically.
+    """
+
+    def __init__(
+        self,
+        message: str = "Request sent but no complete response received; it may have been applied.",
+        *,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class ApiDriftError(APIError):
+    """The API answered in a shape the bundled snapshot does not describe."""
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        field: str,
+        snapshot_version: str,
+        detail: str,
+        request: httpx.Request | None = None,
+        body: object | None = None,
+    ) -> None:
+        self.operation = operation
+        self.field = field
+        self.snapshot_version = snapshot_version
+        self.detail = detail
+        super().__init__(
+            f"API drift in {operation!r} at field {field!r} "
+            f"(snapshot {snapshot_version}): {detail}",
+            request,
+            body=body,
+        )
+
+
+class OperationFailedError(TolokaError):
+    """A long-running object (operation, upload, run, export) ended in a failed state."""
+
+    def __init__(self, message: str, *, obj: object) -> None:
+        super().__init__(message)
+        self.obj = obj
+
+
+class PollTimeoutError(TolokaError):
+    """Polling stopped because the overall deadline passed; ``obj`` is the last state seen."""
+
+    def __init__(self, message: str, *, obj: object, elapsed: float) -> None:
+        super().__init__(message)
+        self.obj = obj
+        self.elapsed = elapsed
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: RequestTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _parse_body(response: httpx.Response) -> object | None:
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = response.read()
+    if not content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _request_id_from_headers(response: httpx.Response) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def is_daily_quota_payload(payload: object) -> bool:
+    """True if a 429 ``payload`` says the daily quota is used up."""
+    return isinstance(payload, dict) and str(payload.get("interval", "")).upper() == "DAY"
+
+
+def make_status_error(response: httpx.Response) -> APIStatusError:
+    """Build the typed error for a 4xx/5xx response (v1 and v2 bodies alike).
+
+    v1 bodies look like ``{"request_id", "code", "message", "payload"}``; v2 bodies carry
+    at least ``message``. The request id falls back to the ``X-Request-Id`` header.
+    """
+    body = _parse_body(response)
+    code: str | None = None
+    message: str | None = None
+    request_id: str | None = None
+    payload: Any = None
+    if isinstance(body, dict):
+        raw_code = body.get("code") or body.get("error")
+        code = str(raw_code) if isinstance(raw_code, str | int) else None
+        raw_message = body.get("message") or body.get("detail")
+        message = raw_message if isinstance(raw_message, str) else None
+        raw_id = body.get("request_id") or body.get("requestId")
+        request_id = raw_id if isinstance(raw_id, str) else None
+        payload = body.get("payload")
+    elif isinstance(body, str) and body.strip():
+        message = body.strip()[:500]
+    if request_id is None:
+        request_id = _request_id_from_headers(response)
+
+    status = response.status_code
+    cls: type[APIStatusError]
+    if status == 429 and is_daily_quota_payload(payload):
+        cls = QuotaExceededError
+    elif status >= 500:
+        cls = InternalServerError
+    else:
+        cls = _STATUS_CLASSES.get(status, APIStatusError)
+
+    try:
+        request = response.request
+        text = f"{request.method} {request.url.copy_with(query=None)} -> {status}"
+    except RuntimeError:  # a response built by hand, without a request
+        text = f"HTTP {status}"
+    if code:
+        text += f" {code}"
+    if message:
+        text += f": {message}"
+    if request_id:
+        text += f" (request_id={request_id})"
+    return cls(
+        text, response=response, body=body, request_id=request_id, code=code, payload=payload
+    )

@@ -1,0 +1,57 @@
+"""Strict JSON: find values JSON cannot carry, and encode without silent coercion."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["dumps", "find_non_json", "loads"]
+
+_MAX_DEPTH = 200
+
+
+def find_non_json(value: object, path: str = "") -> tuple[str, str] | None:
+    """Return ``(path, reason)`` of the first value JSON cannot carry, or ``None``.
+
+    Allowed: ``None``, ``bool``, ``int``, finite ``float``, ``str``, lists/tuples of those,
+    and mappings with ``str`` keys. Rejected: NaN and infinities, sets, bytes, non-string
+    keys and any other object. ``path`` is dotted (``input_values.tags[2]``).
+    """
+    stack: list[tuple[object, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if item is None or isinstance(item, bool | int | str):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return where, f"{item!r} is not a valid JSON number"
+            continue
+        if depth >= _MAX_DEPTH:
+            return where, "nested too deeply"
+        if isinstance(item, Mapping):
+            children: list[tuple[object, str, int]] = []
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return where, f"mapping key {key!r} is not a string"
+                children.append((child, f"{where}.{key}" if where else key, depth + 1))
+            stack.extend(reversed(children))
+            continue
+        if isinstance(item, list | tuple):
+            stack.extend(
+                (child, f"{where}[{i}]", depth + 1) for i, child in reversed(list(enumerate(item)))
+            )
+            continue
+        return where, f"{type(item).__name__} values cannot be sent as JSON"
+    return None
+
+
+def dumps(value: Any) -> bytes:
+    """Encode compactly as UTF-8; raise ``ValueError``/``TypeError`` instead of coercing."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def loads(data: bytes | str) -> Any:
+    """Decode JSON."""
+    return json.loads(data)
