@@ -19,6 +19,10 @@ openapi-python-client generate \
   --output-path "$tmp/toloka_pipeline_api" \
   --overwrite --fail-on-warning >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
 if grep -qi "warning" "$tmp/log"; then cat "$tmp/log" >&2; exit 1; fi
+# The snapshot's identity travels with the code made from it, so the extension layer can
+# name the snapshot version in ApiDriftError.
+"$root/.venv/bin/python" "$root/scripts/snapshot_module.py" "$root/openapi/v2-beta.yaml" \
+  > "$tmp/toloka_pipeline_api/_snapshot.py"
 rm -rf "$out"
 mkdir -p "$(dirname "$out")"
 cp -r "$tmp/toloka_pipeline_api" "$out"

@@ -90,7 +90,7 @@ def resolve_credentials(
     env: Mapping[str, str] | None = None,
     allowed: tuple[AuthScheme, ...] = ("ApiKey", "OAuth"),
 ) -> Credentials:
-    """Pick credentials: explicit arguments first, then ``TOLOKA_API_KEY``, then ``TOLOKA_OAUTH_TOKEN``.
+    """Pick credentials: arguments, then ``TOLOKA_API_KEY``, then ``TOLOKA_OAUTH_TOKEN``.
 
     ``allowed`` restricts the schemes (the v2 API takes only ``("ApiKey",)``).
 

@@ -277,14 +277,15 @@ def _parse_body(response: httpx.Response) -> object | None:
     if not content:
         return None
     try:
-        return response.json()
+        parsed: object = response.json()
     except ValueError:
         return response.text
+    return parsed
 
 
 def _request_id_from_headers(response: httpx.Response) -> str | None:
     for name in REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
+        value: str | None = response.headers.get(name)
         if value:
             return value
     return None
@@ -339,6 +340,8 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
         text += f": {message}"
     if request_id:
         text += f" (request_id={request_id})"
+    if cls is QuotaExceededError:
+        text += "; the daily quota is used up (pass wait_for_quota=True to wait for the reset)"
     return cls(
         text, response=response, body=body, request_id=request_id, code=code, payload=payload
     )

@@ -81,9 +81,7 @@ class RateLimiter:
         limiter.acquire()
     """
 
-    def __init__(
-        self, *buckets: TokenBucket, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, *buckets: TokenBucket, sleep: Callable[[float], None] = time.sleep) -> None:
         self.buckets = buckets
         self.sleep = sleep
         self._lock = threading.Lock()

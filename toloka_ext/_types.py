@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, Literal, TypeVar, final
+from typing import Any, Final, Literal, TypeAlias, TypeVar, final
 
 import httpx
 
@@ -37,7 +37,7 @@ class NotGiven:
 
 NOT_GIVEN: Final = NotGiven()
 
-NotGivenOr = _T | NotGiven
+NotGivenOr: TypeAlias = _T | NotGiven  # noqa: UP040
 Headers = Mapping[str, str]
 Query = Mapping[str, Any]
 TimeoutTypes = float | httpx.Timeout | None

@@ -1,0 +1,11 @@
+"""Which OpenAPI snapshot this package was generated from (written by generate.sh)."""
+
+SNAPSHOT: dict[str, str] = {
+    'api_version': 'v2-beta',
+    'source': 'shared/reference (how-to + api-facts), reconstructed',
+    'mode': 'reconstructed',
+    'date': '2026-11-23',
+    'sha256': '',
+}
+
+SNAPSHOT_VERSION = f"{SNAPSHOT['api_version']}@{SNAPSHOT['date']}#{SNAPSHOT['sha256'][:12]}"
