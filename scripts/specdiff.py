@@ -251,7 +251,11 @@ class Report:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ") or " "
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _types(types: frozenset[str]) -> str:
+    return "|".join(sorted(types)) or "any"
 
 
 def _show(value: Any) -> str:
@@ -412,7 +416,9 @@ def _view(doc: _Doc, schema: Any) -> _View:
         fmt=fmt if isinstance(fmt, str) else None,
         enum=enum,
         properties=properties,
-        required={r for r in required if isinstance(r, str)} if isinstance(required, list) else set(),
+        required={r for r in required if isinstance(r, str)}
+        if isinstance(required, list)
+        else set(),
         items=flat.get("items"),
         additional=flat.get("additionalProperties"),
         variants=variants,
@@ -424,10 +430,10 @@ def _view(doc: _Doc, schema: Any) -> _View:
 
 def _variant_key(doc: _Doc, schema: Any, index: int) -> str:
     if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     resolved, _ = doc.resolve(schema)
     if isinstance(resolved.get("title"), str):
-        return resolved["title"]
+        return str(resolved["title"])
     return f"#{index}"
 
 
@@ -448,25 +454,32 @@ class _Walk:
 
 
 def _compare_schema(
-    walk: _Walk, old: Any, new: Any, loc: str, stack: frozenset[tuple[str | None, str | None]]
+    walk: _Walk,
+    old: Any,
+    new: Any,
+    prefix: str,
+    spath: str = "",
+    stack: frozenset[tuple[str | None, str | None]] = frozenset(),
 ) -> None:
+    """Compare two schemas; ``prefix`` names the place (``request body``), ``spath`` the path
+    inside the schema (``.fields[].name``)."""
     o, n = _view(walk.old, old), _view(walk.new, new)
     if o.ref is not None or n.ref is not None:
         key = (o.ref, n.ref)
         if key in stack or len(stack) > _MAX_DEPTH:
             return
         stack = stack | {key}
-    at_root = not loc.endswith(("]", "*")) and "." not in loc
+    loc = f"{prefix} {spath}" if spath else prefix
 
     # types
     if o.types != n.types:
-        shown = f"type {_show(sorted(o.types) or 'any')} -> {_show(sorted(n.types) or 'any')}"
-        widening_ok = (not n.types and walk.direction == "request") or (
+        shown = f"type {_types(o.types)} -> {_types(n.types)}"
+        relaxed = (not n.types and walk.direction == "request") or (
             not o.types and walk.direction == "response"
         )
-        if widening_ok:
-            pass  # an unconstrained side: the client still sends/reads something valid
-        elif at_root and walk.kind == "body":
+        if relaxed:
+            pass  # the client still sends / reads something valid
+        elif not spath and walk.kind == "body":
             walk.emit(f"{walk.direction}-body-type-changed", loc, shown)
         else:
             walk.emit(walk.rule("type-changed"), loc, shown)
@@ -478,69 +491,59 @@ def _compare_schema(
 
     # enums
     if o.enum is not None and n.enum is not None:
-        old_vals = {_show(v): v for v in o.enum}
-        new_vals = {_show(v): v for v in n.enum}
-        for shown_v in sorted(new_vals.keys() - old_vals.keys()):
+        old_vals = {_show(v) for v in o.enum}
+        new_vals = {_show(v) for v in n.enum}
+        for shown_v in sorted(new_vals - old_vals):
             walk.emit(walk.rule("enum-value-added"), loc, f"enum value {shown_v} added")
-        for shown_v in sorted(old_vals.keys() - new_vals.keys()):
+        for shown_v in sorted(old_vals - new_vals):
             walk.emit(walk.rule("enum-value-removed"), loc, f"enum value {shown_v} removed")
     elif o.enum is not None and walk.direction == "response":
         walk.emit("response-property-enum-removed", loc, f"enum {_show(o.enum)} dropped")
 
-    # object properties
+    # object properties (readOnly ones are not sent, writeOnly ones are not received)
     skip = "read_only" if walk.direction == "request" else "write_only"
-    old_props = {
-        k: v for k, v in o.properties.items() if not getattr(_view(walk.old, v), skip)
-    }
-    new_props = {
-        k: v for k, v in n.properties.items() if not getattr(_view(walk.new, v), skip)
-    }
-    base = "" if loc.endswith(("body", "]", "*")) or "." in loc else ""
+    old_props = {k: v for k, v in o.properties.items() if not getattr(_view(walk.old, v), skip)}
+    new_props = {k: v for k, v in n.properties.items() if not getattr(_view(walk.new, v), skip)}
     for name in sorted(old_props.keys() | new_props.keys()):
-        sub = f"{loc}{base}.{name}" if not at_root or walk.kind == "body" else f"{loc}.{name}"
+        sub = f"{spath}.{name}"
+        sub_loc = f"{prefix} {sub}"
         was_req, is_req = name in o.required, name in n.required
         if name not in new_props:
             if walk.direction == "response":
-                rule = (
-                    "response-required-property-removed"
-                    if was_req
-                    else "response-optional-property-removed"
-                )
+                rule = f"response-{'required' if was_req else 'optional'}-property-removed"
             else:
                 rule = "request-property-removed"
-            walk.emit(rule, sub, "property removed")
+            walk.emit(rule, sub_loc, f"{'required' if was_req else 'optional'} property removed")
         elif name not in old_props:
             if walk.direction == "response":
-                rule = (
-                    "response-required-property-added"
-                    if is_req
-                    else "response-optional-property-added"
-                )
+                rule = f"response-{'required' if is_req else 'optional'}-property-added"
             else:
-                rule = "new-required-request-property" if is_req else "new-optional-request-property"
-            walk.emit(rule, sub, f"{'required' if is_req else 'optional'} property added")
+                rule = f"new-{'required' if is_req else 'optional'}-request-property"
+            walk.emit(rule, sub_loc, f"{'required' if is_req else 'optional'} property added")
         else:
             if was_req != is_req:
                 suffix = "became-required" if is_req else "became-optional"
-                walk.emit(f"{walk.direction}-property-{suffix}", sub, "")
-            _compare_schema(walk, old_props[name], new_props[name], sub, stack)
+                walk.emit(f"{walk.direction}-property-{suffix}", sub_loc, "")
+            _compare_schema(walk, old_props[name], new_props[name], prefix, sub, stack)
 
     # containers
     if o.items is not None and n.items is not None:
-        _compare_schema(walk, o.items, n.items, f"{loc}[]", stack)
+        _compare_schema(walk, o.items, n.items, prefix, f"{spath}[]", stack)
     if isinstance(o.additional, Mapping) and isinstance(n.additional, Mapping):
-        _compare_schema(walk, o.additional, n.additional, f"{loc}.*", stack)
+        _compare_schema(walk, o.additional, n.additional, prefix, f"{spath}.*", stack)
 
-    # oneOf / anyOf variants
+    # oneOf / anyOf variants, matched by $ref name, title or position
     if o.variants or n.variants:
         old_v, new_v = dict(o.variants), dict(n.variants)
-        for key in sorted(old_v.keys() | new_v.keys()):
-            if key not in new_v:
-                walk.emit(f"{walk.direction}-property-one-of-removed", loc, f"variant {key} removed")
-            elif key not in old_v:
-                walk.emit(f"{walk.direction}-property-one-of-added", loc, f"variant {key} added")
+        for vkey in sorted(old_v.keys() | new_v.keys()):
+            if vkey not in new_v:
+                walk.emit(
+                    f"{walk.direction}-property-one-of-removed", loc, f"variant {vkey} removed"
+                )
+            elif vkey not in old_v:
+                walk.emit(f"{walk.direction}-property-one-of-added", loc, f"variant {vkey} added")
             else:
-                _compare_schema(walk, old_v[key], new_v[key], f"{loc}<{key}>", stack)
+                _compare_schema(walk, old_v[vkey], new_v[vkey], prefix, f"{spath}<{vkey}>", stack)
 
 
 # --------------------------------------------------------------------------- operations
@@ -557,17 +560,21 @@ def _operations(doc: _Doc) -> dict[tuple[str, str], tuple[str, dict[str, Any], l
         return out
     for path, raw_item in paths.items():
         item, _ = doc.resolve(raw_item)
-        common = item.get("parameters") if isinstance(item.get("parameters"), list) else []
+        common = _list(item.get("parameters"))
         for method in HTTP_METHODS:
             op = item.get(method)
             if isinstance(op, Mapping):
-                out[(_TEMPLATE.sub("{}", str(path)), method.upper())] = (str(path), dict(op), common)
+                out[(_TEMPLATE.sub("{}", str(path)), method.upper())] = (
+                    str(path),
+                    dict(op),
+                    common,
+                )
     return out
 
 
 def _parameters(doc: _Doc, common: list[Any], op: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
     params: dict[tuple[str, str], dict[str, Any]] = {}
-    own = op.get("parameters") if isinstance(op.get("parameters"), list) else []
+    own = _list(op.get("parameters"))
     for raw in [*common, *own]:
         p, _ = doc.resolve(raw)
         name, where = p.get("name"), p.get("in")
@@ -577,8 +584,12 @@ def _parameters(doc: _Doc, common: list[Any], op: Mapping[str, Any]) -> dict[tup
     return params
 
 
-def _security(doc: _Doc, op: Mapping[str, Any]) -> Any:
-    return op.get("security", doc.doc.get("security"))
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def _is_success(status: str) -> bool:
@@ -586,8 +597,7 @@ def _is_success(status: str) -> bool:
 
 
 def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
-    content = obj.get("content")
-    return dict(content) if isinstance(content, Mapping) else {}
+    return _mapping(obj.get("content"))
 
 
 def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> Report:
@@ -670,12 +680,14 @@ def _compare_operation(
         was_req = bool(old_p.get("required")) or where == "path"
         if was_req != is_req:
             emit(
-                "request-parameter-became-required" if is_req else "request-parameter-became-optional",
+                "request-parameter-became-required"
+                if is_req
+                else "request-parameter-became-optional",
                 loc,
                 "",
             )
         walk = _Walk(o_doc, n_doc, "request", "parameter", emit)
-        _compare_schema(walk, old_p.get("schema", {}), new_p.get("schema", {}), loc, frozenset())
+        _compare_schema(walk, old_p.get("schema", {}), new_p.get("schema", {}), loc)
 
     # request body
     old_body, _ = o_doc.resolve(old_op.get("requestBody"))
@@ -693,8 +705,8 @@ def _compare_operation(
         _compare_content(o_doc, n_doc, old_body, new_body, "request", "request body", emit)
 
     # responses
-    old_resps = old_op.get("responses") if isinstance(old_op.get("responses"), Mapping) else {}
-    new_resps = new_op.get("responses") if isinstance(new_op.get("responses"), Mapping) else {}
+    old_resps = _mapping(old_op.get("responses"))
+    new_resps = _mapping(new_op.get("responses"))
     for status in sorted({str(s) for s in old_resps} | {str(s) for s in new_resps}):
         old_r = _lookup(old_resps, status)
         new_r = _lookup(new_resps, status)
@@ -742,9 +754,7 @@ def _compare_content(
             new_m, _ = n_doc.resolve(new_c[media])
             if "schema" in old_m or "schema" in new_m:
                 walk = _Walk(o_doc, n_doc, direction, "body", emit)
-                _compare_schema(
-                    walk, old_m.get("schema", {}), new_m.get("schema", {}), where, frozenset()
-                )
+                _compare_schema(walk, old_m.get("schema", {}), new_m.get("schema", {}), where)
 
 
 def iter_rules() -> Iterator[tuple[str, Level, str]]:

@@ -63,7 +63,13 @@ __all__ = [
 
 
 class TolokaError(Exception):
-    """Base class of every error raised by ``toloka_ext``."""
+    """Base class of every error raised by ``toloka_ext``.
+
+    ``partial_result`` is set when a batch call (e.g. ``create_tasks``) stops part-way: it
+    holds what was done before the error, so nothing already created is lost track of.
+    """
+
+    partial_result: Any = None
 
 
 class ConfigurationError(TolokaError):

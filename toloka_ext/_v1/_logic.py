@@ -1,0 +1,308 @@
+"""Pure logic of ``create_tasks`` shared by the sync and async clients (no I/O here)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
+from .._exceptions import APIStatusError, InvalidInputError
+from ._chunking import Chunk
+from ._models import (
+    FieldError,
+    OperationLogItem,
+    Task,
+    TaskCreateResult,
+    _drift,
+    parse_field_errors,
+)
+from ._validation import check_operation_id, normalize_task
+
+__all__ = ["CreateOptions"]
+
+_OP = "createTasks"
+
+
+@attrs.frozen(kw_only=True)
+class CreateOptions:
+    """The options of one ``create_tasks`` call, checked."""
+
+    async_mode: bool = False
+    allow_defaults: bool = False
+    skip_invalid_items: bool = False
+    open_pool: bool = False
+    operation_id: uuid.UUID | None = None
+    chunk_size: int = V1_MAX_TASKS_PER_SYNC_REQUEST
+    keep_tasks: bool = True
+    wait_for_quota: bool | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        async_mode: bool,
+        allow_defaults: bool,
+        skip_invalid_items: bool,
+        open_pool: bool,
+        operation_id: uuid.UUID | str | None,
+        chunk_size: int,
+        keep_tasks: bool,
+        wait_for_quota: bool | None,
+    ) -> CreateOptions:
+        parsed_id = None
+        if operation_id is not None:
+            if not async_mode:
+                raise InvalidInputError(
+                    "operation_id only applies with async_mode=True", field="operation_id"
+                )
+            parsed_id = check_operation_id(operation_id)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise InvalidInputError("chunk_size must be a positive integer", field="chunk_size")
+        if not async_mode and chunk_size > V1_MAX_TASKS_PER_SYNC_REQUEST:
+            raise InvalidInputError(
+                f"chunk_size must be at most {V1_MAX_TASKS_PER_SYNC_REQUEST} in sync mode",
+                field="chunk_size",
+            )
+        return cls(
+            async_mode=async_mode,
+            allow_defaults=allow_defaults,
+            skip_invalid_items=skip_invalid_items,
+            open_pool=open_pool,
+            operation_id=parsed_id,
+            chunk_size=chunk_size,
+            keep_tasks=keep_tasks,
+            wait_for_quota=wait_for_quota,
+        )
+
+    def params(self, *, is_last: bool, operation_id: uuid.UUID | None = None) -> dict[str, Any]:
+        """Query parameters for one request; ``open_pool`` rides only on the last one."""
+        params: dict[str, Any] = {}
+        if self.async_mode:
+            params["async_mode"] = True
+            if operation_id is not None:
+                params["operation_id"] = str(operation_id)
+        if self.allow_defaults:
+            params["allow_defaults"] = True
+        if self.skip_invalid_items:
+            params["skip_invalid_items"] = True
+        if self.open_pool and is_last:
+            params["open_pool"] = True
+        return params
+
+    def chunk_operation_id(self, chunk: Chunk[Any]) -> uuid.UUID:
+        """The operation id of a chunk, fixed for all its retries.
+
+        No user id: a fresh ``uuid4``. A user id and a single chunk: that id. A user id and
+        several chunks: ``uuid5(user_id, str(chunk_index))`` for every chunk, so re-running
+        the same call with the same id and input reuses the same ids (the server then does
+        not create the operations twice).
+        """
+        if self.operation_id is None:
+            return uuid.uuid4()
+        if chunk.index == 0 and chunk.is_last:
+            return self.operation_id
+        return uuid.uuid5(self.operation_id, str(chunk.index))
+
+
+def check_tasks_argument(tasks: object) -> None:
+    if isinstance(tasks, Task | Mapping | str | bytes):
+        raise InvalidInputError(
+            "tasks must be an iterable of tasks; use create_task() for a single task",
+            field="tasks",
+        )
+
+
+def prevalidate(tasks: Iterable[Any], options: CreateOptions) -> None:
+    """Check a whole list before sending anything (iterators are checked chunk by chunk)."""
+    if isinstance(tasks, Sequence):
+        for position, task in enumerate(tasks):
+            normalize_task(task, position, allow_defaults=options.allow_defaults)
+
+
+def normalize_chunk(chunk: Chunk[Any], options: CreateOptions) -> list[dict[str, Any]]:
+    return [
+        normalize_task(task, chunk.start + offset, allow_defaults=options.allow_defaults)
+        for offset, task in enumerate(chunk.items)
+    ]
+
+
+def _offset(key: object, size: int, field: str) -> int:
+    try:
+        offset = int(str(key))
+    except ValueError:
+        raise _drift(_OP, field, f"key {key!r} is not a request position") from None
+    if not 0 <= offset < size:
+        raise _drift(_OP, field, f"position {offset} is outside the request (size {size})")
+    return offset
+
+
+def _record_created(
+    result: TaskCreateResult, position: int, task_data: Mapping[str, Any], keep: bool, field: str
+) -> None:
+    if keep:
+        task = Task.from_dict(task_data, operation=_OP, field=field)
+        if not task.id:
+            raise _drift(_OP, f"{field}.id", "created task has no id")
+        result.task_ids[position] = task.id
+        result.created[position] = task
+    else:
+        task_id = task_data.get("id")
+        if not isinstance(task_id, str) or not task_id:
+            raise _drift(_OP, f"{field}.id", "created task has no id")
+        result.task_ids[position] = task_id
+
+
+def apply_sync_response(
+    result: TaskCreateResult, chunk: Chunk[Any], data: object, *, keep_tasks: bool
+) -> None:
+    """Merge ``{"items": {...}, "validation_errors": {...}}`` of one chunk into ``result``."""
+    if not isinstance(data, Mapping):
+        raise _drift(_OP, "(body)", f"expected the batch object, got {type(data).__name__}")
+    items = data.get("items", {})
+    errors = data.get("validation_errors") or {}
+    if not isinstance(items, Mapping):
+        raise _drift(_OP, "items", f"expected an object, got {type(items).__name__}")
+    if not isinstance(errors, Mapping):
+        raise _drift(_OP, "validation_errors", "expected an object")
+    size = len(chunk.items)
+    seen: set[int] = set()
+    for key, task_data in items.items():
+        offset = _offset(key, size, "items")
+        if not isinstance(task_data, Mapping):
+            raise _drift(_OP, f"items.{key}", "expected a task object")
+        _record_created(result, chunk.start + offset, task_data, keep_tasks, f"items.{key}")
+        seen.add(offset)
+    for key, field_errors in errors.items():
+        offset = _offset(key, size, "validation_errors")
+        result.errors[chunk.start + offset] = parse_field_errors(
+            field_errors, operation=_OP, field=f"validation_errors.{key}"
+        )
+        seen.add(offset)
+    _mark_missing_unknown(result, chunk, seen)
+
+
+def _mark_missing_unknown(result: TaskCreateResult, chunk: Chunk[Any], seen: set[int]) -> None:
+    """Positions the server did not report on are recorded as unknown (never guessed)."""
+    run_start: int | None = None
+    for offset in range(len(chunk.items) + 1):
+        missing = offset < len(chunk.items) and offset not in seen
+        if missing and run_start is None:
+            run_start = offset
+        elif not missing and run_start is not None:
+            result.unknown.append(range(chunk.start + run_start, chunk.start + offset))
+            run_start = None
+
+
+def apply_validation_error(
+    result: TaskCreateResult, chunk: Chunk[Any], exc: APIStatusError
+) -> bool:
+    """Record per-position errors of a 400 ``VALIDATION_ERROR`` keyed by position, if any."""
+    payload = exc.payload
+    if exc.status_code != 400 or not isinstance(payload, Mapping) or not payload:
+        return False
+    parsed: dict[int, dict[str, FieldError]] = {}
+    for key, field_errors in payload.items():
+        try:
+            offset = int(str(key))
+        except ValueError:
+            return False
+        if not 0 <= offset < len(chunk.items) or not isinstance(field_errors, Mapping):
+            return False
+        try:
+            parsed[chunk.start + offset] = parse_field_errors(
+                field_errors, operation=_OP, field=f"payload.{key}"
+            )
+        except Exception:
+            return False
+    result.errors.update(parsed)
+    return True
+
+
+def _log_key(values: object) -> str:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _outcome_items(log: Iterable[OperationLogItem]) -> list[OperationLogItem]:
+    """Log items that decide one task each: any ``TASK_CREATE``, failed ``TASK_VALIDATE``."""
+    return [
+        item
+        for item in log
+        if item.type == "TASK_CREATE" or (item.type == "TASK_VALIDATE" and not item.success)
+    ]
+
+
+def match_log(
+    log: Sequence[OperationLogItem], payloads: Sequence[Mapping[str, Any]]
+) -> dict[int, OperationLogItem]:
+    """Map chunk offsets to the log item that decided each task.
+
+    Assumption (undocumented by Toloka): the log has one deciding item per submitted task, in
+    request order. Items whose ``input`` echoes ``input_values`` are checked against it; if
+    order does not fit, items are matched by content (``input.input_values``) instead, first
+    come first served among identical inputs. Offsets left without an item are not returned.
+    """
+    items = _outcome_items(log)
+
+    def fits(item: OperationLogItem, payload: Mapping[str, Any]) -> bool:
+        echoed = item.input.get("input_values") if item.input else None
+        return echoed is None or echoed == payload.get("input_values")
+
+    if len(items) == len(payloads) and all(
+        fits(item, payload) for item, payload in zip(items, payloads, strict=True)
+    ):
+        return dict(enumerate(items))
+    by_content: dict[str, deque[int]] = defaultdict(deque)
+    for offset, payload in enumerate(payloads):
+        by_content[_log_key(payload.get("input_values"))].append(offset)
+    matched: dict[int, OperationLogItem] = {}
+    for item in items:
+        echoed = item.input.get("input_values") if item.input else None
+        if echoed is None:
+            continue
+        queue = by_content.get(_log_key(echoed))
+        if queue:
+            matched[queue.popleft()] = item
+    if len(matched) < len(items) and len(items) == len(payloads):
+        # Inputs are not echoed faithfully: fall back to request order.
+        return dict(enumerate(items))
+    return matched
+
+
+def apply_log(
+    result: TaskCreateResult,
+    chunk: Chunk[Any],
+    payloads: Sequence[Mapping[str, Any]],
+    log: Sequence[OperationLogItem],
+    *,
+    keep_tasks: bool,
+) -> None:
+    """Merge an operation log into ``result`` with the same per-position shape as sync mode."""
+    matched = match_log(log, payloads)
+    for offset, item in matched.items():
+        position = chunk.start + offset
+        output = item.output or {}
+        if item.type == "TASK_CREATE" and item.success:
+            task_id = output.get("task_id")
+            if not isinstance(task_id, str) or not task_id:
+                raise _drift("getOperationLog", "output.task_id", "missing in TASK_CREATE item")
+            result.task_ids[position] = task_id
+            if keep_tasks:
+                result.created[position] = Task.from_dict(
+                    {**payloads[offset], "id": task_id}, operation="getOperationLog"
+                )
+        else:
+            errors: dict[str, FieldError] = {}
+            for path, err in output.items():
+                if isinstance(err, Mapping):
+                    errors[str(path)] = FieldError.from_dict(
+                        err, operation="getOperationLog", field=f"output.{path}"
+                    )
+            result.errors[position] = errors or {
+                "": FieldError(code=f"{item.type}_FAILED", message="no details in the log")
+            }
+    _mark_missing_unknown(result, chunk, set(matched))

@@ -1,0 +1,442 @@
+"""attrs models of API v1 tasks, operations and the per-position result of ``create_tasks``.
+
+Every model keeps response keys it does not know in ``extra`` (never dropped), and
+``to_dict`` sends ``extra`` back, so fields added by the API survive a round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import attrs
+
+from .._exceptions import ApiDriftError
+
+__all__ = [
+    "BaselineSolution",
+    "CreateProgress",
+    "FieldError",
+    "KnownSolution",
+    "Operation",
+    "OperationLogItem",
+    "Task",
+    "TaskCreateResult",
+]
+
+SNAPSHOT_VERSION: Final = "v1 (openapi/v1.yaml, 2026-11-23)"
+
+
+def _drift(operation: str, field: str, detail: str, body: object = None) -> ApiDriftError:
+    return ApiDriftError(
+        operation=operation,
+        field=field,
+        snapshot_version=SNAPSHOT_VERSION,
+        detail=detail,
+        body=body,
+    )
+
+
+def parse_utc(value: object, *, operation: str, field: str) -> datetime | None:
+    """Parse v1 time ``YYYY-MM-DDThh:mm:ss[.sss]`` (UTC, no offset) into an aware datetime."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _drift(operation, field, f"expected a time string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _drift(operation, field, f"unparseable time {value!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    """Format a datetime the way v1 writes times (UTC, milliseconds, no offset)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds")
+
+
+def _mapping(data: object, *, operation: str, field: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise _drift(operation, field, f"expected an object, got {type(data).__name__}", data)
+    return data
+
+
+def _take_str(data: Mapping[str, Any], key: str, *, operation: str, prefix: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _drift(operation, f"{prefix}{key}", f"expected a string, got {type(value).__name__}")
+    return str(value)
+
+
+@attrs.define(kw_only=True)
+class KnownSolution:
+    """A correct answer for a control/training task; ``correctness_weight`` in 0..1."""
+
+    output_values: dict[str, Any]
+    correctness_weight: float = 1.0
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.extra,
+            "output_values": self.output_values,
+            "correctness_weight": self.correctness_weight,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KnownSolution:
+        rest = dict(data)
+        return cls(
+            output_values=dict(rest.pop("output_values", None) or {}),
+            correctness_weight=rest.pop("correctness_weight", 1.0),
+            extra=rest,
+        )
+
+
+@attrs.define(kw_only=True)
+class BaselineSolution:
+    """A preliminary answer (dynamic overlap); ``confidence_weight`` in 0..1.
+
+    Note:
+        Not allowed in task suites: the API answers 400 ``VALUE_NOT_ALLOWED``.
+    """
+
+    output_values: dict[str, Any]
+    confidence_weight: float = 1.0
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.extra,
+            "output_values": self.output_values,
+            "confidence_weight": self.confidence_weight,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BaselineSolution:
+        rest = dict(data)
+        return cls(
+            output_values=dict(rest.pop("output_values", None) or {}),
+            confidence_weight=rest.pop("confidence_weight", 1.0),
+            extra=rest,
+        )
+
+
+_TASK_KEYS: Final = frozenset(
+    {
+        "pool_id",
+        "input_values",
+        "known_solutions",
+        "baseline_solutions",
+        "message_on_unknown_solution",
+        "overlap",
+        "infinite_overlap",
+        "reserved_for",
+        "unavailable_for",
+        "origin_task_id",
+        "id",
+        "created",
+    }
+)
+
+
+@attrs.define
+class Task:
+    """A v1 task: what you send to create one, and what the API returns (with ``id``).
+
+    ``overlap`` is required unless ``allow_defaults=True`` (the pool's default overlap) or
+    ``infinite_overlap=True``. Keys the model does not know are kept in ``extra`` and sent.
+
+    Example::
+
+        Task("1234", {"image": "https://example.com/1.png"}, overlap=3)
+    """
+
+    pool_id: str
+    input_values: dict[str, Any]
+    known_solutions: list[KnownSolution] | None = attrs.field(default=None, kw_only=True)
+    baseline_solutions: list[BaselineSolution] | None = attrs.field(default=None, kw_only=True)
+    message_on_unknown_solution: str | None = attrs.field(default=None, kw_only=True)
+    overlap: int | None = attrs.field(default=None, kw_only=True)
+    infinite_overlap: bool = attrs.field(default=False, kw_only=True)
+    reserved_for: list[str] | None = attrs.field(default=None, kw_only=True)
+    unavailable_for: list[str] | None = attrs.field(default=None, kw_only=True)
+    origin_task_id: str | None = attrs.field(default=None, kw_only=True)
+    id: str | None = attrs.field(default=None, kw_only=True)
+    created: datetime | None = attrs.field(default=None, kw_only=True)
+    extra: dict[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object the API expects (``None`` fields left out)."""
+        out: dict[str, Any] = dict(self.extra)
+        out["pool_id"] = self.pool_id
+        out["input_values"] = self.input_values
+        if self.known_solutions is not None:
+            out["known_solutions"] = [
+                s.to_dict() if isinstance(s, KnownSolution) else s for s in self.known_solutions
+            ]
+        if self.baseline_solutions is not None:
+            out["baseline_solutions"] = [
+                s.to_dict() if isinstance(s, BaselineSolution) else s
+                for s in self.baseline_solutions
+            ]
+        if self.message_on_unknown_solution is not None:
+            out["message_on_unknown_solution"] = self.message_on_unknown_solution
+        if self.overlap is not None:
+            out["overlap"] = self.overlap
+        if self.infinite_overlap:
+            out["infinite_overlap"] = True
+        if self.reserved_for is not None:
+            out["reserved_for"] = self.reserved_for
+        if self.unavailable_for is not None:
+            out["unavailable_for"] = self.unavailable_for
+        if self.origin_task_id is not None:
+            out["origin_task_id"] = self.origin_task_id
+        if self.id is not None:
+            out["id"] = self.id
+        if self.created is not None:
+            out["created"] = format_utc(self.created)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object, *, operation: str = "createTasks", field: str = "") -> Task:
+        """Parse a task object; unknown keys go to ``extra``.
+
+        Raises:
+            ApiDriftError: the object does not have the documented shape.
+        """
+        prefix = f"{field}." if field else ""
+        obj = _mapping(data, operation=operation, field=field or "task")
+        pool_id = _take_str(obj, "pool_id", operation=operation, prefix=prefix)
+        input_values = obj.get("input_values")
+        if input_values is not None and not isinstance(input_values, Mapping):
+            raise _drift(operation, f"{prefix}input_values", "expected an object")
+        known = obj.get("known_solutions")
+        baseline = obj.get("baseline_solutions")
+        overlap = obj.get("overlap")
+        if overlap is not None and (isinstance(overlap, bool) or not isinstance(overlap, int)):
+            raise _drift(operation, f"{prefix}overlap", f"expected an integer, got {overlap!r}")
+        return cls(
+            pool_id=pool_id or "",
+            input_values=dict(input_values or {}),
+            known_solutions=(
+                [KnownSolution.from_dict(s) for s in known] if isinstance(known, list) else None
+            ),
+            baseline_solutions=(
+                [BaselineSolution.from_dict(s) for s in baseline]
+                if isinstance(baseline, list)
+                else None
+            ),
+            message_on_unknown_solution=obj.get("message_on_unknown_solution"),
+            overlap=overlap,
+            infinite_overlap=bool(obj.get("infinite_overlap", False)),
+            reserved_for=obj.get("reserved_for"),
+            unavailable_for=obj.get("unavailable_for"),
+            origin_task_id=_take_str(obj, "origin_task_id", operation=operation, prefix=prefix),
+            id=_take_str(obj, "id", operation=operation, prefix=prefix),
+            created=parse_utc(obj.get("created"), operation=operation, field=f"{prefix}created"),
+            extra={k: v for k, v in obj.items() if k not in _TASK_KEYS},
+        )
+
+
+@attrs.define(kw_only=True)
+class FieldError:
+    """Why one field of one task failed validation (e.g. ``VALUE_REQUIRED``)."""
+
+    code: str
+    message: str = ""
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: object, *, operation: str, field: str) -> FieldError:
+        obj = _mapping(data, operation=operation, field=field)
+        rest = dict(obj)
+        code = rest.pop("code", None)
+        message = rest.pop("message", "")
+        return cls(
+            code=str(code) if code is not None else "UNKNOWN",
+            message=str(message) if message is not None else "",
+            extra=rest,
+        )
+
+
+def parse_field_errors(data: object, *, operation: str, field: str) -> dict[str, FieldError]:
+    """Parse ``{"<field path>": {code, message}}``."""
+    obj = _mapping(data, operation=operation, field=field)
+    return {
+        str(path): FieldError.from_dict(err, operation=operation, field=f"{field}.{path}")
+        for path, err in obj.items()
+    }
+
+
+_OPERATION_KEYS: Final = frozenset(
+    {
+        "id",
+        "type",
+        "status",
+        "submitted",
+        "started",
+        "finished",
+        "progress",
+        "parameters",
+        "details",
+    }
+)
+
+
+@attrs.define(kw_only=True)
+class Operation:
+    """An asynchronous v1 operation (e.g. ``TASK.BATCH_CREATE``).
+
+    ``status`` is ``PENDING``, ``RUNNING``, ``SUCCESS`` or ``FAIL`` (kept as a string, so a
+    new value does not break parsing; it is then treated as not final).
+    """
+
+    id: str
+    type: str | None = None
+    status: str = "PENDING"
+    submitted: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    progress: int | None = None
+    parameters: dict[str, Any] = attrs.field(factory=dict)
+    details: dict[str, Any] = attrs.field(factory=dict)
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("SUCCESS", "FAIL")
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCESS"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "FAIL"
+
+    @classmethod
+    def from_dict(cls, data: object, *, operation: str = "getOperation") -> Operation:
+        obj = _mapping(data, operation=operation, field="operation")
+        op_id = obj.get("id")
+        if not isinstance(op_id, str) or not op_id:
+            raise _drift(operation, "id", f"expected a non-empty string, got {op_id!r}", data)
+        status = obj.get("status")
+        if not isinstance(status, str):
+            raise _drift(operation, "status", f"expected a string, got {status!r}", data)
+        progress = obj.get("progress")
+        parameters = obj.get("parameters")
+        details = obj.get("details")
+        return cls(
+            id=op_id,
+            type=obj.get("type"),
+            status=status,
+            submitted=parse_utc(obj.get("submitted"), operation=operation, field="submitted"),
+            started=parse_utc(obj.get("started"), operation=operation, field="started"),
+            finished=parse_utc(obj.get("finished"), operation=operation, field="finished"),
+            progress=progress if isinstance(progress, int) else None,
+            parameters=dict(parameters) if isinstance(parameters, Mapping) else {},
+            details=dict(details) if isinstance(details, Mapping) else {},
+            extra={k: v for k, v in obj.items() if k not in _OPERATION_KEYS},
+        )
+
+
+@attrs.define(kw_only=True)
+class OperationLogItem:
+    """One entry of an operation log: ``TASK_CREATE`` (``output.task_id``) or ``TASK_VALIDATE``."""
+
+    type: str
+    success: bool
+    input: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: object, *, index: int = 0) -> OperationLogItem:
+        field = f"[{index}]"
+        obj = _mapping(data, operation="getOperationLog", field=field)
+        rest = dict(obj)
+        item_type = rest.pop("type", None)
+        success = rest.pop("success", None)
+        if not isinstance(item_type, str) or not isinstance(success, bool):
+            raise _drift("getOperationLog", f"{field}.type/success", "missing or mistyped", data)
+        item_input = rest.pop("input", None)
+        item_output = rest.pop("output", None)
+        return cls(
+            type=item_type,
+            success=success,
+            input=dict(item_input) if isinstance(item_input, Mapping) else None,
+            output=dict(item_output) if isinstance(item_output, Mapping) else None,
+            extra=rest,
+        )
+
+
+@attrs.define(kw_only=True)
+class CreateProgress:
+    """Passed to ``on_progress`` after each chunk (and on each poll in async mode)."""
+
+    submitted: int
+    """Tasks sent so far."""
+    created: int
+    failed: int
+    unknown: int
+    chunks_done: int
+    operation: Operation | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class TaskCreateResult:
+    """What ``create_tasks`` did, by *original* position in the caller's iterable.
+
+    * ``task_ids``: position → id of the created task;
+    * ``created``: position → the created :class:`Task` (empty with ``keep_tasks=False``);
+    * ``errors``: position → field path → :class:`FieldError` (tasks not created);
+    * ``unknown``: ranges of positions whose request may or may not have been applied
+      (sent, then the connection failed): check before re-sending them;
+    * ``operations``: the async operations, in chunk order.
+
+    Positions not in ``task_ids``, ``errors`` or ``unknown`` were not processed
+    (only after an exception; see its ``partial_result``).
+    """
+
+    total: int = 0
+    task_ids: dict[int, str] = attrs.field(factory=dict)
+    created: dict[int, Task] = attrs.field(factory=dict)
+    errors: dict[int, dict[str, FieldError]] = attrs.field(factory=dict)
+    unknown: list[range] = attrs.field(factory=list)
+    operations: list[Operation] = attrs.field(factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True if every task was created."""
+        return not self.errors and not self.unknown and len(self.task_ids) == self.total
+
+    @property
+    def unknown_count(self) -> int:
+        return sum(len(r) for r in self.unknown)
+
+    def unknown_positions(self) -> Iterator[int]:
+        for r in self.unknown:
+            yield from r
+
+    def __repr__(self) -> str:
+        return (
+            f"TaskCreateResult(total={self.total}, created={len(self.task_ids)}, "
+            f"errors={len(self.errors)}, unknown={self.unknown_count}, "
+            f"operations={len(self.operations)})"
+        )
+
+    def progress(self, chunks_done: int, operation: Operation | None = None) -> CreateProgress:
+        return CreateProgress(
+            submitted=self.total,
+            created=len(self.task_ids),
+            failed=len(self.errors),
+            unknown=self.unknown_count,
+            chunks_done=chunks_done,
+            operation=operation,
+        )
