@@ -113,17 +113,26 @@ def plain(doc: Any) -> Any:
 
 
 def dump_yaml(doc: Any) -> str:
-    """The normalized text: sorted keys, block style, unicode kept, no wrapping, final newline."""
-    text: str = yaml.dump(
-        doc,
-        Dumper=_Dumper,
-        sort_keys=True,
-        default_flow_style=False,
-        allow_unicode=True,
-        indent=2,
-        width=1 << 30,
-    )
-    return text if text.endswith("\n") else text + "\n"
+    """The normalized text: sorted keys, block style, unicode kept, no wrapping, final newline.
+
+    PyYAML emits a few exotic characters (NEL, LS, PS) raw, which then read back as line
+    breaks; when the text does not read back equal, the output escapes non-ASCII instead.
+    """
+    for allow_unicode in (True, False):
+        text: str = yaml.dump(
+            doc,
+            Dumper=_Dumper,
+            sort_keys=True,
+            default_flow_style=False,
+            allow_unicode=allow_unicode,
+            indent=2,
+            width=1 << 30,
+        )
+        if not text.endswith("\n"):
+            text += "\n"
+        if load_text(text) == doc:
+            break
+    return text
 
 
 def content_of(doc: dict[str, Any]) -> dict[str, Any]:
@@ -209,12 +218,19 @@ def validate(doc: dict[str, Any], source: str) -> None:
         osv_validate(doc)
     except OpenAPIValidationError as exc:
         raise PullError(
-            f"{source}: invalid OpenAPI document at {exc.json_path}: {exc.message}"
+            f"{source}: invalid OpenAPI document at {exc.json_path}: {_first_line(exc.message)}"
         ) from exc
     except ValidatorDetectError as exc:
-        raise PullError(f"{source}: not an OpenAPI document: {exc}") from exc
+        raise PullError(f"{source}: not an OpenAPI document: {_first_line(str(exc))}") from exc
     except Exception as exc:  # e.g. an unresolvable $ref inside the validator
-        raise PullError(f"{source}: invalid OpenAPI document: {type(exc).__name__}: {exc}") from exc
+        detail = _first_line(str(exc))
+        raise PullError(
+            f"{source}: invalid OpenAPI document: {type(exc).__name__}: {detail}"
+        ) from exc
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "(no message)"
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -384,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             text=text, source=source, mode=mode, date=date, output=output, dry_run=args.dry_run
         )
     except PullError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
 
     sys.stdout.write(report_text)

@@ -1,0 +1,629 @@
+"""The only module that imports the generated client ``toloka_pipeline_api``.
+
+It builds requests with the generated request builders, checks response bodies against the
+generated models, and converts them into this layer's types (:mod:`._models`). A body the
+snapshot cannot describe (a required field gone, a wrong type, a non-JSON 2xx, an endpoint
+that answers 404/405 as if it did not exist) becomes one :class:`ApiDriftError` naming the
+operation id, the field and the snapshot version. Tolerated drift (unknown enum values, extra
+fields, missing optional fields) passes through: unknown values stay raw strings, extra fields
+land in ``extra``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from typing import Any, TypeVar, cast
+
+import attrs
+import httpx
+from toloka_pipeline_api import models as gen
+from toloka_pipeline_api.api.datasets import (
+    add_dataset_items,
+    create_dataset,
+    list_dataset_fields,
+    list_datasets,
+)
+from toloka_pipeline_api.api.exports import create_export, get_export
+from toloka_pipeline_api.api.pipelines import (
+    attach_dataset,
+    copy_pipeline,
+    export_pipeline,
+    import_pipeline,
+    list_pipelines,
+)
+from toloka_pipeline_api.api.projects import create_project, list_projects
+from toloka_pipeline_api.api.runs import get_run, list_runs, start_run
+from toloka_pipeline_api.api.uploads import create_upload, finalize_upload, get_upload
+from toloka_pipeline_api.types import UNSET, File, Unset
+
+from .. import _json
+from .._exceptions import APIStatusError, ApiDriftError
+from . import _models as m
+
+__all__ = ["SNAPSHOT_VERSION", "PageData", "RequestSpec", "snapshot_version"]
+
+T = TypeVar("T")
+
+
+def snapshot_version() -> str:
+    """The snapshot the generated client came from, or ``"unknown"``."""
+    try:
+        mod = importlib.import_module("toloka_pipeline_api._snapshot")
+    except ImportError:
+        return "unknown"
+    version = getattr(mod, "SNAPSHOT_VERSION", None)
+    if isinstance(version, str) and version:
+        return version
+    snap = getattr(mod, "SNAPSHOT", None)
+    if isinstance(snap, Mapping):
+        date = snap.get("date") or "?"
+        mode = snap.get("mode") or "?"
+        sha = str(snap.get("sha256") or "")[:12]
+        return f"{date} ({mode}){' #' + sha if sha else ''}"
+    return "unknown"
+
+
+SNAPSHOT_VERSION = snapshot_version()
+
+
+@attrs.frozen
+class RequestSpec:
+    """A request ready for the HTTP core (pure data, shared by the sync and async clients)."""
+
+    operation: str
+    method: str
+    url: str
+    params: dict[str, Any] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = attrs.field(factory=dict)
+    has_path_params: bool = True
+
+
+@attrs.frozen
+class PageData:
+    """One page of a list: the items and, when the server says it, the total."""
+
+    items: tuple[Any, ...]
+    total: int | None
+    offset: int
+    limit: int
+
+
+def drift(
+    operation: str, field: str, detail: str, *, response: httpx.Response | None = None
+) -> ApiDriftError:
+    body: object | None = None
+    request: httpx.Request | None = None
+    if response is not None:
+        request = response.request
+        try:
+            body = response.json()
+        except Exception:  # noqa: BLE001 - the body is only attached for diagnosis
+            body = None
+    return ApiDriftError(
+        operation=operation,
+        field=field,
+        snapshot_version=SNAPSHOT_VERSION,
+        detail=detail,
+        request=request,
+        body=body,
+    )
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def _spec(operation: str, kwargs: dict[str, Any], *, has_path_params: bool = True) -> RequestSpec:
+    headers = {str(k): str(v) for k, v in (kwargs.get("headers") or {}).items()}
+    content: bytes | None = None
+    if "json" in kwargs:
+        content = _json.dumps(kwargs["json"])
+        headers["Content-Type"] = "application/json"
+    elif "files" in kwargs:
+        # Let httpx encode the multipart body, then hand the bytes to the core.
+        headers.pop("Content-Type", None)
+        req = httpx.Request("POST", "http://multipart.invalid/", files=kwargs["files"])
+        content = req.read()
+        headers["Content-Type"] = req.headers["Content-Type"]
+    params = kwargs.get("params")
+    return RequestSpec(
+        operation=operation,
+        method=str(kwargs["method"]).upper(),
+        url=str(kwargs["url"]),
+        params=dict(params) if params else None,
+        content=content,
+        headers=headers,
+        has_path_params=has_path_params,
+    )
+
+
+def req_list_projects(*, limit: int, offset: int) -> RequestSpec:
+    kw = list_projects._get_kwargs(limit=limit, offset=offset)
+    return _spec("listProjects", kw, has_path_params=False)
+
+
+def req_create_project(*, name: str, description: str | None) -> RequestSpec:
+    body = gen.CreateProjectRequest(name=name, description=_unset(description))
+    return _spec("createProject", create_project._get_kwargs(body=body), has_path_params=False)
+
+
+def req_list_datasets(project_id: str, *, limit: int, offset: int) -> RequestSpec:
+    kw = list_datasets._get_kwargs(project_id, limit=limit, offset=offset)
+    return _spec("listDatasets", kw)
+
+
+def req_create_dataset(project_id: str, *, name: str) -> RequestSpec:
+    body = gen.CreateDatasetRequest(name=name)
+    return _spec("createDataset", create_dataset._get_kwargs(project_id, body=body))
+
+
+def req_add_items(dataset_id: str, content: bytes) -> RequestSpec:
+    """The inline add; ``content`` is the exact request body (measured against 2 MB)."""
+    probe = gen.AddItemsRequest(items=[])
+    kw = add_dataset_items._get_kwargs(dataset_id, body=probe)
+    spec = _spec("addDatasetItems", {k: v for k, v in kw.items() if k != "json"})
+    return attrs.evolve(
+        spec, content=content, headers={**spec.headers, "Content-Type": "application/json"}
+    )
+
+
+def req_create_upload(
+    dataset_id: str, *, fields: Sequence[m.FieldSpec] | None, file_name: str | None
+) -> RequestSpec:
+    body = gen.CreateUploadRequest.from_dict(
+        {
+            **({"fields": [f.to_json() for f in fields]} if fields else {}),
+            **({"fileName": file_name} if file_name else {}),
+        }
+    )
+    return _spec("createUpload", create_upload._get_kwargs(dataset_id, body=body))
+
+
+def req_finalize_upload(upload_id: str) -> RequestSpec:
+    return _spec("finalizeUpload", finalize_upload._get_kwargs(upload_id))
+
+
+def req_get_upload(upload_id: str) -> RequestSpec:
+    return _spec("getUpload", get_upload._get_kwargs(upload_id))
+
+
+def req_list_fields(dataset_id: str) -> RequestSpec:
+    return _spec("listDatasetFields", list_dataset_fields._get_kwargs(dataset_id))
+
+
+def req_copy_pipeline(
+    pipeline_id: str, *, name: str | None, project_id: str | None
+) -> RequestSpec:
+    body = gen.CopyPipelineRequest(name=_unset(name), project_id=_unset(project_id))
+    return _spec("copyPipeline", copy_pipeline._get_kwargs(pipeline_id, body=body))
+
+
+def req_import_pipeline(
+    project_id: str, *, payload: Any, file_name: str, name: str | None
+) -> RequestSpec:
+    body = gen.ImportPipelineRequest(
+        file=File(payload=payload, file_name=file_name, mime_type="application/octet-stream"),
+        name=_unset(name),
+    )
+    return _spec("importPipeline", import_pipeline._get_kwargs(project_id, body=body))
+
+
+def req_export_pipeline(pipeline_id: str) -> RequestSpec:
+    return _spec("exportPipeline", export_pipeline._get_kwargs(pipeline_id))
+
+
+def req_list_pipelines(project_id: str, *, limit: int, offset: int) -> RequestSpec:
+    kw = list_pipelines._get_kwargs(project_id, limit=limit, offset=offset)
+    return _spec("listPipelines", kw)
+
+
+def req_attach_dataset(
+    pipeline_id: str,
+    *,
+    dataset_id: str,
+    item_limit: int | None,
+    item_filter: m.ItemFilter | None,
+) -> RequestSpec:
+    raw: dict[str, Any] = {"datasetId": dataset_id}
+    if item_limit is not None:
+        raw["itemLimit"] = item_limit
+    if item_filter is not None:
+        raw["itemFilter"] = item_filter.to_json()
+    body = gen.AttachDatasetRequest.from_dict(raw)
+    return _spec("attachDataset", attach_dataset._get_kwargs(pipeline_id, body=body))
+
+
+def req_start_run(pipeline_id: str, *, name: str | None) -> RequestSpec:
+    body = gen.StartRunRequest(name=_unset(name))
+    return _spec("startRun", start_run._get_kwargs(pipeline_id, body=body))
+
+
+def req_get_run(run_id: str) -> RequestSpec:
+    return _spec("getRun", get_run._get_kwargs(run_id))
+
+
+def req_list_runs(pipeline_id: str, *, limit: int, offset: int) -> RequestSpec:
+    return _spec("listRuns", list_runs._get_kwargs(pipeline_id, limit=limit, offset=offset))
+
+
+def req_create_export(
+    dataset_id: str, *, fields: Sequence[Mapping[str, str]], format: str | None
+) -> RequestSpec:
+    raw: dict[str, Any] = {"fields": [dict(f) for f in fields]}
+    if format is not None:
+        raw["format"] = format
+    body = gen.CreateExportRequest.from_dict(raw)
+    return _spec("createExport", create_export._get_kwargs(dataset_id, body=body))
+
+
+def req_get_export(export_id: str) -> RequestSpec:
+    return _spec("getExport", get_export._get_kwargs(export_id))
+
+
+def _unset(value: T | None) -> T | Unset:
+    return UNSET if value is None else value
+
+
+# --------------------------------------------------------------------------- validation
+
+_SCALARS: dict[str, Callable[[object], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "Any": lambda v: True,
+    "dict[str, Any]": lambda v: isinstance(v, dict),
+}
+
+
+def _json_key(attr_name: str) -> str:
+    name = attr_name.rstrip("_")
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _check_value(type_str: str, value: object, path: str) -> tuple[str, str] | None:
+    if type_str.startswith("list[") and type_str.endswith("]"):
+        if not isinstance(value, list):
+            return path, f"expected an array, got {_kind(value)}"
+        inner = type_str[5:-1]
+        for i, item in enumerate(value):
+            problem = _check_value(inner, item, f"{path}[{i}]")
+            if problem:
+                return problem
+        return None
+    if type_str in _SCALARS:
+        if _SCALARS[type_str](value):
+            return None
+        return path, f"expected {type_str}, got {_kind(value)}"
+    if type_str == "datetime.datetime":
+        if not isinstance(value, str):
+            return path, f"expected a date-time string, got {_kind(value)}"
+        try:
+            datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return path, f"not an ISO 8601 date-time: {value!r}"
+        return None
+    if " | " in type_str:  # a oneOf: any alternative will do
+        alternatives = [t.strip() for t in type_str.split("|")]
+        problems = [_check_value(t, value, path) for t in alternatives]
+        return None if any(p is None for p in problems) else problems[0]
+    cls = getattr(gen, type_str, None)
+    if isinstance(cls, type) and issubclass(cls, Enum):
+        if isinstance(value, str):
+            return None  # unknown values are tolerated (kept raw)
+        return path, f"expected an enum string, got {_kind(value)}"
+    if isinstance(cls, type) and attrs.has(cls):
+        return locate_problem(cls, value, path)
+    return None  # a type this checker does not know: trust the generated parser
+
+
+def locate_problem(cls: type, data: object, path: str = "") -> tuple[str, str] | None:
+    """Return ``(field path, what is wrong)`` for the first mismatch of ``data`` and ``cls``."""
+    if not isinstance(data, dict):
+        return path or "<body>", f"expected an object, got {_kind(data)}"
+    for f in attrs.fields(cls):
+        if f.name == "additional_properties":
+            continue
+        key = _json_key(f.name)
+        where = f"{path}.{key}" if path else key
+        type_str = str(f.type)
+        optional = type_str.endswith(" | Unset")
+        if optional:
+            type_str = type_str[: -len(" | Unset")]
+        if key not in data:
+            if f.default is attrs.NOTHING:
+                return where, "required field is missing"
+            continue
+        value = data[key]
+        if value is None and optional:
+            continue  # null for an optional field: treat as absent
+        problem = _check_value(type_str, value, where)
+        if problem:
+            return problem
+    return None
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _body(operation: str, response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        ctype = response.headers.get("content-type", "?")
+        raise drift(operation, "<body>", f"2xx body is not JSON ({ctype}): {exc}") from None
+
+
+def _strip_nulls(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    optional = {
+        _json_key(f.name)
+        for f in attrs.fields(cls)
+        if f.name != "additional_properties" and f.default is not attrs.NOTHING
+    }
+    return {k: v for k, v in data.items() if not (v is None and k in optional)}
+
+
+def parse_model(operation: str, response: httpx.Response, cls: type[T]) -> T:
+    """Parse a 2xx body with a generated model; any mismatch is one ``ApiDriftError``."""
+    data = _body(operation, response)
+    return parse_data(operation, data, cls, response=response)
+
+
+def parse_data(
+    operation: str, data: object, cls: type[T], *, response: httpx.Response | None = None
+) -> T:
+    problem = locate_problem(cls, data)
+    if problem is not None:
+        raise drift(operation, problem[0], problem[1], response=response)
+    try:
+        return cast(T, cls.from_dict(_strip_nulls(cls, cast(dict[str, Any], data))))  # type: ignore[attr-defined]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        field = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else "<body>"
+        raise drift(
+            operation, field, f"{type(exc).__name__}: {exc}", response=response
+        ) from None
+
+
+def check_status_error(spec: RequestSpec, exc: APIStatusError) -> None:
+    """Raise ``ApiDriftError`` if a 404/405 means the endpoint itself is gone."""
+    if exc.status_code not in (404, 405):
+        return
+    body = exc.body
+    is_api_error = isinstance(body, dict) and isinstance(body.get("message"), str)
+    if exc.status_code == 405 or not spec.has_path_params or not is_api_error:
+        raise ApiDriftError(
+            operation=spec.operation,
+            field="<endpoint>",
+            snapshot_version=SNAPSHOT_VERSION,
+            detail=(
+                f"{spec.method} {spec.url} answered {exc.status_code}"
+                f"{'' if is_api_error else ' without an API error body'}: "
+                "the endpoint may have moved"
+            ),
+            request=exc.request,
+            body=body,
+        ) from exc
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _opt(value: Any) -> Any:
+    return None if isinstance(value, Unset) else value
+
+
+def _error_info(g: Any) -> m.ErrorInfo | None:
+    if isinstance(g, Unset) or g is None:
+        return None
+    return m.ErrorInfo(message=g.message, code=_opt(g.code), extra=dict(g.additional_properties))
+
+
+def to_project(g: gen.Project) -> m.Project:
+    return m.Project(
+        id=g.id,
+        name=g.name,
+        description=_opt(g.description),
+        created_at=_opt(g.created_at),
+        extra=dict(g.additional_properties),
+    )
+
+
+def to_dataset(g: gen.Dataset) -> m.Dataset:
+    return m.Dataset(
+        id=g.id,
+        name=g.name,
+        project_id=_opt(g.project_id),
+        item_count=_opt(g.item_count),
+        created_at=_opt(g.created_at),
+        extra=dict(g.additional_properties),
+    )
+
+
+def to_field(g: gen.Field) -> m.Field:
+    schema = None if isinstance(g.json_schema, Unset) else dict(g.json_schema.additional_properties)
+    return m.Field(id=g.id, name=g.name, json_schema=schema, extra=dict(g.additional_properties))
+
+
+def to_upload(g: gen.Upload) -> m.Upload:
+    return m.Upload(
+        id=g.id,
+        status=m.UploadStatus(str(g.status.value)),
+        dataset_id=_opt(g.dataset_id),
+        upload_url=_opt(g.upload_url),
+        upload_method=None if isinstance(g.upload_method, Unset) else str(g.upload_method.value),
+        expires_at=_opt(g.expires_at),
+        item_count=_opt(g.item_count),
+        error=_error_info(g.error),
+        extra=dict(g.additional_properties),
+    )
+
+
+def to_pipeline(g: gen.Pipeline) -> m.Pipeline:
+    return m.Pipeline(
+        id=g.id,
+        name=g.name,
+        project_id=_opt(g.project_id),
+        source_pipeline_id=_opt(g.source_pipeline_id),
+        dataset_id=_opt(g.dataset_id),
+        created_at=_opt(g.created_at),
+        extra=dict(g.additional_properties),
+    )
+
+
+def _to_item_filter(g: Any) -> m.ItemFilter | None:
+    if isinstance(g, Unset) or g is None:
+        return None
+    match = "all" if isinstance(g.match, Unset) else str(g.match.value)
+    conditions = [
+        m.ItemFilterCondition(field=c.field, operator=str(c.operator.value), value=_opt(c.value))
+        for c in g.conditions
+    ]
+    return m.ItemFilter(
+        conditions, match="any" if match == "any" else "all", extra=dict(g.additional_properties)
+    )
+
+
+def to_attachment(g: gen.DatasetAttachment) -> m.DatasetAttachment:
+    return m.DatasetAttachment(
+        pipeline_id=g.pipeline_id,
+        dataset_id=g.dataset_id,
+        item_limit=_opt(g.item_limit),
+        item_filter=_to_item_filter(g.item_filter),
+        extra=dict(g.additional_properties),
+    )
+
+
+def to_run(g: gen.Run) -> m.Run:
+    progress = None
+    if not isinstance(g.progress, Unset):
+        p = g.progress
+        progress = m.RunProgress(
+            total=p.total,
+            completed=p.completed,
+            failed=p.failed,
+            extra=dict(p.additional_properties),
+        )
+    return m.Run(
+        id=g.id,
+        status=m.RunStatus(str(g.status.value)),
+        pipeline_id=_opt(g.pipeline_id),
+        progress=progress,
+        created_at=_opt(g.created_at),
+        started_at=_opt(g.started_at),
+        finished_at=_opt(g.finished_at),
+        error=_error_info(g.error),
+        extra=dict(g.additional_properties),
+    )
+
+
+def to_export(g: gen.Export) -> m.Export:
+    return m.Export(
+        id=g.id,
+        status=m.ExportStatus(str(g.status.value)),
+        dataset_id=_opt(g.dataset_id),
+        format=None if isinstance(g.format_, Unset) else m.ExportFormat(str(g.format_.value)),
+        download_url=_opt(g.download_url),
+        expires_at=_opt(g.expires_at),
+        item_count=_opt(g.item_count),
+        error=_error_info(g.error),
+        extra=dict(g.additional_properties),
+    )
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def parse_project(op: str, r: httpx.Response) -> m.Project:
+    return to_project(parse_model(op, r, gen.Project))
+
+
+def parse_dataset(op: str, r: httpx.Response) -> m.Dataset:
+    return to_dataset(parse_model(op, r, gen.Dataset))
+
+
+def parse_upload(op: str, r: httpx.Response) -> m.Upload:
+    return to_upload(parse_model(op, r, gen.Upload))
+
+
+def parse_pipeline(op: str, r: httpx.Response) -> m.Pipeline:
+    return to_pipeline(parse_model(op, r, gen.Pipeline))
+
+
+def parse_run(op: str, r: httpx.Response) -> m.Run:
+    return to_run(parse_model(op, r, gen.Run))
+
+
+def parse_export(op: str, r: httpx.Response) -> m.Export:
+    return to_export(parse_model(op, r, gen.Export))
+
+
+def parse_add_items(op: str, r: httpx.Response) -> m.AddItemsResult:
+    g = parse_model(op, r, gen.AddItemsResult)
+    fields = () if isinstance(g.fields, Unset) else tuple(to_field(f) for f in g.fields)
+    return m.AddItemsResult(
+        item_count=g.item_count,
+        dataset_id=_opt(g.dataset_id),
+        fields=fields,
+        extra=dict(g.additional_properties),
+    )
+
+
+def parse_fields(op: str, r: httpx.Response) -> list[m.Field]:
+    return [to_field(f) for f in parse_model(op, r, gen.FieldList).fields]
+
+
+def parse_attachment(
+    op: str,
+    r: httpx.Response,
+    *,
+    pipeline_id: str,
+    dataset_id: str,
+    item_limit: int | None,
+    item_filter: m.ItemFilter | None,
+) -> m.DatasetAttachment:
+    if r.status_code == 204 or not r.content.strip():
+        return m.DatasetAttachment(
+            pipeline_id=pipeline_id,
+            dataset_id=dataset_id,
+            item_limit=item_limit,
+            item_filter=item_filter,
+        )
+    return to_attachment(parse_model(op, r, gen.DatasetAttachment))
+
+
+def _page(
+    op: str, r: httpx.Response, cls: type[Any], key: str, convert: Callable[[Any], Any]
+) -> PageData:
+    g = parse_model(op, r, cls)
+    items = tuple(convert(x) for x in getattr(g, key))
+    pag = g.pagination
+    total = None if isinstance(pag, Unset) else pag.total
+    limit = 0 if isinstance(pag, Unset) or isinstance(pag.limit, Unset) else pag.limit
+    offset = 0 if isinstance(pag, Unset) or isinstance(pag.offset, Unset) else pag.offset
+    return PageData(items=items, total=total, offset=offset, limit=limit)
+
+
+def parse_project_page(op: str, r: httpx.Response) -> PageData:
+    return _page(op, r, gen.ProjectList, "projects", to_project)
+
+
+def parse_dataset_page(op: str, r: httpx.Response) -> PageData:
+    return _page(op, r, gen.DatasetList, "datasets", to_dataset)
+
+
+def parse_pipeline_page(op: str, r: httpx.Response) -> PageData:
+    return _page(op, r, gen.PipelineList, "pipelines", to_pipeline)
+
+
+def parse_run_page(op: str, r: httpx.Response) -> PageData:
+    return _page(op, r, gen.RunList, "runs", to_run)
