@@ -45,7 +45,8 @@ if __package__ in (None, ""):  # run as `python scripts/pull_spec.py`
 from scripts.specdiff import EXIT_BREAKING, EXIT_COMPATIBLE, EXIT_NO_CHANGE, Report, diff_specs
 
 DEFAULT_URL = "https://platform.toloka.ai/api/v2-beta/doc"
-DEFAULT_OUTPUT = "openapi/v2-beta.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = "openapi/v2-beta.yaml"  # relative to the repository root, not the cwd
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -367,9 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--url", help=f"fetch from URL (default {DEFAULT_URL})")
     src.add_argument("--file", help="read a local JSON/YAML file instead of fetching")
-    parser.add_argument(
-        "--output", default=DEFAULT_OUTPUT, help=f"snapshot path ({DEFAULT_OUTPUT})"
-    )
+    parser.add_argument("--output", help=f"snapshot path (default: <repo>/{DEFAULT_OUTPUT})")
     parser.add_argument(
         "--mode",
         choices=("live", "reconstructed", "file"),
@@ -377,7 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--reconstructed", action="store_true", help="same as --mode reconstructed")
     parser.add_argument("--date", type=_date, help="snapshot date YYYY-MM-DD (default: today UTC)")
-    parser.add_argument("--dry-run", action="store_true", help="report only; write no snapshot")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="report only; write no snapshot (report files still written)",
+    )
     parser.add_argument("--report-json", help="also write the report as JSON here")
     parser.add_argument("--report-md", help="also write the report as Markdown here")
     return parser
@@ -392,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = args.file if args.file is not None else (args.url or DEFAULT_URL)
     mode = mode or ("file" if args.file is not None else "live")
     date = args.date or dt.datetime.now(dt.UTC).date().isoformat()
-    output = Path(args.output)
+    output = Path(args.output) if args.output else ROOT / DEFAULT_OUTPUT
 
     try:
         text = read_file(args.file) if args.file is not None else fetch(source)

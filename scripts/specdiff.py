@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -62,6 +63,18 @@ RULES: dict[str, tuple[Level, str]] = {
     "endpoint-reactivated": ("info", "operation no longer deprecated"),
     "api-operation-id-removed": ("warning", "operationId changed (generated names change)"),
     "api-operation-id-added": ("info", "operationId added"),
+    # security
+    "api-security-changed": (
+        "breaking",
+        "no security alternative of the old operation remains (credentials stop working)",
+    ),
+    "api-security-added": ("info", "security alternative added (an old one still works)"),
+    "api-security-removed": ("info", "security alternative removed (another old one remains)"),
+    "api-security-component-changed": (
+        "breaking",
+        "security scheme used by the operation changed (type, location, header name)",
+    ),
+    "api-security-component-removed": ("breaking", "security scheme definition removed"),
     # parameters
     "new-required-request-parameter": ("breaking", "required parameter added"),
     "new-optional-request-parameter": ("info", "optional parameter added"),
@@ -662,6 +675,8 @@ def _compare_operation(
         else:
             emit("api-operation-id-removed", "", f"operationId {_show(old_id)} -> {_show(new_id)}")
 
+    _compare_security(o_doc, n_doc, old_op, new_op, emit)
+
     # parameters
     o_params = _parameters(o_doc, old_common, old_op)
     n_params = _parameters(n_doc, new_common, new_op)
@@ -723,6 +738,59 @@ def _compare_operation(
             )
 
 
+_SCHEME_KEYS = ("type", "in", "name", "scheme", "bearerFormat", "openIdConnectUrl")
+
+
+def _alternatives(doc: _Doc, op: Mapping[str, Any]) -> set[frozenset[str]]:
+    """Security requirement alternatives (OR of ANDs) of an operation; {frozenset()} = no auth."""
+    reqs = op.get("security", doc.doc.get("security"))
+    if not isinstance(reqs, list) or not reqs:
+        return {frozenset()}
+    return {frozenset(r) if isinstance(r, Mapping) else frozenset() for r in reqs}
+
+
+def _scheme(doc: _Doc, name: str) -> dict[str, Any] | None:
+    schemes = _mapping(_mapping(doc.doc.get("components")).get("securitySchemes"))
+    if name not in schemes:
+        return None
+    resolved, _ = doc.resolve(schemes[name])
+    return {k: resolved.get(k) for k in _SCHEME_KEYS}
+
+
+def _compare_security(
+    o_doc: _Doc,
+    n_doc: _Doc,
+    old_op: Mapping[str, Any],
+    new_op: Mapping[str, Any],
+    emit: Callable[[str, str, str], None],
+) -> None:
+    def show(alt: frozenset[str]) -> str:
+        return " + ".join(sorted(alt)) or "(none)"
+
+    old_alts, new_alts = _alternatives(o_doc, old_op), _alternatives(n_doc, new_op)
+    if old_alts != new_alts:
+        if not old_alts & new_alts:
+            olds = ", ".join(sorted(map(show, old_alts)))
+            news = ", ".join(sorted(map(show, new_alts)))
+            emit("api-security-changed", "security", f"{olds} -> {news}")
+        else:
+            for alt in sorted(new_alts - old_alts, key=show):
+                emit("api-security-added", "security", f"alternative {show(alt)} added")
+            for alt in sorted(old_alts - new_alts, key=show):
+                emit("api-security-removed", "security", f"alternative {show(alt)} removed")
+    for name in sorted(set().union(*(old_alts & new_alts))):
+        old_s, new_s = _scheme(o_doc, name), _scheme(n_doc, name)
+        if old_s is not None and new_s is None:
+            emit("api-security-component-removed", f"security {name}", "scheme definition removed")
+        elif old_s is not None and new_s is not None and old_s != new_s:
+            diffs = [
+                f"{k} {_show(old_s[k])} -> {_show(new_s[k])}"
+                for k in _SCHEME_KEYS
+                if old_s[k] != new_s[k]
+            ]
+            emit("api-security-component-changed", f"security {name}", "; ".join(diffs))
+
+
 def _lookup(responses: Mapping[Any, Any], status: str) -> Any:
     for key, value in responses.items():
         if str(key) == status:
@@ -761,3 +829,33 @@ def iter_rules() -> Iterator[tuple[str, Level, str]]:
     """Every rule id this module can report, with its level and description."""
     for rule_id, (level, text) in sorted(RULES.items()):
         yield rule_id, level, text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python scripts/specdiff.py OLD NEW [--format text|markdown|json]`` or ``--rules``."""
+    import argparse
+    from pathlib import Path
+
+    import yaml
+
+    parser = argparse.ArgumentParser(prog="specdiff.py", description=__doc__.splitlines()[0])
+    parser.add_argument("old", nargs="?")
+    parser.add_argument("new", nargs="?")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--rules", action="store_true", help="list the rules and exit")
+    args = parser.parse_args(argv)
+    if args.rules:
+        for rule_id, level, text in iter_rules():
+            print(f"{level:9} {rule_id:45} {text}")
+        return 0
+    if not (args.old and args.new):
+        parser.error("OLD and NEW are required")
+    docs = [yaml.safe_load(Path(p).read_text(encoding="utf-8")) for p in (args.old, args.new)]
+    report = diff_specs(docs[0], docs[1])
+    render = {"text": report.to_text, "markdown": report.to_markdown, "json": report.to_json}
+    sys.stdout.write(render[args.format]())
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -430,3 +430,36 @@ def test_every_emitted_rule_is_declared() -> None:
     assert levels == {"breaking", "warning", "info"}
     assert RULES["response-property-enum-value-added"][0] == "warning"
     assert RULES["new-required-request-property"][0] == "breaking"
+
+
+def test_security_changes(base: dict[str, Any]) -> None:
+    def secured(header: str, alternatives: list[dict[str, list[str]]]) -> dict[str, Any]:
+        def change(doc: dict[str, Any]) -> None:
+            doc["components"]["securitySchemes"] = {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": header},
+                "OAuth": {"type": "http", "scheme": "bearer"},
+            }
+            doc["security"] = alternatives
+
+        return mutated(base, change)
+
+    api_key = secured("Authorization", [{"ApiKey": []}])
+    n_ops = 4  # listRuns, createRun, getRun, cancelRun
+
+    newly_required = diff_specs(base, api_key)
+    assert {(c.rule_id, c.level) for c in newly_required.changes} == {
+        ("api-security-changed", "breaking")
+    }
+    assert len(newly_required.changes) == n_ops
+    assert newly_required.changes[0].detail == "(none) -> ApiKey"
+
+    renamed_header = diff_specs(api_key, secured("X-Api-Key", [{"ApiKey": []}]))
+    assert {(c.rule_id, c.location) for c in renamed_header.changes} == {
+        ("api-security-component-changed", "security ApiKey")
+    }
+    assert renamed_header.changes[0].detail == 'name "Authorization" -> "X-Api-Key"'
+    assert renamed_header.exit_code == 4
+
+    widened = diff_specs(api_key, secured("Authorization", [{"ApiKey": []}, {"OAuth": []}]))
+    assert {(c.rule_id, c.level) for c in widened.changes} == {("api-security-added", "info")}
+    assert widened.exit_code == 3

@@ -41,7 +41,7 @@ from toloka_pipeline_api.api.uploads import create_upload, finalize_upload, get_
 from toloka_pipeline_api.types import UNSET, File, Unset
 
 from .. import _json
-from .._exceptions import APIStatusError, ApiDriftError
+from .._exceptions import ApiDriftError, APIStatusError
 from . import _models as m
 
 __all__ = ["SNAPSHOT_VERSION", "PageData", "RequestSpec", "snapshot_version"]
@@ -195,9 +195,7 @@ def req_list_fields(dataset_id: str) -> RequestSpec:
     return _spec("listDatasetFields", list_dataset_fields._get_kwargs(dataset_id))
 
 
-def req_copy_pipeline(
-    pipeline_id: str, *, name: str | None, project_id: str | None
-) -> RequestSpec:
+def req_copy_pipeline(pipeline_id: str, *, name: str | None, project_id: str | None) -> RequestSpec:
     body = gen.CopyPipelineRequest(name=_unset(name), project_id=_unset(project_id))
     return _spec("copyPipeline", copy_pipeline._get_kwargs(pipeline_id, body=body))
 
@@ -275,7 +273,7 @@ _SCALARS: dict[str, Callable[[object], bool]] = {
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "bool": lambda v: isinstance(v, bool),
-    "Any": lambda v: True,
+    "Any": lambda _v: True,
     "dict[str, Any]": lambda v: isinstance(v, dict),
 }
 
@@ -389,9 +387,7 @@ def parse_data(
         return cast(T, cls.from_dict(_strip_nulls(cls, cast(dict[str, Any], data))))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         field = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else "<body>"
-        raise drift(
-            operation, field, f"{type(exc).__name__}: {exc}", response=response
-        ) from None
+        raise drift(operation, field, f"{type(exc).__name__}: {exc}", response=response) from None
 
 
 def check_status_error(spec: RequestSpec, exc: APIStatusError) -> None:

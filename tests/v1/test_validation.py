@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import pytest
+
+from toloka_ext import BaselineSolution, InvalidInputError, KnownSolution, Task, TasksClient
+
+from .conftest import FakeV1, task
+
+
+def _bad(**overrides: Any) -> dict[str, Any]:
+    base = task(0)
+    for key, value in overrides.items():
+        if value is ...:
+            base.pop(key)
+        else:
+            base[key] = value
+    return base
+
+
+CASES = [
+    ("missing-pool", _bad(pool_id=...), "pool_id"),
+    ("empty-pool", _bad(pool_id=""), "pool_id"),
+    ("pool-type", _bad(pool_id=["1"]), "pool_id"),
+    ("missing-input", _bad(input_values=...), "input_values"),
+    ("input-type", _bad(input_values=[1]), "input_values"),
+    ("overlap-0", _bad(overlap=0), "overlap"),
+    ("overlap-negative", _bad(overlap=-2), "overlap"),
+    ("overlap-float", _bad(overlap=1.5), "overlap"),
+    ("overlap-bool", _bad(overlap=True), "overlap"),
+    ("overlap-missing", _bad(overlap=...), "overlap"),
+    (
+        "correctness>1",
+        _bad(known_solutions=[{"output_values": {"r": 1}, "correctness_weight": 1.5}]),
+        "known_solutions[0].correctness_weight",
+    ),
+    (
+        "correctness<0",
+        _bad(
+            known_solutions=[
+                {"output_values": {}},
+                {"output_values": {}, "correctness_weight": -0.1},
+            ]
+        ),
+        "known_solutions[1].correctness_weight",
+    ),
+    (
+        "confidence>1",
+        _bad(baseline_solutions=[BaselineSolution(output_values={"r": 1}, confidence_weight=2)]),
+        "baseline_solutions[0].confidence_weight",
+    ),
+    (
+        "weight-nan",
+        _bad(known_solutions=[KnownSolution(output_values={}, correctness_weight=math.nan)]),
+        "known_solutions[0].correctness_weight",
+    ),
+    (
+        "solution-no-output",
+        _bad(known_solutions=[{"correctness_weight": 1}]),
+        "known_solutions[0].output_values",
+    ),
+    ("nan-input", _bad(input_values={"x": math.nan}), "input_values.x"),
+    ("inf-nested", _bad(input_values={"x": [1, {"y": math.inf}]}), "input_values.x[1].y"),
+    ("set-input", _bad(input_values={"tags": {"a", "b"}}), "input_values.tags"),
+    ("object-input", _bad(input_values={"o": object()}), "input_values.o"),
+    ("reserved-not-strings", _bad(reserved_for=[1, 2]), "reserved_for"),
+    ("infinite-not-bool", _bad(infinite_overlap="yes"), "infinite_overlap"),
+    ("message-type", _bad(message_on_unknown_solution=3), "message_on_unknown_solution"),
+]
+
+
+@pytest.mark.parametrize(("bad", "field"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_task_is_rejected_before_anything_is_sent(
+    client: TasksClient, fake: FakeV1, bad: dict[str, Any], field: str
+) -> None:
+    tasks = [task(i) for i in range(7)] + [bad] + [task(i) for i in range(8, 20)]
+    with pytest.raises(InvalidInputError) as err:
+        client.create_tasks(tasks)
+    assert (err.value.position, err.value.field) == (7, field)
+    assert "position 7" in str(err.value) and field in str(err.value)
+    assert fake.requests == []
+    with pytest.raises(InvalidInputError) as single:
+        client.create_task(bad)
+    assert single.value.field == field
+    assert fake.requests == []
+
+
+def test_missing_overlap_is_fine_with_allow_defaults_or_infinite_overlap(
+    client: TasksClient, fake: FakeV1
+) -> None:
+    result = client.create_tasks([_bad(overlap=...)], allow_defaults=True)
+    assert result.ok
+    assert fake.requests[0].url.params["allow_defaults"] == "true"
+    assert client.create_tasks([_bad(overlap=..., infinite_overlap=True)]).ok
+
+
+@pytest.mark.parametrize(
+    "op_id",
+    [
+        "not-a-uuid",
+        "123",
+        str(uuid.UUID(int=0)),
+        uuid.UUID("6d9e5b1a-7c1f-4c3e-ca55-2f0e8d4b1c11"),
+        42,
+    ],
+    ids=["garbage", "number-string", "nil-uuid", "non-rfc-variant", "int"],
+)
+def test_operation_id_must_be_an_rfc4122_uuid(
+    client: TasksClient, fake: FakeV1, op_id: Any
+) -> None:
+    with pytest.raises(InvalidInputError) as err:
+        client.create_tasks([task(0)], async_mode=True, operation_id=op_id)
+    assert err.value.field == "operation_id"
+    assert fake.requests == []
+
+
+def test_call_level_checks(client: TasksClient, fake: FakeV1) -> None:
+    with pytest.raises(InvalidInputError, match="async_mode"):
+        client.create_tasks([task(0)], operation_id=str(uuid.uuid4()))
+    with pytest.raises(InvalidInputError, match="5000"):
+        client.create_tasks([task(0)], chunk_size=5001)
+    with pytest.raises(InvalidInputError, match="create_task"):
+        client.create_tasks(task(0))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="Task or a mapping"):
+        client.create_tasks([task(0), "nope"])  # type: ignore[list-item]
+    assert fake.requests == []
+
+
+def test_generator_is_checked_chunk_by_chunk_and_reports_what_was_done(
+    client: TasksClient, fake: FakeV1
+) -> None:
+    def gen() -> Any:
+        for i in range(25):
+            yield task(i) if i != 17 else _bad(overlap=0)
+
+    with pytest.raises(InvalidInputError) as err:
+        client.create_tasks(gen(), chunk_size=10)
+    assert (err.value.position, err.value.field) == (17, "overlap")
+    partial = err.value.partial_result
+    assert sorted(partial.task_ids) == list(range(10))
+    assert len(fake.tasks) == 10
+
+
+def test_typed_tasks_are_sent_with_all_fields(client: TasksClient, fake: FakeV1) -> None:
+    typed = Task(
+        "42",
+        {"image": "https://example.com/1.png"},
+        known_solutions=[KnownSolution(output_values={"r": "OK"}, correctness_weight=0.8)],
+        baseline_solutions=[BaselineSolution(output_values={"r": "OK"})],
+        message_on_unknown_solution="hint",
+        overlap=3,
+        infinite_overlap=True,
+        reserved_for=["w1"],
+        unavailable_for=["w2"],
+        origin_task_id="t0",
+        extra={"traits_all_of": ["x"]},
+    )
+    created = client.create_task(typed)
+    sent = fake.tasks[created.id or ""]
+    assert sent["known_solutions"] == [{"output_values": {"r": "OK"}, "correctness_weight": 0.8}]
+    assert sent["baseline_solutions"] == [{"output_values": {"r": "OK"}, "confidence_weight": 1.0}]
+    for key in (
+        "message_on_unknown_solution",
+        "reserved_for",
+        "unavailable_for",
+        "origin_task_id",
+        "traits_all_of",
+    ):
+        assert key in sent
+    assert sent["infinite_overlap"] is True
+    assert created.known_solutions == typed.known_solutions
+    assert created.extra["remaining_overlap"] == 1  # unknown response keys are kept
+    assert created.extra["traits_all_of"] == ["x"]

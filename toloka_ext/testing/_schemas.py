@@ -1,0 +1,139 @@
+"""Request-body schemas, copied from ``openapi/v2-beta.yaml`` and ``openapi/v1.yaml``.
+
+Kept in code so the installed package needs no spec files; ``tests/testing`` checks them
+against the contracts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NAME = {"type": "string", "minLength": 1}
+
+FIELD_DECLARATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": _NAME, "jsonSchema": {"type": "object"}},
+}
+CREATE_PROJECT: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": _NAME, "description": {"type": "string"}},
+}
+CREATE_DATASET: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": _NAME},
+}
+ADD_ITEMS: dict[str, Any] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+        "fields": {"type": "array", "items": FIELD_DECLARATION},
+    },
+}
+CREATE_UPLOAD: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "fields": {"type": "array", "items": FIELD_DECLARATION},
+        "fileName": {"type": "string"},
+    },
+}
+COPY_PIPELINE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": _NAME, "projectId": _NAME},
+}
+ITEM_FILTER: dict[str, Any] = {
+    "type": "object",
+    "required": ["conditions"],
+    "properties": {
+        "match": {"type": "string", "enum": ["all", "any"]},
+        "conditions": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["field", "operator"],
+                "properties": {
+                    "field": _NAME,
+                    "operator": {
+                        "type": "string",
+                        "enum": ["eq", "ne", "in", "not_in", "contains", "exists"],
+                    },
+                    "value": {},
+                },
+            },
+        },
+    },
+}
+ATTACH_DATASET: dict[str, Any] = {
+    "type": "object",
+    "required": ["datasetId"],
+    "properties": {
+        "datasetId": _NAME,
+        "itemLimit": {"type": "integer", "minimum": 1},
+        "itemFilter": ITEM_FILTER,
+    },
+}
+START_RUN: dict[str, Any] = {"type": "object", "properties": {"name": {"type": "string"}}}
+CREATE_EXPORT: dict[str, Any] = {
+    "type": "object",
+    "required": ["fields"],
+    "properties": {
+        "fields": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": _NAME},
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "required": ["id"],
+                        "properties": {"id": _NAME},
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
+        "format": {"type": "string", "enum": ["jsonl", "json", "csv"]},
+    },
+}
+
+_OUTPUT_VALUES = {"type": "object"}
+_WEIGHT = {"type": "number", "minimum": 0, "maximum": 1}
+TASK_CREATE: dict[str, Any] = {
+    "type": "object",
+    "required": ["pool_id", "input_values"],
+    "properties": {
+        "pool_id": {"type": "string"},
+        "input_values": {"type": "object"},
+        "known_solutions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["output_values"],
+                "properties": {"output_values": _OUTPUT_VALUES, "correctness_weight": _WEIGHT},
+            },
+        },
+        "baseline_solutions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["output_values"],
+                "properties": {"output_values": _OUTPUT_VALUES, "confidence_weight": _WEIGHT},
+            },
+        },
+        "message_on_unknown_solution": {"type": "string"},
+        "overlap": {"type": "integer", "minimum": 1},
+        "infinite_overlap": {"type": "boolean"},
+        "reserved_for": {"type": "array", "items": {"type": "string"}},
+        "unavailable_for": {"type": "array", "items": {"type": "string"}},
+        "origin_task_id": {"type": "string"},
+    },
+}
