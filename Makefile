@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint typecheck unit generate check-generated pull-spec mock clean
+.PHONY: help install demo test lint typecheck unit contract contract-live generate check-generated pull-spec mock clean
 
 help:
 	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
@@ -17,6 +17,8 @@ help:
 	@echo "make check-generated  fail if generated/ differs from what the snapshot generates"
 	@echo "make pull-spec        pull the live spec, normalize it, report changes (ARGS=--file X ...)"
 	@echo "make mock             serve both contracts with Prism on 127.0.0.1 (Ctrl-C stops)"
+	@echo "make contract         schemathesis + property tests against Prism and the sandbox"
+	@echo "make contract-live    validate the live API through a Prism proxy (needs TOLOKA_API_KEY)"
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -39,6 +41,12 @@ test: install lint typecheck check-generated
 
 unit: install
 	$(PY) -m pytest -m "not prism"
+
+contract: install
+	$(PY) -m pytest tests/contract
+
+contract-live: install
+	$(PY) scripts/contract_live.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check toloka_ext scripts tests bench

@@ -48,7 +48,7 @@ def port_is_free(port: int) -> bool:
 
 
 class PrismServer:
-    """One ``prism mock`` process serving one spec on 127.0.0.1.
+    """One ``prism mock`` (or, with ``upstream``, ``prism proxy``) process on 127.0.0.1.
 
     >>> with PrismServer(SPECS["v2-beta"]) as prism:
     ...     httpx.get(prism.url + "/me", headers={"Authorization": "ApiKey x"})
@@ -60,6 +60,7 @@ class PrismServer:
         *,
         port: int = 0,
         dynamic: bool = False,
+        upstream: str | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
         if not PRISM.exists():
@@ -67,6 +68,7 @@ class PrismServer:
         self.spec = Path(spec)
         self.port = port or free_port()
         self.dynamic = dynamic
+        self.upstream = upstream
         self.startup_timeout = startup_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()
@@ -76,7 +78,13 @@ class PrismServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> PrismServer:
-        cmd = [str(PRISM), "mock", str(self.spec), "-h", "127.0.0.1", "-p", str(self.port)]
+        if self.upstream:
+            # Validating proxy: forwards to the real API and flags responses that break
+            # the spec with an `sl-violations` header.
+            cmd = [str(PRISM), "proxy", str(self.spec), self.upstream, "--errors"]
+        else:
+            cmd = [str(PRISM), "mock", str(self.spec)]
+        cmd += ["-h", "127.0.0.1", "-p", str(self.port)]
         if self.dynamic:
             cmd.append("-d")
         self._proc = subprocess.Popen(

@@ -319,7 +319,9 @@ def run(
         report = diff_specs(content_of(previous), content_of(plain(doc)))
         if old_hash == new_hash:
             # Same content: keep the file (and its date) unless it is not in normalized form.
-            recorded = previous.get("info", {}).get("x-snapshot", {})
+            info = previous.get("info")
+            recorded = info.get("x-snapshot") if isinstance(info, dict) else None
+            recorded = recorded if isinstance(recorded, dict) else {}
             kept = normalize(
                 previous,
                 source=str(recorded.get("source", source)),
@@ -331,7 +333,8 @@ def run(
             new_text = kept
             lines = [f"No change: content sha256 {new_hash[:12]} matches {output}"]
             if status == "reformatted":
-                lines.append("(snapshot file was not in normalized form: rewritten, same content)")
+                done = "would be rewritten" if dry_run else "rewritten"
+                lines.append(f"(snapshot file was not in normalized form: {done}, same content)")
         else:
             code = EXIT_BREAKING if report.breaking else EXIT_COMPATIBLE
             outcome = Outcome("changed", code, False, old_hash, new_hash, report)
@@ -341,7 +344,10 @@ def run(
             lines.append(report.to_text().rstrip("\n"))
 
     if outcome.status != "no change" and not dry_run:
-        write_atomic(output, new_text)
+        try:
+            write_atomic(output, new_text)
+        except OSError as exc:
+            raise PullError(f"cannot write snapshot {output}: {exc}") from exc
         outcome.written = True
     if dry_run:
         lines.append("(dry run: snapshot not written)")

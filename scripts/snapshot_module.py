@@ -28,8 +28,8 @@ def render(spec_path: Path) -> str:
         "\n"
         f"SNAPSHOT: dict[str, str] = {{\n{body}}}\n"
         "\n"
-        'SNAPSHOT_VERSION = f"{SNAPSHOT[\'api_version\']}@{SNAPSHOT[\'date\']}'
-        '#{SNAPSHOT[\'sha256\'][:12]}"\n'
+        "SNAPSHOT_VERSION = f\"{SNAPSHOT['api_version']}@{SNAPSHOT['date']}"
+        "#{SNAPSHOT['sha256'][:12]}\"\n"
     )
 
 

@@ -81,6 +81,7 @@ class RequestSpec:
     content: bytes | None = None
     headers: dict[str, str] = attrs.field(factory=dict)
     has_path_params: bool = True
+    idempotent: bool = False
 
 
 @attrs.frozen
@@ -184,7 +185,10 @@ def req_create_upload(
 
 
 def req_finalize_upload(upload_id: str) -> RequestSpec:
-    return _spec("finalizeUpload", finalize_upload._get_kwargs(upload_id))
+    # Finalizing twice cannot ingest twice (the server answers 409 the second time).
+    return attrs.evolve(
+        _spec("finalizeUpload", finalize_upload._get_kwargs(upload_id)), idempotent=True
+    )
 
 
 def req_get_upload(upload_id: str) -> RequestSpec:
@@ -232,7 +236,8 @@ def req_attach_dataset(
     if item_filter is not None:
         raw["itemFilter"] = item_filter.to_json()
     body = gen.AttachDatasetRequest.from_dict(raw)
-    return _spec("attachDataset", attach_dataset._get_kwargs(pipeline_id, body=body))
+    spec = _spec("attachDataset", attach_dataset._get_kwargs(pipeline_id, body=body))
+    return attrs.evolve(spec, idempotent=True)  # binding the same dataset again is a no-op
 
 
 def req_start_run(pipeline_id: str, *, name: str | None) -> RequestSpec:

@@ -395,7 +395,17 @@ class TasksClient:
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.chunk.index] = failed
             log = self.get_operation_log(failed.id)
-            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+            apply_log(
+                result,
+                pending.chunk,
+                pending.payloads,
+                log,
+                keep_tasks=options.keep_tasks,
+                succeeded=False,
+            )
+            raise
+        except TolokaError:
+            result.unknown.append(pending.chunk.positions)
             raise
         result.operations[pending.chunk.index] = final
         log = self.get_operation_log(final.id)
@@ -668,7 +678,17 @@ class AsyncTasksClient:
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.chunk.index] = failed
             log = await self.get_operation_log(failed.id)
-            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+            apply_log(
+                result,
+                pending.chunk,
+                pending.payloads,
+                log,
+                keep_tasks=options.keep_tasks,
+                succeeded=False,
+            )
+            raise
+        except TolokaError:
+            result.unknown.append(pending.chunk.positions)
             raise
         result.operations[pending.chunk.index] = final
         log = await self.get_operation_log(final.id)

@@ -280,8 +280,13 @@ def apply_log(
     log: Sequence[OperationLogItem],
     *,
     keep_tasks: bool,
+    succeeded: bool = True,
 ) -> None:
-    """Merge an operation log into ``result`` with the same per-position shape as sync mode."""
+    """Merge an operation log into ``result`` with the same per-position shape as sync mode.
+
+    After a successful operation, positions the log does not account for are recorded as
+    unknown; after a failed one they were not created (the operation applies all or none).
+    """
     matched = match_log(log, payloads)
     for offset, item in matched.items():
         position = chunk.start + offset
@@ -305,4 +310,5 @@ def apply_log(
             result.errors[position] = errors or {
                 "": FieldError(code=f"{item.type}_FAILED", message="no details in the log")
             }
-    _mark_missing_unknown(result, chunk, set(matched))
+    if succeeded:
+        _mark_missing_unknown(result, chunk, set(matched))

@@ -103,7 +103,10 @@ class Backend:
             self._db.executemany("DELETE FROM objects WHERE kind = ? AND id = ?", gone)
             self._db.executemany(
                 "INSERT OR REPLACE INTO meta (key, data) VALUES (?, ?)",
-                [("seq", json.dumps(dict(self.seq))), ("counters", json.dumps(self.counters.to_json()))],
+                [
+                    ("seq", json.dumps(dict(self.seq))),
+                    ("counters", json.dumps(self.counters.to_json())),
+                ],
             )
 
     def close(self) -> None:

@@ -64,17 +64,29 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> list[FieldIs
     if _is(value, "number"):
         if "minimum" in schema and value < schema["minimum"]:
             issues.append(
-                (where, "VALUE_LESS_THAN_MIN", f"must be greater than or equal to {schema['minimum']}")
+                (
+                    where,
+                    "VALUE_LESS_THAN_MIN",
+                    f"must be greater than or equal to {schema['minimum']}",
+                )
             )
         if "maximum" in schema and value > schema["maximum"]:
             issues.append(
-                (where, "VALUE_GREATER_THAN_MAX", f"must be less than or equal to {schema['maximum']}")
+                (
+                    where,
+                    "VALUE_GREATER_THAN_MAX",
+                    f"must be less than or equal to {schema['maximum']}",
+                )
             )
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
-            issues.append((where, "VALUE_REQUIRED", f"must hold at least {schema['minItems']} items"))
+            issues.append(
+                (where, "VALUE_REQUIRED", f"must hold at least {schema['minItems']} items")
+            )
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            issues.append((where, "VALUE_GREATER_THAN_MAX", f"must hold at most {schema['maxItems']} items"))
+            issues.append(
+                (where, "VALUE_GREATER_THAN_MAX", f"must hold at most {schema['maxItems']} items")
+            )
         if "items" in schema:
             for i, item in enumerate(value):
                 issues.extend(validate(item, schema["items"], _join(path, i)))
@@ -82,7 +94,11 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> list[FieldIs
         for key in schema.get("required", ()):
             if value.get(key) is None:
                 issues.append(
-                    (_join(path, key), "VALUE_REQUIRED", "Value must be present and not equal to null")
+                    (
+                        _join(path, key),
+                        "VALUE_REQUIRED",
+                        "Value must be present and not equal to null",
+                    )
                 )
         props: dict[str, Any] = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)

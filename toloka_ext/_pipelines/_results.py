@@ -1,0 +1,116 @@
+"""Results out: atomic downloads and streamed result rows.
+
+A download goes to a temporary file in the target's directory, is ``fsync``ed, then renamed
+over the final name with ``os.replace``: a crash never leaves a partial file under the final
+name. Result files are read row by row (JSON Lines, JSON array or CSV), never whole.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ._models import Export
+from ._rows import iter_result_rows
+
+__all__ = ["AtomicFile", "export_format", "read_result_rows"]
+
+
+class AtomicFile:
+    """Write to ``<dir>/.<name>.<random>.part``; ``commit()`` fsyncs and renames into place."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+        )
+        self.tmp_path = Path(tmp)
+        self.fh: IO[bytes] = os.fdopen(fd, "wb")
+        self.bytes_written = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.bytes_written += len(data)
+
+    def commit(self) -> Path:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp_path, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return self.path
+
+    def abort(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        self.tmp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None or not self.fh.closed:
+            self.abort()
+
+
+def export_format(export: Export) -> str:
+    """``jsonl`` (the default), ``json`` or ``csv``: from the export, else the URL's suffix."""
+    if export.format is not None and export.format.is_known:
+        return str(export.format)
+    url = (export.download_url or "").split("?", 1)[0].lower()
+    for fmt in ("jsonl", "json", "csv"):
+        if url.endswith("." + fmt):
+            return fmt
+    return "jsonl"
+
+
+def read_result_rows(
+    path: str | os.PathLike[str], fmt: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Iterate the rows of a downloaded result file without loading it whole."""
+    p = Path(path)
+    if fmt is None:
+        suffix = p.suffix.lower().lstrip(".")
+        fmt = suffix if suffix in ("jsonl", "json", "csv") else "jsonl"
+    with open(p, "rb") as fh:
+        yield from iter_result_rows(fh, fmt)
+
+
+class IterReader(io.RawIOBase):
+    """A readable file over an iterator of byte blocks (for streamed parsing)."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._blocks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+async def aiter_lines_rows(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    import json
+
+    async for line in lines:
+        if line.strip():
+            value = json.loads(line)
+            yield value if isinstance(value, dict) else {"value": value}

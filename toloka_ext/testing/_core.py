@@ -1,0 +1,108 @@
+"""Request and reply types shared by the route handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ApiError
+from ._validate import validate
+
+if TYPE_CHECKING:
+    from ._sandbox import Sandbox
+
+__all__ = ["Ctx", "Reply", "Handler", "public"]
+
+
+@dataclass
+class Reply:
+    """A handler's answer: JSON (``body`` any JSON value) or raw bytes with a content type."""
+
+    status: int = 200
+    body: Any = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        if self.body is None:
+            return b""
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+@dataclass
+class Ctx:
+    """One request, as the handlers see it."""
+
+    sandbox: Sandbox
+    api: str
+    method: str
+    path: str
+    params: dict[str, str]
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    request_id: str
+
+    def json(self, schema: dict[str, Any], *, required: bool = True) -> Any:
+        """The body parsed and checked against ``schema`` (400 with the documented body if not)."""
+        if not self.body.strip():
+            if required:
+                raise ApiError(400, "Request body is required")
+            return {}
+        try:
+            data = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"Malformed JSON: {exc}") from None
+        issues = validate(data, schema)
+        if issues:
+            raise ApiError(
+                400,
+                "; ".join(f"{path}: {message}" for path, _code, message in issues[:5]),
+                payload={path: {"code": code, "message": msg} for path, code, msg in issues[:50]}
+                if self.api == "v1"
+                else None,
+            )
+        return data
+
+    def _one(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def q_int(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        raw = self._one(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ApiError(400, f"{name}: must be an integer") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            raise ApiError(400, f"{name}: must be at least {minimum}{upper}")
+        return value
+
+    def q_bool(self, name: str) -> bool:
+        raw = self._one(name)
+        if raw is None:
+            return False
+        if raw.lower() in ("true", "1"):
+            return True
+        if raw.lower() in ("false", "0"):
+            return False
+        raise ApiError(400, f"{name}: must be true or false")
+
+    def q_str(self, name: str) -> str | None:
+        return self._one(name)
+
+
+Handler = Callable[[Ctx], Reply]
+
+
+def public(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """An object without its private (``_``-prefixed) keys."""
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
