@@ -20,23 +20,23 @@ class AttachDatasetRequest:
     """
     Attributes:
         dataset_id (str):
-        item_limit (int | Unset): Cap how many items the run processes.
         item_filter (ItemFilter | Unset):
+        item_limit (int | Unset): Cap how many items the run processes.
     """
 
     dataset_id: str
-    item_limit: int | Unset = UNSET
     item_filter: ItemFilter | Unset = UNSET
+    item_limit: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         dataset_id = self.dataset_id
 
-        item_limit = self.item_limit
-
         item_filter: dict[str, Any] | Unset = UNSET
         if not isinstance(self.item_filter, Unset):
             item_filter = self.item_filter.to_dict()
+
+        item_limit = self.item_limit
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -45,10 +45,10 @@ class AttachDatasetRequest:
                 "datasetId": dataset_id,
             }
         )
-        if item_limit is not UNSET:
-            field_dict["itemLimit"] = item_limit
         if item_filter is not UNSET:
             field_dict["itemFilter"] = item_filter
+        if item_limit is not UNSET:
+            field_dict["itemLimit"] = item_limit
 
         return field_dict
 
@@ -59,8 +59,6 @@ class AttachDatasetRequest:
         d = dict(src_dict)
         dataset_id = d.pop("datasetId")
 
-        item_limit = d.pop("itemLimit", UNSET)
-
         _item_filter = d.pop("itemFilter", UNSET)
         item_filter: ItemFilter | Unset
         if isinstance(_item_filter, Unset):
@@ -68,10 +66,12 @@ class AttachDatasetRequest:
         else:
             item_filter = ItemFilter.from_dict(_item_filter)
 
+        item_limit = d.pop("itemLimit", UNSET)
+
         attach_dataset_request = cls(
             dataset_id=dataset_id,
-            item_limit=item_limit,
             item_filter=item_filter,
+            item_limit=item_limit,
         )
 
         attach_dataset_request.additional_properties = d

@@ -18,16 +18,16 @@ class Dataset:
     Attributes:
         id (str):
         name (str):
-        project_id (str | Unset):
-        item_count (int | Unset):
         created_at (datetime.datetime | Unset):
+        item_count (int | Unset):
+        project_id (str | Unset):
     """
 
     id: str
     name: str
-    project_id: str | Unset = UNSET
-    item_count: int | Unset = UNSET
     created_at: datetime.datetime | Unset = UNSET
+    item_count: int | Unset = UNSET
+    project_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,13 +35,13 @@ class Dataset:
 
         name = self.name
 
-        project_id = self.project_id
-
-        item_count = self.item_count
-
         created_at: str | Unset = UNSET
         if not isinstance(self.created_at, Unset):
             created_at = self.created_at.isoformat()
+
+        item_count = self.item_count
+
+        project_id = self.project_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -51,12 +51,12 @@ class Dataset:
                 "name": name,
             }
         )
-        if project_id is not UNSET:
-            field_dict["projectId"] = project_id
-        if item_count is not UNSET:
-            field_dict["itemCount"] = item_count
         if created_at is not UNSET:
             field_dict["createdAt"] = created_at
+        if item_count is not UNSET:
+            field_dict["itemCount"] = item_count
+        if project_id is not UNSET:
+            field_dict["projectId"] = project_id
 
         return field_dict
 
@@ -67,10 +67,6 @@ class Dataset:
 
         name = d.pop("name")
 
-        project_id = d.pop("projectId", UNSET)
-
-        item_count = d.pop("itemCount", UNSET)
-
         _created_at = d.pop("createdAt", UNSET)
         created_at: datetime.datetime | Unset
         if isinstance(_created_at, Unset):
@@ -78,12 +74,16 @@ class Dataset:
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
+        item_count = d.pop("itemCount", UNSET)
+
+        project_id = d.pop("projectId", UNSET)
+
         dataset = cls(
             id=id,
             name=name,
-            project_id=project_id,
-            item_count=item_count,
             created_at=created_at,
+            item_count=item_count,
+            project_id=project_id,
         )
 
         dataset.additional_properties = d

@@ -19,41 +19,41 @@ T = TypeVar("T", bound="DatasetAttachment")
 class DatasetAttachment:
     """
     Attributes:
-        pipeline_id (str):
         dataset_id (str):
-        item_limit (int | Unset):
+        pipeline_id (str):
         item_filter (ItemFilter | Unset):
+        item_limit (int | Unset):
     """
 
-    pipeline_id: str
     dataset_id: str
-    item_limit: int | Unset = UNSET
+    pipeline_id: str
     item_filter: ItemFilter | Unset = UNSET
+    item_limit: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        pipeline_id = self.pipeline_id
-
         dataset_id = self.dataset_id
 
-        item_limit = self.item_limit
+        pipeline_id = self.pipeline_id
 
         item_filter: dict[str, Any] | Unset = UNSET
         if not isinstance(self.item_filter, Unset):
             item_filter = self.item_filter.to_dict()
 
+        item_limit = self.item_limit
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "pipelineId": pipeline_id,
                 "datasetId": dataset_id,
+                "pipelineId": pipeline_id,
             }
         )
-        if item_limit is not UNSET:
-            field_dict["itemLimit"] = item_limit
         if item_filter is not UNSET:
             field_dict["itemFilter"] = item_filter
+        if item_limit is not UNSET:
+            field_dict["itemLimit"] = item_limit
 
         return field_dict
 
@@ -62,11 +62,9 @@ class DatasetAttachment:
         from ..models.item_filter import ItemFilter  # noqa: PLC0415
 
         d = dict(src_dict)
-        pipeline_id = d.pop("pipelineId")
-
         dataset_id = d.pop("datasetId")
 
-        item_limit = d.pop("itemLimit", UNSET)
+        pipeline_id = d.pop("pipelineId")
 
         _item_filter = d.pop("itemFilter", UNSET)
         item_filter: ItemFilter | Unset
@@ -75,11 +73,13 @@ class DatasetAttachment:
         else:
             item_filter = ItemFilter.from_dict(_item_filter)
 
+        item_limit = d.pop("itemLimit", UNSET)
+
         dataset_attachment = cls(
-            pipeline_id=pipeline_id,
             dataset_id=dataset_id,
-            item_limit=item_limit,
+            pipeline_id=pipeline_id,
             item_filter=item_filter,
+            item_limit=item_limit,
         )
 
         dataset_attachment.additional_properties = d

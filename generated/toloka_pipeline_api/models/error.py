@@ -22,14 +22,14 @@ class Error:
     Attributes:
         message (str):
         code (str | Unset):
-        request_id (str | Unset):
         details (ErrorDetails | Unset):
+        request_id (str | Unset):
     """
 
     message: str
     code: str | Unset = UNSET
-    request_id: str | Unset = UNSET
     details: ErrorDetails | Unset = UNSET
+    request_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,11 +37,11 @@ class Error:
 
         code = self.code
 
-        request_id = self.request_id
-
         details: dict[str, Any] | Unset = UNSET
         if not isinstance(self.details, Unset):
             details = self.details.to_dict()
+
+        request_id = self.request_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -52,10 +52,10 @@ class Error:
         )
         if code is not UNSET:
             field_dict["code"] = code
-        if request_id is not UNSET:
-            field_dict["requestId"] = request_id
         if details is not UNSET:
             field_dict["details"] = details
+        if request_id is not UNSET:
+            field_dict["requestId"] = request_id
 
         return field_dict
 
@@ -68,8 +68,6 @@ class Error:
 
         code = d.pop("code", UNSET)
 
-        request_id = d.pop("requestId", UNSET)
-
         _details = d.pop("details", UNSET)
         details: ErrorDetails | Unset
         if isinstance(_details, Unset):
@@ -77,11 +75,13 @@ class Error:
         else:
             details = ErrorDetails.from_dict(_details)
 
+        request_id = d.pop("requestId", UNSET)
+
         error = cls(
             message=message,
             code=code,
-            request_id=request_id,
             details=details,
+            request_id=request_id,
         )
 
         error.additional_properties = d

@@ -25,21 +25,21 @@ class Export:
         id (str):
         status (ExportStatus):
         dataset_id (str | Unset):
-        format_ (ExportFormat | Unset):
         download_url (str | Unset): Presigned storage URL of the result file; send no Authorization header to it.
-        expires_at (datetime.datetime | Unset):
-        item_count (int | Unset):
         error (ErrorInfo | Unset): Why a run, upload or export failed.
+        expires_at (datetime.datetime | Unset):
+        format_ (ExportFormat | Unset):
+        item_count (int | Unset):
     """
 
     id: str
     status: ExportStatus
     dataset_id: str | Unset = UNSET
-    format_: ExportFormat | Unset = UNSET
     download_url: str | Unset = UNSET
-    expires_at: datetime.datetime | Unset = UNSET
-    item_count: int | Unset = UNSET
     error: ErrorInfo | Unset = UNSET
+    expires_at: datetime.datetime | Unset = UNSET
+    format_: ExportFormat | Unset = UNSET
+    item_count: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,21 +49,21 @@ class Export:
 
         dataset_id = self.dataset_id
 
-        format_: str | Unset = UNSET
-        if not isinstance(self.format_, Unset):
-            format_ = self.format_.value
-
         download_url = self.download_url
+
+        error: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.error, Unset):
+            error = self.error.to_dict()
 
         expires_at: str | Unset = UNSET
         if not isinstance(self.expires_at, Unset):
             expires_at = self.expires_at.isoformat()
 
-        item_count = self.item_count
+        format_: str | Unset = UNSET
+        if not isinstance(self.format_, Unset):
+            format_ = self.format_.value
 
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
-            error = self.error.to_dict()
+        item_count = self.item_count
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,16 +75,16 @@ class Export:
         )
         if dataset_id is not UNSET:
             field_dict["datasetId"] = dataset_id
-        if format_ is not UNSET:
-            field_dict["format"] = format_
         if download_url is not UNSET:
             field_dict["downloadUrl"] = download_url
-        if expires_at is not UNSET:
-            field_dict["expiresAt"] = expires_at
-        if item_count is not UNSET:
-            field_dict["itemCount"] = item_count
         if error is not UNSET:
             field_dict["error"] = error
+        if expires_at is not UNSET:
+            field_dict["expiresAt"] = expires_at
+        if format_ is not UNSET:
+            field_dict["format"] = format_
+        if item_count is not UNSET:
+            field_dict["itemCount"] = item_count
 
         return field_dict
 
@@ -99,23 +99,7 @@ class Export:
 
         dataset_id = d.pop("datasetId", UNSET)
 
-        _format_ = d.pop("format", UNSET)
-        format_: ExportFormat | Unset
-        if isinstance(_format_, Unset):
-            format_ = UNSET
-        else:
-            format_ = ExportFormat(_format_)
-
         download_url = d.pop("downloadUrl", UNSET)
-
-        _expires_at = d.pop("expiresAt", UNSET)
-        expires_at: datetime.datetime | Unset
-        if isinstance(_expires_at, Unset):
-            expires_at = UNSET
-        else:
-            expires_at = datetime.datetime.fromisoformat(_expires_at)
-
-        item_count = d.pop("itemCount", UNSET)
 
         _error = d.pop("error", UNSET)
         error: ErrorInfo | Unset
@@ -124,15 +108,31 @@ class Export:
         else:
             error = ErrorInfo.from_dict(_error)
 
+        _expires_at = d.pop("expiresAt", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
+
+        _format_ = d.pop("format", UNSET)
+        format_: ExportFormat | Unset
+        if isinstance(_format_, Unset):
+            format_ = UNSET
+        else:
+            format_ = ExportFormat(_format_)
+
+        item_count = d.pop("itemCount", UNSET)
+
         export = cls(
             id=id,
             status=status,
             dataset_id=dataset_id,
-            format_=format_,
             download_url=download_url,
-            expires_at=expires_at,
-            item_count=item_count,
             error=error,
+            expires_at=expires_at,
+            format_=format_,
+            item_count=item_count,
         )
 
         export.additional_properties = d

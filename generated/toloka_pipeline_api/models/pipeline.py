@@ -18,18 +18,18 @@ class Pipeline:
     Attributes:
         id (str):
         name (str):
+        created_at (datetime.datetime | Unset):
+        dataset_id (str | Unset): The attached dataset, if any.
         project_id (str | Unset):
         source_pipeline_id (str | Unset):
-        dataset_id (str | Unset): The attached dataset, if any.
-        created_at (datetime.datetime | Unset):
     """
 
     id: str
     name: str
+    created_at: datetime.datetime | Unset = UNSET
+    dataset_id: str | Unset = UNSET
     project_id: str | Unset = UNSET
     source_pipeline_id: str | Unset = UNSET
-    dataset_id: str | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,15 +37,15 @@ class Pipeline:
 
         name = self.name
 
-        project_id = self.project_id
-
-        source_pipeline_id = self.source_pipeline_id
-
-        dataset_id = self.dataset_id
-
         created_at: str | Unset = UNSET
         if not isinstance(self.created_at, Unset):
             created_at = self.created_at.isoformat()
+
+        dataset_id = self.dataset_id
+
+        project_id = self.project_id
+
+        source_pipeline_id = self.source_pipeline_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -55,14 +55,14 @@ class Pipeline:
                 "name": name,
             }
         )
+        if created_at is not UNSET:
+            field_dict["createdAt"] = created_at
+        if dataset_id is not UNSET:
+            field_dict["datasetId"] = dataset_id
         if project_id is not UNSET:
             field_dict["projectId"] = project_id
         if source_pipeline_id is not UNSET:
             field_dict["sourcePipelineId"] = source_pipeline_id
-        if dataset_id is not UNSET:
-            field_dict["datasetId"] = dataset_id
-        if created_at is not UNSET:
-            field_dict["createdAt"] = created_at
 
         return field_dict
 
@@ -73,12 +73,6 @@ class Pipeline:
 
         name = d.pop("name")
 
-        project_id = d.pop("projectId", UNSET)
-
-        source_pipeline_id = d.pop("sourcePipelineId", UNSET)
-
-        dataset_id = d.pop("datasetId", UNSET)
-
         _created_at = d.pop("createdAt", UNSET)
         created_at: datetime.datetime | Unset
         if isinstance(_created_at, Unset):
@@ -86,13 +80,19 @@ class Pipeline:
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
+        dataset_id = d.pop("datasetId", UNSET)
+
+        project_id = d.pop("projectId", UNSET)
+
+        source_pipeline_id = d.pop("sourcePipelineId", UNSET)
+
         pipeline = cls(
             id=id,
             name=name,
+            created_at=created_at,
+            dataset_id=dataset_id,
             project_id=project_id,
             source_pipeline_id=source_pipeline_id,
-            dataset_id=dataset_id,
-            created_at=created_at,
         )
 
         pipeline.additional_properties = d

@@ -18,14 +18,14 @@ class Project:
     Attributes:
         id (str):
         name (str):
-        description (str | Unset):
         created_at (datetime.datetime | Unset):
+        description (str | Unset):
     """
 
     id: str
     name: str
-    description: str | Unset = UNSET
     created_at: datetime.datetime | Unset = UNSET
+    description: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,11 +33,11 @@ class Project:
 
         name = self.name
 
-        description = self.description
-
         created_at: str | Unset = UNSET
         if not isinstance(self.created_at, Unset):
             created_at = self.created_at.isoformat()
+
+        description = self.description
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -47,10 +47,10 @@ class Project:
                 "name": name,
             }
         )
-        if description is not UNSET:
-            field_dict["description"] = description
         if created_at is not UNSET:
             field_dict["createdAt"] = created_at
+        if description is not UNSET:
+            field_dict["description"] = description
 
         return field_dict
 
@@ -61,8 +61,6 @@ class Project:
 
         name = d.pop("name")
 
-        description = d.pop("description", UNSET)
-
         _created_at = d.pop("createdAt", UNSET)
         created_at: datetime.datetime | Unset
         if isinstance(_created_at, Unset):
@@ -70,11 +68,13 @@ class Project:
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
+        description = d.pop("description", UNSET)
+
         project = cls(
             id=id,
             name=name,
-            description=description,
             created_at=created_at,
+            description=description,
         )
 
         project.additional_properties = d

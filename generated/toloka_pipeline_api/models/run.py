@@ -24,22 +24,22 @@ class Run:
     Attributes:
         id (str):
         status (RunStatus):
+        created_at (datetime.datetime | Unset):
+        error (ErrorInfo | Unset): Why a run, upload or export failed.
+        finished_at (datetime.datetime | Unset):
         pipeline_id (str | Unset):
         progress (RunProgress | Unset):
-        created_at (datetime.datetime | Unset):
         started_at (datetime.datetime | Unset):
-        finished_at (datetime.datetime | Unset):
-        error (ErrorInfo | Unset): Why a run, upload or export failed.
     """
 
     id: str
     status: RunStatus
+    created_at: datetime.datetime | Unset = UNSET
+    error: ErrorInfo | Unset = UNSET
+    finished_at: datetime.datetime | Unset = UNSET
     pipeline_id: str | Unset = UNSET
     progress: RunProgress | Unset = UNSET
-    created_at: datetime.datetime | Unset = UNSET
     started_at: datetime.datetime | Unset = UNSET
-    finished_at: datetime.datetime | Unset = UNSET
-    error: ErrorInfo | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,27 +47,27 @@ class Run:
 
         status = self.status.value
 
+        created_at: str | Unset = UNSET
+        if not isinstance(self.created_at, Unset):
+            created_at = self.created_at.isoformat()
+
+        error: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.error, Unset):
+            error = self.error.to_dict()
+
+        finished_at: str | Unset = UNSET
+        if not isinstance(self.finished_at, Unset):
+            finished_at = self.finished_at.isoformat()
+
         pipeline_id = self.pipeline_id
 
         progress: dict[str, Any] | Unset = UNSET
         if not isinstance(self.progress, Unset):
             progress = self.progress.to_dict()
 
-        created_at: str | Unset = UNSET
-        if not isinstance(self.created_at, Unset):
-            created_at = self.created_at.isoformat()
-
         started_at: str | Unset = UNSET
         if not isinstance(self.started_at, Unset):
             started_at = self.started_at.isoformat()
-
-        finished_at: str | Unset = UNSET
-        if not isinstance(self.finished_at, Unset):
-            finished_at = self.finished_at.isoformat()
-
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
-            error = self.error.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -77,18 +77,18 @@ class Run:
                 "status": status,
             }
         )
+        if created_at is not UNSET:
+            field_dict["createdAt"] = created_at
+        if error is not UNSET:
+            field_dict["error"] = error
+        if finished_at is not UNSET:
+            field_dict["finishedAt"] = finished_at
         if pipeline_id is not UNSET:
             field_dict["pipelineId"] = pipeline_id
         if progress is not UNSET:
             field_dict["progress"] = progress
-        if created_at is not UNSET:
-            field_dict["createdAt"] = created_at
         if started_at is not UNSET:
             field_dict["startedAt"] = started_at
-        if finished_at is not UNSET:
-            field_dict["finishedAt"] = finished_at
-        if error is not UNSET:
-            field_dict["error"] = error
 
         return field_dict
 
@@ -102,6 +102,27 @@ class Run:
 
         status = RunStatus(d.pop("status"))
 
+        _created_at = d.pop("createdAt", UNSET)
+        created_at: datetime.datetime | Unset
+        if isinstance(_created_at, Unset):
+            created_at = UNSET
+        else:
+            created_at = datetime.datetime.fromisoformat(_created_at)
+
+        _error = d.pop("error", UNSET)
+        error: ErrorInfo | Unset
+        if isinstance(_error, Unset):
+            error = UNSET
+        else:
+            error = ErrorInfo.from_dict(_error)
+
+        _finished_at = d.pop("finishedAt", UNSET)
+        finished_at: datetime.datetime | Unset
+        if isinstance(_finished_at, Unset):
+            finished_at = UNSET
+        else:
+            finished_at = datetime.datetime.fromisoformat(_finished_at)
+
         pipeline_id = d.pop("pipelineId", UNSET)
 
         _progress = d.pop("progress", UNSET)
@@ -111,13 +132,6 @@ class Run:
         else:
             progress = RunProgress.from_dict(_progress)
 
-        _created_at = d.pop("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
-
         _started_at = d.pop("startedAt", UNSET)
         started_at: datetime.datetime | Unset
         if isinstance(_started_at, Unset):
@@ -125,29 +139,15 @@ class Run:
         else:
             started_at = datetime.datetime.fromisoformat(_started_at)
 
-        _finished_at = d.pop("finishedAt", UNSET)
-        finished_at: datetime.datetime | Unset
-        if isinstance(_finished_at, Unset):
-            finished_at = UNSET
-        else:
-            finished_at = datetime.datetime.fromisoformat(_finished_at)
-
-        _error = d.pop("error", UNSET)
-        error: ErrorInfo | Unset
-        if isinstance(_error, Unset):
-            error = UNSET
-        else:
-            error = ErrorInfo.from_dict(_error)
-
         run = cls(
             id=id,
             status=status,
+            created_at=created_at,
+            error=error,
+            finished_at=finished_at,
             pipeline_id=pipeline_id,
             progress=progress,
-            created_at=created_at,
             started_at=started_at,
-            finished_at=finished_at,
-            error=error,
         )
 
         run.additional_properties = d

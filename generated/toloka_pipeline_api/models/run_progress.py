@@ -13,30 +13,30 @@ T = TypeVar("T", bound="RunProgress")
 class RunProgress:
     """
     Attributes:
-        total (int):
         completed (int):
         failed (int):
+        total (int):
     """
 
-    total: int
     completed: int
     failed: int
+    total: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        total = self.total
-
         completed = self.completed
 
         failed = self.failed
+
+        total = self.total
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "total": total,
                 "completed": completed,
                 "failed": failed,
+                "total": total,
             }
         )
 
@@ -45,16 +45,16 @@ class RunProgress:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        total = d.pop("total")
-
         completed = d.pop("completed")
 
         failed = d.pop("failed")
 
+        total = d.pop("total")
+
         run_progress = cls(
-            total=total,
             completed=completed,
             failed=failed,
+            total=total,
         )
 
         run_progress.additional_properties = d

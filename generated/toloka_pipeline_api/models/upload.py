@@ -25,21 +25,21 @@ class Upload:
         id (str):
         status (UploadStatus):
         dataset_id (str | Unset):
-        upload_url (str | Unset): One-time presigned storage URL; send no Authorization header to it.
-        upload_method (UploadUploadMethod | Unset):
+        error (ErrorInfo | Unset): Why a run, upload or export failed.
         expires_at (datetime.datetime | Unset):
         item_count (int | Unset):
-        error (ErrorInfo | Unset): Why a run, upload or export failed.
+        upload_method (UploadUploadMethod | Unset):
+        upload_url (str | Unset): One-time presigned storage URL; send no Authorization header to it.
     """
 
     id: str
     status: UploadStatus
     dataset_id: str | Unset = UNSET
-    upload_url: str | Unset = UNSET
-    upload_method: UploadUploadMethod | Unset = UNSET
+    error: ErrorInfo | Unset = UNSET
     expires_at: datetime.datetime | Unset = UNSET
     item_count: int | Unset = UNSET
-    error: ErrorInfo | Unset = UNSET
+    upload_method: UploadUploadMethod | Unset = UNSET
+    upload_url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,11 +49,9 @@ class Upload:
 
         dataset_id = self.dataset_id
 
-        upload_url = self.upload_url
-
-        upload_method: str | Unset = UNSET
-        if not isinstance(self.upload_method, Unset):
-            upload_method = self.upload_method.value
+        error: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.error, Unset):
+            error = self.error.to_dict()
 
         expires_at: str | Unset = UNSET
         if not isinstance(self.expires_at, Unset):
@@ -61,9 +59,11 @@ class Upload:
 
         item_count = self.item_count
 
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
-            error = self.error.to_dict()
+        upload_method: str | Unset = UNSET
+        if not isinstance(self.upload_method, Unset):
+            upload_method = self.upload_method.value
+
+        upload_url = self.upload_url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,16 +75,16 @@ class Upload:
         )
         if dataset_id is not UNSET:
             field_dict["datasetId"] = dataset_id
-        if upload_url is not UNSET:
-            field_dict["uploadUrl"] = upload_url
-        if upload_method is not UNSET:
-            field_dict["uploadMethod"] = upload_method
+        if error is not UNSET:
+            field_dict["error"] = error
         if expires_at is not UNSET:
             field_dict["expiresAt"] = expires_at
         if item_count is not UNSET:
             field_dict["itemCount"] = item_count
-        if error is not UNSET:
-            field_dict["error"] = error
+        if upload_method is not UNSET:
+            field_dict["uploadMethod"] = upload_method
+        if upload_url is not UNSET:
+            field_dict["uploadUrl"] = upload_url
 
         return field_dict
 
@@ -99,14 +99,12 @@ class Upload:
 
         dataset_id = d.pop("datasetId", UNSET)
 
-        upload_url = d.pop("uploadUrl", UNSET)
-
-        _upload_method = d.pop("uploadMethod", UNSET)
-        upload_method: UploadUploadMethod | Unset
-        if isinstance(_upload_method, Unset):
-            upload_method = UNSET
+        _error = d.pop("error", UNSET)
+        error: ErrorInfo | Unset
+        if isinstance(_error, Unset):
+            error = UNSET
         else:
-            upload_method = UploadUploadMethod(_upload_method)
+            error = ErrorInfo.from_dict(_error)
 
         _expires_at = d.pop("expiresAt", UNSET)
         expires_at: datetime.datetime | Unset
@@ -117,22 +115,24 @@ class Upload:
 
         item_count = d.pop("itemCount", UNSET)
 
-        _error = d.pop("error", UNSET)
-        error: ErrorInfo | Unset
-        if isinstance(_error, Unset):
-            error = UNSET
+        _upload_method = d.pop("uploadMethod", UNSET)
+        upload_method: UploadUploadMethod | Unset
+        if isinstance(_upload_method, Unset):
+            upload_method = UNSET
         else:
-            error = ErrorInfo.from_dict(_error)
+            upload_method = UploadUploadMethod(_upload_method)
+
+        upload_url = d.pop("uploadUrl", UNSET)
 
         upload = cls(
             id=id,
             status=status,
             dataset_id=dataset_id,
-            upload_url=upload_url,
-            upload_method=upload_method,
+            error=error,
             expires_at=expires_at,
             item_count=item_count,
-            error=error,
+            upload_method=upload_method,
+            upload_url=upload_url,
         )
 
         upload.additional_properties = d
