@@ -1,6 +1,7 @@
 """Errors the handlers raise and the documented bodies they become.
 
-v2-beta: ``{"message", "code", "requestId"}``. v1: ``{"request_id", "code", "message", "payload"?}``.
+v2-beta: ``{"message", "code", "requestId"}``.
+v1: ``{"request_id", "code", "message", "payload"?}``.
 """
 
 from __future__ import annotations

@@ -92,16 +92,15 @@ def _declare(ctx: Ctx, ds: Obj, decls: list[Obj] | None) -> list[Obj]:
     return fields
 
 
-def _map_rows(ds: Obj, rows: list[Any], fields: list[Obj], *, where: str) -> list[Obj]:
+def _map_rows(ds: Obj, rows: list[Any], *, declared: bool, where: str) -> list[Obj]:
     """Rows keyed by field id; raises ``ValueError`` naming the first bad row."""
     by_name = {f["name"]: f for f in _field_list(ds)}
-    whole = [f["name"] for f in _field_list(ds)] == ["uploaded"] and not any(
-        f["name"] != "uploaded" for f in fields
-    )
+    whole = not declared and "uploaded" in by_name
     mapped: list[Obj] = []
     for n, row in enumerate(rows):
+        at = f"{where}[{n}]" if where == "items" else f"{where} {n + 1}"
         if not isinstance(row, dict):
-            raise ValueError(f"{where} {n}: expected a JSON object, got {type(row).__name__}")
+            raise ValueError(f"{at}: expected a JSON object, got {type(row).__name__}")
         if whole:
             mapped.append({by_name["uploaded"]["id"]: row})
             continue
@@ -110,13 +109,12 @@ def _map_rows(ds: Obj, rows: list[Any], fields: list[Obj], *, where: str) -> lis
             field = by_name.get(key)
             if field is None:
                 raise ValueError(
-                    f"{where} {n}: key {key!r} is not a declared field "
-                    f"(declared: {', '.join(by_name)})"
+                    f"{at}: key {key!r} is not a declared field (declared: {', '.join(by_name)})"
                 )
             type_name = field.get("jsonSchema", {}).get("type")
             if isinstance(type_name, str) and type_name in _TYPES and value is not None:
                 if validate(value, {"type": type_name}):
-                    raise ValueError(f"{where} {n}: field {key!r} must be of type {type_name}")
+                    raise ValueError(f"{at}: field {key!r} must be of type {type_name}")
             values[field["id"]] = value
         mapped.append(values)
     return mapped
@@ -131,7 +129,7 @@ def _store_rows(ctx: Ctx, ds: Obj, mapped: list[Obj]) -> None:
 
 
 # -- account, projects, datasets -------------------------------------------------------
-def get_me(ctx: Ctx) -> Reply:
+def get_me(ctx: Ctx) -> Reply:  # noqa: ARG001 - every handler takes ctx
     return Reply(200, {"id": "acc-sandbox", "email": "sandbox@example.com", "name": "Sandbox"})
 
 
@@ -185,7 +183,7 @@ def add_items(ctx: Ctx) -> Reply:
     snapshot = json.dumps(ds["_fields"])
     fields = _declare(ctx, ds, data.get("fields"))
     try:
-        mapped = _map_rows(ds, data["items"], fields, where="items")
+        mapped = _map_rows(ds, data["items"], declared=bool(data.get("fields")), where="items")
     except ValueError as exc:
         ds["_fields"] = json.loads(snapshot)
         raise ApiError(400, str(exc)) from None
@@ -244,10 +242,10 @@ def _ingest(ctx: Ctx, upload: Obj) -> None:
         if not isinstance(rows, list):
             raise ValueError(f"File must hold a JSON array of objects, got {type(rows).__name__}")
         try:
-            fields = _declare(ctx, ds, upload["_decls"])
+            _declare(ctx, ds, upload["_decls"])
         except ApiError as exc:
             raise ValueError(exc.message) from None
-        mapped = _map_rows(ds, rows, fields, where="Row")
+        mapped = _map_rows(ds, rows, declared=bool(upload["_decls"]), where="Row")
     except ValueError as exc:
         ds["_fields"] = json.loads(snapshot)
         upload["status"] = "failed"
@@ -290,7 +288,8 @@ def create_export(ctx: Ctx) -> Reply:
         match = [
             f
             for f in _field_list(ds)
-            if ("name" in ref and f["name"] == ref["name"]) or ("id" in ref and f["id"] == ref.get("id"))
+            if ("name" in ref and f["name"] == ref["name"])
+            or ("id" in ref and f["id"] == ref.get("id"))
         ]
         if match:
             chosen.append(match[0])
@@ -347,9 +346,7 @@ def render_export(export: Obj) -> tuple[bytes, str]:
         writer = csv.DictWriter(out, fieldnames=names)
         writer.writeheader()
         for row in rows:
-            writer.writerow(
-                {k: v if isinstance(v, str) else json.dumps(v) for k, v in row.items()}
-            )
+            writer.writerow({k: v if isinstance(v, str) else json.dumps(v) for k, v in row.items()})
         return out.getvalue().encode(), "text/csv"
     text = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows)
     return text.encode(), "application/x-ndjson"
@@ -486,9 +483,9 @@ def _matches(cond: Obj, values: Obj, field_id: str) -> bool:
         want = cond.get("value", True)
         return present if want is not False else not present
     if op == "eq":
-        return present and value == cond["value"]
+        return present and bool(value == cond["value"])
     if op == "ne":
-        return value != cond["value"]
+        return bool(value != cond["value"])
     if op == "in":
         return present and value in cond["value"]
     if op == "not_in":
@@ -497,7 +494,7 @@ def _matches(cond: Obj, values: Obj, field_id: str) -> bool:
     if isinstance(value, str):
         return isinstance(cond["value"], str) and cond["value"] in value
     if isinstance(value, list):
-        return cond["value"] in value
+        return bool(cond["value"] in value)
     return False
 
 
