@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint typecheck unit contract contract-live generate check-generated pull-spec mock clean
+.PHONY: help install demo test lint typecheck unit contract contract-live generate check-generated pull-spec mock regenerate clean
 
 help:
 	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
@@ -69,3 +69,6 @@ mock: install
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+regenerate: install
+	$(PY) scripts/regenerate.py $(ARGS)

@@ -46,7 +46,9 @@ def test_regenerate_is_scheduled_and_opens_a_labelled_pr() -> None:
     triggers = doc[True]  # YAML 1.1 reads the key `on` as a boolean
     assert "schedule" in triggers and "workflow_dispatch" in triggers
     steps = _steps("regenerate.yml")
-    assert any("make regenerate" in str(s.get("run", "")) for s in steps)
+    assert any("scripts/regenerate.py" in str(s.get("run", "")) for s in steps)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "scripts/regenerate.py" in makefile.split("\nregenerate:")[1].split("\n\n")[0]
     pr = next(
         s for s in steps if str(s.get("uses", "")).startswith("peter-evans/create-pull-request")
     )

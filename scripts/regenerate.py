@@ -1,0 +1,512 @@
+"""Pull the live v2-beta spec, regenerate the client, run the tests, summarize, install.
+
+Usage::
+
+    python scripts/regenerate.py                          # the official URL
+    python scripts/regenerate.py --file new-spec.json --summary out.md
+    python scripts/regenerate.py --url http://127.0.0.1:8000/doc --pytest-args "tests/core -q"
+
+Steps (``make regenerate``, run daily by ``.github/workflows/regenerate.yml``):
+
+1. fetch (``--url``, default the official URL) or read (``--file``) the document;
+2. in a staging copy of the repository (the real ``openapi/`` and ``generated/`` are not
+   touched), validate and normalize it into ``openapi/v2-beta.yaml`` with
+   ``scripts/pull_spec.py``'s functions and classify every change (``scripts/specdiff.py``);
+   no change: stop here;
+3. regenerate ``generated/`` in the staging copy with the staged ``scripts/generate.sh``;
+4. run the tests there (the staged ``generated/`` first on ``PYTHONPATH``);
+5. write the Markdown summary (what changed, breaking or not, which tests failed, what to do);
+6. install the new snapshot and generated package into the repository, but only when steps
+   1-4 ran (failing tests still install: the pull request shows them); on any error before
+   that the repository is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python scripts/regenerate.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts import pull_spec
+from scripts.specdiff import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = Path("openapi") / "v2-beta.yaml"
+PACKAGE = Path("generated") / "toloka_pipeline_api"
+DEFAULT_SUMMARY = "regenerate-summary.md"
+# The whole suite except this job's own end-to-end test (it regenerates in its own copy).
+DEFAULT_PYTEST_ARGS = "tests --ignore=tests/test_regenerate.py"
+
+EXIT_NO_CHANGE = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_COMPATIBLE = 3
+EXIT_BREAKING = 4
+EXIT_TESTS_FAILED = 5
+
+EPILOG = """exit codes (what the scheduler acts on):
+  0  no change: nothing written but the summary
+  1  error (fetch, invalid document, generation, tests could not run); the snapshot and
+     generated/ are left untouched
+  2  usage error
+  3  compatible change, tests pass: snapshot + generated/ updated
+  4  breaking change for clients (tests may pass or fail): snapshot + generated/ updated
+  5  compatible change by the spec diff, but the tests fail: snapshot + generated/ updated
+
+`make regenerate` turns any non-zero code into make's own 2: a scheduler that acts on the
+code runs `make install` and then this script directly.
+"""
+
+# Copied into the staging area as links, never as files: big and read-only for this job.
+_LINKED = (".venv", "node_modules")
+_IGNORED = (
+    ".git",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    "*.egg-info",
+    *_LINKED,
+)
+
+
+class RegenerateError(Exception):
+    """A failure before the tests ran: exit 1, the repository untouched."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+@dataclass
+class TestRun:
+    command: list[str]
+    returncode: int
+    passed: int = 0
+    failed: list[str] = field(default_factory=list)
+    skipped: int = 0
+    seconds: float = 0.0
+    tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.failed
+
+
+@dataclass
+class Result:
+    exit_code: int
+    source: str
+    status: str = ""  # pull_spec's outcome status
+    report: Report | None = None
+    old_sha256: str | None = None
+    new_sha256: str | None = None
+    tests: TestRun | None = None
+    installed: bool = False
+    error: RegenerateError | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- staging
+
+
+def make_staging(root: Path, dest: Path) -> Path:
+    """Copy the repository's files into ``dest/repo`` (venv and node_modules linked)."""
+    stage = dest / "repo"
+    shutil.copytree(root, stage, symlinks=True, ignore=shutil.ignore_patterns(*_IGNORED))
+    for name in _LINKED:
+        target = root / name
+        if target.exists():
+            (stage / name).symlink_to(target.resolve(), target_is_directory=True)
+    return stage
+
+
+def generate(stage: Path) -> None:
+    script = stage / "scripts" / "generate.sh"
+    proc = subprocess.run(
+        ["bash", str(script)],
+        cwd=stage,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        raise RegenerateError("generate", f"scripts/generate.sh failed:\n{_tail(output, 40)}")
+    if not (stage / PACKAGE / "__init__.py").is_file():
+        raise RegenerateError("generate", f"scripts/generate.sh did not produce {PACKAGE}")
+
+
+def run_tests(stage: Path, pytest_args: Sequence[str], *, timeout: float) -> TestRun:
+    """pytest in the staging copy; exit 1 (failures) and 2 (collection errors) are results."""
+    junit = stage / ".regenerate-junit.xml"
+    command = [sys.executable, "-m", "pytest", *pytest_args]
+    env = dict(os.environ)
+    paths = [str(stage / "generated"), str(stage)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.pop("PYTEST_ADDOPTS", None)
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [*command, f"--junitxml={junit}", "-p", "no:cacheprovider"],
+            cwd=stage,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RegenerateError("tests", f"the tests did not finish within {timeout:.0f}s") from exc
+    output = (proc.stdout or "") + (proc.stderr or "")
+    run = TestRun(
+        command=["pytest", *pytest_args],
+        returncode=proc.returncode,
+        seconds=time.monotonic() - started,
+        tail=_tail(output, 30),
+    )
+    if proc.returncode not in (0, 1, 2) or not junit.is_file():
+        raise RegenerateError(
+            "tests",
+            f"pytest could not run the tests (exit {proc.returncode}):\n{_tail(output, 30)}",
+        )
+    _read_junit(junit, run)
+    if proc.returncode != 0 and not run.failed:
+        run.failed.append(f"(pytest exit {proc.returncode} without a failing test case)")
+    return run
+
+
+def _read_junit(path: Path, run: TestRun) -> None:
+    tree = ET.parse(path)
+    for case in tree.iter("testcase"):
+        classname = case.get("classname", "")
+        name = case.get("name", "")
+        if case.find("failure") is not None or case.find("error") is not None:
+            run.failed.append(_node_id(classname, name))
+        elif case.find("skipped") is not None:
+            run.skipped += 1
+        else:
+            run.passed += 1
+
+
+def _node_id(classname: str, name: str) -> str:
+    """``tests.test_x.TestY`` + ``test_z`` -> ``tests/test_x.py::TestY::test_z`` (best effort)."""
+    if not classname:
+        return name
+    parts = classname.split(".")
+    for i in range(len(parts), 0, -1):
+        if parts[i - 1].startswith("test") or i == 1:
+            module = "/".join(parts[:i]) + ".py"
+            return "::".join([module, *parts[i:], name])
+    return f"{classname}::{name}"
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------- install
+
+
+def install(stage: Path, root: Path) -> None:
+    """Put the staged snapshot and package into the repository (each swapped in whole)."""
+    new_pkg = stage / PACKAGE
+    dest = root / PACKAGE
+    incoming = dest.with_name(f".{dest.name}.incoming")
+    outgoing = dest.with_name(f".{dest.name}.outgoing")
+    for leftover in (incoming, outgoing):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(new_pkg, incoming, ignore=shutil.ignore_patterns("__pycache__"))
+    spec_text = (stage / SNAPSHOT).read_text(encoding="utf-8")
+    had_package = dest.exists()
+    if had_package:
+        dest.rename(outgoing)
+    incoming.rename(dest)
+    try:
+        pull_spec.write_atomic(root / SNAPSHOT, spec_text)
+    except OSError:
+        # Put the old package back: snapshot and code must stay a pair.
+        shutil.rmtree(dest, ignore_errors=True)
+        if had_package:
+            outgoing.rename(dest)
+        raise
+    shutil.rmtree(outgoing, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def regenerate(
+    *,
+    root: Path,
+    text_source: tuple[str, str],  # ("url" | "file", where)
+    date: str,
+    pytest_args: Sequence[str],
+    test_timeout: float,
+    dry_run: bool,
+) -> Result:
+    kind, where = text_source
+    result = Result(exit_code=EXIT_ERROR, source=where)
+    try:
+        try:
+            text = pull_spec.read_file(where) if kind == "file" else pull_spec.fetch(where)
+        except pull_spec.PullError as exc:
+            raise RegenerateError("pull", str(exc)) from exc
+        with tempfile.TemporaryDirectory(prefix="regenerate-") as tmp:
+            stage = make_staging(root, Path(tmp))
+            try:
+                outcome, _ = pull_spec.run(
+                    text=text,
+                    source=where,
+                    mode="file" if kind == "file" else "live",
+                    date=date,
+                    output=stage / SNAPSHOT,
+                    dry_run=False,
+                )
+            except pull_spec.PullError as exc:
+                raise RegenerateError("validate", str(exc)) from exc
+            result.status = outcome.status
+            result.report = outcome.report
+            result.old_sha256, result.new_sha256 = outcome.old_sha256, outcome.new_sha256
+            if outcome.status in ("no change", "reformatted"):
+                if outcome.status == "reformatted":
+                    result.notes.append(
+                        "The snapshot file is not in normalized form (same content): "
+                        "`make pull-spec` rewrites it."
+                    )
+                result.exit_code = EXIT_NO_CHANGE
+                return result
+            generate(stage)
+            result.tests = run_tests(stage, pytest_args, timeout=test_timeout)
+            if not dry_run:
+                try:
+                    install(stage, root)
+                except OSError as exc:
+                    raise RegenerateError("install", f"cannot install the result: {exc}") from exc
+                result.installed = True
+    except RegenerateError as exc:
+        result.error = exc
+        result.exit_code = EXIT_ERROR
+        return result
+    assert result.report is not None and result.tests is not None
+    if result.report.breaking:
+        result.exit_code = EXIT_BREAKING
+    elif not result.tests.ok:
+        result.exit_code = EXIT_TESTS_FAILED
+    else:
+        result.exit_code = EXIT_COMPATIBLE
+    return result
+
+
+# --------------------------------------------------------------------------- summary
+
+_MAX_LISTED = 60  # failed tests named in the summary (a pull request body has a size limit)
+
+_VERDICT = {
+    EXIT_NO_CHANGE: "no change",
+    EXIT_ERROR: "error, nothing changed",
+    EXIT_COMPATIBLE: "compatible change",
+    EXIT_BREAKING: "BREAKING change",
+    EXIT_TESTS_FAILED: "compatible change, but tests fail",
+}
+
+
+def render_summary(result: Result, *, dry_run: bool) -> str:
+    code = result.exit_code
+    out = [f"# Toloka Pipeline API v2-beta: {_VERDICT[code]} (exit {code})", ""]
+    out.append(f"- Source: `{result.source}`")
+    if result.old_sha256 and result.new_sha256:
+        arrow = "=" if result.old_sha256 == result.new_sha256 else "->"
+        out.append(
+            f"- Snapshot `{SNAPSHOT}`: sha256 `{result.old_sha256[:12]}` {arrow} "
+            f"`{result.new_sha256[:12]}`"
+        )
+    if result.report is not None and result.report.changes:
+        n_breaking = len(result.report.breaking)
+        out.append(
+            f"- Breaking for clients: **{'yes' if n_breaking else 'no'}** "
+            f"({result.report.summary().removeprefix('Summary: ')})"
+        )
+    if result.tests is not None:
+        t = result.tests
+        state = "pass" if t.ok else f"**{len(t.failed)} failed**"
+        out.append(
+            f"- Tests (`{shlex.join(t.command)}`): {state}; {t.passed} passed, "
+            f"{len(t.failed)} failed, {t.skipped} skipped in {t.seconds:.0f}s"
+        )
+    if code in (EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_TESTS_FAILED):
+        if result.installed:
+            out.append(f"- Updated: `{SNAPSHOT}` and `{PACKAGE}/`")
+        elif dry_run:
+            out.append("- Dry run: the repository was not updated")
+    out.append("")
+
+    if result.error is not None:
+        out += [f"## Error ({result.error.stage})", "", "```", str(result.error), "```", ""]
+        out += [
+            "## What to do",
+            "",
+            f"Nothing was written: `{SNAPSHOT}` and `{PACKAGE}/` are as they were. "
+            + _ERROR_ADVICE.get(result.error.stage, "Fix the cause and run `make regenerate`."),
+            "",
+        ]
+        return "\n".join(out)
+
+    if code == EXIT_NO_CHANGE:
+        out += ["The live document matches the snapshot: nothing to do.", ""]
+        out += [f"{n}" for n in result.notes]
+        return "\n".join(out).rstrip("\n") + "\n"
+
+    assert result.report is not None
+    out += ["## What changed", ""]
+    if result.report.changes:
+        body = result.report.to_markdown().splitlines()[2:]  # drop the report's own title
+        out += [("#" + line) if line.startswith("#") else line for line in body]
+    else:
+        out += ["No API-surface change (descriptions, examples or metadata only).", ""]
+    out.append("")
+
+    if result.tests is not None:
+        out += ["## Tests", ""]
+        if result.tests.failed:
+            out += ["Failed:", ""]
+            out += [f"- `{name}`" for name in result.tests.failed[:_MAX_LISTED]]
+            if len(result.tests.failed) > _MAX_LISTED:
+                out.append(f"- ... and {len(result.tests.failed) - _MAX_LISTED} more")
+            out += ["", "<details><summary>pytest output (tail)</summary>", "", "```"]
+            out += [result.tests.tail, "```", "", "</details>", ""]
+        else:
+            out += ["All selected tests pass against the regenerated client.", ""]
+
+    out += ["## What to do", "", *_advice(result), ""]
+    out += result.notes
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+_ERROR_ADVICE = {
+    "pull": "The document could not be fetched: check the URL and the service; retry later.",
+    "validate": "The document is not a valid OpenAPI 3.0/3.1 document: report it upstream "
+    "or wait for a fixed version.",
+    "generate": "openapi-python-client rejected the new document: see the log above; "
+    "an unsupported construct may need a template or codegen.yaml change.",
+    "tests": "The tests could not run: see the output above.",
+    "install": "The result could not be written into the repository: check permissions "
+    "and disk space, then run `make regenerate` again.",
+}
+
+
+def _advice(result: Result) -> list[str]:
+    assert result.report is not None and result.tests is not None
+    lines: list[str] = []
+    if result.report.breaking:
+        ops = sorted({f"`{c.method} {c.path}`" for c in result.report.breaking})
+        lines.append(
+            "- **Breaking**: until `toloka_ext` is adapted, calls to "
+            + ", ".join(ops)
+            + " raise `ApiDriftError` (naming the operation and field) for its users. "
+            "Adapt the conversion in `toloka_ext/_pipelines/_adapter.py` (and the "
+            "models, if a field moved or changed type), add a changelog entry, "
+            "and release before users update."
+        )
+        lines.append("- Do not merge this pull request until the tests pass.")
+    if result.report.warnings:
+        lines.append(
+            "- Warnings: new enum values arrive as unknown statuses (`status.is_known` is "
+            "False) in `toloka_ext`; decide whether the workflow should treat them as "
+            "terminal, and add them to the enums in `toloka_ext/_pipelines/_models.py`."
+        )
+    if result.tests.failed:
+        lines.append(
+            "- Fix the failing tests listed above (tests that pin the old shape of the API "
+            "may simply need updating), then push to this branch."
+        )
+    if not result.report.breaking and not result.tests.failed:
+        lines.append(
+            "- Compatible: review the diff and merge. New response fields are already "
+            "reachable through `.extra` on `toloka_ext` objects; expose them as typed "
+            "attributes when useful."
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="regenerate.py",
+        description=(
+            "Pull the v2-beta OpenAPI document, report changes, regenerate generated/, run "
+            "the tests, write a Markdown summary and install the result."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--url", help=f"fetch from URL (default {pull_spec.DEFAULT_URL})")
+    src.add_argument("--file", help="read a local JSON/YAML file instead of fetching")
+    parser.add_argument(
+        "--summary", default=DEFAULT_SUMMARY, help=f"Markdown summary path ({DEFAULT_SUMMARY})"
+    )
+    parser.add_argument(
+        "--pytest-args",
+        default=DEFAULT_PYTEST_ARGS,
+        help=f"arguments for pytest in the staging copy (default {DEFAULT_PYTEST_ARGS!r})",
+    )
+    parser.add_argument(
+        "--test-timeout", type=float, default=1800.0, help="seconds for the test run (1800)"
+    )
+    parser.add_argument("--date", type=pull_spec._date, help="snapshot date (default today UTC)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="do everything in the staging copy but install nothing (same exit codes)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    source = ("file", args.file) if args.file is not None else ("url", args.url or "")
+    if source[0] == "url" and not source[1]:
+        source = ("url", pull_spec.DEFAULT_URL)
+    date = args.date or dt.datetime.now(dt.UTC).date().isoformat()
+    result = regenerate(
+        root=ROOT,
+        text_source=source,
+        date=date,
+        pytest_args=shlex.split(args.pytest_args),
+        test_timeout=args.test_timeout,
+        dry_run=args.dry_run,
+    )
+    summary = render_summary(result, dry_run=args.dry_run)
+    try:
+        Path(args.summary).write_text(summary, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write the summary to {args.summary}: {exc}", file=sys.stderr)
+    sys.stdout.write(summary)
+    if result.error is not None:
+        print(f"error ({result.error.stage}): {result.error}", file=sys.stderr)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,304 @@
+"""``scripts/regenerate.py`` end to end, in a temporary copy of the repository.
+
+A local HTTP server (127.0.0.1, free port) plays the live API's ``/doc``; the copy holds
+``openapi/``, ``scripts/``, ``generated/``, ``pyproject.toml`` and a small test selection
+(``tests/test_generated_client.py`` against Prism), so each run takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.pull_spec import load_text
+from tests.drift.mutations import (
+    Spec,
+    load_snapshot,
+    required_property_removed,
+    response_examples,
+)
+
+pytestmark = pytest.mark.prism
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = Path("openapi/v2-beta.yaml")
+PACKAGE = Path("generated/toloka_pipeline_api")
+TESTS = "tests/test_generated_client.py"
+
+
+def pipeline_version_added(spec: Spec) -> Spec:
+    """A compatible change: pipelines report their ``version`` (optional integer)."""
+    spec["components"]["schemas"]["Pipeline"]["properties"]["version"] = {
+        "minimum": 1,
+        "type": "integer",
+    }
+    for pipeline in response_examples(spec, "Pipeline"):
+        pipeline["version"] = 4
+    return spec
+
+
+class DocServer:
+    """Serves ``(status, body)`` at ``/doc``."""
+
+    def __init__(self) -> None:
+        self.response: tuple[int, bytes] = (404, b"")
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, body = server.response if self.path == "/doc" else (404, b"")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/doc"
+
+    def serve(self, doc: dict[str, Any] | bytes, status: int = 200) -> None:
+        body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+        self.response = (status, body)
+
+
+@pytest.fixture
+def server() -> Iterator[DocServer]:
+    srv = DocServer()
+    srv.thread.start()
+    try:
+        yield srv
+    finally:
+        srv.httpd.shutdown()
+        srv.httpd.server_close()
+        srv.thread.join(timeout=10)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A copy of the parts of the repository the job reads (never the real one)."""
+    copy = tmp_path / "repo"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in ("openapi", "scripts", "generated"):
+        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
+    shutil.copyfile(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    (copy / "tests").mkdir()
+    for name in ("conftest.py", "test_generated_client.py"):
+        shutil.copyfile(ROOT / "tests" / name, copy / "tests" / name)
+    for name in (".venv", "node_modules"):
+        (copy / name).symlink_to((ROOT / name).resolve(), target_is_directory=True)
+    return copy
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file of the snapshot and the generated package, by relative path."""
+    files = {str(SNAPSHOT): (root / SNAPSHOT).read_bytes()}
+    for path in sorted((root / PACKAGE).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            files[str(path.relative_to(root))] = path.read_bytes()
+    return files
+
+
+@dataclass
+class Job:
+    code: int
+    summary: str
+    stdout: str
+    stderr: str
+
+
+def regenerate(repo: Path, *args: str) -> Job:
+    summary = repo.parent / "summary.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(repo / "scripts" / "regenerate.py"),
+            "--summary",
+            str(summary),
+            "--pytest-args",
+            f"{TESTS} -q",
+            "--date",
+            "2026-11-24",
+            *args,
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    text = summary.read_text(encoding="utf-8") if summary.exists() else ""
+    return Job(proc.returncode, text, proc.stdout, proc.stderr)
+
+
+def test_help_documents_the_exit_codes() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "regenerate.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in ("0  no change", "1  error", "3  compatible", "4  breaking", "5  compatible"):
+        assert line in proc.stdout
+
+
+def test_no_change_exits_0_and_writes_nothing(repo: Path, server: DocServer) -> None:
+    server.serve(load_snapshot(repo / SNAPSHOT))
+    before = tree(repo)
+    job = regenerate(repo, "--url", server.url)
+    assert job.code == 0, job.stderr
+    assert tree(repo) == before
+    assert job.summary.startswith("# Toloka Pipeline API v2-beta: no change (exit 0)")
+    assert "nothing to do" in job.summary
+
+
+def test_compatible_change_exits_3_and_installs(repo: Path, server: DocServer) -> None:
+    before = tree(repo)
+    server.serve(pipeline_version_added(load_snapshot(repo / SNAPSHOT)))
+    job = regenerate(repo, "--url", server.url)
+    assert job.code == 3, job.summary + job.stderr
+
+    snapshot = load_text((repo / SNAPSHOT).read_text(encoding="utf-8"))
+    assert "version" in snapshot["components"]["schemas"]["Pipeline"]["properties"]
+    stamp = snapshot["info"]["x-snapshot"]
+    assert (stamp["source"], stamp["mode"], stamp["date"]) == (server.url, "live", "2026-11-24")
+    model = (repo / PACKAGE / "models" / "pipeline.py").read_text(encoding="utf-8")
+    assert "version: int | Unset" in model
+    assert stamp["sha256"] in (repo / PACKAGE / "_snapshot.py").read_text(encoding="utf-8")
+    after = tree(repo)
+    assert after != before and not (repo / "generated" / ".toloka_pipeline_api.outgoing").exists()
+    # What was installed is exactly what the generator makes from the new snapshot.
+    check = subprocess.run(
+        ["bash", str(repo / "scripts" / "check_generated.sh")], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    s = job.summary
+    assert s.startswith("# Toloka Pipeline API v2-beta: compatible change (exit 3)")
+    assert f"- Source: `{server.url}`" in s
+    assert "Breaking for clients: **no**" in s
+    assert (
+        "| response-optional-property-added | POST /pipelines/{pipelineId}/copy "
+        "| response 201 body .version |" in s
+    )
+    assert f"Tests (`pytest {TESTS} -q`): pass;" in s and " 0 failed" in s
+    assert "## What to do" in s and "review the diff and merge" in s
+    assert "Updated: `openapi/v2-beta.yaml` and `generated/toloka_pipeline_api/`" in s
+
+
+def test_breaking_change_exits_4_names_rule_and_field(repo: Path, server: DocServer) -> None:
+    server.serve(required_property_removed(load_snapshot(repo / SNAPSHOT)))
+    job = regenerate(repo, "--url", server.url)
+    assert job.code == 4, job.summary + job.stderr
+    s = job.summary
+    assert s.startswith("# Toloka Pipeline API v2-beta: BREAKING change (exit 4)")
+    assert "Breaking for clients: **yes**" in s
+    assert "## Breaking (3)" in s
+    assert (
+        "| response-required-property-removed | GET /runs/{runId} | response 200 body .status |"
+        in s
+    )
+    # The suite pins Run.status: its failures are named.
+    assert "Failed:" in s
+    assert f"- `{TESTS}::test_named_examples_parse`" in s
+    assert "raise `ApiDriftError`" in s and "`GET /runs/{runId}`" in s
+    # Breaking changes are still installed: the pull request carries them, labelled.
+    snapshot = load_text((repo / SNAPSHOT).read_text(encoding="utf-8"))
+    assert "status" not in snapshot["components"]["schemas"]["Run"]["properties"]
+    assert "status" not in (repo / PACKAGE / "models" / "run.py").read_text(encoding="utf-8")
+
+
+def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: DocServer) -> None:
+    spec = load_snapshot(repo / SNAPSHOT)
+    spec["paths"]["/runs/{runId}/cancel"] = {
+        "parameters": [{"$ref": "#/components/parameters/RunId"}],
+        "post": {
+            "operationId": "cancelRun",
+            "responses": {
+                "200": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Run"}}
+                    },
+                    "description": "The run, cancelling.",
+                }
+            },
+            "tags": ["runs"],
+        },
+    }
+    server.serve(spec)
+    job = regenerate(repo, "--url", server.url)
+    assert job.code == 5, job.summary + job.stderr
+    s = job.summary
+    assert "compatible change, but tests fail (exit 5)" in s
+    assert "| endpoint-added | POST /runs/{runId}/cancel |" in s
+    assert "Breaking for clients: **no**" in s
+    # The suite checks that every operation is exercised: the new one is not yet.
+    assert f"- `{TESTS}::test_every_operation_is_covered`" in s
+    assert "**1 failed**" in s
+    assert (repo / PACKAGE / "api" / "runs" / "cancel_run.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "stage", "message"),
+    [
+        ({"openapi": "3.0.3", "info": {"title": "x"}, "paths": {}}, 200, "validate", "invalid"),
+        (b"<html>upstream error</html>", 500, "pull", "HTTP 500"),
+    ],
+    ids=["invalid-document", "http-500"],
+)
+def test_error_exits_1_and_leaves_the_repo_untouched(
+    repo: Path, server: DocServer, body: Any, status: int, stage: str, message: str
+) -> None:
+    server.serve(body, status)
+    before = tree(repo)
+    job = regenerate(repo, "--url", server.url)
+    assert job.code == 1
+    assert tree(repo) == before
+    assert "error, nothing changed (exit 1)" in job.summary
+    assert f"## Error ({stage})" in job.summary and message in job.summary
+    assert "are as they were" in job.summary
+    assert f"error ({stage})" in job.stderr
+
+
+def test_generation_failure_exits_1_and_leaves_the_repo_untouched(
+    repo: Path, server: DocServer
+) -> None:
+    (repo / "scripts" / "generate.sh").write_text("echo 'generator exploded' >&2\nexit 1\n")
+    server.serve(pipeline_version_added(load_snapshot(repo / SNAPSHOT)))
+    before = tree(repo)
+    job = regenerate(repo, "--url", server.url)
+    assert job.code == 1
+    assert tree(repo) == before
+    assert "## Error (generate)" in job.summary and "generator exploded" in job.summary
+
+
+def test_file_source_and_dry_run(repo: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "new.json"
+    spec.write_text(json.dumps(pipeline_version_added(load_snapshot(repo / SNAPSHOT))))
+    before = tree(repo)
+    job = regenerate(repo, "--file", str(spec), "--dry-run")
+    assert job.code == 3, job.summary + job.stderr
+    assert tree(repo) == before
+    assert "Dry run: the repository was not updated" in job.summary
