@@ -12,13 +12,20 @@ __all__ = ["dumps", "find_non_json", "loads"]
 _MAX_DEPTH = 200
 
 
-def find_non_json(value: object, path: str = "") -> tuple[str, str] | None:
+_JSON_KEY_TYPES = (str, int, float, bool, type(None))
+
+
+def find_non_json(
+    value: object, path: str = "", *, strict_keys: bool = True
+) -> tuple[str, str] | None:
     """Return ``(path, reason)`` of the first value JSON cannot carry, or ``None``.
 
     Allowed: ``None``, ``bool``, ``int``, finite ``float``, ``str``, lists/tuples of those,
-    and mappings with ``str`` keys. Rejected: NaN and infinities, sets, bytes, non-string
-    keys and any other object. ``path`` is dotted (``input_values.tags[2]``).
+    and mappings with ``str`` keys (with ``strict_keys=False`` also the scalar keys that
+    ``json`` turns into strings). Rejected: NaN and infinities, sets, bytes, other keys and
+    any other object. ``path`` is dotted (``input_values.tags[2]``).
     """
+    key_types = str if strict_keys else _JSON_KEY_TYPES
     stack: list[tuple[object, str, int]] = [(value, path, 0)]
     while stack:
         item, where, depth = stack.pop()
@@ -33,9 +40,9 @@ def find_non_json(value: object, path: str = "") -> tuple[str, str] | None:
         if isinstance(item, Mapping):
             children: list[tuple[object, str, int]] = []
             for key, child in item.items():
-                if not isinstance(key, str):
+                if not isinstance(key, key_types):
                     return where, f"mapping key {key!r} is not a string"
-                children.append((child, f"{where}.{key}" if where else key, depth + 1))
+                children.append((child, f"{where}.{key}" if where else str(key), depth + 1))
             stack.extend(reversed(children))
             continue
         if isinstance(item, list | tuple):

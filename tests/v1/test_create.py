@@ -402,3 +402,13 @@ def test_sandbox_and_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 _ = ano_sleep
+
+
+def test_unreadable_sync_answer_is_drift_and_its_chunk_unknown(create: Any, fake: FakeV1) -> None:
+    fake.faults = ["none", httpx.Response(201, content=b"<html>proxy page</html>")]
+    with pytest.raises(tx.ApiDriftError) as err:
+        create((task(i) for i in range(30)), chunk_size=10)
+    assert err.value.operation == "createTasks"
+    partial = err.value.partial_result
+    assert sorted(partial.task_ids) == list(range(10))
+    assert partial.unknown == [range(10, 20)]

@@ -43,6 +43,8 @@ from ._logic import (
     apply_sync_response,
     apply_validation_error,
     check_tasks_argument,
+    json_body,
+    mark_unaccounted_unknown,
     normalize_chunk,
     prevalidate,
 )
@@ -59,6 +61,7 @@ from ._validation import normalize_task
 __all__ = ["AsyncTasksClient", "TasksClient"]
 
 ProgressCallback = Callable[[CreateProgress], object]
+_JSON = {"Content-Type": "application/json"}
 _MAX_IN_FLIGHT = 4
 """Async operations submitted ahead of the one being awaited (bounds memory to a few chunks)."""
 
@@ -220,17 +223,17 @@ class TasksClient:
             json=payload,
             params=_single_params(allow_defaults=allow_defaults, open_pool=open_pool),
         )
-        return Task.from_dict(response.json())
+        return Task.from_dict(json_body(response, "createTasks"))
 
     def get_operation(self, operation_id: str | uuid.UUID) -> Operation:
         """Fetch an operation."""
         response = self._api.request("GET", f"/operations/{operation_id}")
-        return Operation.from_dict(response.json())
+        return Operation.from_dict(json_body(response, "getOperation"))
 
     def get_operation_log(self, operation_id: str | uuid.UUID) -> list[OperationLogItem]:
         """Fetch an operation's log (one item per processed task)."""
         response = self._api.request("GET", f"/operations/{operation_id}/log")
-        return _parse_log(response.json())
+        return _parse_log(json_body(response, "getOperationLog"))
 
     def wait_operation(
         self,
@@ -274,19 +277,27 @@ class TasksClient:
     ) -> TaskCreateResult:
         """Create any number of tasks; return what happened to each original position.
 
-        ``tasks`` may be a list or any iterable (a generator of millions is fine: memory
-        stays at a few chunks). Sync mode sends requests of at most ``chunk_size`` (≤ 5000)
+        ``tasks`` may be a list or any iterable (a generator of millions is fine: at most
+        a few chunks of input are held; the result keeps one entry per task, only the id
+        with ``keep_tasks=False``). Sync mode sends requests of at most ``chunk_size`` (≤ 5000)
         tasks; ``async_mode`` starts one operation per chunk with a client-made
         ``operation_id`` reused on every retry, polls it and reads its log. ``open_pool``
         goes with the last request only, after every other chunk is in. See
-        :class:`TaskCreateResult` for the result and :class:`CreateOptions` for how a given
-        ``operation_id`` is spread over several chunks.
+        :class:`TaskCreateResult` for the result.
+
+        ``operation_id`` (async mode): with one chunk it is used as is; with several, chunk
+        ``k`` uses ``uuid5(operation_id, str(k))``, so re-running the same call with the same
+        id and the same tasks re-uses the same operations instead of creating tasks twice.
+        Log items are matched to positions by request order, checked against the
+        ``input_values`` the log echoes (by content when the order does not fit); this
+        order is an assumption Toloka does not document.
 
         Note:
             A list is checked in full before anything is sent; other iterables are checked
             one chunk ahead of sending. A sync request whose answer is lost is not re-sent:
             its positions land in ``result.unknown``. An error that stops the batch carries
-            the result so far in ``exc.partial_result``.
+            the result so far in ``exc.partial_result``. No tasks, no request: an empty
+            iterable does not open the pool.
         """
         check_tasks_argument(tasks)
         options = CreateOptions.build(
@@ -316,7 +327,7 @@ class TasksClient:
     ) -> None:
         for chunk in iter_chunks(tasks, options.chunk_size):
             try:
-                payloads = normalize_chunk(chunk, options)
+                payloads, body = normalize_chunk(chunk, options)
             except TolokaError as exc:
                 raise _attach(exc, result) from None
             self._task_limiter.acquire(len(payloads))
@@ -325,7 +336,8 @@ class TasksClient:
                 response = self._api.request(
                     "POST",
                     "/tasks",
-                    json=payloads,
+                    content=body,
+                    headers=_JSON,
                     params=options.params(is_last=chunk.is_last),
                     wait_for_quota=options.wait_for_quota,
                 )
@@ -340,23 +352,26 @@ class TasksClient:
             else:
                 try:
                     apply_sync_response(
-                        result, chunk, response.json(), keep_tasks=options.keep_tasks
+                        result,
+                        chunk,
+                        json_body(response, "createTasks"),
+                        keep_tasks=options.keep_tasks,
                     )
                 except TolokaError as exc:
+                    mark_unaccounted_unknown(result, chunk)
                     raise _attach(exc, result) from None
-            del payloads
+            del payloads, body
             if on_progress is not None:
                 on_progress(result.progress(chunk.index + 1))
 
-    def _submit(
-        self, chunk: Chunk[Any], payloads: list[dict[str, Any]], options: CreateOptions
-    ) -> Operation:
+    def _submit(self, chunk: Chunk[Any], body: bytes, options: CreateOptions) -> Operation:
         op_id = options.chunk_operation_id(chunk)
         try:
             response = self._api.request(
                 "POST",
                 "/tasks",
-                json=payloads,
+                content=body,
+                headers=_JSON,
                 params=options.params(is_last=chunk.is_last, operation_id=op_id),
                 idempotent=True,
                 wait_for_quota=options.wait_for_quota,
@@ -372,7 +387,7 @@ class TasksClient:
                 if isinstance(exc, APIConnectionError):
                     raise _OutcomeUnknown(exc) from None
                 raise exc from None
-        return Operation.from_dict(response.json(), operation="createTasks")
+        return Operation.from_dict(json_body(response, "createTasks"), operation="createTasks")
 
     def _finish(
         self,
@@ -425,7 +440,7 @@ class TasksClient:
         done = 0
         try:
             for chunk in iter_chunks(tasks, options.chunk_size):
-                payloads = normalize_chunk(chunk, options)
+                payloads, body = normalize_chunk(chunk, options)
                 # open_pool rides on the last chunk: everything before it must be in first.
                 must_drain = chunk.is_last and options.open_pool
                 while in_flight and (len(in_flight) >= _MAX_IN_FLIGHT or must_drain):
@@ -435,7 +450,7 @@ class TasksClient:
                 self._task_limiter.acquire(len(payloads))
                 result.total += len(payloads)
                 try:
-                    operation = self._submit(chunk, payloads, options)
+                    operation = self._submit(chunk, body, options)
                 except _OutcomeUnknown as unknown:
                     result.unknown.append(chunk.positions)
                     raise unknown.error from None
@@ -523,17 +538,17 @@ class AsyncTasksClient:
             json=payload,
             params=_single_params(allow_defaults=allow_defaults, open_pool=open_pool),
         )
-        return Task.from_dict(response.json())
+        return Task.from_dict(json_body(response, "createTasks"))
 
     async def get_operation(self, operation_id: str | uuid.UUID) -> Operation:
         """Async twin of :meth:`TasksClient.get_operation`."""
         response = await self._api.request("GET", f"/operations/{operation_id}")
-        return Operation.from_dict(response.json())
+        return Operation.from_dict(json_body(response, "getOperation"))
 
     async def get_operation_log(self, operation_id: str | uuid.UUID) -> list[OperationLogItem]:
         """Async twin of :meth:`TasksClient.get_operation_log`."""
         response = await self._api.request("GET", f"/operations/{operation_id}/log")
-        return _parse_log(response.json())
+        return _parse_log(json_body(response, "getOperationLog"))
 
     async def wait_operation(
         self,
@@ -599,7 +614,7 @@ class AsyncTasksClient:
     ) -> None:
         async for chunk in chunks:
             try:
-                payloads = normalize_chunk(chunk, options)
+                payloads, body = normalize_chunk(chunk, options)
             except TolokaError as exc:
                 raise _attach(exc, result) from None
             await self._task_limiter.acquire(len(payloads))
@@ -608,7 +623,8 @@ class AsyncTasksClient:
                 response = await self._api.request(
                     "POST",
                     "/tasks",
-                    json=payloads,
+                    content=body,
+                    headers=_JSON,
                     params=options.params(is_last=chunk.is_last),
                     wait_for_quota=options.wait_for_quota,
                 )
@@ -623,23 +639,26 @@ class AsyncTasksClient:
             else:
                 try:
                     apply_sync_response(
-                        result, chunk, response.json(), keep_tasks=options.keep_tasks
+                        result,
+                        chunk,
+                        json_body(response, "createTasks"),
+                        keep_tasks=options.keep_tasks,
                     )
                 except TolokaError as exc:
+                    mark_unaccounted_unknown(result, chunk)
                     raise _attach(exc, result) from None
-            del payloads
+            del payloads, body
             if on_progress is not None:
                 on_progress(result.progress(chunk.index + 1))
 
-    async def _submit(
-        self, chunk: Chunk[Any], payloads: list[dict[str, Any]], options: CreateOptions
-    ) -> Operation:
+    async def _submit(self, chunk: Chunk[Any], body: bytes, options: CreateOptions) -> Operation:
         op_id = options.chunk_operation_id(chunk)
         try:
             response = await self._api.request(
                 "POST",
                 "/tasks",
-                json=payloads,
+                content=body,
+                headers=_JSON,
                 params=options.params(is_last=chunk.is_last, operation_id=op_id),
                 idempotent=True,
                 wait_for_quota=options.wait_for_quota,
@@ -655,7 +674,7 @@ class AsyncTasksClient:
                 if isinstance(exc, APIConnectionError):
                     raise _OutcomeUnknown(exc) from None
                 raise exc from None
-        return Operation.from_dict(response.json(), operation="createTasks")
+        return Operation.from_dict(json_body(response, "createTasks"), operation="createTasks")
 
     async def _finish(
         self,
@@ -708,7 +727,7 @@ class AsyncTasksClient:
         done = 0
         try:
             async for chunk in chunks:
-                payloads = normalize_chunk(chunk, options)
+                payloads, body = normalize_chunk(chunk, options)
                 must_drain = chunk.is_last and options.open_pool
                 while in_flight and (len(in_flight) >= _MAX_IN_FLIGHT or must_drain):
                     pending = in_flight.pop(0)
@@ -717,7 +736,7 @@ class AsyncTasksClient:
                 await self._task_limiter.acquire(len(payloads))
                 result.total += len(payloads)
                 try:
-                    operation = await self._submit(chunk, payloads, options)
+                    operation = await self._submit(chunk, body, options)
                 except _OutcomeUnknown as unknown:
                     result.unknown.append(chunk.positions)
                     raise unknown.error from None

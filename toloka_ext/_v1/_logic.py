@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import httpx
 
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
 from .._exceptions import APIStatusError, InvalidInputError
@@ -21,9 +22,9 @@ from ._models import (
     _drift,
     parse_field_errors,
 )
-from ._validation import check_operation_id, normalize_task
+from ._validation import check_operation_id, encode_tasks, normalize_task
 
-__all__ = ["CreateOptions"]
+__all__ = ["CreateOptions", "json_body", "mark_unaccounted_unknown"]
 
 _OP = "createTasks"
 
@@ -120,15 +121,28 @@ def check_tasks_argument(tasks: object) -> None:
 def prevalidate(tasks: Iterable[Any], options: CreateOptions) -> None:
     """Check a whole list before sending anything (iterators are checked chunk by chunk)."""
     if isinstance(tasks, Sequence):
-        for position, task in enumerate(tasks):
-            normalize_task(task, position, allow_defaults=options.allow_defaults)
+        size = options.chunk_size
+        for start in range(0, len(tasks), size):
+            payloads = [
+                normalize_task(
+                    task, start + offset, allow_defaults=options.allow_defaults, check_json=False
+                )
+                for offset, task in enumerate(tasks[start : start + size])
+            ]
+            encode_tasks(payloads, start)
 
 
-def normalize_chunk(chunk: Chunk[Any], options: CreateOptions) -> list[dict[str, Any]]:
-    return [
-        normalize_task(task, chunk.start + offset, allow_defaults=options.allow_defaults)
+def normalize_chunk(
+    chunk: Chunk[Any], options: CreateOptions
+) -> tuple[list[dict[str, Any]], bytes]:
+    """The checked JSON objects of a chunk and the request body that carries them."""
+    payloads = [
+        normalize_task(
+            task, chunk.start + offset, allow_defaults=options.allow_defaults, check_json=False
+        )
         for offset, task in enumerate(chunk.items)
     ]
+    return payloads, encode_tasks(payloads, chunk.start)
 
 
 def _offset(key: object, size: int, field: str) -> int:
@@ -196,6 +210,25 @@ def _mark_missing_unknown(result: TaskCreateResult, chunk: Chunk[Any], seen: set
         elif not missing and run_start is not None:
             result.unknown.append(range(chunk.start + run_start, chunk.start + offset))
             run_start = None
+
+
+def mark_unaccounted_unknown(result: TaskCreateResult, chunk: Chunk[Any]) -> None:
+    """After an unreadable answer: positions of the chunk not yet decided become unknown."""
+    seen = {
+        offset
+        for offset, position in enumerate(chunk.positions)
+        if position in result.task_ids or position in result.errors
+    }
+    _mark_missing_unknown(result, chunk, seen)
+
+
+def json_body(response: httpx.Response, operation: str) -> object:
+    """The decoded JSON body, or :class:`ApiDriftError` if it is not JSON."""
+    try:
+        body: object = response.json()
+    except ValueError as exc:
+        raise _drift(operation, "(body)", f"response is not JSON: {exc}") from None
+    return body
 
 
 def apply_validation_error(

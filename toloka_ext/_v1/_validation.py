@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._exceptions import InvalidInputError
-from .._json import find_non_json
+from .._json import dumps, find_non_json
 from ._models import BaselineSolution, KnownSolution, Task
 
-__all__ = ["check_operation_id", "normalize_task"]
+__all__ = ["check_operation_id", "encode_tasks", "normalize_task"]
 
 
 def check_operation_id(value: object) -> uuid.UUID:
@@ -81,14 +81,39 @@ def _string_list(value: object, position: int, field: str) -> None:
         raise InvalidInputError("must be a list of strings", position=position, field=field)
 
 
-def normalize_task(task: object, position: int, *, allow_defaults: bool) -> dict[str, Any]:
+def encode_tasks(payloads: list[dict[str, Any]], start: int) -> bytes:
+    """Encode a chunk as the request body, rejecting what JSON cannot carry.
+
+    One strict C-speed encode serves as the check; only on failure is the chunk walked to
+    name the position and field.
+
+    Raises:
+        InvalidInputError: NaN, infinities, sets, bytes or other objects in a task.
+    """
+    try:
+        return dumps(payloads)
+    except (ValueError, TypeError, RecursionError) as exc:
+        for offset, payload in enumerate(payloads):
+            bad = find_non_json(payload, strict_keys=False)
+            if bad is not None:
+                path, reason = bad
+                raise InvalidInputError(
+                    reason, position=start + offset, field=path or None
+                ) from None
+        raise InvalidInputError(f"tasks cannot be encoded as JSON: {exc}") from None
+
+
+def normalize_task(
+    task: object, position: int, *, allow_defaults: bool, check_json: bool = True
+) -> dict[str, Any]:
     """Turn a :class:`Task` or a mapping into the JSON object to send, checking it.
 
     Raises:
         InvalidInputError: with ``position`` and ``field`` of the first problem found:
             missing ``pool_id``/``input_values``; a weight outside 0..1; ``overlap`` below 1,
             or missing without ``allow_defaults`` (unless ``infinite_overlap``); wrong types;
-            values JSON cannot carry (NaN, infinities, sets, arbitrary objects).
+            values JSON cannot carry (NaN, infinities, sets, arbitrary objects; with
+            ``check_json=False`` this is left to :func:`encode_tasks`).
     """
     if isinstance(task, Task):
         data: dict[str, Any] = task.to_dict()
@@ -173,7 +198,7 @@ def normalize_task(task: object, position: int, *, allow_defaults: bool) -> dict
                 f"must be a string, got {type(value).__name__}", position=position, field=key
             )
 
-    bad = find_non_json(data)
+    bad = find_non_json(data) if check_json else None
     if bad is not None:
         path, reason = bad
         raise InvalidInputError(reason, position=position, field=path or None)
