@@ -23,6 +23,8 @@ if grep -qi "warning" "$tmp/log"; then cat "$tmp/log" >&2; exit 1; fi
 # name the snapshot version in ApiDriftError.
 "$root/.venv/bin/python" "$root/scripts/snapshot_module.py" "$root/openapi/v2-beta.yaml" \
   > "$tmp/toloka_pipeline_api/_snapshot.py"
+# Typed package: the extension layer is checked with mypy --strict against it.
+: > "$tmp/toloka_pipeline_api/py.typed"
 rm -rf "$out"
 mkdir -p "$(dirname "$out")"
 cp -r "$tmp/toloka_pipeline_api" "$out"
