@@ -113,17 +113,45 @@ def plain(doc: Any) -> Any:
         raise PullError(f"document holds values JSON cannot represent: {exc}") from exc
 
 
+def _is_named_examples(parent: dict[str, Any], key: str) -> bool:
+    """``examples`` of a media type or parameter: their order is meaningful (Prism serves the
+    first one by default), so it is the one mapping whose key order is kept."""
+    value = parent.get(key)
+    return (
+        key == "examples"
+        and "schema" in parent
+        and isinstance(value, dict)
+        and all(isinstance(v, dict) and ("value" in v or "$ref" in v) for v in value.values())
+    )
+
+
+def _ordered(node: Any) -> Any:
+    """Keys sorted at every level, except the order of named examples."""
+    if isinstance(node, list):
+        return [_ordered(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key in sorted(node):
+        if _is_named_examples(node, key):
+            out[key] = {name: _ordered(ex) for name, ex in node[key].items()}
+        else:
+            out[key] = _ordered(node[key])
+    return out
+
+
 def dump_yaml(doc: Any) -> str:
-    """The normalized text: sorted keys, block style, unicode kept, no wrapping, final newline.
+    """The normalized text: sorted keys (named examples keep their order), block style,
+    unicode kept, no wrapping, final newline.
 
     PyYAML emits a few exotic characters (NEL, LS, PS) raw, which then read back as line
     breaks; when the text does not read back equal, the output escapes non-ASCII instead.
     """
     for allow_unicode in (True, False):
         text: str = yaml.dump(
-            doc,
+            _ordered(doc),
             Dumper=_Dumper,
-            sort_keys=True,
+            sort_keys=False,
             default_flow_style=False,
             allow_unicode=allow_unicode,
             indent=2,

@@ -430,3 +430,20 @@ def test_dump_yaml_round_trips_and_is_a_fixed_point(doc: dict[str, Any]) -> None
     assert load_text(text) == doc
     assert dump_yaml(load_text(text)) == text
     assert text.endswith("\n")
+
+
+def test_named_examples_keep_their_order_everything_else_is_sorted() -> None:
+    """Prism serves the first named example by default, so that order is content."""
+    media = {
+        "schema": {"type": "object"},
+        "examples": {"running": {"value": {"z": 1, "a": 2}}, "failed": {"value": {}}},
+    }
+    doc = {"paths": {"/b": {}, "/a": {"get": {"responses": {"200": {"content": {"j": media}}}}}}}
+    text = dump_yaml(doc)
+    assert text.index("running:") < text.index("failed:")
+    assert text.index("/a:") < text.index("/b:")
+    assert text.index("a: 2") < text.index("z: 1")
+    assert dump_yaml(load_text(text)) == text
+    # A schema property that happens to be called "examples" is sorted like any mapping.
+    schema = {"properties": {"examples": {"type": "string", "description": "x"}}}
+    assert dump_yaml(schema).index("description") < dump_yaml(schema).index("type")

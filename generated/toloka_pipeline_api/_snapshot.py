@@ -5,7 +5,7 @@ SNAPSHOT: dict[str, str] = {
     'source': 'shared/reference (how-to + api-facts), reconstructed',
     'mode': 'reconstructed',
     'date': '2026-11-23',
-    'sha256': '78a9c37a1ddcf9826efcdc36fc3f9f45263273d107d957a301b6490cb5c97abf',
+    'sha256': 'd57ffdfbb378b3f8861414b8a3665e05103bfb9f4cf7226562c8f0f718daef6b',
 }
 
 SNAPSHOT_VERSION = f"{SNAPSHOT['api_version']}@{SNAPSHOT['date']}#{SNAPSHOT['sha256'][:12]}"
