@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, TypeVar, cast
@@ -82,6 +83,8 @@ class RequestSpec:
     headers: dict[str, str] = attrs.field(factory=dict)
     has_path_params: bool = True
     idempotent: bool = False
+    body_fields: frozenset[str] | None = None
+    """Top-level request-body properties the snapshot knows (``None``: no JSON body)."""
 
 
 @attrs.frozen
@@ -118,6 +121,15 @@ def drift(
 # --------------------------------------------------------------------------- requests
 
 
+def _known_fields(body: object) -> frozenset[str] | None:
+    cls: Any = type(body)
+    if body is None or not attrs.has(cls):
+        return None
+    return frozenset(
+        _json_key(f.name) for f in attrs.fields(cls) if f.name != "additional_properties"
+    )
+
+
 def _spec(operation: str, kwargs: dict[str, Any], *, has_path_params: bool = True) -> RequestSpec:
     headers = {str(k): str(v) for k, v in (kwargs.get("headers") or {}).items()}
     content: bytes | None = None
@@ -139,6 +151,7 @@ def _spec(operation: str, kwargs: dict[str, Any], *, has_path_params: bool = Tru
         content=content,
         headers=headers,
         has_path_params=has_path_params,
+        body_fields=_known_fields(kwargs.get("_body")),
     )
 
 
@@ -149,7 +162,11 @@ def req_list_projects(*, limit: int, offset: int) -> RequestSpec:
 
 def req_create_project(*, name: str, description: str | None) -> RequestSpec:
     body = gen.CreateProjectRequest(name=name, description=_unset(description))
-    return _spec("createProject", create_project._get_kwargs(body=body), has_path_params=False)
+    return _spec(
+        "createProject",
+        {**create_project._get_kwargs(body=body), "_body": body},
+        has_path_params=False,
+    )
 
 
 def req_list_datasets(project_id: str, *, limit: int, offset: int) -> RequestSpec:
@@ -159,14 +176,18 @@ def req_list_datasets(project_id: str, *, limit: int, offset: int) -> RequestSpe
 
 def req_create_dataset(project_id: str, *, name: str) -> RequestSpec:
     body = gen.CreateDatasetRequest(name=name)
-    return _spec("createDataset", create_dataset._get_kwargs(project_id, body=body))
+    return _spec(
+        "createDataset", {**create_dataset._get_kwargs(project_id, body=body), "_body": body}
+    )
 
 
 def req_add_items(dataset_id: str, content: bytes) -> RequestSpec:
     """The inline add; ``content`` is the exact request body (measured against 2 MB)."""
     probe = gen.AddItemsRequest(items=[])
     kw = add_dataset_items._get_kwargs(dataset_id, body=probe)
-    spec = _spec("addDatasetItems", {k: v for k, v in kw.items() if k != "json"})
+    spec = _spec(
+        "addDatasetItems", {**{k: v for k, v in kw.items() if k != "json"}, "_body": probe}
+    )
     return attrs.evolve(
         spec, content=content, headers={**spec.headers, "Content-Type": "application/json"}
     )
@@ -181,7 +202,9 @@ def req_create_upload(
             **({"fileName": file_name} if file_name else {}),
         }
     )
-    return _spec("createUpload", create_upload._get_kwargs(dataset_id, body=body))
+    return _spec(
+        "createUpload", {**create_upload._get_kwargs(dataset_id, body=body), "_body": body}
+    )
 
 
 def req_finalize_upload(upload_id: str) -> RequestSpec:
@@ -201,7 +224,9 @@ def req_list_fields(dataset_id: str) -> RequestSpec:
 
 def req_copy_pipeline(pipeline_id: str, *, name: str | None, project_id: str | None) -> RequestSpec:
     body = gen.CopyPipelineRequest(name=_unset(name), project_id=_unset(project_id))
-    return _spec("copyPipeline", copy_pipeline._get_kwargs(pipeline_id, body=body))
+    return _spec(
+        "copyPipeline", {**copy_pipeline._get_kwargs(pipeline_id, body=body), "_body": body}
+    )
 
 
 def req_import_pipeline(
@@ -211,7 +236,9 @@ def req_import_pipeline(
         file=File(payload=payload, file_name=file_name, mime_type="application/octet-stream"),
         name=_unset(name),
     )
-    return _spec("importPipeline", import_pipeline._get_kwargs(project_id, body=body))
+    return _spec(
+        "importPipeline", {**import_pipeline._get_kwargs(project_id, body=body), "_body": body}
+    )
 
 
 def req_export_pipeline(pipeline_id: str) -> RequestSpec:
@@ -236,13 +263,15 @@ def req_attach_dataset(
     if item_filter is not None:
         raw["itemFilter"] = item_filter.to_json()
     body = gen.AttachDatasetRequest.from_dict(raw)
-    spec = _spec("attachDataset", attach_dataset._get_kwargs(pipeline_id, body=body))
+    spec = _spec(
+        "attachDataset", {**attach_dataset._get_kwargs(pipeline_id, body=body), "_body": body}
+    )
     return attrs.evolve(spec, idempotent=True)  # binding the same dataset again is a no-op
 
 
 def req_start_run(pipeline_id: str, *, name: str | None) -> RequestSpec:
     body = gen.StartRunRequest(name=_unset(name))
-    return _spec("startRun", start_run._get_kwargs(pipeline_id, body=body))
+    return _spec("startRun", {**start_run._get_kwargs(pipeline_id, body=body), "_body": body})
 
 
 def req_get_run(run_id: str) -> RequestSpec:
@@ -260,7 +289,9 @@ def req_create_export(
     if format is not None:
         raw["format"] = format
     body = gen.CreateExportRequest.from_dict(raw)
-    return _spec("createExport", create_export._get_kwargs(dataset_id, body=body))
+    return _spec(
+        "createExport", {**create_export._get_kwargs(dataset_id, body=body), "_body": body}
+    )
 
 
 def req_get_export(export_id: str) -> RequestSpec:
@@ -395,8 +426,47 @@ def parse_data(
         raise drift(operation, field, f"{type(exc).__name__}: {exc}", response=response) from None
 
 
+_FIELD_IN_MESSAGE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:")
+
+
+def _rejected_field(body: object) -> str | None:
+    """The request field a 400/422 body blames (``details.field`` or ``"name: ..."``)."""
+    if not isinstance(body, dict):
+        return None
+    details = body.get("details")
+    if isinstance(details, dict) and isinstance(details.get("field"), str):
+        return str(details["field"])
+    message = body.get("message")
+    if isinstance(message, str):
+        match = _FIELD_IN_MESSAGE.match(message)
+        if match:
+            return match.group(1)
+    return None
+
+
 def check_status_error(spec: RequestSpec, exc: APIStatusError) -> None:
-    """Raise ``ApiDriftError`` if a 404/405 means the endpoint itself is gone."""
+    """Raise ``ApiDriftError`` if the error shows the contract moved.
+
+    A 404/405 that means the endpoint itself is gone, or a 400/422 blaming a request field the
+    snapshot does not know (a new required request property), is drift, not a caller error.
+    """
+    if exc.status_code in (400, 422) and spec.body_fields is not None:
+        field = _rejected_field(exc.body)
+        top = field.split(".", 1)[0].split("[", 1)[0] if field else None
+        if field and top and top not in spec.body_fields:
+            message = exc.body.get("message") if isinstance(exc.body, dict) else None
+            raise ApiDriftError(
+                operation=spec.operation,
+                field=field,
+                snapshot_version=SNAPSHOT_VERSION,
+                detail=(
+                    f"the server rejected the request over {field!r}, a request field the "
+                    f"snapshot does not describe ({exc.status_code}: {message})"
+                ),
+                request=exc.request,
+                body=exc.body,
+            ) from exc
+        return
     if exc.status_code not in (404, 405):
         return
     body = exc.body

@@ -36,7 +36,7 @@ class Journal:
             journal.intent("dataset", name=f"batch-{journal.token}")
     """
 
-    def __init__(self, path: Path, records: list[dict[str, Any]]) -> None:
+    def __init__(self, path: Path | None, records: list[dict[str, Any]]) -> None:
         self.path = path
         self._intents: dict[str, dict[str, Any]] = {}
         self._done: dict[str, dict[str, Any]] = {}
@@ -62,6 +62,11 @@ class Journal:
                         records.append(rec)
         return cls(p, records)
 
+    @classmethod
+    def memory(cls) -> Journal:
+        """A journal kept in memory only (a call that cannot be resumed)."""
+        return cls(None, [])
+
     @property
     def is_new(self) -> bool:
         return not self.params
@@ -78,8 +83,8 @@ class Journal:
         for key, value in params.items():
             if key in self.params and self.params[key] != value:
                 raise JournalMismatchError(
-                    f"{self.path} was written for {key}={self.params[key]!r}, not {value!r}: "
-                    "use a new journal file for a different call"
+                    f"journal {self.path} was written for {key}={self.params[key]!r}, "
+                    f"not {value!r}: use a new journal file for a different call"
                 )
             if key not in self.params:
                 self._write({"kind": "params", **params})
@@ -110,6 +115,9 @@ class Journal:
             self._done[str(rec["step"])] = rec
 
     def _write(self, rec: dict[str, Any]) -> None:
+        if self.path is None:
+            self._apply(rec)
+            return
         line = json.dumps(rec, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

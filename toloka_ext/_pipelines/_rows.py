@@ -43,6 +43,8 @@ DEFAULT_UPLOAD_THRESHOLD = 8 * MAX_REQUEST_BYTES
 DEFAULT_SPOOL_MEMORY = 4 * 1024 * 1024
 DEFAULT_INFERENCE_ROWS = 100
 _READ_CHUNK = 64 * 1024
+# The same settings as ``_json.dumps`` (strict, compact, UTF-8), built once for the hot loop.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 @attrs.frozen
@@ -453,11 +455,10 @@ def prepare_rows(
                         position=i,
                         field=key,
                     )
-            data = _json.dumps(dict(row))
-            spool.write(data)
-            spool.write(b"\n")
-            digest.update(data)
-            digest.update(b"\n")
+            data = _ENCODER.encode(row if isinstance(row, dict) else dict(row)).encode()
+            line = data + b"\n"
+            spool.write(line)
+            digest.update(line)
             size = len(data)
             if overhead + size > max_request_bytes:
                 oversize.append(i)

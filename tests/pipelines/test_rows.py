@@ -1,0 +1,252 @@
+"""Rows in: validation before any request, inference, streaming sources, 2 MB packing."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.pipelines.fake_api import API, FakePipelineAPI
+from toloka_ext import InvalidInputError
+from toloka_ext._pipelines import CsvFile, FieldSpec, JsonArrayFile, JsonLinesFile, PipelineClient
+from toloka_ext._pipelines._rows import MAX_REQUEST_BYTES, iter_json_array, prepare_rows
+
+LIMIT = MAX_REQUEST_BYTES
+PREFIX = b'{"fields":[{"name":"text"}],"items":['
+SUFFIX = b"]}"
+
+
+def _row_of_request_size(size: int) -> dict[str, str]:
+    """A row whose single-row request (fields=["text"]) is exactly ``size`` bytes."""
+    empty = len(PREFIX) + len(b'{"text":""}') + len(SUFFIX)
+    return {"text": "a" * (size - empty)}
+
+
+@pytest.fixture
+def fake() -> FakePipelineAPI:
+    fake = FakePipelineAPI()
+    fake.datasets["ds-1"] = {"id": "ds-1", "name": "d", "projectId": "prj-1"}
+    fake.items["ds-1"] = []
+    fake.fields["ds-1"] = []
+    return fake
+
+
+@pytest.fixture
+def client(fake: FakePipelineAPI) -> PipelineClient:
+    return PipelineClient(
+        api_key="k",
+        base_url=API,
+        transport=fake.transport(),
+        storage_client=httpx.Client(transport=fake.transport()),
+        sleep=lambda _: None,
+    )
+
+
+def _item_requests(fake: FakePipelineAPI) -> list[httpx.Request]:
+    return [r for r in fake.requests if r.url.path.endswith("/items")]
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("rows", "position", "field", "needle"),
+    [
+        ([], None, None, "no rows"),
+        ([{"a": 1}, "text"], 1, None, "object"),
+        ([{"a": 1}, {"a": math.nan}], 1, "a", "JSON number"),
+        ([{"a": math.inf}], 0, "a", "JSON number"),
+        ([{"a": {1, 2}}], 0, "a", "set"),
+        ([{"a": {"b": object()}}], 0, "a.b", "object"),
+        ([{"a": 1}, {"a": 2, "b": 3}], 1, "b", "not a declared field"),
+    ],
+    ids=["empty", "non-dict", "nan", "inf", "set", "object", "unknown-key"],
+)
+def test_bad_rows_fail_before_any_request(
+    client: PipelineClient,
+    fake: FakePipelineAPI,
+    rows: list[object],
+    position: int | None,
+    field: str | None,
+    needle: str,
+) -> None:
+    fields = ["a"] if field == "b" else None
+    with pytest.raises(InvalidInputError) as info:
+        client.datasets.add_items("ds-1", rows, fields=fields)
+    assert info.value.position == position
+    assert info.value.field == field
+    assert needle in str(info.value)
+    assert fake.requests == []
+
+
+def test_key_outside_inferred_fields_after_the_sample_is_named(client: PipelineClient) -> None:
+    rows = [{"a": i} for i in range(150)] + [{"a": 1, "zzz": 2}]
+    with pytest.raises(InvalidInputError) as info:
+        client.datasets.add_items("ds-1", rows)
+    assert (info.value.position, info.value.field) == (150, "zzz")
+
+
+def test_single_mapping_and_non_iterable_are_rejected() -> None:
+    with pytest.raises(InvalidInputError):
+        prepare_rows({"a": 1})
+    with pytest.raises(InvalidInputError):
+        prepare_rows(42)
+
+
+def test_fields_inferred_with_json_schema_types() -> None:
+    rows = [
+        {"s": "x", "i": 1, "n": 1, "b": True, "o": {"k": 1}, "l": [1], "z": None},
+        {"s": "y", "i": 2, "n": 2.5, "b": False, "o": {}, "l": [], "z": None, "m": "x"},
+        {"s": None, "i": 3, "n": 3, "b": True, "o": {}, "l": [], "z": None},
+    ]
+    with prepare_rows(rows) as prepared:
+        got = {f.name: f.json_schema for f in prepared.fields}
+    assert got == {
+        "s": {"type": ["null", "string"]},
+        "i": {"type": "integer"},
+        "n": {"type": "number"},
+        "b": {"type": "boolean"},
+        "o": {"type": "object"},
+        "l": {"type": "array"},
+        "z": None,
+        "m": {"type": "string"},
+    }
+
+
+# ----------------------------------------------------------------------- sources
+
+
+def test_sources_jsonl_json_array_and_csv(tmp_path: Path) -> None:
+    rows = [{"url": f"https://x/{i}.jpg", "lang": "en" if i % 2 else "de"} for i in range(5)]
+    jl = tmp_path / "r.jsonl"
+    jl.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    ja = tmp_path / "r.json"
+    ja.write_text(" [\n" + ",\n ".join(json.dumps(r) for r in rows) + "\n]\n")
+    cs = tmp_path / "r.csv"
+    cs.write_text("url,lang\n" + "".join(f"{r['url']},{r['lang']}\n" for r in rows))
+    for source in (jl, ja, cs, JsonLinesFile(jl), JsonArrayFile(ja), CsvFile(cs), str(jl)):
+        assert list(_iter(source)) == rows, source
+        with prepare_rows(source) as prepared:
+            assert prepared.count == 5
+
+
+def _iter(source: object) -> list[object]:
+    from toloka_ext._pipelines._rows import open_rows
+
+    return list(open_rows(source))
+
+
+def test_json_array_streaming_handles_chunk_edges() -> None:
+    values = [{"k": "x" * n, "n": 10**n} for n in range(40)] + [{"a": [1, 2.5, None]}]
+    text = json.dumps(values, indent=1)
+
+    class Trickle(io.StringIO):
+        def read(self, size: int | None = -1) -> str:  # 7 characters at a time
+            return super().read(7)
+
+    assert list(iter_json_array(Trickle(text))) == values
+    assert list(iter_json_array(io.StringIO("[]"))) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1}', '[{"a": 1}', '[{"a": 1} {"b": 2}]', '[{"a": }]', '[{"a": 1}] x'],
+    ids=["not-array", "unclosed", "no-comma", "bad-element", "trailing"],
+)
+def test_json_array_streaming_rejects_bad_files(text: str) -> None:
+    with pytest.raises(InvalidInputError):
+        list(iter_json_array(io.StringIO(text)))
+
+
+def test_jsonl_bad_line_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "r.jsonl"
+    p.write_text('{"a": 1}\n{oops\n')
+    with pytest.raises(InvalidInputError, match="line 2"):
+        prepare_rows(p)
+
+
+def test_unknown_suffix_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="format"):
+        prepare_rows(tmp_path / "rows.txt")
+
+
+# ----------------------------------------------------------------------- 2 MB boundary
+
+
+def test_request_of_exactly_the_limit_goes_inline(
+    client: PipelineClient, fake: FakePipelineAPI
+) -> None:
+    row = _row_of_request_size(LIMIT)
+    summary = client.datasets.add_items("ds-1", [row], fields=["text"])
+    assert summary.path == "inline"
+    sent = _item_requests(fake)
+    assert [len(r.content) for r in sent] == [LIMIT]
+    assert json.loads(sent[0].content)["items"] == [row]
+    assert fake.items["ds-1"] == [row]
+
+
+def test_one_byte_more_for_a_single_row_takes_the_upload_path(
+    client: PipelineClient, fake: FakePipelineAPI
+) -> None:
+    row = _row_of_request_size(LIMIT + 1)
+    summary = client.datasets.add_items("ds-1", [row], fields=["text"])
+    assert summary.path == "upload"
+    assert _item_requests(fake) == []
+    assert fake.applied["storagePut"] == 1 and fake.applied["finalizeUpload"] == 1
+    assert fake.items["ds-1"] == [row]
+
+
+def test_two_rows_one_byte_over_the_limit_are_split(
+    client: PipelineClient, fake: FakePipelineAPI
+) -> None:
+    # Two rows in one request: PREFIX + r1 + "," + r2 + SUFFIX == LIMIT + 1.
+    half = (LIMIT + 1 - len(PREFIX) - len(SUFFIX) - 1) // 2
+    empty_row = len(b'{"text":""}')
+    r1 = {"text": "a" * (half - empty_row)}
+    rest = LIMIT + 1 - len(PREFIX) - len(SUFFIX) - 1 - half
+    r2 = {"text": "b" * (rest - empty_row)}
+    with prepare_rows([r1, r2], fields=["text"]) as prepared:
+        assert len(prepared.request_prefix()) + prepared.row_bytes + 1 + 2 == LIMIT + 1
+    summary = client.datasets.add_items("ds-1", [r1, r2], fields=["text"])
+    assert summary.path == "inline" and summary.requests == 2
+    sizes = [len(r.content) for r in _item_requests(fake)]
+    assert len(sizes) == 2 and all(s <= LIMIT for s in sizes)
+    assert fake.items["ds-1"] == [r1, r2]
+
+    # ... and one byte less fits one request of exactly the limit.
+    fake.requests.clear()
+    r2_small = {"text": r2["text"][:-1]}
+    summary = client.datasets.add_items("ds-1", [r1, r2_small], fields=["text"])
+    assert summary.requests == 1
+    assert [len(r.content) for r in _item_requests(fake)] == [LIMIT]
+
+
+def test_greedy_packing_measures_real_bytes(client: PipelineClient, fake: FakePipelineAPI) -> None:
+    rows = [{"text": "é" * (i % 500) + "\u2028x"} for i in range(6000)]  # multi-byte UTF-8
+    summary = client.datasets.add_items("ds-1", rows, fields=[FieldSpec("text")])
+    sizes = [len(r.content) for r in _item_requests(fake)]
+    assert summary.requests == len(sizes) > 1
+    assert all(s <= LIMIT for s in sizes)
+    # Greedy: no request could have taken the next request's first row.
+    bodies = [json.loads(r.content)["items"] for r in _item_requests(fake)]
+    for size, nxt in zip(sizes, bodies[1:], strict=False):
+        first = len(json.dumps(nxt[0], ensure_ascii=False, separators=(",", ":")).encode())
+        assert size + 1 + first > LIMIT
+    assert fake.items["ds-1"] == rows
+
+
+def test_above_the_threshold_takes_the_upload_path(
+    client: PipelineClient, fake: FakePipelineAPI
+) -> None:
+    rows = [{"n": i} for i in range(1000)]
+    summary = client.datasets.add_items("ds-1", rows, upload_threshold=1000)
+    assert summary.path == "upload" and summary.upload is not None
+    assert summary.upload.status == "succeeded"
+    assert fake.items["ds-1"] == rows
+    put = next(r for r in fake.requests if r.method == "PUT")
+    assert json.loads(put.content) == rows
+    assert "Authorization" not in put.headers
