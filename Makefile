@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint typecheck unit contract contract-live generate check-generated pull-spec mock regenerate clean
+.PHONY: help install demo test lint typecheck unit contract contract-live bench generate check-generated pull-spec mock regenerate clean
 
 help:
 	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
@@ -43,7 +43,10 @@ unit: install
 	$(PY) -m pytest -m "not prism"
 
 contract: install
-	$(PY) -m pytest tests/contract
+	$(PY) -m pytest tests/contract tests/drift tests/testing/test_schemathesis.py tests/testing/test_schemathesis_asgi.py
+
+bench: install
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 contract-live: install
 	$(PY) scripts/contract_live.py $(ARGS)
