@@ -2,7 +2,7 @@
 
 SNAPSHOT: dict[str, str] = {
     'api_version': 'v2-beta',
-    'source': 'shared/reference (how-to + api-facts), reconstructed',
+    'source': 'https://platform.toloka.ai/api/v2-beta/doc (unreachable; reconstructed from the published how-to and api-facts)',
     'mode': 'reconstructed',
     'date': '2026-11-23',
     'sha256': 'd57ffdfbb378b3f8861414b8a3665e05103bfb9f4cf7226562c8f0f718daef6b',
