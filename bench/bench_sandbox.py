@@ -3,7 +3,8 @@
 Usage: python bench/bench_sandbox.py [--requests 4000] [--concurrency 4] [--batches 10]
 
 Measures GET /api/v2-beta/projects requests/s (threads, one keep-alive stdlib connection
-each) and POST /api/v1/tasks tasks/s (httpx, synchronous batches of 5000 tasks).
+each) and POST /api/v1/tasks tasks/s (httpx, synchronous batches of 5000 tasks, then
+asynchronous batches of 5000 polled until their operation succeeds).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def bench_requests(server: SandboxServer, total: int, concurrency: int) -> float
     return ok / elapsed
 
 
-def bench_tasks(server: SandboxServer, batches: int, batch_size: int = 5000) -> tuple[float, float]:
+def bench_tasks(
+    server: SandboxServer, batches: int, batch_size: int = 5000, *, async_mode: bool = False
+) -> tuple[float, float]:
     url = f"{server.v1_base_url}/tasks"
     headers = server.auth_headers("v1")
     tasks = [
@@ -60,8 +63,16 @@ def bench_tasks(server: SandboxServer, batches: int, batch_size: int = 5000) -> 
     with httpx.Client(timeout=120) as http:
         start = time.perf_counter()
         for _ in range(batches):
-            r = http.post(url, headers=headers, json=tasks)
-            assert r.status_code == 201 and len(r.json()["items"]) == batch_size, r.text[:300]
+            if not async_mode:
+                r = http.post(url, headers=headers, json=tasks)
+                assert r.status_code == 201 and len(r.json()["items"]) == batch_size, r.text[:300]
+                continue
+            r = http.post(url, headers=headers, json=tasks, params={"async_mode": "true"})
+            assert r.status_code == 201, r.text[:300]
+            op = r.json()
+            while op["status"] not in ("SUCCESS", "FAIL"):  # each poll is one sandbox step
+                op = http.get(f"{server.v1_base_url}/operations/{op['id']}", headers=headers).json()
+            assert op["details"]["success_count"] == batch_size, op
         elapsed = time.perf_counter() - start
     return batches * batch_size / elapsed, elapsed / batches
 
@@ -82,6 +93,11 @@ def main() -> None:
         tps, per_batch = bench_tasks(server, args.batches)
         print(
             f"POST /api/v1/tasks (sync, 5000 a batch): {tps:,.0f} tasks/s "
+            f"({args.batches} batches, {per_batch * 1000:,.0f} ms a batch)"
+        )
+        tps, per_batch = bench_tasks(server, args.batches, async_mode=True)
+        print(
+            f"POST /api/v1/tasks (async, 5000 a batch, polled to SUCCESS): {tps:,.0f} tasks/s "
             f"({args.batches} batches, {per_batch * 1000:,.0f} ms a batch)"
         )
 

@@ -9,10 +9,44 @@ import pytest
 PLUGIN = "toloka_ext.testing._pytest_plugin"
 
 
-def _plugin_args() -> list[str]:
-    """``-p PLUGIN`` unless the package's pytest11 entry point already loads it."""
-    registered = any(ep.value == PLUGIN for ep in entry_points(group="pytest11"))
-    return [] if registered else ["-p", PLUGIN]
+def test_plugin_is_registered_through_the_entry_point() -> None:
+    found = [ep for ep in entry_points(group="pytest11") if ep.value == PLUGIN]
+    assert [ep.name for ep in found] == ["toloka_sandbox"]
+
+
+def test_downstream_user_story_without_p(pytester: pytest.Pytester) -> None:
+    """What a downstream project writes: no ``-p``, no conftest, just the fixture."""
+    pytester.makepyfile(
+        """
+        import uuid
+
+        def test_x(toloka_sandbox):
+            rows = [{"url": f"https://x/{i}.jpg"} for i in range(4)]
+            with toloka_sandbox.pipeline_client() as client:
+                result = client.process_new_data("pl-1", rows, export_fields=["url", "label"])
+            assert [r["url"] for r in result.rows()] == [r["url"] for r in rows]
+            assert all(r["label"] in ("yes", "no") for r in result.rows())
+
+            tasks = [
+                {"pool_id": "pool-1", "input_values": {"url": r["url"]}, "overlap": 1}
+                for r in rows
+            ]
+            with toloka_sandbox.tasks_client() as tasks_client:
+                created = tasks_client.create_tasks(
+                    tasks, async_mode=True, operation_id=uuid.uuid4()
+                )
+            assert len(created.created) == 4
+            assert len(toloka_sandbox.tasks("pool-1")) == 4
+            assert toloka_sandbox.counters.applied["startRun"] == 1
+            assert toloka_sandbox.counters.tasks_created == 4
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=1)
+    # ...and the fixture really comes from the entry point: disabling it by name removes it.
+    disabled = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:toloka_sandbox")
+    disabled.assert_outcomes(errors=1)
+    disabled.stdout.fnmatch_lines(["*fixture 'toloka_sandbox' not found*"])
 
 
 def test_plugin_fixtures(pytester: pytest.Pytester) -> None:
@@ -51,9 +85,7 @@ def test_plugin_fixtures(pytester: pytest.Pytester) -> None:
             assert r.status_code == 200
         """
     )
-    result = pytester.runpytest_subprocess(
-        *_plugin_args(), "-p", "no:cacheprovider", "--strict-markers"
-    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
     result.assert_outcomes(passed=5)
 
 

@@ -7,6 +7,7 @@ runs the generated cases of every operation straight into the ASGI app with all 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -42,11 +43,11 @@ SETTINGS = settings(
 
 @V2.parametrize()
 @SETTINGS
-def test_v2_in_process(case: schemathesis.Case) -> None:
+def test_v2_in_process(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate()
 
 
 @V1.parametrize()
 @SETTINGS
-def test_v1_in_process(case: schemathesis.Case) -> None:
+def test_v1_in_process(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate()

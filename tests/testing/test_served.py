@@ -140,8 +140,9 @@ def test_served_reset_before_and_after_apply(tmp_path: Path) -> None:
         assert len(sb.tasks()) == 2
 
 
-def test_kill_switch_fault_stops_the_process(tmp_path: Path) -> None:
-    faults = FaultConfig(faults=[Fault("kill_after", route="createTasks", on_nth=(1,))])
+@pytest.mark.parametrize(("action", "applied"), [("kill_before", 0), ("kill_after", 1)])
+def test_kill_switch_fault_stops_the_process(tmp_path: Path, action: str, applied: int) -> None:
+    faults = FaultConfig(faults=[Fault(action, route="createTasks", on_nth=(1,))])  # type: ignore[arg-type]
     server = serve_in_background(faults=faults, db_path=tmp_path / "k.db")
     try:
         with httpx.Client(timeout=10) as http:
@@ -155,7 +156,10 @@ def test_kill_switch_fault_stops_the_process(tmp_path: Path) -> None:
     from toloka_ext.testing import Sandbox
 
     with Sandbox(db_path=tmp_path / "k.db") as sb:
-        assert len(sb.tasks()) == 1  # applied and persisted before the process died
+        # kill_after: applied and persisted before the process died; kill_before: never applied
+        assert len(sb.tasks()) == applied
+        assert sb.counters.received["createTasks"] == 1
+        assert sb.counters.applied["createTasks"] == applied
 
 
 def test_served_rate_limit_headers() -> None:

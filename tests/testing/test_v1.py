@@ -231,3 +231,14 @@ def test_archived_pool_conflicts() -> None:
             f"{sandbox.v1_base_url}/tasks", headers=sandbox.auth_headers("v1"), json=task("old")
         )
     assert r.status_code == 409 and r.json()["code"] == "INAPPROPRIATE_STATUS"
+
+
+def test_empty_array_creates_nothing(api: Api, sandbox: Sandbox) -> None:
+    # The contract sets no minItems: an empty batch is valid and creates no task.
+    r = api.v1("POST", "/tasks", json=[], params={"skip_invalid_items": "true"})
+    assert r.status_code == 201
+    assert r.json() == {"items": {}, "validation_errors": {}}
+    op = api.v1("POST", "/tasks", json=[], params={"async_mode": "true"}).json()
+    final = [api.v1("GET", f"/operations/{op['id']}").json() for _ in range(2)][-1]
+    assert final["status"] == "SUCCESS" and final["details"]["total_count"] == 0
+    assert sandbox.tasks() == [] and sandbox.counters.tasks_created == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 
 import httpx
 import pytest
@@ -12,7 +13,9 @@ from toloka_ext.testing import ManualClock, Sandbox
 from .conftest import Api
 
 
-def _dataset(api: Api, rows: list[dict[str, object]], fields: list[str] | None = None) -> str:
+def _dataset(
+    api: Api, rows: Sequence[Mapping[str, object]], fields: list[str] | None = None
+) -> str:
     ds = api.v2("POST", "/projects/prj-1/datasets", json={"name": "d"})
     assert ds.status_code == 201
     body: dict[str, object] = {"items": rows}
@@ -315,3 +318,24 @@ async def test_async_client(sandbox: Sandbox) -> None:
     async with sandbox.async_http_client() as http:
         r = await http.get(f"{sandbox.v2_base_url}/me", headers=sandbox.auth_headers())
     assert r.status_code == 200 and r.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("create", "listing", "key"),
+    [
+        ("/projects/prj-1/datasets", "/projects/prj-1/datasets", "datasets"),
+        ("/pipelines/pl-1/copy", "/projects/prj-1/pipelines", "pipelines"),
+        ("/pipelines/pl-1/runs", "/pipelines/pl-1/runs", "runs"),
+    ],
+)
+def test_every_list_is_paginated(api: Api, create: str, listing: str, key: str) -> None:
+    if key == "runs":
+        api.v2("POST", "/pipelines/pl-1/dataset", json={"datasetId": _dataset(api, [{"a": 1}])})
+    created = [api.v2("POST", create, json={"name": f"n{i}"}).json()["id"] for i in range(3)]
+    everything = api.v2("GET", listing).json()
+    total = everything["pagination"]["total"]
+    assert [o["id"] for o in everything[key]][-3:] == created
+    page = api.v2("GET", listing, params={"limit": 1, "offset": total - 2}).json()
+    assert [o["id"] for o in page[key]] == [created[1]]
+    assert page["pagination"] == {"total": total, "limit": 1, "offset": total - 2}
+    assert api.v2("GET", listing, params={"limit": 101}).status_code == 400

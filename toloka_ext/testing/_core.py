@@ -13,7 +13,30 @@ from ._validate import validate
 if TYPE_CHECKING:
     from ._sandbox import Sandbox
 
-__all__ = ["Ctx", "Reply", "Handler", "public"]
+__all__ = ["Ctx", "Reply", "Handler", "MAX_DEPTH", "parse_json", "public"]
+
+# Deeper JSON is refused (400), so that nothing downstream (validation, storage) recurses too far.
+MAX_DEPTH = 64
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``raw`` parsed as JSON; ``ValueError`` if it is not JSON or nests deeper than MAX_DEPTH."""
+    try:
+        # RFC 8259: JSON on the wire is UTF-8 (a BOM may be ignored); surrogates are invalid.
+        data = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(str(exc)) from None
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+            stack.extend((child, depth + 1) for child in children)
+    return data
 
 
 @dataclass
@@ -55,8 +78,8 @@ class Ctx:
                 raise ApiError(400, "Request body is required")
             return {}
         try:
-            data = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = parse_json(self.body)
+        except ValueError as exc:
             raise ApiError(400, f"Malformed JSON: {exc}") from None
         issues = validate(data, schema)
         if issues:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from . import _schemas as S
 from ._clock import iso_v1
-from ._core import Ctx, Reply, public
+from ._core import Ctx, Reply, parse_json, public
 from ._errors import ApiError
 from ._validate import validate
 
@@ -105,15 +104,13 @@ def create_tasks(ctx: Ctx) -> Reply:
         except ValueError:
             raise ApiError(400, "operation_id: must be an RFC 4122 UUID") from None
     try:
-        data = json.loads(ctx.body) if ctx.body.strip() else None
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = parse_json(ctx.body) if ctx.body.strip() else None
+    except ValueError as exc:
         raise ApiError(400, f"Malformed JSON: {exc}") from None
     if not isinstance(data, dict | list):
         raise ApiError(400, "The body must be a task object or an array of tasks")
     single = isinstance(data, dict)
     tasks: list[Any] = [data] if isinstance(data, dict) else data
-    if not tasks:
-        raise ApiError(400, "The array of tasks is empty")
     limit = ASYNC_MAX_TASKS if async_mode else SYNC_MAX_TASKS
     if len(tasks) > limit:
         mode = "an asynchronous" if async_mode else "a synchronous"

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _schemas as S
 from ._clock import iso_v2
-from ._core import Ctx, Reply, public
+from ._core import Ctx, Reply, parse_json, public
 from ._errors import ApiError
 from ._validate import _TYPES, validate
 
@@ -236,8 +236,8 @@ def _ingest(ctx: Ctx, upload: Obj) -> None:
     snapshot = json.dumps(ds["_fields"])
     try:
         try:
-            rows = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            rows = parse_json(raw)
+        except ValueError as exc:
             raise ValueError(f"File is not valid JSON: {exc}") from None
         if not isinstance(rows, list):
             raise ValueError(f"File must hold a JSON array of objects, got {type(rows).__name__}")
@@ -416,8 +416,8 @@ def import_pipeline(ctx: Ctx) -> Reply:
     raw = parts["file"]
     name = parts["name"].decode("utf-8", "replace") if "name" in parts else None
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        doc = parse_json(raw)
+    except ValueError:
         doc = None
     if isinstance(doc, dict) and doc.get("format") == PIPELINE_FORMAT:
         graph: Any = doc.get("graph", {})
