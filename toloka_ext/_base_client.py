@@ -32,8 +32,8 @@ from ._exceptions import (
     make_status_error,
 )
 from ._ratelimit import AsyncRateLimiter, RateLimiter, TokenBucket
-from ._retry import classify_transport_error
-from ._transport import AsyncRetryTransport, RetryTransport, is_idempotent
+from ._retry import classify_transport_error, status_outcome_unknown
+from ._transport import AsyncRetryTransport, RetryTransport, is_idempotent, outcome_unknown_error
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 __all__ = ["AsyncAPIClient", "BaseClient", "SyncAPIClient"]
@@ -56,6 +56,15 @@ def _map_transport_error(exc: httpx.TransportError, request: httpx.Request | Non
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(where, request=request)
     return APIConnectionError(where, request=request)
+
+
+def _status_error(response: httpx.Response) -> Exception:
+    """The error for a 4xx/5xx answer that reached ``request()`` (body already read)."""
+    request = response.request
+    if status_outcome_unknown(response.status_code, idempotent=is_idempotent(request)):
+        # Only reachable with a caller-supplied client; our transport raises this itself.
+        return outcome_unknown_error(request, response)
+    return make_status_error(response)
 
 
 class BaseClient:
@@ -254,7 +263,7 @@ class SyncAPIClient(BaseClient):
                 response.read()
             finally:
                 response.close()
-            raise make_status_error(response)
+            raise _status_error(response)
         return response
 
     def close(self) -> None:
@@ -376,7 +385,7 @@ class AsyncAPIClient(BaseClient):
                 await response.aread()
             finally:
                 await response.aclose()
-            raise make_status_error(response)
+            raise _status_error(response)
         return response
 
     async def aclose(self) -> None:

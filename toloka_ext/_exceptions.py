@@ -19,7 +19,8 @@
     │   │   └── InternalServerError           >= 500
     │   ├── APIConnectionError          no (complete) response
     │   │   ├── APITimeoutError
-    │   │   └── OutcomeUnknownError     sent, but no complete answer: may have been applied
+    │   │   └── OutcomeUnknownError     sent, but no complete answer (or a 502/504 from a
+    │   │                               gateway): may have been applied; .response if any
     │   └── ApiDriftError               the API answered in a shape the snapshot does not know
     ├── OperationFailedError            a long-running object ended failed; .obj
     └── PollTimeoutError                polling gave up; .obj, .elapsed
@@ -217,8 +218,12 @@ class OutcomeUnknownError(APIConnectionError):
         message: str = "Request sent but no complete response received; it may have been applied.",
         *,
         request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
     ) -> None:
         super().__init__(message, request=request)
+        self.response = response
+        """The gateway's 502/504 answer, if that is what left the outcome unknown."""
+        self.status_code = response.status_code if response is not None else None
 
 
 class ApiDriftError(APIError):
@@ -302,6 +307,17 @@ def is_daily_quota_payload(payload: object) -> bool:
     return isinstance(payload, dict) and str(payload.get("interval", "")).upper() == "DAY"
 
 
+def _scrub(text: str, request: httpx.Request | None) -> str:
+    """Remove the request's own credential from ``text`` (in case a server echoes it)."""
+    if request is None:
+        return text
+    value = request.headers.get("authorization", "")
+    secret = value.split(" ", 1)[-1].strip()
+    if len(secret) < 6:  # too short to tell apart from ordinary words
+        return text
+    return text.replace(secret, "**********")
+
+
 def make_status_error(response: httpx.Response) -> APIStatusError:
     """Build the typed error for a 4xx/5xx response (v1 and v2 bodies alike).
 
@@ -335,11 +351,15 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     else:
         cls = _STATUS_CLASSES.get(status, APIStatusError)
 
+    request: httpx.Request | None
     try:
         request = response.request
         text = f"{request.method} {request.url.copy_with(query=None)} -> {status}"
     except RuntimeError:  # a response built by hand, without a request
+        request = None
         text = f"HTTP {status}"
+    if message is not None:
+        message = _scrub(message, request)
     if code:
         text += f" {code}"
     if message:

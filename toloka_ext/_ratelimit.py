@@ -71,6 +71,13 @@ class TokenBucket:
             return 0.0
         return -self._tokens / self.rate
 
+    def refund(self, amount: float) -> None:
+        """Give back ``amount`` tokens taken by :meth:`reserve` and then not used."""
+        if amount < 0:
+            raise ValueError("amount must not be negative")
+        self._refill()
+        self._tokens = min(self.capacity, self._tokens + amount)
+
 
 class RateLimiter:
     """Thread-safe blocking limiter over one or more buckets.

@@ -2,6 +2,26 @@
 
 Used by :mod:`toloka_ext._transport` (which serves both the handwritten layer and the
 generated v2 client) and by tests that table-test the policy with a frozen clock.
+
+What is re-sent, and why (the rule is "never re-send a request whose outcome is unknown,
+unless re-sending it cannot duplicate its effect"):
+
+* **408, 429, 500, 503**: the API itself answered and refused or failed the request, so it
+  was not applied; re-sent for every method, after ``Retry-After`` / the 429 quota interval
+  / jittered backoff (:func:`retry_delay`).
+* **502, 504** (:data:`OUTCOME_UNKNOWN_STATUSES`): a gateway in front of the API answered
+  because the API did not answer it in time or broke the connection. The API may well have
+  applied the request (a 504 on a sync ``POST /tasks`` of 5000 tasks usually means they are
+  being created). So these are re-sent only for idempotent requests (GET/PUT/DELETE..., or
+  a request marked idempotent, e.g. a v1 async create carrying its ``operation_id``); for a
+  non-idempotent request (a sync task create, a single task) the transport raises
+  :class:`~toloka_ext.OutcomeUnknownError` at once and ``create_tasks`` reports the chunk in
+  ``result.unknown`` instead of risking duplicates.
+* **Transport errors**: :func:`classify_transport_error` splits them the same way: before
+  the request left (connect errors, pool timeouts) is re-sent for any method; after it
+  (write/read errors and timeouts, a reset mid-response) only for idempotent requests.
+* A 429 whose payload interval is ``DAY`` is not retried: it becomes
+  :class:`~toloka_ext.QuotaExceededError` unless the caller asked to wait.
 """
 
 from __future__ import annotations
@@ -20,6 +40,7 @@ from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY, RETRY_AFTER_CAP
 
 __all__ = [
     "IDEMPOTENT_METHODS",
+    "OUTCOME_UNKNOWN_STATUSES",
     "SendState",
     "backoff_delay",
     "classify_transport_error",
@@ -28,9 +49,13 @@ __all__ = [
     "retry_delay",
     "seconds_until_interval_reset",
     "should_retry_status",
+    "status_outcome_unknown",
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+
+OUTCOME_UNKNOWN_STATUSES = frozenset({502, 504})
+"""Gateway answers: the API behind the gateway may have applied the request."""
 
 SendState = Literal["not_sent", "unknown"]
 """Whether a failed request surely never reached the server, or may have been applied."""
@@ -47,6 +72,15 @@ _NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
 def should_retry_status(status_code: int) -> bool:
     """True for statuses worth re-sending: 408, 429 and every 5xx."""
     return status_code in (408, 429) or status_code >= 500
+
+
+def status_outcome_unknown(status_code: int, *, idempotent: bool) -> bool:
+    """True if a ``status_code`` answer leaves a non-idempotent request's outcome unknown.
+
+    502 and 504 come from a gateway, not from the API: the request may have been applied.
+    Such a request is not re-sent unless ``idempotent`` (see the module docstring).
+    """
+    return not idempotent and status_code in OUTCOME_UNKNOWN_STATUSES
 
 
 def classify_transport_error(exc: Exception) -> SendState:

@@ -10,10 +10,11 @@ policy:
 * statuses 408, 429 and 5xx are retried with :func:`~toloka_ext._retry.retry_delay`;
 * transport errors before the request left (connect errors, pool timeouts) are retried for
   any method;
-* transport errors after sending (read/write errors and timeouts, a reset mid-response) are
-  retried only for idempotent requests: GET/HEAD/PUT/DELETE/OPTIONS, or a request whose
-  ``extensions["toloka_idempotent"]`` is ``True`` (e.g. v1 async creates with an
-  ``operation_id``); otherwise :class:`~toloka_ext.OutcomeUnknownError` is raised;
+* transport errors after sending (read/write errors and timeouts, a reset mid-response) and
+  gateway answers 502/504 are retried only for idempotent requests: GET/HEAD/PUT/DELETE/
+  OPTIONS, or a request whose ``extensions["toloka_idempotent"]`` is ``True`` (e.g. v1 async
+  creates with an ``operation_id``); otherwise :class:`~toloka_ext.OutcomeUnknownError` is
+  raised (see :mod:`toloka_ext._retry` for why);
 * a 429 saying the daily quota is used up raises :class:`~toloka_ext.QuotaExceededError`
   at once, unless ``wait_for_quota`` (or ``extensions["toloka_wait_for_quota"]``) is set.
 
@@ -50,9 +51,10 @@ from ._retry import (
     retry_delay,
     seconds_until_interval_reset,
     should_retry_status,
+    status_outcome_unknown,
 )
 
-__all__ = ["AsyncRetryTransport", "RetryTransport", "is_idempotent"]
+__all__ = ["AsyncRetryTransport", "RetryTransport", "is_idempotent", "outcome_unknown_error"]
 
 DelayFunction = Callable[[int, "httpx.Response | None"], float]
 _MAX_QUOTA_WAITS = 3
@@ -62,6 +64,16 @@ def is_idempotent(request: httpx.Request) -> bool:
     """True if re-sending ``request`` cannot duplicate its effect."""
     return request.method.upper() in IDEMPOTENT_METHODS or bool(
         request.extensions.get(IDEMPOTENT_EXTENSION)
+    )
+
+
+def outcome_unknown_error(request: httpx.Request, response: httpx.Response) -> OutcomeUnknownError:
+    """The error for a non-idempotent request answered 502/504 by a gateway."""
+    return OutcomeUnknownError(
+        f"{_where(request)} -> {response.status_code}: a gateway answered instead of the API, "
+        "so the request may have been applied; not re-sent automatically",
+        request=request,
+        response=response,
     )
 
 
@@ -107,8 +119,10 @@ class _RetryPolicy:
 
     def on_status(
         self, request: httpx.Request, response: httpx.Response, attempt: int, quota_waits: int
-    ) -> tuple[Literal["return", "raise", "retry", "quota"], float]:
+    ) -> tuple[Literal["return", "raise", "retry", "quota", "unknown"], float]:
         """What to do with a response whose status is retryable (body already read)."""
+        if status_outcome_unknown(response.status_code, idempotent=is_idempotent(request)):
+            return "unknown", 0.0
         if quota_interval(response) == "DAY":
             wait = self.wait_for_quota or bool(request.extensions.get(WAIT_FOR_QUOTA_EXTENSION))
             if not wait or quota_waits >= _MAX_QUOTA_WAITS:
@@ -209,6 +223,8 @@ class RetryTransport(httpx.BaseTransport):
             response.close()
             if action == "raise":
                 raise make_status_error(response)
+            if action == "unknown":
+                raise outcome_unknown_error(request, response)
             policy.log_retry(request, attempt, policy.max_retries, delay, response.status_code)
             self.sleep(delay)
             if action == "quota":
@@ -285,6 +301,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             await response.aclose()
             if action == "raise":
                 raise make_status_error(response)
+            if action == "unknown":
+                raise outcome_unknown_error(request, response)
             policy.log_retry(request, attempt, policy.max_retries, delay, response.status_code)
             await self.sleep(delay)
             if action == "quota":

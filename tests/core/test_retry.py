@@ -13,6 +13,7 @@ from toloka_ext._retry import (
     retry_delay,
     seconds_until_interval_reset,
     should_retry_status,
+    status_outcome_unknown,
 )
 
 NOW = float(calendar.timegm((2026, 11, 23, 10, 15, 30)))  # 10:15:30 UTC
@@ -110,3 +111,21 @@ def test_minute_reset_is_at_most_60_seconds() -> None:
 )
 def test_classify_transport_error(exc: Exception, state: str) -> None:
     assert classify_transport_error(exc) == state
+
+
+@pytest.mark.parametrize(
+    ("status", "idempotent", "expected"),
+    [
+        (502, False, True),
+        (504, False, True),
+        (502, True, False),
+        (504, True, False),
+        (500, False, False),
+        (503, False, False),
+        (408, False, False),
+        (429, False, False),
+    ],
+    ids=str,
+)
+def test_status_outcome_unknown(status: int, idempotent: bool, expected: bool) -> None:
+    assert status_outcome_unknown(status, idempotent=idempotent) is expected

@@ -372,3 +372,66 @@ def test_resolve_credentials_errors_name_the_variable() -> None:
         resolve_credentials(api_key="k", oauth_token="t", env={})
     with pytest.raises(tx.ConfigurationError):
         resolve_credentials(api_key="  ", env={})
+
+
+# -- 502/504: a gateway answered, the API may have applied the request ------------------
+
+
+@pytest.mark.parametrize("code", [502, 504])
+def test_gateway_error_on_non_idempotent_post_is_outcome_unknown(
+    call: Callable[..., Any], code: int
+) -> None:
+    script = Script(status(code, body={"message": "gateway"}), ok())
+    with pytest.raises(tx.OutcomeUnknownError) as err:
+        call(script, "POST", "/tasks", json=[1])
+    assert len(script.requests) == 1  # never re-sent: it may have been applied
+    assert err.value.status_code == code
+    assert err.value.response is not None and err.value.response.status_code == code
+    assert err.value.request is not None and err.value.request.method == "POST"
+    assert f"-> {code}" in str(err.value)
+
+
+@pytest.mark.parametrize("code", [502, 504])
+@pytest.mark.parametrize(
+    ("method", "kw"),
+    [("POST", {"json": [1], "idempotent": True}), ("GET", {}), ("PUT", {"content": b"x"})],
+    ids=["post-idempotent", "get", "put"],
+)
+def test_gateway_error_on_idempotent_request_is_retried(
+    call: Callable[..., Any], code: int, method: str, kw: dict[str, Any]
+) -> None:
+    script = Script(status(code), ok())
+    response, sleeps = call(script, method, "/x", **kw)
+    assert response.status_code == 200
+    assert len(script.requests) == 2 and len(sleeps) == 1
+
+
+@pytest.mark.parametrize("code", [408, 429, 500, 503])
+def test_api_refusals_are_retried_even_for_post(call: Callable[..., Any], code: int) -> None:
+    script = Script(status(code), ok())
+    response, _ = call(script, "POST", "/tasks", json=[1])
+    assert response.status_code == 200
+    assert len(script.requests) == 2
+
+
+def test_idempotent_gateway_error_after_retries_is_a_status_error(
+    call: Callable[..., Any],
+) -> None:
+    script = Script(status(504))
+    with pytest.raises(tx.InternalServerError) as err:
+        call(script, "GET", "/x", client_kwargs={"max_retries": 1})
+    assert not isinstance(err.value, tx.OutcomeUnknownError)
+    assert len(script.requests) == 2
+
+
+def test_gateway_error_through_a_caller_supplied_client_is_outcome_unknown() -> None:
+    script = Script(status(504))  # every answer is a 504
+    http = httpx.Client(transport=httpx.MockTransport(script))
+    client = SyncAPIClient(
+        base_url=BASE, credentials=Credentials("OAuth", SECRET), http_client=http
+    )
+    with pytest.raises(tx.OutcomeUnknownError):
+        client.request("POST", "/tasks", json=[1])
+    with pytest.raises(tx.InternalServerError):
+        client.request("GET", "/x")
+    http.close()

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -218,3 +219,39 @@ async def aclient(fake: FakeV1) -> Any:
 
 def task(i: int, **extra: Any) -> dict[str, Any]:
     return {"pool_id": "42", "input_values": {"n": i}, "overlap": 1, **extra}
+
+
+class SyncFacade:
+    """Calls an :class:`AsyncTasksClient` as if it were sync, so one test serves both twins."""
+
+    def __init__(self, client: AsyncTasksClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            async def go() -> Any:
+                return await method(*args, **kwargs)
+
+            return anyio.run(go)
+
+        return call
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request: pytest.FixtureRequest, fake: FakeV1) -> Iterator[Any]:
+    """``TasksClient`` or ``AsyncTasksClient`` (driven synchronously) on the same fake."""
+    kwargs: dict[str, Any] = {
+        "oauth_token": "secret-token-value",
+        "base_url": BASE,
+        "transport": httpx.MockTransport(fake.handler),
+        "poll_policy": FAST_POLL,
+    }
+    if request.param == "sync":
+        with TasksClient(sleep=no_sleep, **kwargs) as client:
+            yield client
+        return
+    aclient = AsyncTasksClient(sleep=ano_sleep, **kwargs)
+    yield SyncFacade(aclient)
+    anyio.run(aclient.aclose)

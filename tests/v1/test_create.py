@@ -326,17 +326,17 @@ def test_async_unreachable_marks_chunk_unknown(create: Any, fake: FakeV1) -> Non
 # -- single task --------------------------------------------------------------------------
 
 
-def test_create_task_returns_the_task(client: TasksClient, fake: FakeV1) -> None:
-    created = client.create_task(task(1), allow_defaults=True, open_pool=True)
+def test_create_task_returns_the_task(twin: Any, fake: FakeV1) -> None:
+    created = twin.create_task(task(1), allow_defaults=True, open_pool=True)
     assert created.id in fake.tasks
     assert dict(fake.requests[0].url.params) == {"allow_defaults": "true", "open_pool": "true"}
     assert created.created is not None and created.created.tzinfo is not None
 
 
-def test_create_task_lost_answer_raises_outcome_unknown(client: TasksClient, fake: FakeV1) -> None:
+def test_create_task_lost_answer_raises_outcome_unknown(twin: Any, fake: FakeV1) -> None:
     fake.faults = ["apply_then_timeout"]
     with pytest.raises(tx.OutcomeUnknownError):
-        client.create_task(task(1))
+        twin.create_task(task(1))
     assert len(fake.post_requests()) == 1
 
 
@@ -356,21 +356,19 @@ async def test_async_client_single_and_async_iterable(
     assert len(fake.post_requests()) == 1 + 3
 
 
-def test_operation_helpers(client: TasksClient, fake: FakeV1) -> None:
-    result = client.create_tasks([task(0)], async_mode=True)
+def test_operation_helpers(twin: Any, fake: FakeV1) -> None:
+    result = twin.create_tasks([task(0)], async_mode=True)
     op_id = result.operations[0].id
-    assert client.get_operation(op_id).status == "SUCCESS"
-    assert [i.type for i in client.get_operation_log(op_id)] == ["TASK_CREATE"]
+    assert twin.get_operation(op_id).status == "SUCCESS"
+    assert [i.type for i in twin.get_operation_log(op_id)] == ["TASK_CREATE"]
     with pytest.raises(tx.NotFoundError):
-        client.get_operation("missing")
+        twin.get_operation("missing")
 
 
-def test_poll_timeout_reports_the_chunk_as_unknown(client: TasksClient, fake: FakeV1) -> None:
+def test_poll_timeout_reports_the_chunk_as_unknown(twin: Any, fake: FakeV1) -> None:
     fake.polls_until_done = 10**6
     with pytest.raises(tx.PollTimeoutError) as err:
-        client.create_tasks(
-            [task(0), task(1)], async_mode=True, poll_policy=tx.PollPolicy(timeout=0)
-        )
+        twin.create_tasks([task(0), task(1)], async_mode=True, poll_policy=tx.PollPolicy(timeout=0))
     assert err.value.obj.status == "RUNNING"
     assert err.value.partial_result.unknown == [range(2)]
 
@@ -412,3 +410,300 @@ def test_unreadable_sync_answer_is_drift_and_its_chunk_unknown(create: Any, fake
     partial = err.value.partial_result
     assert sorted(partial.task_ids) == list(range(10))
     assert partial.unknown == [range(10, 20)]
+
+
+# -- gateway errors (502/504): the API behind the gateway may have applied the request --
+
+
+def _gateway(code: int) -> httpx.Response:
+    return httpx.Response(code, text="<html>gateway timeout</html>")
+
+
+@pytest.mark.parametrize("code", [502, 504])
+def test_sync_chunk_answered_by_a_gateway_is_unknown_not_resent(
+    create: Any, fake: FakeV1, code: int
+) -> None:
+    original = fake.handler
+
+    def applied_then_gateway(request: httpx.Request) -> httpx.Response:
+        response = original(request)
+        if request.method == "POST" and len(fake.post_requests()) == 2:
+            return _gateway(code)  # the API created the chunk; the gateway gave up waiting
+        return response
+
+    fake.handler = applied_then_gateway  # type: ignore[method-assign]
+    result = create((task(i) for i in range(30)), chunk_size=10)
+    assert len(fake.post_requests()) == 3  # the second chunk was not sent twice
+    assert len(fake.tasks) == 30  # ... so nothing was created twice
+    assert result.unknown == [range(10, 20)]
+    assert sorted(result.task_ids) == list(range(10)) + list(range(20, 30))
+    assert create.sleeps == []
+
+
+@pytest.mark.parametrize("code", [502, 504])
+def test_async_chunk_answered_by_a_gateway_is_resent_with_its_operation_id(
+    create: Any, fake: FakeV1, code: int
+) -> None:
+    original = fake.handler
+
+    def applied_then_gateway(request: httpx.Request) -> httpx.Response:
+        response = original(request)
+        if request.method == "POST" and len(fake.post_requests()) == 1:
+            return _gateway(code)
+        return response
+
+    fake.handler = applied_then_gateway  # type: ignore[method-assign]
+    result = create([task(i) for i in range(5)], async_mode=True)
+    posts = fake.post_requests()
+    assert len(posts) == 2
+    assert len({p.url.params["operation_id"] for p in posts}) == 1
+    assert len(fake.tasks) == 5 and result.ok
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("code", [502, 504])
+def test_create_task_answered_by_a_gateway_raises_outcome_unknown(
+    fake: FakeV1, kind: str, code: int
+) -> None:
+    fake.faults = [_gateway(code)]
+    kwargs: dict[str, Any] = {
+        "oauth_token": "secret-token-value",
+        "base_url": BASE,
+        "transport": httpx.MockTransport(fake.handler),
+    }
+    with pytest.raises(tx.OutcomeUnknownError) as err:
+        if kind == "sync":
+            with TasksClient(**kwargs) as client:
+                client.create_task(task(1))
+        else:
+
+            async def go() -> None:
+                async with AsyncTasksClient(**kwargs) as client:
+                    await client.create_task(task(1))
+
+            anyio.run(go)
+    assert err.value.status_code == code
+    assert len(fake.post_requests()) == 1
+
+
+# -- twin parity ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "__init__",
+        "create_task",
+        "create_tasks",
+        "get_operation",
+        "get_operation_log",
+        "wait_operation",
+    ],
+)
+def test_async_twin_takes_the_same_options(name: str) -> None:
+    import inspect
+
+    def shape(cls: type) -> list[tuple[str, Any, Any]]:
+        sig = inspect.signature(getattr(cls, name))
+        return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+
+    sync, async_ = shape(TasksClient), shape(AsyncTasksClient)
+    if name == "__init__":  # only the default sleep differs (time.sleep / anyio.sleep)
+        sync = [s for s in sync if s[0] != "sleep"]
+        async_ = [a for a in async_ if a[0] != "sleep"]
+    assert sync == async_
+    public = {n for n in dir(TasksClient) if not n.startswith("_")} - {"close"}
+    assert public == {n for n in dir(AsyncTasksClient) if not n.startswith("_")} - {"aclose"}
+
+
+# -- the client-side daily budget: an error, not a day-long sleep ------------------------
+
+
+def test_client_side_daily_budget_is_an_error_not_a_sleep(create: Any, fake: FakeV1) -> None:
+    limits = {"tasks_per_day": 10, "tasks_per_minute": None, "requests_per_second": None}
+    with pytest.raises(tx.QuotaExceededError) as err:
+        create((task(i) for i in range(25)), chunk_size=5, client_kwargs=limits)
+    assert create.sleeps == []
+    assert len(fake.post_requests()) == 2 and len(fake.tasks) == 10
+    assert "tasks_per_day=10" in str(err.value) and "wait_for_quota" in str(err.value)
+    assert err.value.payload == {"interval": "DAY", "client_side": True}
+    partial = err.value.partial_result
+    assert sorted(partial.task_ids) == list(range(10)) and partial.unknown == []
+
+
+@pytest.mark.parametrize("where", ["call", "client"])
+def test_client_side_daily_budget_waits_when_asked(create: Any, fake: FakeV1, where: str) -> None:
+    limits: dict[str, Any] = {"tasks_per_day": 10, "tasks_per_minute": None}
+    options: dict[str, Any] = {"chunk_size": 5}
+    if where == "call":
+        options["wait_for_quota"] = True
+    else:
+        limits["wait_for_quota"] = True
+    result = create((task(i) for i in range(15)), client_kwargs=limits, **options)
+    assert result.ok and len(fake.tasks) == 15
+    # 5 tasks short at 10 tasks/day: 12 hours (the test's sleep does not move the clock).
+    assert create.sleeps == pytest.approx([43_200.0], rel=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_create_task_respects_the_daily_budget(fake: FakeV1, kind: str) -> None:
+    kwargs: dict[str, Any] = {
+        "oauth_token": "t",
+        "base_url": BASE,
+        "transport": httpx.MockTransport(fake.handler),
+        "tasks_per_day": 1,
+    }
+
+    if kind == "sync":
+        with TasksClient(**kwargs) as client:
+            client.create_task(task(0))
+            with pytest.raises(tx.QuotaExceededError):
+                client.create_task(task(1))
+    else:
+
+        async def go() -> None:
+            async with AsyncTasksClient(**kwargs) as client:
+                await client.create_task(task(0))
+                with pytest.raises(tx.QuotaExceededError):
+                    await client.create_task(task(1))
+
+        anyio.run(go)
+    assert len(fake.post_requests()) == 1
+
+
+# -- async mode: an error while submitting still waits for the operations under way -----
+
+
+def test_async_bad_input_later_waits_for_started_operations(create: Any, fake: FakeV1) -> None:
+    def gen() -> Iterator[dict[str, Any]]:
+        for i in range(40):
+            yield task(i) if i != 35 else {"pool_id": "42", "input_values": {}, "overlap": 0}
+
+    with pytest.raises(tx.InvalidInputError) as err:
+        create(gen(), async_mode=True, chunk_size=10)
+    partial = err.value.partial_result
+    assert (err.value.position, err.value.field) == (35, "overlap")
+    assert len(fake.post_requests()) == 3  # chunks 0-2 were submitted; chunk 3 never
+    assert sorted(partial.task_ids) == list(range(30))  # ... and all their results are known
+    assert partial.unknown == []
+    assert [op.status for op in partial.operations] == ["SUCCESS"] * 3
+
+
+def test_async_daily_quota_waits_for_started_operations(create: Any, fake: FakeV1) -> None:
+    quota = httpx.Response(
+        429,
+        json={"code": "TOO_MANY_REQUESTS", "message": "m", "payload": {"interval": "DAY"}},
+    )
+    fake.faults = ["none", "none", quota]
+    with pytest.raises(tx.QuotaExceededError) as err:
+        create((task(i) for i in range(40)), async_mode=True, chunk_size=10)
+    partial = err.value.partial_result
+    assert sorted(partial.task_ids) == list(range(20)) and partial.unknown == []
+    assert len(fake.tasks) == 20
+
+
+def test_async_mode_consumes_a_generator_lazily(create: Any, fake: FakeV1) -> None:
+    produced = 0
+
+    def gen() -> Iterator[dict[str, Any]]:
+        nonlocal produced
+        for i in range(200):
+            produced += 1
+            yield task(i)
+
+    consumed_at_post: list[int] = []
+    original = fake.handler
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            consumed_at_post.append(produced)
+        return original(request)
+
+    fake.handler = spy  # type: ignore[method-assign]
+    result = create(gen(), async_mode=True, chunk_size=10)
+    assert result.ok and len(result.task_ids) == 200
+    # When chunk k is submitted, only chunks k and k+1 (the look-ahead) have been pulled.
+    assert consumed_at_post == [min(10 * (k + 2), 200) for k in range(20)]
+
+
+def test_async_unreadable_log_marks_its_chunk_unknown(create: Any, fake: FakeV1) -> None:
+    original = fake.handler
+
+    def log_down(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/log") and len(fake.post_requests()) >= 2:
+            return httpx.Response(500, json={"code": "INTERNAL_ERROR", "message": "m"})
+        return original(request)
+
+    fake.handler = log_down  # type: ignore[method-assign]
+    with pytest.raises(tx.InternalServerError) as err:
+        create(
+            (task(i) for i in range(20)),
+            async_mode=True,
+            chunk_size=10,
+            open_pool=True,  # drains chunk 0 before chunk 1 is sent
+            client_kwargs={"max_retries": 0},
+        )
+    partial = err.value.partial_result
+    assert sorted(partial.task_ids) == list(range(10))
+    assert partial.unknown == [range(10, 20)]  # created by the server, but not read back
+    assert len(fake.tasks) == 20
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_timeouts_are_configurable(fake: FakeV1, kind: str) -> None:
+    kwargs: dict[str, Any] = {
+        "oauth_token": "t",
+        "base_url": BASE,
+        "transport": httpx.MockTransport(fake.handler),
+        "timeout": httpx.Timeout(7.0, connect=2.0),
+    }
+    if kind == "sync":
+        with TasksClient(**kwargs) as client:
+            client.create_tasks([task(0)])
+            with pytest.raises(tx.NotFoundError):
+                client.api.request("GET", "/operations/x", timeout=1.5)
+    else:
+
+        async def go() -> None:
+            async with AsyncTasksClient(**kwargs) as client:
+                await client.create_tasks([task(0)])
+                with pytest.raises(tx.NotFoundError):
+                    await client.api.request("GET", "/operations/x", timeout=1.5)
+
+        anyio.run(go)
+    default, per_call = (r.extensions["timeout"] for r in fake.requests)
+    assert default == {"connect": 2.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+    assert per_call == {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}
+
+
+@pytest.mark.parametrize("async_mode", [False, True], ids=["sync-mode", "async-mode"])
+def test_async_iterable_is_consumed_lazily(fake: FakeV1, async_mode: bool) -> None:
+    produced = 0
+
+    async def agen() -> Any:
+        nonlocal produced
+        for i in range(50):
+            produced += 1
+            yield task(i)
+
+    consumed_at_post: list[int] = []
+    original = fake.handler
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            consumed_at_post.append(produced)
+        return original(request)
+
+    async def go() -> Any:
+        async with AsyncTasksClient(
+            oauth_token="t",
+            base_url=BASE,
+            transport=httpx.MockTransport(spy),
+            sleep=ano_sleep,
+            poll_policy=FAST_POLL,
+        ) as client:
+            return await client.create_tasks(agen(), chunk_size=10, async_mode=async_mode)
+
+    result = anyio.run(go)
+    assert result.ok and len(result.task_ids) == 50
+    assert consumed_at_post == [20, 30, 40, 50, 50]

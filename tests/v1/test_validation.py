@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from toloka_ext import BaselineSolution, InvalidInputError, KnownSolution, Task, TasksClient
+from toloka_ext import BaselineSolution, InvalidInputError, KnownSolution, Task
 
 from .conftest import FakeV1, task
 
@@ -74,27 +74,27 @@ CASES = [
 
 @pytest.mark.parametrize(("bad", "field"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_task_is_rejected_before_anything_is_sent(
-    client: TasksClient, fake: FakeV1, bad: dict[str, Any], field: str
+    twin: Any, fake: FakeV1, bad: dict[str, Any], field: str
 ) -> None:
     tasks = [task(i) for i in range(7)] + [bad] + [task(i) for i in range(8, 20)]
     with pytest.raises(InvalidInputError) as err:
-        client.create_tasks(tasks)
+        twin.create_tasks(tasks)
     assert (err.value.position, err.value.field) == (7, field)
     assert "position 7" in str(err.value) and field in str(err.value)
     assert fake.requests == []
     with pytest.raises(InvalidInputError) as single:
-        client.create_task(bad)
+        twin.create_task(bad)
     assert single.value.field == field
     assert fake.requests == []
 
 
 def test_missing_overlap_is_fine_with_allow_defaults_or_infinite_overlap(
-    client: TasksClient, fake: FakeV1
+    twin: Any, fake: FakeV1
 ) -> None:
-    result = client.create_tasks([_bad(overlap=...)], allow_defaults=True)
+    result = twin.create_tasks([_bad(overlap=...)], allow_defaults=True)
     assert result.ok
     assert fake.requests[0].url.params["allow_defaults"] == "true"
-    assert client.create_tasks([_bad(overlap=..., infinite_overlap=True)]).ok
+    assert twin.create_tasks([_bad(overlap=..., infinite_overlap=True)]).ok
 
 
 @pytest.mark.parametrize(
@@ -108,43 +108,41 @@ def test_missing_overlap_is_fine_with_allow_defaults_or_infinite_overlap(
     ],
     ids=["garbage", "number-string", "nil-uuid", "non-rfc-variant", "int"],
 )
-def test_operation_id_must_be_an_rfc4122_uuid(
-    client: TasksClient, fake: FakeV1, op_id: Any
-) -> None:
+def test_operation_id_must_be_an_rfc4122_uuid(twin: Any, fake: FakeV1, op_id: Any) -> None:
     with pytest.raises(InvalidInputError) as err:
-        client.create_tasks([task(0)], async_mode=True, operation_id=op_id)
+        twin.create_tasks([task(0)], async_mode=True, operation_id=op_id)
     assert err.value.field == "operation_id"
     assert fake.requests == []
 
 
-def test_call_level_checks(client: TasksClient, fake: FakeV1) -> None:
+def test_call_level_checks(twin: Any, fake: FakeV1) -> None:
     with pytest.raises(InvalidInputError, match="async_mode"):
-        client.create_tasks([task(0)], operation_id=str(uuid.uuid4()))
+        twin.create_tasks([task(0)], operation_id=str(uuid.uuid4()))
     with pytest.raises(InvalidInputError, match="5000"):
-        client.create_tasks([task(0)], chunk_size=5001)
+        twin.create_tasks([task(0)], chunk_size=5001)
     with pytest.raises(InvalidInputError, match="create_task"):
-        client.create_tasks(task(0))  # type: ignore[arg-type]
+        twin.create_tasks(task(0))  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="Task or a mapping"):
-        client.create_tasks([task(0), "nope"])  # type: ignore[list-item]
+        twin.create_tasks([task(0), "nope"])  # type: ignore[list-item]
     assert fake.requests == []
 
 
 def test_generator_is_checked_chunk_by_chunk_and_reports_what_was_done(
-    client: TasksClient, fake: FakeV1
+    twin: Any, fake: FakeV1
 ) -> None:
     def gen() -> Any:
         for i in range(25):
             yield task(i) if i != 17 else _bad(overlap=0)
 
     with pytest.raises(InvalidInputError) as err:
-        client.create_tasks(gen(), chunk_size=10)
+        twin.create_tasks(gen(), chunk_size=10)
     assert (err.value.position, err.value.field) == (17, "overlap")
     partial = err.value.partial_result
     assert sorted(partial.task_ids) == list(range(10))
     assert len(fake.tasks) == 10
 
 
-def test_typed_tasks_are_sent_with_all_fields(client: TasksClient, fake: FakeV1) -> None:
+def test_typed_tasks_are_sent_with_all_fields(twin: Any, fake: FakeV1) -> None:
     typed = Task(
         "42",
         {"image": "https://example.com/1.png"},
@@ -158,7 +156,7 @@ def test_typed_tasks_are_sent_with_all_fields(client: TasksClient, fake: FakeV1)
         origin_task_id="t0",
         extra={"traits_all_of": ["x"]},
     )
-    created = client.create_task(typed)
+    created = twin.create_task(typed)
     sent = fake.tasks[created.id or ""]
     assert sent["known_solutions"] == [{"output_values": {"r": "OK"}, "correctness_weight": 0.8}]
     assert sent["baseline_solutions"] == [{"output_values": {"r": "OK"}, "confidence_weight": 1.0}]

@@ -39,6 +39,7 @@ from .._types import TimeoutTypes
 from ._chunking import Chunk, iter_chunks
 from ._logic import (
     CreateOptions,
+    DailyBudget,
     apply_log,
     apply_sync_response,
     apply_validation_error,
@@ -66,13 +67,8 @@ _MAX_IN_FLIGHT = 4
 """Async operations submitted ahead of the one being awaited (bounds memory to a few chunks)."""
 
 
-def _task_buckets(tasks_per_minute: float | None, tasks_per_day: float | None) -> list[TokenBucket]:
-    buckets = []
-    if tasks_per_minute:
-        buckets.append(TokenBucket.per_minute(tasks_per_minute))
-    if tasks_per_day:
-        buckets.append(TokenBucket(tasks_per_day / 86400.0, tasks_per_day))
-    return buckets
+def _task_buckets(tasks_per_minute: float | None) -> list[TokenBucket]:
+    return [TokenBucket.per_minute(tasks_per_minute)] if tasks_per_minute else []
 
 
 def _base_url(base_url: str | None, sandbox: bool) -> str:
@@ -127,6 +123,9 @@ class TasksClient:
 
     Credentials come from ``oauth_token=``/``api_key=`` or ``TOLOKA_OAUTH_TOKEN``/
     ``TOLOKA_API_KEY``. ``transport``/``http_client`` are for tests and custom networking.
+    ``tasks_per_minute``, ``tasks_per_day`` and ``requests_per_second`` default to the
+    documented limits (``None`` turns one off); a spent daily budget raises
+    :class:`QuotaExceededError` unless ``wait_for_quota=True``.
 
     Example::
 
@@ -172,9 +171,15 @@ class TasksClient:
             sleep=self._sleep,
         )
         self.poll_policy = poll_policy or PollPolicy()
-        self._task_limiter = RateLimiter(
-            *_task_buckets(tasks_per_minute, tasks_per_day), sleep=self._sleep
-        )
+        self._task_limiter = RateLimiter(*_task_buckets(tasks_per_minute), sleep=self._sleep)
+        self._daily = DailyBudget(tasks_per_day, url=f"{self._api.base_url}/tasks")
+
+    def _acquire_tasks(self, count: int, wait_for_quota: bool | None) -> None:
+        wait = self._api.wait_for_quota if wait_for_quota is None else wait_for_quota
+        delay = self._daily.take(count, wait=wait)
+        if delay > 0:
+            self._sleep(delay)
+        self._task_limiter.acquire(count)
 
     def _sleep(self, seconds: float) -> None:
         self.sleep(seconds)
@@ -213,10 +218,11 @@ class TasksClient:
         """Create one task synchronously and return it (with its ``id``).
 
         Note:
-            Not retried once sent: a lost answer raises :class:`OutcomeUnknownError`.
+            Not re-sent once it may have been applied: a lost answer, or a 502/504 from a
+            gateway, raises :class:`OutcomeUnknownError`.
         """
         payload = normalize_task(task, 0, allow_defaults=allow_defaults)
-        self._task_limiter.acquire(1)
+        self._acquire_tasks(1, None)
         response = self._api.request(
             "POST",
             "/tasks",
@@ -294,10 +300,14 @@ class TasksClient:
 
         Note:
             A list is checked in full before anything is sent; other iterables are checked
-            one chunk ahead of sending. A sync request whose answer is lost is not re-sent:
-            its positions land in ``result.unknown``. An error that stops the batch carries
-            the result so far in ``exc.partial_result``. No tasks, no request: an empty
-            iterable does not open the pool.
+            one chunk ahead of sending. A sync request whose answer is lost (or answered
+            502/504 by a gateway) is not re-sent: its positions land in ``result.unknown``.
+            The client-side ``tasks_per_day`` budget, like the API's daily quota, raises
+            :class:`QuotaExceededError` rather than sleeping, unless ``wait_for_quota``.
+            In async mode an error stops new submissions, but operations already started
+            are still waited for, so their results are exact. An error that stops the batch
+            carries the result so far in ``exc.partial_result``. No tasks, no request: an
+            empty iterable does not open the pool.
         """
         check_tasks_argument(tasks)
         options = CreateOptions.build(
@@ -328,9 +338,9 @@ class TasksClient:
         for chunk in iter_chunks(tasks, options.chunk_size):
             try:
                 payloads, body = normalize_chunk(chunk, options)
+                self._acquire_tasks(len(payloads), options.wait_for_quota)
             except TolokaError as exc:
                 raise _attach(exc, result) from None
-            self._task_limiter.acquire(len(payloads))
             result.total += len(payloads)
             try:
                 response = self._api.request(
@@ -409,7 +419,12 @@ class TasksClient:
         except OperationFailedError as exc:
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.chunk.index] = failed
-            log = self.get_operation_log(failed.id)
+            try:
+                log = self.get_operation_log(failed.id)
+            except TolokaError:
+                # FAIL creates nothing, but which task was at fault is not known.
+                result.unknown.append(pending.chunk.positions)
+                raise exc from None
             apply_log(
                 result,
                 pending.chunk,
@@ -423,8 +438,12 @@ class TasksClient:
             result.unknown.append(pending.chunk.positions)
             raise
         result.operations[pending.chunk.index] = final
-        log = self.get_operation_log(final.id)
-        apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+        try:
+            log = self.get_operation_log(final.id)
+            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+        except TolokaError:
+            mark_unaccounted_unknown(result, pending.chunk)
+            raise
         if on_progress is not None:
             on_progress(result.progress(chunks_done, final))
 
@@ -438,6 +457,7 @@ class TasksClient:
     ) -> None:
         in_flight: list[_Pending] = []
         done = 0
+        finishing = False
         try:
             for chunk in iter_chunks(tasks, options.chunk_size):
                 payloads, body = normalize_chunk(chunk, options)
@@ -446,8 +466,10 @@ class TasksClient:
                 while in_flight and (len(in_flight) >= _MAX_IN_FLIGHT or must_drain):
                     pending = in_flight.pop(0)
                     done += 1
+                    finishing = True
                     self._finish(pending, options, result, on_progress, poll_policy, done)
-                self._task_limiter.acquire(len(payloads))
+                    finishing = False
+                self._acquire_tasks(len(payloads), options.wait_for_quota)
                 result.total += len(payloads)
                 try:
                     operation = self._submit(chunk, body, options)
@@ -456,11 +478,22 @@ class TasksClient:
                     raise unknown.error from None
                 result.operations.append(operation)
                 in_flight.append(_Pending(chunk, payloads, operation))
+            finishing = True
             while in_flight:
                 pending = in_flight.pop(0)
                 done += 1
                 self._finish(pending, options, result, on_progress, poll_policy, done)
         except TolokaError as exc:
+            if not finishing:
+                # Bad input further on, a quota, a lost submit: the operations already
+                # started are still running; wait for them so their results are exact.
+                while in_flight:
+                    pending = in_flight.pop(0)
+                    done += 1
+                    try:
+                        self._finish(pending, options, result, on_progress, poll_policy, done)
+                    except TolokaError:
+                        break
             for pending in in_flight:
                 result.unknown.append(pending.chunk.positions)
             raise _attach(exc, result) from None
@@ -507,9 +540,15 @@ class AsyncTasksClient:
             sleep=self._sleep,
         )
         self.poll_policy = poll_policy or PollPolicy()
-        self._task_limiter = AsyncRateLimiter(
-            *_task_buckets(tasks_per_minute, tasks_per_day), sleep=self._sleep
-        )
+        self._task_limiter = AsyncRateLimiter(*_task_buckets(tasks_per_minute), sleep=self._sleep)
+        self._daily = DailyBudget(tasks_per_day, url=f"{self._api.base_url}/tasks")
+
+    async def _acquire_tasks(self, count: int, wait_for_quota: bool | None) -> None:
+        wait = self._api.wait_for_quota if wait_for_quota is None else wait_for_quota
+        delay = self._daily.take(count, wait=wait)
+        if delay > 0:
+            await self._sleep(delay)
+        await self._task_limiter.acquire(count)
 
     async def _sleep(self, seconds: float) -> None:
         await self.sleep(seconds)
@@ -531,7 +570,7 @@ class AsyncTasksClient:
     ) -> Task:
         """Async twin of :meth:`TasksClient.create_task`."""
         payload = normalize_task(task, 0, allow_defaults=allow_defaults)
-        await self._task_limiter.acquire(1)
+        await self._acquire_tasks(1, None)
         response = await self._api.request(
             "POST",
             "/tasks",
@@ -615,9 +654,9 @@ class AsyncTasksClient:
         async for chunk in chunks:
             try:
                 payloads, body = normalize_chunk(chunk, options)
+                await self._acquire_tasks(len(payloads), options.wait_for_quota)
             except TolokaError as exc:
                 raise _attach(exc, result) from None
-            await self._task_limiter.acquire(len(payloads))
             result.total += len(payloads)
             try:
                 response = await self._api.request(
@@ -696,7 +735,12 @@ class AsyncTasksClient:
         except OperationFailedError as exc:
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.chunk.index] = failed
-            log = await self.get_operation_log(failed.id)
+            try:
+                log = await self.get_operation_log(failed.id)
+            except TolokaError:
+                # FAIL creates nothing, but which task was at fault is not known.
+                result.unknown.append(pending.chunk.positions)
+                raise exc from None
             apply_log(
                 result,
                 pending.chunk,
@@ -710,8 +754,12 @@ class AsyncTasksClient:
             result.unknown.append(pending.chunk.positions)
             raise
         result.operations[pending.chunk.index] = final
-        log = await self.get_operation_log(final.id)
-        apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+        try:
+            log = await self.get_operation_log(final.id)
+            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+        except TolokaError:
+            mark_unaccounted_unknown(result, pending.chunk)
+            raise
         if on_progress is not None:
             on_progress(result.progress(chunks_done, final))
 
@@ -725,6 +773,7 @@ class AsyncTasksClient:
     ) -> None:
         in_flight: list[_Pending] = []
         done = 0
+        finishing = False
         try:
             async for chunk in chunks:
                 payloads, body = normalize_chunk(chunk, options)
@@ -732,8 +781,10 @@ class AsyncTasksClient:
                 while in_flight and (len(in_flight) >= _MAX_IN_FLIGHT or must_drain):
                     pending = in_flight.pop(0)
                     done += 1
+                    finishing = True
                     await self._finish(pending, options, result, on_progress, poll_policy, done)
-                await self._task_limiter.acquire(len(payloads))
+                    finishing = False
+                await self._acquire_tasks(len(payloads), options.wait_for_quota)
                 result.total += len(payloads)
                 try:
                     operation = await self._submit(chunk, body, options)
@@ -742,11 +793,21 @@ class AsyncTasksClient:
                     raise unknown.error from None
                 result.operations.append(operation)
                 in_flight.append(_Pending(chunk, payloads, operation))
+            finishing = True
             while in_flight:
                 pending = in_flight.pop(0)
                 done += 1
                 await self._finish(pending, options, result, on_progress, poll_policy, done)
         except TolokaError as exc:
+            if not finishing:
+                # See TasksClient._create_async: wait for the operations already started.
+                while in_flight:
+                    pending = in_flight.pop(0)
+                    done += 1
+                    try:
+                        await self._finish(pending, options, result, on_progress, poll_policy, done)
+                    except TolokaError:
+                        break
             for pending in in_flight:
                 result.unknown.append(pending.chunk.positions)
             raise _attach(exc, result) from None

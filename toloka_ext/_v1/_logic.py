@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,7 +13,8 @@ import attrs
 import httpx
 
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
-from .._exceptions import APIStatusError, InvalidInputError
+from .._exceptions import APIStatusError, InvalidInputError, QuotaExceededError
+from .._ratelimit import TokenBucket
 from ._chunking import Chunk
 from ._models import (
     FieldError,
@@ -24,7 +26,7 @@ from ._models import (
 )
 from ._validation import check_operation_id, encode_tasks, normalize_task
 
-__all__ = ["CreateOptions", "json_body", "mark_unaccounted_unknown"]
+__all__ = ["CreateOptions", "DailyBudget", "json_body", "mark_unaccounted_unknown"]
 
 _OP = "createTasks"
 
@@ -108,6 +110,48 @@ class CreateOptions:
         if chunk.index == 0 and chunk.is_last:
             return self.operation_id
         return uuid.uuid5(self.operation_id, str(chunk.index))
+
+
+class DailyBudget:
+    """The client-side ``tasks_per_day`` budget: an error when spent, not a day-long sleep.
+
+    :meth:`take` answers how long to wait before sending ``count`` tasks. When the budget is
+    spent it raises :class:`QuotaExceededError` (nothing taken, nothing sent) unless
+    ``wait`` is true, in which case the wait until enough of the budget is back is returned.
+    """
+
+    def __init__(self, tasks_per_day: float | None, *, url: str) -> None:
+        self.limit = tasks_per_day
+        self.url = url
+        self._bucket = (
+            TokenBucket(tasks_per_day / 86400.0, tasks_per_day) if tasks_per_day else None
+        )
+        self._lock = threading.Lock()
+
+    def take(self, count: int, *, wait: bool) -> float:
+        if self._bucket is None or count <= 0:
+            return 0.0
+        with self._lock:
+            delay = self._bucket.reserve(count)
+            if delay > 0 and not wait:
+                self._bucket.refund(count)
+                raise self.error()
+        return delay
+
+    def error(self) -> QuotaExceededError:
+        """The error for a spent budget; shaped like the API's daily-quota 429, not sent."""
+        message = (
+            f"client-side daily limit reached: this client already sent tasks_per_day="
+            f"{self.limit:g} tasks in the last 24 hours, so nothing more was sent. Pass "
+            "wait_for_quota=True to wait for the budget, or a higher tasks_per_day if your "
+            "account allows it"
+        )
+        payload = {"interval": "DAY", "client_side": True}
+        body = {"code": "TOO_MANY_REQUESTS", "message": message, "payload": payload}
+        response = httpx.Response(429, json=body, request=httpx.Request("POST", self.url))
+        return QuotaExceededError(
+            message, response=response, body=body, code="TOO_MANY_REQUESTS", payload=payload
+        )
 
 
 def check_tasks_argument(tasks: object) -> None:

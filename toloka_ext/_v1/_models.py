@@ -397,7 +397,8 @@ class TaskCreateResult:
     * ``created``: position → the created :class:`Task` (empty with ``keep_tasks=False``);
     * ``errors``: position → field path → :class:`FieldError` (tasks not created);
     * ``unknown``: ranges of positions whose request may or may not have been applied
-      (sent, then the connection failed): check before re-sending them;
+      (sent, then the connection failed or a gateway answered 502/504): check before
+      re-sending them;
     * ``operations``: the async operations, in chunk order.
 
     Positions not in ``task_ids``, ``errors`` or ``unknown`` were not processed
