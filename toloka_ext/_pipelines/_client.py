@@ -70,6 +70,7 @@ from ._workflow import (
     ProcessOptions,
     ProcessResult,
     add_items_flow,
+    check_export_fields,
     check_item_limit,
     drive_async,
     drive_sync,
@@ -219,6 +220,9 @@ class _SyncResource:
     def __init__(self, client: PipelineClient) -> None:
         self._client = client
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
     def _call(self, spec: A.RequestSpec, parse: Callable[[str, httpx.Response], T]) -> T:
         return parse(spec.operation, self._client._send(spec))
 
@@ -362,8 +366,8 @@ class Uploads(_SyncResource):
 
         Example::
 
-            upload = client.uploads.create("ds-1", fields=["url"])
-            client.uploads.send(upload, "rows.jsonl", fields=["url"])
+            upload = client.uploads.create("ds-1", fields=["url", "lang"])
+            client.uploads.send(upload, "rows.jsonl", fields=["url", "lang"])
             client.uploads.finalize(upload.id)
             client.uploads.wait(upload.id)
         """
@@ -709,6 +713,14 @@ class PipelineClient:
         self.runs = Runs(self)
         self.exports = Exports(self)
 
+    @property
+    def api(self) -> SyncAPIClient:
+        """The underlying HTTP core client."""
+        return self._api
+
+    def __repr__(self) -> str:
+        return f"PipelineClient({self._api!r})"
+
     def _send(self, spec: A.RequestSpec, *, stream: bool = False) -> httpx.Response:
         try:
             return self._api.request(
@@ -762,6 +774,7 @@ class PipelineClient:
             JournalMismatchError: the journal belongs to another call.
         """
         check_item_limit(item_limit)
+        export_names = check_export_fields(export_fields)
         with _prepare(rows, fields, upload_threshold, MAX_REQUEST_BYTES) as prepared:
             j = Journal.open(journal) if journal is not None else Journal.memory()
             opts = ProcessOptions(
@@ -769,7 +782,7 @@ class PipelineClient:
                 name_prefix=name_prefix,
                 item_limit=item_limit,
                 item_filter=item_filter,
-                export_fields=tuple(export_fields) if export_fields is not None else None,
+                export_fields=export_names,
                 export_format=export_format,
                 output=Path(output) if output is not None else None,
                 policy=policy,
@@ -800,6 +813,9 @@ class PipelineClient:
 class _AsyncResource:
     def __init__(self, client: AsyncPipelineClient) -> None:
         self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
 
     async def _call(self, spec: A.RequestSpec, parse: Callable[[str, httpx.Response], T]) -> T:
         return parse(spec.operation, await self._client._send(spec))
@@ -1223,6 +1239,14 @@ class AsyncPipelineClient:
         self.runs = AsyncRuns(self)
         self.exports = AsyncExports(self)
 
+    @property
+    def api(self) -> AsyncAPIClient:
+        """The underlying HTTP core client."""
+        return self._api
+
+    def __repr__(self) -> str:
+        return f"AsyncPipelineClient({self._api!r})"
+
     async def _send(self, spec: A.RequestSpec, *, stream: bool = False) -> httpx.Response:
         try:
             return await self._api.request(
@@ -1258,6 +1282,7 @@ class AsyncPipelineClient:
     ) -> ProcessResult:
         """The async twin of :meth:`PipelineClient.process_new_data`."""
         check_item_limit(item_limit)
+        export_names = check_export_fields(export_fields)
         with _prepare(rows, fields, upload_threshold, MAX_REQUEST_BYTES) as prepared:
             j = Journal.open(journal) if journal is not None else Journal.memory()
             opts = ProcessOptions(
@@ -1265,7 +1290,7 @@ class AsyncPipelineClient:
                 name_prefix=name_prefix,
                 item_limit=item_limit,
                 item_filter=item_filter,
-                export_fields=tuple(export_fields) if export_fields is not None else None,
+                export_fields=export_names,
                 export_format=export_format,
                 output=Path(output) if output is not None else None,
                 policy=policy,

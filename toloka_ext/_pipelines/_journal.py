@@ -32,6 +32,7 @@ class Journal:
     Example::
 
         journal = Journal.open("batch-42.journal")
+        journal.start(pipeline_id="pl-1")  # checks the parameters when resuming
         if not journal.is_done("dataset"):
             journal.intent("dataset", name=f"batch-{journal.token}")
     """

@@ -9,15 +9,17 @@ path streams the same bytes back as one JSON array.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 import attrs
 
@@ -43,6 +45,8 @@ DEFAULT_UPLOAD_THRESHOLD = 8 * MAX_REQUEST_BYTES
 DEFAULT_SPOOL_MEMORY = 4 * 1024 * 1024
 DEFAULT_INFERENCE_ROWS = 100
 _READ_CHUNK = 64 * 1024
+UPLOAD_BLOCK = 1024 * 1024
+"""Bytes per block of the streamed upload body (bounded memory, few write calls)."""
 # The same settings as ``_json.dumps`` (strict, compact, UTF-8), built once for the hot loop.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
@@ -335,32 +339,32 @@ class PreparedRows:
     def chunk_body(self, chunk: Chunk) -> bytes:
         """The exact bytes of one inline request."""
         self.spool.seek(chunk.offset)
-        parts = [self.request_prefix()]
-        for i in range(chunk.count):
-            line = self.spool.readline()
-            if i:
-                parts.append(b",")
-            parts.append(line[:-1])
-        parts.append(_SUFFIX)
-        body = b"".join(parts)
+        # The spool holds one row a line; JSON text never contains a raw newline byte.
+        span = chunk.request_bytes - len(self.request_prefix()) - len(_SUFFIX)
+        rows = self.spool.read(span).replace(b"\n", b",")
+        body = self.request_prefix() + rows + _SUFFIX
         assert len(body) == chunk.request_bytes, (len(body), chunk.request_bytes)
         return body
 
-    def iter_upload_body(self, block: int = _READ_CHUNK) -> Iterator[bytes]:
-        """The rows as one JSON array, in blocks of about ``block`` bytes."""
+    def iter_upload_body(self, block: int = UPLOAD_BLOCK) -> Iterator[bytes]:
+        """The rows as one JSON array, in blocks of about ``block`` bytes.
+
+        The spool (rows joined by newlines) is read in big blocks and each newline becomes a
+        comma; the final newline becomes the closing bracket. No per-row work.
+        """
         self.spool.seek(0)
-        out = bytearray(b"[")
+        remaining = self.row_bytes + self.count  # rows + one newline each
         first = True
-        for line in self.spool:
-            if not first:
-                out += b","
+        while remaining > 0:
+            data = self.spool.read(min(block, remaining))
+            if not data:
+                raise RuntimeError("the row spool is shorter than planned")
+            remaining -= len(data)
+            data = data.replace(b"\n", b",")
+            if remaining == 0:
+                data = data[:-1] + b"]"
+            yield b"[" + data if first else data
             first = False
-            out += line[:-1]
-            if len(out) >= block:
-                yield bytes(out)
-                out.clear()
-        out += b"]"
-        yield bytes(out)
 
     def upload_body(self) -> _UploadBody:
         """A re-iterable body (a retry can send it again)."""
@@ -416,82 +420,226 @@ def prepare_rows(
     source = iter(open_rows(rows))
     declared = normalize_fields(fields) if fields is not None else None
     head: list[Mapping[str, Any]] = []
-    index = 0
     if declared is None:
         for raw in source:
-            head.append(_check_row(index, raw))
-            index += 1
+            head.append(_check_row(len(head), raw))
             if len(head) >= max(inference_rows, 1):
                 break
         declared = infer_fields(head)
-    names = {f.name for f in declared}
-    prefix_len = len(_request_prefix(declared))
-    overhead = prefix_len + len(_SUFFIX)
-
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=spool_memory)  # noqa: SIM115
-    digest = hashlib.sha256(_json.dumps([f.to_json() for f in declared]))
-    count = 0
-    row_bytes = 0
-    offset = 0
-    chunks: list[Chunk] = []
-    oversize: list[int] = []
-    cur_start = 0
-    cur_count = 0
-    cur_offset = 0
-    cur_size = overhead
-
-    def rows_iter() -> Iterator[tuple[int, Mapping[str, Any]]]:
-        yield from enumerate(head)
-        for i, raw in enumerate(source, start=len(head)):
-            yield i, _check_row(i, raw)
-
+    planner = _Planner(declared, max_request_bytes, spool_memory)
     try:
-        for i, row in rows_iter():
-            for key in row:
-                if key not in names:
-                    raise InvalidInputError(
-                        f"key {key!r} is not a declared field "
-                        f"(declared: {', '.join(sorted(names))})",
-                        position=i,
-                        field=key,
-                    )
-            data = _ENCODER.encode(row if isinstance(row, dict) else dict(row)).encode()
-            line = data + b"\n"
-            spool.write(line)
-            digest.update(line)
-            size = len(data)
-            if overhead + size > max_request_bytes:
-                oversize.append(i)
-            # Greedy packing on the exact request size.
-            extra = size + (1 if cur_count else 0)
-            if cur_count and cur_size + extra > max_request_bytes:
-                chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
-                cur_start, cur_count, cur_offset, cur_size = i, 0, offset, overhead
-                extra = size
-            cur_count += 1
-            cur_size += extra
-            offset += size + 1
-            row_bytes += size
-            count += 1
-        if count == 0:
-            raise InvalidInputError("no rows: pass at least one row")
-        chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
+        planner.add(iter(head), 0, checked=True)
+        planner.add(source, len(head), checked=False)
+        return planner.finish(upload_threshold)
     except BaseException:
-        spool.close()
+        planner.spool.close()
         raise
-    spool.flush()
-    return PreparedRows(
-        fields=declared,
-        count=count,
-        row_bytes=row_bytes,
-        largest_request=max(c.request_bytes for c in chunks),
-        chunks=chunks,
-        oversize_rows=oversize,
-        fingerprint=digest.hexdigest(),
-        spool=spool,
-        max_request_bytes=max_request_bytes,
-        upload_threshold=upload_threshold,
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+_DICT_ONLY = {dict}
+_FIRST_BATCH_ROWS = 1  # doubles up to _MAX_BATCH_ROWS: a few huge rows are never batched
+_MAX_BATCH_ROWS = 8192
+_BATCH_CHARS = 2 * 1024 * 1024
+
+
+def _make_batch_encoder() -> Any:
+    """``list of flat dicts -> str``: one C encoder call per batch, built once.
+
+    The separator between items (list elements and object members alike) is a raw newline,
+    which JSON text never contains anywhere else (strings escape control characters). In a
+    batch of flat rows a newline followed by ``{`` therefore starts a row, and one followed
+    by ``"`` starts the next member of the same row.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is not None:
+        encode = c_make_encoder(
+            None,  # no circular-reference markers: flat rows of scalars cannot nest
+            _ENCODER.default,
+            json.encoder.encode_basestring,
+            None,
+            ":",
+            "\n",
+            False,
+            False,
+            False,  # allow_nan=False: NaN and infinities raise ValueError
+        )
+
+        def encode_batch(rows: list[dict[str, Any]]) -> str:
+            return "".join(encode(rows, 0))
+
+        return encode_batch
+    slow = json.JSONEncoder(  # pragma: no cover - CPython always has the C accelerator
+        ensure_ascii=False, allow_nan=False, check_circular=False, separators=("\n", ":")
     )
+    return slow.encode  # pragma: no cover
+
+
+_encode_batch = _make_batch_encoder()
+
+
+def _encode_checked(index: int, raw: object, names: frozenset[str], checked: bool) -> str:
+    """The slow path: full validation with a precise error, then encoding."""
+    row = cast("Mapping[str, Any]", raw) if checked else _check_row(index, raw)
+    _check_keys(index, row, names)
+    try:
+        return _ENCODER.encode(row if isinstance(row, dict) else dict(row))
+    except (TypeError, ValueError, RecursionError) as exc:
+        # find_non_json accepted it, but the encoder cannot carry it (e.g. a nested Mapping
+        # that is not a dict): still a caller error, never a bare encoder exception.
+        raise InvalidInputError(f"row is not valid JSON: {exc}", position=index) from None
+
+
+def _check_keys(index: int, row: Mapping[str, Any], names: frozenset[str]) -> None:
+    for key in row:
+        if key not in names:
+            raise InvalidInputError(
+                f"key {key!r} is not a declared field (declared: {', '.join(sorted(names))})",
+                position=index,
+                field=key,
+            )
+
+
+class _Planner:
+    """Serializes rows in batches into the spool and packs them greedily into requests.
+
+    The fast path takes a run of "flat" rows (a ``dict`` whose keys are declared fields and
+    whose values are JSON scalars) and encodes it in one C call; no recursive
+    ``find_non_json`` walk is needed, the encoder (``allow_nan=False``) being an exact check
+    for such rows. A batch the encoder refuses (NaN, infinity), and every other row, takes
+    the slow path row by row, which names the row and field of the problem.
+    """
+
+    def __init__(self, declared: list[FieldSpec], max_request_bytes: int, spool_memory: int):
+        self.declared = declared
+        self.names = frozenset(f.name for f in declared)
+        self.max_request_bytes = max_request_bytes
+        self.overhead = len(_request_prefix(declared)) + len(_SUFFIX)
+        self.spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=spool_memory)  # noqa: SIM115
+        self.digest = hashlib.sha256(_json.dumps([f.to_json() for f in declared]))
+        self.count = 0
+        self.row_bytes = 0
+        self.offset = 0
+        self.chunks: list[Chunk] = []
+        self.oversize: list[int] = []
+        self.cur = (0, 0, 0, self.overhead)  # start, count, offset, size
+
+    def add(self, source: Iterator[object], start: int, *, checked: bool) -> None:
+        """Take rows in batches; a batch of flat rows is checked and encoded with no per-row
+        Python code. The batch size adapts so one batch stays near ``_BATCH_CHARS``."""
+        names = self.names
+        scalar = _SCALAR_TYPES.issuperset
+        index = start
+        size = _FIRST_BATCH_ROWS
+        while batch := list(itertools.islice(source, size)):
+            flat = cast("list[dict[str, Any]]", batch)  # checked just below
+            if (
+                set(map(type, batch)) == _DICT_ONLY
+                and names.issuperset(itertools.chain.from_iterable(flat))
+                and scalar(map(type, itertools.chain.from_iterable(map(dict.values, flat))))
+            ):
+                chars = self._flush(flat, index, checked)
+            else:
+                chars = self._add_mixed(batch, index, checked)
+            index += len(batch)
+            # Aim for about _BATCH_CHARS of JSON a batch: bounded memory for any row size.
+            per_row = max(chars // len(batch), 1)
+            size = max(1, min(_MAX_BATCH_ROWS, _BATCH_CHARS // per_row, size * 2))
+
+    def _add_mixed(self, batch: list[object], first: int, checked: bool) -> int:
+        names = self.names
+        scalar = _SCALAR_TYPES.issuperset
+        chars = 0
+        flat: list[dict[str, Any]] = []
+        for index, raw in enumerate(batch, start=first):
+            if type(raw) is dict and raw.keys() <= names and scalar(map(type, raw.values())):
+                flat.append(raw)
+                continue
+            if flat:
+                chars += self._flush(flat, index - len(flat), checked)
+                flat = []
+            text = _encode_checked(index, raw, names, checked)
+            self._place(index, [text])
+            chars += len(text)
+        if flat:
+            chars += self._flush(flat, first + len(batch) - len(flat), checked)
+        return chars
+
+    def _flush(self, flat: list[dict[str, Any]], first: int, checked: bool) -> int:
+        """Encode a run of flat rows in one call; return the characters written."""
+        try:
+            body = _encode_batch(flat)[1:-1]
+        except ValueError:
+            chars = 0
+            for i, raw in enumerate(flat, start=first):
+                text = _encode_checked(i, raw, self.names, checked)
+                self._place(i, [text])
+                chars += len(text)
+            return chars
+        if body.isascii():
+            sizes = [len(p) + 1 for p in body.split("\n{")]
+        else:
+            sizes = [len(p.encode()) + 1 for p in body.split("\n{")]
+        sizes[0] -= 1  # the first piece kept its "{"
+        text = body.replace('\n"', ',"')  # members of a row: newline -> comma
+        self._place(first, [text], sizes)
+        return len(text)
+
+    def _place(self, first: int, texts: list[str], sizes: list[int] | None = None) -> None:
+        """Append rows (JSON texts, one per line once joined) and plan them into requests."""
+        data = ("\n".join(texts) + "\n").encode()
+        if sizes is None:
+            sizes = [len(data) - 1]
+        self.spool.write(data)
+        self.digest.update(data)
+        # Greedy packing on the exact request size, a run of rows at a time: cum[k] is the
+        # spool length of rows [0, k) (each row plus its newline, which becomes a comma).
+        max_bytes = self.max_request_bytes
+        overhead = self.overhead
+        if overhead + max(sizes) > max_bytes:
+            self.oversize.extend(first + i for i, n in enumerate(sizes) if overhead + n > max_bytes)
+        cum = list(itertools.accumulate(map((1).__add__, sizes), initial=0))
+        cur_start, cur_count, cur_offset, cur_size = self.cur
+        offset = self.offset
+        j, n = 0, len(sizes)
+        while j < n:
+            base = cur_size if cur_count else overhead - 1  # a chunk's first row has no comma
+            k = bisect.bisect_right(cum, max_bytes - base + cum[j], lo=j) - 1
+            if k <= j and not cur_count:
+                k = j + 1  # a row too big for any request still gets a chunk of its own
+            if k > j:
+                if not cur_count:
+                    cur_start, cur_offset = first + j, offset + cum[j]
+                cur_count += k - j
+                cur_size = base + cum[k] - cum[j]
+                j = k
+            if j < n:  # row j does not fit: close the chunk
+                self.chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
+                cur_count, cur_size = 0, overhead
+        offset += cum[-1]
+        self.cur = (cur_start, cur_count, cur_offset, cur_size)
+        self.offset = offset
+        self.row_bytes += sum(sizes)
+        self.count += len(sizes)
+
+    def finish(self, upload_threshold: int) -> PreparedRows:
+        if self.count == 0:
+            raise InvalidInputError("no rows: pass at least one row")
+        cur_start, cur_count, cur_offset, cur_size = self.cur
+        self.chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
+        self.spool.flush()
+        return PreparedRows(
+            fields=self.declared,
+            count=self.count,
+            row_bytes=self.row_bytes,
+            largest_request=max(c.request_bytes for c in self.chunks),
+            chunks=self.chunks,
+            oversize_rows=self.oversize,
+            fingerprint=self.digest.hexdigest(),
+            spool=self.spool,
+            max_request_bytes=self.max_request_bytes,
+            upload_threshold=upload_threshold,
+        )
 
 
 def iter_result_rows(fh: IO[bytes], fmt: str) -> Iterator[dict[str, Any]]:

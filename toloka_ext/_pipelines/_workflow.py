@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -280,6 +280,25 @@ def check_item_limit(item_limit: int | None) -> None:
         raise InvalidInputError(
             f"item_limit must be at least 1, got {item_limit}", field="item_limit"
         )
+
+
+def check_export_fields(export_fields: object) -> tuple[str, ...] | None:
+    """``export_fields`` of ``process_new_data``: a list of field names, or ``None`` (all)."""
+    if export_fields is None:
+        return None
+    if isinstance(export_fields, str | bytes) or not isinstance(export_fields, Iterable):
+        raise InvalidInputError(
+            "export_fields must be a list of field names, not a string", field="export_fields"
+        )
+    names = tuple(export_fields)
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name:
+            raise InvalidInputError(
+                f"export field names must be non-empty strings, got {name!r}",
+                position=i,
+                field="export_fields",
+            )
+    return names
 
 
 def process_flow(
