@@ -27,6 +27,7 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._pipelines import (
+    Account,
     AddItemsSummary,
     AsyncPage,
     AsyncPaginator,
@@ -79,6 +80,7 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "Account",
     "AddItemsSummary",
     "ApiDriftError",
     "AsyncPage",

@@ -19,6 +19,7 @@ from ._client import (
 from ._errors import ExportFailedError, RunFailedError, UploadFailedError
 from ._journal import Journal, JournalMismatchError
 from ._models import (
+    Account,
     AddItemsResult,
     Dataset,
     DatasetAttachment,
@@ -44,6 +45,7 @@ from ._rows import CsvFile, JsonArrayFile, JsonLinesFile, infer_fields
 from ._workflow import AddItemsSummary, ProcessResult
 
 __all__ = [
+    "Account",
     "AddItemsResult",
     "AddItemsSummary",
     "AsyncDatasets",

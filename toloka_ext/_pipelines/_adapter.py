@@ -22,6 +22,7 @@ from typing import Any, TypeVar, cast
 import attrs
 import httpx
 from toloka_pipeline_api import models as gen
+from toloka_pipeline_api.api.account import get_me
 from toloka_pipeline_api.api.datasets import (
     add_dataset_items,
     create_dataset,
@@ -153,6 +154,10 @@ def _spec(operation: str, kwargs: dict[str, Any], *, has_path_params: bool = Tru
         has_path_params=has_path_params,
         body_fields=_known_fields(kwargs.get("_body")),
     )
+
+
+def req_get_me() -> RequestSpec:
+    return _spec("getMe", get_me._get_kwargs(), has_path_params=False)
 
 
 def req_list_projects(*, limit: int, offset: int) -> RequestSpec:
@@ -499,6 +504,15 @@ def _error_info(g: Any) -> m.ErrorInfo | None:
     return m.ErrorInfo(message=g.message, code=_opt(g.code), extra=dict(g.additional_properties))
 
 
+def to_account(g: gen.Me) -> m.Account:
+    return m.Account(
+        id=g.id,
+        email=_opt(g.email),
+        name=_opt(g.name),
+        extra=dict(g.additional_properties),
+    )
+
+
 def to_project(g: gen.Project) -> m.Project:
     return m.Project(
         id=g.id,
@@ -612,6 +626,10 @@ def to_export(g: gen.Export) -> m.Export:
 
 
 # --------------------------------------------------------------------------- parsers
+
+
+def parse_account(op: str, r: httpx.Response) -> m.Account:
+    return to_account(parse_model(op, r, gen.Me))
 
 
 def parse_project(op: str, r: httpx.Response) -> m.Project:

@@ -40,6 +40,7 @@ from . import _adapter as A
 from ._errors import ExportFailedError, RunFailedError, UploadFailedError
 from ._journal import Journal
 from ._models import (
+    Account,
     AddItemsResult,
     Dataset,
     DatasetAttachment,
@@ -721,6 +722,16 @@ class PipelineClient:
     def __repr__(self) -> str:
         return f"PipelineClient({self._api!r})"
 
+    def me(self) -> Account:
+        """The account the API key belongs to (a cheap key check).
+
+        Example::
+
+            with PipelineClient() as client:
+                print(client.me().id)
+        """
+        return A.parse_account("getMe", self._send(A.req_get_me()))
+
     def _send(self, spec: A.RequestSpec, *, stream: bool = False) -> httpx.Response:
         try:
             return self._api.request(
@@ -1246,6 +1257,10 @@ class AsyncPipelineClient:
 
     def __repr__(self) -> str:
         return f"AsyncPipelineClient({self._api!r})"
+
+    async def me(self) -> Account:
+        """The account the API key belongs to (a cheap key check)."""
+        return A.parse_account("getMe", await self._send(A.req_get_me()))
 
     async def _send(self, spec: A.RequestSpec, *, stream: bool = False) -> httpx.Response:
         try:

@@ -109,6 +109,16 @@ class ErrorInfo:
 
 
 @attrs.frozen
+class Account:
+    """Who the API key belongs to (``GET /me``)."""
+
+    id: str
+    email: str | None = None
+    name: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=_extra, eq=False)
+
+
+@attrs.frozen
 class Project:
     id: str
     name: str
