@@ -16,7 +16,10 @@ policy:
   creates with an ``operation_id``); otherwise :class:`~toloka_ext.OutcomeUnknownError` is
   raised (see :mod:`toloka_ext._retry` for why);
 * a 429 saying the daily quota is used up raises :class:`~toloka_ext.QuotaExceededError`
-  at once, unless ``wait_for_quota`` (or ``extensions["toloka_wait_for_quota"]``) is set.
+  at once, unless ``wait_for_quota`` (or ``extensions["toloka_wait_for_quota"]``) is set;
+* a ``Retry-After`` longer than ``RETRY_AFTER_CAP`` is not cut short (retrying before the
+  server allows only earns another refusal): the response is returned for the caller to
+  raise, again unless waiting was asked for, in which case the full time is waited.
 
 Success bodies are never read here, so streamed downloads pass through untouched; bodies of
 retryable error responses are read to decide.
@@ -34,6 +37,7 @@ import httpx
 from ._constants import (
     DEFAULT_MAX_RETRIES,
     IDEMPOTENT_EXTENSION,
+    RETRY_AFTER_CAP,
     WAIT_FOR_QUOTA_EXTENSION,
 )
 from ._exceptions import (
@@ -47,6 +51,7 @@ from ._ratelimit import AsyncRateLimiter, RateLimiter
 from ._retry import (
     IDEMPOTENT_METHODS,
     classify_transport_error,
+    parse_retry_after,
     quota_interval,
     retry_delay,
     seconds_until_interval_reset,
@@ -123,11 +128,16 @@ class _RetryPolicy:
         """What to do with a response whose status is retryable (body already read)."""
         if status_outcome_unknown(response.status_code, idempotent=is_idempotent(request)):
             return "unknown", 0.0
+        wait = self.wait_for_quota or bool(request.extensions.get(WAIT_FOR_QUOTA_EXTENSION))
         if quota_interval(response) == "DAY":
-            wait = self.wait_for_quota or bool(request.extensions.get(WAIT_FOR_QUOTA_EXTENSION))
             if not wait or quota_waits >= _MAX_QUOTA_WAITS:
                 return "raise", 0.0
             return "quota", (seconds_until_interval_reset("DAY") or 0.0) + 1.0
+        hinted = parse_retry_after(response.headers)
+        if hinted is not None and hinted > RETRY_AFTER_CAP:
+            if not wait or quota_waits >= _MAX_QUOTA_WAITS:
+                return "return", 0.0
+            return "quota", hinted
         if attempt >= self.max_retries:
             return "return", 0.0
         return "retry", max(0.0, self.delay(attempt, response))

@@ -132,6 +132,21 @@ def test_retry_after_is_obeyed(call: Callable[..., Any]) -> None:
     assert sleeps == [7.0]
 
 
+def test_retry_after_beyond_the_cap_is_not_cut_short(call: Callable[..., Any]) -> None:
+    """Retrying before the server allows would only earn another 429: raise at once."""
+    script = Script(status(429, {"Retry-After": "600"}), ok())
+    with pytest.raises(tx.RateLimitError) as err:
+        call(script, "GET", "/x")
+    assert len(script.requests) == 1
+    assert err.value.response.headers["Retry-After"] == "600"
+
+
+def test_retry_after_beyond_the_cap_is_waited_in_full_when_asked(call: Callable[..., Any]) -> None:
+    script = Script(status(429, {"Retry-After": "600"}), ok())
+    response, sleeps = call(script, "GET", "/x", wait_for_quota=True)
+    assert response.status_code == 200 and sleeps == [600.0]
+
+
 def test_minute_quota_interval_waits_to_next_minute(call: Callable[..., Any]) -> None:
     script = Script(
         status(429, body={"code": "TOO_MANY_REQUESTS", "payload": {"interval": "MIN"}}), ok()
