@@ -8,9 +8,7 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,63 +19,17 @@ from hypothesis import strategies as st
 
 from scripts import pull_spec
 from scripts.pull_spec import dump_yaml, load_text, main
+from tests._http import RouteServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Path(__file__).parent / "fixtures" / "specs"
 RUN = "/runs/{runId}"
 
 
-class SpecServer:
-    """Serves whatever ``set`` last put at a path; 127.0.0.1, free port, stopped in teardown."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, str, bytes]] = {}
-        self.hits: list[str] = []
-        routes, hits = self.routes, self.hits
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                hits.append(self.path)
-                status, ctype, body = routes.get(self.path, (404, "text/plain", b"no such path"))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def url(self, path: str = "/doc") -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
-
-    def set(
-        self, body: bytes | str | dict[str, Any], *, status: int = 200, ctype: str = ""
-    ) -> None:
-        if isinstance(body, dict):
-            body, ctype = json.dumps(body), ctype or "application/json"
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        self.routes["/doc"] = (status, ctype or "application/yaml", body)
-
-
 @pytest.fixture
-def server() -> Iterator[SpecServer]:
-    srv = SpecServer()
-    srv.thread.start()
-    try:
+def server() -> Iterator[RouteServer]:
+    with RouteServer() as srv:
         yield srv
-    finally:
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
-        srv.thread.join(timeout=10)
-    assert not srv.thread.is_alive()
 
 
 @pytest.fixture
@@ -100,7 +52,7 @@ def breaking_version(base: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-def pull(server: SpecServer, out: Path, *extra: str, date: str = "2026-11-23") -> int:
+def pull(server: RouteServer, out: Path, *extra: str, date: str = "2026-11-23") -> int:
     return main(["--url", server.url(), "--output", str(out), "--date", date, *extra])
 
 
@@ -109,7 +61,7 @@ def siblings(path: Path) -> list[str]:
 
 
 def test_first_pull_writes_normalized_snapshot_with_metadata(
-    server: SpecServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: RouteServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.set(base)
     out = tmp_path / "openapi" / "v2-beta.yaml"
@@ -136,7 +88,7 @@ def test_first_pull_writes_normalized_snapshot_with_metadata(
 
 
 def test_successive_versions_no_change_compatible_breaking(
-    server: SpecServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: RouteServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "v2-beta.yaml"
     server.set(base)
@@ -172,7 +124,7 @@ def test_successive_versions_no_change_compatible_breaking(
 
 
 def test_dry_run_and_report_files(
-    server: SpecServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: RouteServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "v2-beta.yaml"
     server.set(base)
@@ -218,7 +170,7 @@ ERROR_CASES = {
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
 def test_failures_leave_the_snapshot_untouched(
     case: str,
-    server: SpecServer,
+    server: RouteServer,
     base: dict[str, Any],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -243,7 +195,7 @@ def test_failures_leave_the_snapshot_untouched(
 
 
 def test_invalid_document_error_names_the_json_path(
-    server: SpecServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: RouteServer, base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = copy.deepcopy(base)
     broken["paths"][RUN]["get"]["responses"]["200"].pop("description")
@@ -370,7 +322,7 @@ def test_yaml_aliases_and_integer_status_keys_are_normalized(tmp_path: Path) -> 
     assert "'200':" in text and "'201':" in text
 
 
-def test_subprocess_exit_codes(server: SpecServer, base: dict[str, Any], tmp_path: Path) -> None:
+def test_subprocess_exit_codes(server: RouteServer, base: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "v2-beta.yaml"
     script = str(ROOT / "scripts" / "pull_spec.py")
 

@@ -12,16 +12,15 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scripts.pull_spec import load_text
+from tests._http import RouteServer
 from tests.drift.mutations import (
     Spec,
     load_snapshot,
@@ -48,50 +47,10 @@ def pipeline_version_added(spec: Spec) -> Spec:
     return spec
 
 
-class DocServer:
-    """Serves ``(status, body)`` at ``/doc``."""
-
-    def __init__(self) -> None:
-        self.response: tuple[int, bytes] = (404, b"")
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body = server.response if self.path == "/doc" else (404, b"")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}/doc"
-
-    def serve(self, doc: dict[str, Any] | bytes, status: int = 200) -> None:
-        body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-        self.response = (status, body)
-
-
 @pytest.fixture
-def server() -> Iterator[DocServer]:
-    srv = DocServer()
-    srv.thread.start()
-    try:
+def server() -> Iterator[RouteServer]:
+    with RouteServer() as srv:
         yield srv
-    finally:
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
-        srv.thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -164,26 +123,26 @@ def test_help_documents_the_exit_codes() -> None:
         assert line in proc.stdout
 
 
-def test_no_change_exits_0_and_writes_nothing(repo: Path, server: DocServer) -> None:
-    server.serve(load_snapshot(repo / SNAPSHOT))
+def test_no_change_exits_0_and_writes_nothing(repo: Path, server: RouteServer) -> None:
+    server.set(load_snapshot(repo / SNAPSHOT))
     before = tree(repo)
-    job = regenerate(repo, "--url", server.url)
+    job = regenerate(repo, "--url", server.url())
     assert job.code == 0, job.stderr
     assert tree(repo) == before
     assert job.summary.startswith("# Toloka Pipeline API v2-beta: no change (exit 0)")
     assert "nothing to do" in job.summary
 
 
-def test_compatible_change_exits_3_and_installs(repo: Path, server: DocServer) -> None:
+def test_compatible_change_exits_3_and_installs(repo: Path, server: RouteServer) -> None:
     before = tree(repo)
-    server.serve(pipeline_version_added(load_snapshot(repo / SNAPSHOT)))
-    job = regenerate(repo, "--url", server.url)
+    server.set(pipeline_version_added(load_snapshot(repo / SNAPSHOT)))
+    job = regenerate(repo, "--url", server.url())
     assert job.code == 3, job.summary + job.stderr
 
     snapshot = load_text((repo / SNAPSHOT).read_text(encoding="utf-8"))
     assert "version" in snapshot["components"]["schemas"]["Pipeline"]["properties"]
     stamp = snapshot["info"]["x-snapshot"]
-    assert (stamp["source"], stamp["mode"], stamp["date"]) == (server.url, "live", "2026-11-24")
+    assert (stamp["source"], stamp["mode"], stamp["date"]) == (server.url(), "live", "2026-11-24")
     model = (repo / PACKAGE / "models" / "pipeline.py").read_text(encoding="utf-8")
     assert "version: int | Unset" in model
     assert stamp["sha256"] in (repo / PACKAGE / "_snapshot.py").read_text(encoding="utf-8")
@@ -197,7 +156,7 @@ def test_compatible_change_exits_3_and_installs(repo: Path, server: DocServer) -
 
     s = job.summary
     assert s.startswith("# Toloka Pipeline API v2-beta: compatible change (exit 3)")
-    assert f"- Source: `{server.url}`" in s
+    assert f"- Source: `{server.url()}`" in s
     assert "Breaking for clients: **no**" in s
     assert (
         "| response-optional-property-added | POST /pipelines/{pipelineId}/copy "
@@ -208,9 +167,9 @@ def test_compatible_change_exits_3_and_installs(repo: Path, server: DocServer) -
     assert "Updated: `openapi/v2-beta.yaml` and `generated/toloka_pipeline_api/`" in s
 
 
-def test_breaking_change_exits_4_names_rule_and_field(repo: Path, server: DocServer) -> None:
-    server.serve(required_property_removed(load_snapshot(repo / SNAPSHOT)))
-    job = regenerate(repo, "--url", server.url)
+def test_breaking_change_exits_4_names_rule_and_field(repo: Path, server: RouteServer) -> None:
+    server.set(required_property_removed(load_snapshot(repo / SNAPSHOT)))
+    job = regenerate(repo, "--url", server.url())
     assert job.code == 4, job.summary + job.stderr
     s = job.summary
     assert s.startswith("# Toloka Pipeline API v2-beta: BREAKING change (exit 4)")
@@ -230,7 +189,7 @@ def test_breaking_change_exits_4_names_rule_and_field(repo: Path, server: DocSer
     assert "status" not in (repo / PACKAGE / "models" / "run.py").read_text(encoding="utf-8")
 
 
-def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: DocServer) -> None:
+def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: RouteServer) -> None:
     spec = load_snapshot(repo / SNAPSHOT)
     spec["paths"]["/runs/{runId}/cancel"] = {
         "parameters": [{"$ref": "#/components/parameters/RunId"}],
@@ -247,8 +206,8 @@ def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: DocSer
             "tags": ["runs"],
         },
     }
-    server.serve(spec)
-    job = regenerate(repo, "--url", server.url)
+    server.set(spec)
+    job = regenerate(repo, "--url", server.url())
     assert job.code == 5, job.summary + job.stderr
     s = job.summary
     assert "compatible change, but tests fail (exit 5)" in s
@@ -269,11 +228,11 @@ def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: DocSer
     ids=["invalid-document", "http-500"],
 )
 def test_error_exits_1_and_leaves_the_repo_untouched(
-    repo: Path, server: DocServer, body: Any, status: int, stage: str, message: str
+    repo: Path, server: RouteServer, body: Any, status: int, stage: str, message: str
 ) -> None:
-    server.serve(body, status)
+    server.set(body, status=status)
     before = tree(repo)
-    job = regenerate(repo, "--url", server.url)
+    job = regenerate(repo, "--url", server.url())
     assert job.code == 1
     assert tree(repo) == before
     assert "error, nothing changed (exit 1)" in job.summary
@@ -283,12 +242,12 @@ def test_error_exits_1_and_leaves_the_repo_untouched(
 
 
 def test_generation_failure_exits_1_and_leaves_the_repo_untouched(
-    repo: Path, server: DocServer
+    repo: Path, server: RouteServer
 ) -> None:
     (repo / "scripts" / "generate.sh").write_text("echo 'generator exploded' >&2\nexit 1\n")
-    server.serve(pipeline_version_added(load_snapshot(repo / SNAPSHOT)))
+    server.set(pipeline_version_added(load_snapshot(repo / SNAPSHOT)))
     before = tree(repo)
-    job = regenerate(repo, "--url", server.url)
+    job = regenerate(repo, "--url", server.url())
     assert job.code == 1
     assert tree(repo) == before
     assert "## Error (generate)" in job.summary and "generator exploded" in job.summary

@@ -6,15 +6,13 @@ for it: one that answers as the snapshot says, and one that has drifted.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from scripts import contract_live
+from tests._http import RouteServer
 
 pytestmark = pytest.mark.prism
 
@@ -29,33 +27,11 @@ CONFORMING: dict[str, Any] = {
 
 
 @pytest.fixture
-def upstream() -> Iterator[tuple[str, dict[str, Any], list[str]]]:
-    bodies = dict(CONFORMING)
-    auth_seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            auth_seen.append(self.headers.get("Authorization", ""))
-            body = bodies.get(self.path.split("?")[0])
-            data = json.dumps(body if body is not None else {"message": "Not found"}).encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", bodies, auth_seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def upstream() -> Iterator[RouteServer]:
+    with RouteServer() as server:
+        for path, body in CONFORMING.items():
+            server.set(body, path=path)
+        yield server
 
 
 def test_without_a_key_it_says_skipped(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
@@ -65,22 +41,25 @@ def test_without_a_key_it_says_skipped(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert out.count("\n") == 1 and "SKIPPED" in out and "TOLOKA_API_KEY" in out
 
 
-def test_conforming_api_passes(upstream: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    url, _, auth_seen = upstream
+def test_conforming_api_passes(
+    upstream: RouteServer, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     monkeypatch.setenv("TOLOKA_API_KEY", "live-secret")
-    assert contract_live.main(["--upstream", url]) == 0
+    assert contract_live.main(["--upstream", upstream.url("")]) == 0
     out = capsys.readouterr().out
     assert "6 calls, 0 with drift" in out
     assert "live-secret" not in out
-    assert auth_seen and all(a == "ApiKey live-secret" for a in auth_seen)
+    assert upstream.requests
+    assert all(auth == "ApiKey live-secret" for _, auth in upstream.requests)
 
 
-def test_drift_is_named(upstream: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    url, bodies, _ = upstream
-    bodies["/pipelines/pl-1/runs"] = {"runs": [{"id": "run-1", "status": "paused"}]}
-    bodies["/me"] = {"email": "no-id@example.com"}
+def test_drift_is_named(
+    upstream: RouteServer, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    upstream.set({"runs": [{"id": "run-1", "status": "paused"}]}, path="/pipelines/pl-1/runs")
+    upstream.set({"email": "no-id@example.com"}, path="/me")
     monkeypatch.setenv("TOLOKA_API_KEY", "live-secret")
-    assert contract_live.main(["--upstream", url]) == 1
+    assert contract_live.main(["--upstream", upstream.url("")]) == 1
     out = capsys.readouterr().out
     lines = out.splitlines()
     me = next(i for i, line in enumerate(lines) if line.endswith("GET /me"))
