@@ -13,8 +13,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help:
 	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
 	@echo "make test             lint, type-check, check generated/, run every test"
-	@echo "make generate         regenerate generated/ from openapi/v2-beta.yaml"
-	@echo "make check-generated  fail if generated/ differs from what the snapshot generates"
+	@echo "make generate         regenerate generated/ from openapi/v2-beta.yaml, toloka_ext/_sync/ from _async/"
+	@echo "make check-generated  fail if generated/ or toloka_ext/_sync/ differ from their sources"
 	@echo "make pull-spec        pull the live spec, normalize it, report changes (ARGS=--file X ...)"
 	@echo "make mock             serve both contracts with Prism on 127.0.0.1 (Ctrl-C stops)"
 	@echo "make contract         schemathesis + property tests against Prism and the sandbox"
@@ -60,9 +60,11 @@ typecheck: $(STAMP)
 
 generate: $(STAMP)
 	scripts/generate.sh
+	$(PY) scripts/gen_sync.py
 
 check-generated: $(STAMP)
 	scripts/check_generated.sh
+	$(PY) scripts/gen_sync.py --check
 
 pull-spec: $(STAMP)
 	$(PY) scripts/pull_spec.py $(ARGS)

@@ -1,8 +1,19 @@
-"""Toloka from Python: Pipeline API v2-beta workflows and v1 task creation.
+"""Toloka from Python: Pipeline API v2-beta workflows and API v1 tasks, isolated from beta drift.
 
-The public surface is assembled here; everything else lives in private modules.
+Example::
+
+    from toloka_ext import Toloka
+
+    with Toloka() as client:                      # TOLOKA_API_KEY
+        result = client.process_new_data("pl-1", "new_rows.jsonl", journal="batch-7.journal")
+        created = client.tasks.create_tasks(tasks, async_mode=True)
+
+The clients and the inputs users construct are here; the models the clients return are in
+:mod:`toloka_ext.types`; every error derives from :class:`TolokaError`.
 """
 
+from . import types as types
+from ._async._client import AsyncToloka
 from ._exceptions import (
     APIConnectionError,
     ApiDriftError,
@@ -13,8 +24,10 @@ from ._exceptions import (
     BadRequestError,
     ConfigurationError,
     ConflictError,
+    ExportFailedError,
     InternalServerError,
     InvalidInputError,
+    JournalMismatchError,
     NotFoundError,
     OperationFailedError,
     OutcomeUnknownError,
@@ -22,87 +35,30 @@ from ._exceptions import (
     PollTimeoutError,
     QuotaExceededError,
     RateLimitError,
-    RequestTooLargeError,
-    TolokaError,
-    UnprocessableEntityError,
-)
-from ._pipelines import (
-    Account,
-    AddItemsSummary,
-    AsyncPage,
-    AsyncPaginator,
-    AsyncPipelineClient,
-    CsvFile,
-    Dataset,
-    DatasetAttachment,
-    ErrorInfo,
-    Export,
-    ExportFailedError,
-    ExportFormat,
-    ExportStatus,
-    Field,
-    FieldSpec,
-    ItemFilter,
-    ItemFilterCondition,
-    JournalMismatchError,
-    JsonArrayFile,
-    JsonLinesFile,
-    Pipeline,
-    PipelineClient,
-    ProcessResult,
-    Project,
-    Run,
     RunFailedError,
-    RunProgress,
-    RunStatus,
-    SyncPage,
-    Upload,
+    TolokaError,
     UploadFailedError,
-    UploadStatus,
 )
 from ._polling import PollPolicy
-from ._types import NOT_GIVEN, NotGiven
-from ._v1 import (
-    AsyncTasksClient,
-    BaselineSolution,
-    CreateProgress,
-    FieldError,
-    KnownSolution,
-    Operation,
-    OperationLogItem,
-    Task,
-    TaskCreateResult,
-    TasksClient,
-)
+from ._sync._client import Toloka
+from ._v1._models import Task
+from ._v2._models import FieldSpec, ItemFilter, ItemFilterCondition
+from ._v2._rows import CsvFile, JsonArrayFile, JsonLinesFile
+from ._version import __version__ as __version__
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
-    "Account",
-    "AddItemsSummary",
     "ApiDriftError",
-    "AsyncPage",
-    "AsyncPaginator",
-    "AsyncPipelineClient",
-    "AsyncTasksClient",
+    "AsyncToloka",
     "AuthenticationError",
     "BadRequestError",
-    "BaselineSolution",
     "ConfigurationError",
     "ConflictError",
-    "CreateProgress",
     "CsvFile",
-    "Dataset",
-    "DatasetAttachment",
-    "ErrorInfo",
-    "Export",
     "ExportFailedError",
-    "ExportFormat",
-    "ExportStatus",
-    "Field",
-    "FieldError",
     "FieldSpec",
     "InternalServerError",
     "InvalidInputError",
@@ -111,35 +67,24 @@ __all__ = [
     "JournalMismatchError",
     "JsonArrayFile",
     "JsonLinesFile",
-    "KnownSolution",
-    "NOT_GIVEN",
     "NotFoundError",
-    "NotGiven",
-    "Operation",
     "OperationFailedError",
-    "OperationLogItem",
     "OutcomeUnknownError",
     "PermissionDeniedError",
-    "Pipeline",
-    "PipelineClient",
     "PollPolicy",
     "PollTimeoutError",
-    "ProcessResult",
-    "Project",
     "QuotaExceededError",
     "RateLimitError",
-    "RequestTooLargeError",
-    "Run",
     "RunFailedError",
-    "RunProgress",
-    "RunStatus",
-    "SyncPage",
     "Task",
-    "TaskCreateResult",
-    "TasksClient",
+    "Toloka",
     "TolokaError",
-    "UnprocessableEntityError",
-    "Upload",
     "UploadFailedError",
-    "UploadStatus",
 ]
+
+# Tracebacks name the public path (toloka_ext.NotFoundError), not a private module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and issubclass(_obj, TolokaError):
+        _obj.__module__ = __name__
+del _name, _obj

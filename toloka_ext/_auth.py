@@ -1,4 +1,5 @@
-"""Credentials, their resolution from arguments or environment, and the origin-bound auth.
+"""Credentials and the origin-bound auth (resolution from arguments and the environment is
+in ``_settings.py``).
 
 The secret lives in a :class:`Secret`, whose ``repr``/``str`` never show it; the httpx auth
 adds ``Authorization`` only to requests for the API's own origin, so pre-signed upload and
@@ -7,16 +8,14 @@ download URLs on other hosts never receive it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from typing import Literal, final
 
 import httpx
 
-from ._constants import ENV_API_KEY, ENV_OAUTH_TOKEN
 from ._exceptions import ConfigurationError
 
-__all__ = ["AuthScheme", "Credentials", "Secret", "TolokaAuth", "resolve_credentials"]
+__all__ = ["AuthScheme", "Credentials", "Secret", "TolokaAuth"]
 
 AuthScheme = Literal["ApiKey", "OAuth"]
 
@@ -81,52 +80,6 @@ class Credentials:
 
     def __hash__(self) -> int:
         return hash((self.scheme, self.secret))
-
-
-def resolve_credentials(
-    *,
-    api_key: str | Secret | None = None,
-    oauth_token: str | Secret | None = None,
-    env: Mapping[str, str] | None = None,
-    allowed: tuple[AuthScheme, ...] = ("ApiKey", "OAuth"),
-) -> Credentials:
-    """Pick credentials: arguments, then ``TOLOKA_API_KEY``, then ``TOLOKA_OAUTH_TOKEN``.
-
-    ``allowed`` restricts the schemes (the v2 API takes only ``("ApiKey",)``).
-
-    Raises:
-        ConfigurationError: both arguments given, a scheme not allowed, or nothing found.
-            The message names the environment variable(s) to set.
-    """
-    if api_key is not None and oauth_token is not None:
-        raise ConfigurationError("pass either api_key or oauth_token, not both")
-    explicit: list[tuple[AuthScheme, str | Secret]] = []
-    if api_key is not None:
-        explicit.append(("ApiKey", api_key))
-    if oauth_token is not None:
-        explicit.append(("OAuth", oauth_token))
-    for scheme, value in explicit:
-        if scheme not in allowed:
-            raise ConfigurationError(
-                f"{'api_key' if scheme == 'ApiKey' else 'oauth_token'} is not accepted here; "
-                f"this API takes {' or '.join(allowed)} credentials"
-            )
-        raw = value.get_secret_value() if isinstance(value, Secret) else value
-        if not raw or not raw.strip():
-            raise ConfigurationError(f"empty {scheme} credentials")
-        return Credentials(scheme, value)
-
-    environ = os.environ if env is None else env
-    names: dict[AuthScheme, str] = {"ApiKey": ENV_API_KEY, "OAuth": ENV_OAUTH_TOKEN}
-    for scheme in ("ApiKey", "OAuth"):
-        if scheme not in allowed:
-            continue
-        found = environ.get(names[scheme], "").strip()
-        if found:
-            return Credentials(scheme, found)
-    wanted = " or ".join(names[s] for s in allowed)
-    args = " or ".join("api_key=" if s == "ApiKey" else "oauth_token=" for s in allowed)
-    raise ConfigurationError(f"no Toloka credentials: set {wanted}, or pass {args}")
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -16,9 +16,11 @@ RETRY_AFTER_CAP: Final = 120.0
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_CONNECTION_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
-# Environment variables for credentials
+# Environment variables (one name per setting; see toloka_ext/_settings.py)
 ENV_API_KEY: Final = "TOLOKA_API_KEY"
 ENV_OAUTH_TOKEN: Final = "TOLOKA_OAUTH_TOKEN"
+ENV_BASE_URL: Final = "TOLOKA_BASE_URL"
+ENV_V1_BASE_URL: Final = "TOLOKA_V1_BASE_URL"
 
 # API v1 (tasks and operations)
 V1_BASE_URL: Final = "https://toloka.dev/api/v1"
@@ -27,12 +29,11 @@ V1_MAX_TASKS_PER_SYNC_REQUEST: Final = 5000
 V1_TASKS_PER_MINUTE: Final = 200_000
 """Per the create-tasks page; another page of the docs says 100,000."""
 V1_TASKS_PER_DAY: Final = 4_000_000
-V1_REQUESTS_PER_SECOND: Final = 300
+REQUESTS_PER_SECOND: Final = 300
+"""v1's documented ceiling; v2-beta publishes none, so the same pace is used for both."""
 
 # Pipeline API v2-beta
 V2_BASE_URL: Final = "https://platform.toloka.ai/api/v2-beta"
-V2_REQUESTS_PER_SECOND: Final = 300
-"""Not published for v2-beta; the v1 figure is used as a conservative guess."""
 
 # Polling
 DEFAULT_POLL_INTERVAL: Final = 1.0

@@ -12,8 +12,6 @@
     │   │   ├── PermissionDeniedError         403
     │   │   ├── NotFoundError                 404
     │   │   ├── ConflictError                 409
-    │   │   ├── RequestTooLargeError          413
-    │   │   ├── UnprocessableEntityError      422
     │   │   ├── RateLimitError                429
     │   │   │   └── QuotaExceededError        429 with payload interval DAY
     │   │   └── InternalServerError           >= 500
@@ -21,21 +19,28 @@
     │   │   ├── APITimeoutError
     │   │   └── OutcomeUnknownError     sent, but no complete answer (or a 502/504 from a
     │   │                               gateway): may have been applied; .response if any
-    │   └── ApiDriftError               the API answered in a shape the snapshot does not know
-    ├── OperationFailedError            a long-running object ended failed; .obj
-    └── PollTimeoutError                polling gave up; .obj, .elapsed
+    │   └── ApiDriftError               the API answered in a shape the snapshot does not know;
+    │                                   .operation, .field, .snapshot_version
+    ├── OperationFailedError            a long-running object ended failed; .obj, .reason
+    │   ├── RunFailedError                  a run ended failed or cancelled; .run
+    │   ├── UploadFailedError               an upload's ingestion failed; .upload
+    │   └── ExportFailedError               an export failed; .export
+    ├── PollTimeoutError                polling gave up; .obj, .elapsed
+    └── JournalMismatchError            a resumable journal belongs to another call
 
-No message or repr ever contains the ``Authorization`` value: messages are built from the
-method, URL, status and response body only.
+Every class here is exported by ``toloka_ext`` with ``__module__ == "toloka_ext"``, so a
+traceback names the public class. No message or repr ever contains the ``Authorization``
+value: messages are built from the method, URL, status and response body only.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: these classes are re-homed to `toloka_ext`
+# (``__module__``), and string annotations would then not resolve there.
 from typing import Any
 
 import httpx
 
 from ._constants import REQUEST_ID_HEADERS
+from ._v2._models import Export, Run, Upload
 
 __all__ = [
     "APIConnectionError",
@@ -47,8 +52,10 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "ExportFailedError",
     "InternalServerError",
     "InvalidInputError",
+    "JournalMismatchError",
     "NotFoundError",
     "OperationFailedError",
     "OutcomeUnknownError",
@@ -56,9 +63,9 @@ __all__ = [
     "PollTimeoutError",
     "QuotaExceededError",
     "RateLimitError",
-    "RequestTooLargeError",
+    "RunFailedError",
     "TolokaError",
-    "UnprocessableEntityError",
+    "UploadFailedError",
     "make_status_error",
 ]
 
@@ -163,14 +170,6 @@ class ConflictError(APIStatusError):
     """409: the object is in a state that forbids the call (``CONFLICT_STATE``)."""
 
 
-class RequestTooLargeError(APIStatusError):
-    """413: the request body is too large."""
-
-
-class UnprocessableEntityError(APIStatusError):
-    """422: the request is well-formed but cannot be processed."""
-
-
 class RateLimitError(APIStatusError):
     """429: too many requests (retried automatically before this is raised)."""
 
@@ -252,11 +251,56 @@ class ApiDriftError(APIError):
 
 
 class OperationFailedError(TolokaError):
-    """A long-running object (operation, upload, run, export) ended in a failed state."""
+    """A long-running object (operation, upload, run, export) ended in a failed state.
 
-    def __init__(self, message: str, *, obj: object) -> None:
+    ``obj`` is its last state and ``reason`` the server's message, if it gave one.
+    """
+
+    def __init__(self, message: str, *, obj: object, reason: str | None = None) -> None:
         super().__init__(message)
         self.obj = obj
+        self.reason = reason
+
+
+def _reason(obj: Run | Upload | Export) -> str:
+    return obj.error.message if obj.error is not None else "the server gave no reason"
+
+
+class RunFailedError(OperationFailedError):
+    """A run ended ``failed`` or ``cancelled``; ``run`` is its last state."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        progress = ""
+        if run.progress is not None:
+            p = run.progress
+            progress = f" ({p.completed}/{p.total} completed, {p.failed} failed)"
+        reason = _reason(run)
+        super().__init__(
+            f"run {run.id} ended {run.status}{progress}: {reason}", obj=run, reason=reason
+        )
+
+
+class UploadFailedError(OperationFailedError):
+    """An upload's ingestion failed; ``upload`` is its last state."""
+
+    def __init__(self, upload: Upload) -> None:
+        self.upload = upload
+        reason = _reason(upload)
+        super().__init__(f"upload {upload.id} {upload.status}: {reason}", obj=upload, reason=reason)
+
+
+class ExportFailedError(OperationFailedError):
+    """An export failed; ``export`` is its last state."""
+
+    def __init__(self, export: Export) -> None:
+        self.export = export
+        reason = _reason(export)
+        super().__init__(f"export {export.id} {export.status}: {reason}", obj=export, reason=reason)
+
+
+class JournalMismatchError(TolokaError):
+    """The journal file belongs to a different call (another pipeline, other rows or options)."""
 
 
 class PollTimeoutError(TolokaError):
@@ -274,8 +318,6 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
-    413: RequestTooLargeError,
-    422: UnprocessableEntityError,
     429: RateLimitError,
 }
 
@@ -307,15 +349,26 @@ def is_daily_quota_payload(payload: object) -> bool:
     return isinstance(payload, dict) and str(payload.get("interval", "")).upper() == "DAY"
 
 
-def _scrub(text: str, request: httpx.Request | None) -> str:
-    """Remove the request's own credential from ``text`` (in case a server echoes it)."""
+def _secret_of(request: httpx.Request | None) -> str | None:
+    """The credential the request carried, if long enough to tell from ordinary words."""
     if request is None:
-        return text
+        return None
     value = request.headers.get("authorization", "")
     secret = value.split(" ", 1)[-1].strip()
-    if len(secret) < 6:  # too short to tell apart from ordinary words
-        return text
-    return text.replace(secret, "**********")
+    return secret if len(secret) >= 6 else None
+
+
+def _scrub(value: Any, secret: str | None) -> Any:
+    """``value`` (a parsed body: strings, lists, objects) with ``secret`` masked everywhere."""
+    if secret is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "**********")
+    if isinstance(value, list):
+        return [_scrub(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
+    return value
 
 
 def make_status_error(response: httpx.Response) -> APIStatusError:
@@ -324,7 +377,12 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     v1 bodies look like ``{"request_id", "code", "message", "payload"}``; v2 bodies carry
     at least ``message``. The request id falls back to the ``X-Request-Id`` header.
     """
-    body = _parse_body(response)
+    try:
+        request: httpx.Request | None = response.request
+    except RuntimeError:  # a response built by hand, without a request
+        request = None
+    # A server that echoes the request's credential must not put it in the error's fields.
+    body = _scrub(_parse_body(response), _secret_of(request))
     code: str | None = None
     message: str | None = None
     request_id: str | None = None
@@ -351,15 +409,10 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     else:
         cls = _STATUS_CLASSES.get(status, APIStatusError)
 
-    request: httpx.Request | None
-    try:
-        request = response.request
+    if request is not None:
         text = f"{request.method} {request.url.copy_with(query=None)} -> {status}"
-    except RuntimeError:  # a response built by hand, without a request
-        request = None
+    else:
         text = f"HTTP {status}"
-    if message is not None:
-        message = _scrub(message, request)
     if code:
         text += f" {code}"
     if message:

@@ -1,17 +1,15 @@
-"""Polling long-running objects: one pure decision function, sync and async loops.
+"""Polling long-running objects: the policy and one pure decision function.
 
-Used by v1 operations and the v2 upload/run/export helpers. A failed state raises
+The loop that uses them is ``toloka_ext/_async/_polling.py`` (and its generated sync twin),
+for v1 operations and v2 uploads, runs and exports. A failed state raises
 :class:`~toloka_ext.OperationFailedError` with the object attached; an overall deadline
 raises :class:`~toloka_ext.PollTimeoutError` with the last object seen.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Literal
 
-import anyio
 import attrs
 
 from ._constants import (
@@ -20,11 +18,9 @@ from ._constants import (
     DEFAULT_POLL_MAX_INTERVAL,
     DEFAULT_POLL_TIMEOUT,
 )
-from ._exceptions import OperationFailedError, PollTimeoutError
+from ._types import NotGiven
 
-__all__ = ["PollDecision", "PollPolicy", "apoll_until", "decide", "poll_until"]
-
-T = TypeVar("T")
+__all__ = ["PollDecision", "PollPolicy", "choose_policy", "decide"]
 
 
 @attrs.frozen
@@ -87,98 +83,11 @@ def decide(
     return PollDecision("wait", delay)
 
 
-def _failed_message(obj: T, describe: Callable[[T], str] | None) -> str:
-    return f"ended in a failed state: {describe(obj) if describe else repr(obj)}"
-
-
-def poll_until(
-    fetch: Callable[[], T],
-    *,
-    is_done: Callable[[T], bool],
-    is_failed: Callable[[T], bool],
-    policy: PollPolicy | None = None,
-    on_progress: Callable[[T], object] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    describe: Callable[[T], str] | None = None,
-) -> T:
-    """Call ``fetch`` until ``is_done``; return the final object.
-
-    Example::
-
-        op = poll_until(lambda: client.get_operation(op_id),
-                        is_done=lambda o: o.status == "SUCCESS",
-                        is_failed=lambda o: o.status == "FAIL")
-
-    Raises:
-        OperationFailedError: ``is_failed`` returned true (checked before ``is_done``).
-        PollTimeoutError: ``policy.timeout`` seconds passed.
-    """
-    policy = policy or PollPolicy()
-    start = clock()
-    attempt = 0
-    while True:
-        obj = fetch()
-        if on_progress is not None:
-            on_progress(obj)
-        elapsed = clock() - start
-        decision = decide(
-            done=is_done(obj),
-            failed=is_failed(obj),
-            attempt=attempt,
-            elapsed=elapsed,
-            policy=policy,
-        )
-        if decision.action == "done":
-            return obj
-        if decision.action == "failed":
-            raise OperationFailedError(_failed_message(obj, describe), obj=obj)
-        if decision.action == "timeout":
-            raise PollTimeoutError(
-                f"still not finished after {elapsed:.1f} s (timeout {policy.timeout} s)",
-                obj=obj,
-                elapsed=elapsed,
-            )
-        sleep(decision.delay)
-        attempt += 1
-
-
-async def apoll_until(
-    fetch: Callable[[], Awaitable[T]],
-    *,
-    is_done: Callable[[T], bool],
-    is_failed: Callable[[T], bool],
-    policy: PollPolicy | None = None,
-    on_progress: Callable[[T], object] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    describe: Callable[[T], str] | None = None,
-) -> T:
-    """The async twin of :func:`poll_until`."""
-    policy = policy or PollPolicy()
-    start = clock()
-    attempt = 0
-    while True:
-        obj = await fetch()
-        if on_progress is not None:
-            on_progress(obj)
-        elapsed = clock() - start
-        decision = decide(
-            done=is_done(obj),
-            failed=is_failed(obj),
-            attempt=attempt,
-            elapsed=elapsed,
-            policy=policy,
-        )
-        if decision.action == "done":
-            return obj
-        if decision.action == "failed":
-            raise OperationFailedError(_failed_message(obj, describe), obj=obj)
-        if decision.action == "timeout":
-            raise PollTimeoutError(
-                f"still not finished after {elapsed:.1f} s (timeout {policy.timeout} s)",
-                obj=obj,
-                elapsed=elapsed,
-            )
-        await sleep(decision.delay)
-        attempt += 1
+def choose_policy(
+    default: PollPolicy, policy: PollPolicy | None, timeout: float | None | NotGiven
+) -> PollPolicy:
+    """``policy`` (else the client's ``default``), with ``timeout`` overriding its deadline."""
+    chosen = policy or default
+    if isinstance(timeout, NotGiven):
+        return chosen
+    return attrs.evolve(chosen, timeout=None if timeout is None else float(timeout))

@@ -1,19 +1,21 @@
-"""Token-bucket rate limiting (requests per second, items per minute), sync and async.
+"""Token buckets (requests per second, tasks per minute and per day): pure time math.
 
-The time math is in :class:`TokenBucket`, a pure object driven by an injectable clock, so
-it can be tested with a fake clock; :class:`RateLimiter` and :class:`AsyncRateLimiter` only
-add locking and sleeping.
+A bucket never sleeps: :meth:`TokenBucket.reserve` says how long the caller must wait, and
+the caller (the request loop, ``create_tasks``) sleeps its own way, sync or async. The clock
+is injectable, so the math is tested with a fake one. Buckets are thread-safe.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-import anyio
+import httpx
 
-__all__ = ["AsyncRateLimiter", "RateLimiter", "TokenBucket"]
+from ._exceptions import QuotaExceededError
+
+__all__ = ["DailyBudget", "TokenBucket"]
 
 
 class TokenBucket:
@@ -40,6 +42,7 @@ class TokenBucket:
         self._clock = clock
         self._tokens = self.capacity
         self._updated = clock()
+        self._lock = threading.Lock()
 
     @classmethod
     def per_minute(
@@ -58,67 +61,67 @@ class TokenBucket:
     @property
     def available(self) -> float:
         """Tokens available now (negative while callers are waiting)."""
-        self._refill()
-        return self._tokens
+        with self._lock:
+            self._refill()
+            return self._tokens
 
     def reserve(self, amount: float = 1.0) -> float:
         """Take ``amount`` tokens; return the seconds to wait before using them (``0`` if none)."""
         if amount < 0:
             raise ValueError("amount must not be negative")
-        self._refill()
-        self._tokens -= amount
-        if self._tokens >= 0:
-            return 0.0
-        return -self._tokens / self.rate
+        with self._lock:
+            self._refill()
+            self._tokens -= amount
+            if self._tokens >= 0:
+                return 0.0
+            return -self._tokens / self.rate
 
     def refund(self, amount: float) -> None:
         """Give back ``amount`` tokens taken by :meth:`reserve` and then not used."""
         if amount < 0:
             raise ValueError("amount must not be negative")
-        self._refill()
-        self._tokens = min(self.capacity, self._tokens + amount)
+        with self._lock:
+            self._refill()
+            self._tokens = min(self.capacity, self._tokens + amount)
 
 
-class RateLimiter:
-    """Thread-safe blocking limiter over one or more buckets.
+class DailyBudget:
+    """The client-side ``tasks_per_day`` budget: an error when spent, not a day-long sleep.
 
-    Example::
-
-        limiter = RateLimiter(TokenBucket(300))  # 300 requests/s
-        limiter.acquire()
+    :meth:`take` answers how long to wait before sending ``count`` tasks. When the budget is
+    spent it raises :class:`QuotaExceededError` (nothing taken, nothing sent) unless
+    ``wait`` is true, in which case the wait until enough of the budget is back is returned.
     """
 
-    def __init__(self, *buckets: TokenBucket, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.buckets = buckets
-        self.sleep = sleep
+    def __init__(self, tasks_per_day: float | None, *, url: str) -> None:
+        self.limit = tasks_per_day
+        self.url = url
+        self._bucket = (
+            TokenBucket(tasks_per_day / 86400.0, tasks_per_day) if tasks_per_day else None
+        )
         self._lock = threading.Lock()
 
-    def acquire(self, amount: float = 1.0) -> float:
-        """Wait until ``amount`` may be spent; return the time slept."""
+    def take(self, count: int, *, wait: bool) -> float:
+        if self._bucket is None or count <= 0:
+            return 0.0
         with self._lock:
-            delay = max((b.reserve(amount) for b in self.buckets), default=0.0)
-        if delay > 0:
-            self.sleep(delay)
+            delay = self._bucket.reserve(count)
+            if delay > 0 and not wait:
+                self._bucket.refund(count)
+                raise self.error()
         return delay
 
-
-class AsyncRateLimiter:
-    """The async twin of :class:`RateLimiter` (sleeps with ``anyio.sleep``)."""
-
-    def __init__(
-        self,
-        *buckets: TokenBucket,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-    ) -> None:
-        self.buckets = buckets
-        self.sleep = sleep
-        # A thread lock is fine here: it is never held across an await.
-        self._lock = threading.Lock()
-
-    async def acquire(self, amount: float = 1.0) -> float:
-        """Wait until ``amount`` may be spent; return the time slept."""
-        with self._lock:
-            delay = max((b.reserve(amount) for b in self.buckets), default=0.0)
-        if delay > 0:
-            await self.sleep(delay)
-        return delay
+    def error(self) -> QuotaExceededError:
+        """The error for a spent budget; shaped like the API's daily-quota 429, not sent."""
+        message = (
+            f"client-side daily limit reached: this client already sent tasks_per_day="
+            f"{self.limit:g} tasks in the last 24 hours, so nothing more was sent. Pass "
+            "wait_for_quota=True to wait for the budget, or a higher tasks_per_day if your "
+            "account allows it"
+        )
+        payload = {"interval": "DAY", "client_side": True}
+        body = {"code": "TOO_MANY_REQUESTS", "message": message, "payload": payload}
+        response = httpx.Response(429, json=body, request=httpx.Request("POST", self.url))
+        return QuotaExceededError(
+            message, response=response, body=body, code="TOO_MANY_REQUESTS", payload=payload
+        )

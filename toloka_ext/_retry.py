@@ -1,7 +1,9 @@
-"""Retry policy as pure functions, shared by every client and the retry transport.
+"""Retry policy as pure functions, and the one decision object the retry loop asks.
 
-Used by :mod:`toloka_ext._transport` (which serves both the handwritten layer and the
-generated v2 client) and by tests that table-test the policy with a frozen clock.
+The loop itself (``toloka_ext/_async/_core.py``, and its generated sync twin) runs in the
+client's ``request()``, so it holds whatever ``http_client=`` a user passes; the same loop
+also backs ``RetryTransport`` for users who drive the generated client directly. Every
+decision it makes comes from :class:`RetryPolicy` here, table-tested with a frozen clock.
 
 What is re-sent, and why (the rule is "never re-send a request whose outcome is unknown,
 unless re-sending it cannot duplicate its effect"):
@@ -34,22 +36,36 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+import attrs
 import httpx
 
-from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY, RETRY_AFTER_CAP
+from ._constants import (
+    IDEMPOTENT_EXTENSION,
+    INITIAL_RETRY_DELAY,
+    MAX_RETRY_DELAY,
+    RETRY_AFTER_CAP,
+    WAIT_FOR_QUOTA_EXTENSION,
+)
+from ._exceptions import APIConnectionError, APITimeoutError, OutcomeUnknownError
+from ._logging import logger
 
 __all__ = [
     "IDEMPOTENT_METHODS",
     "OUTCOME_UNKNOWN_STATUSES",
+    "RetryAction",
+    "RetryPolicy",
     "SendState",
     "backoff_delay",
     "classify_transport_error",
+    "is_idempotent",
+    "outcome_unknown_error",
     "parse_retry_after",
     "quota_interval",
     "retry_delay",
     "seconds_until_interval_reset",
     "should_retry_status",
     "status_outcome_unknown",
+    "transport_error",
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
@@ -201,3 +217,110 @@ def retry_delay(
                 # A little jitter so that many clients do not hit the boundary together.
                 return until + min(1.0, maximum) * rand()
     return backoff_delay(attempt, initial=initial, maximum=maximum, rand=rand)
+
+
+DelayFunction = Callable[[int, "httpx.Response | None"], float]
+RetryAction = Literal["return", "raise", "retry", "quota", "unknown"]
+MAX_QUOTA_WAITS = 3
+"""How many times in a row a call waits for a quota reset before giving up."""
+
+
+def is_idempotent(request: httpx.Request) -> bool:
+    """True if re-sending ``request`` cannot duplicate its effect."""
+    return request.method.upper() in IDEMPOTENT_METHODS or bool(
+        request.extensions.get(IDEMPOTENT_EXTENSION)
+    )
+
+
+def where(request: httpx.Request) -> str:
+    """``METHOD url`` without the query: presigned URLs carry their signature there."""
+    return f"{request.method} {request.url.copy_with(query=None)}"
+
+
+def transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    """The error for a connection lost while reading a body that was already being served."""
+    detail = f"{type(exc).__name__} on {where(request)}"
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(detail, request=request)
+    return APIConnectionError(detail, request=request)
+
+
+def outcome_unknown_error(request: httpx.Request, response: httpx.Response) -> OutcomeUnknownError:
+    """The error for a non-idempotent request answered 502/504 by a gateway."""
+    return OutcomeUnknownError(
+        f"{where(request)} -> {response.status_code}: a gateway answered instead of the API, "
+        "so the request may have been applied; not re-sent automatically",
+        request=request,
+        response=response,
+    )
+
+
+def _default_delay(attempt: int, response: httpx.Response | None) -> float:
+    return retry_delay(attempt, response=response)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """What the retry loop does after each attempt (pure: no I/O, no sleeping).
+
+    ``max_retries`` counts re-sends after the first attempt (``0``: never re-send);
+    ``wait_for_quota`` sleeps through a spent daily quota or an over-long ``Retry-After``
+    instead of raising; ``delay(attempt, response)`` is the backoff schedule.
+    """
+
+    max_retries: int
+    wait_for_quota: bool = False
+    delay: DelayFunction = _default_delay
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TypeError("max_retries must be an integer")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+    def on_error(
+        self, request: httpx.Request, exc: httpx.TransportError, attempt: int
+    ) -> APIConnectionError | None:
+        """The error to raise after transport error ``exc``, or ``None`` to retry."""
+        state = classify_transport_error(exc)
+        retryable = state == "not_sent" or is_idempotent(request)
+        if retryable and attempt < self.max_retries:
+            return None
+        detail = f"{type(exc).__name__} on {where(request)}"
+        if state == "unknown" and not is_idempotent(request):
+            return OutcomeUnknownError(
+                f"{detail}: the request was sent but no complete response came back, so it "
+                "may have been applied; not re-sent automatically",
+                request=request,
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"{detail} (after {attempt + 1} attempts)", request=request)
+        return APIConnectionError(f"{detail} (after {attempt + 1} attempts)", request=request)
+
+    def on_status(
+        self, request: httpx.Request, response: httpx.Response, attempt: int, quota_waits: int
+    ) -> tuple[RetryAction, float]:
+        """What to do with an answer whose status is retryable (its body already read)."""
+        if status_outcome_unknown(response.status_code, idempotent=is_idempotent(request)):
+            return "unknown", 0.0
+        wait = self.wait_for_quota or bool(request.extensions.get(WAIT_FOR_QUOTA_EXTENSION))
+        if quota_interval(response) == "DAY":
+            if not wait or quota_waits >= MAX_QUOTA_WAITS:
+                return "raise", 0.0
+            return "quota", (seconds_until_interval_reset("DAY") or 0.0) + 1.0
+        hinted = parse_retry_after(response.headers)
+        if hinted is not None and hinted > RETRY_AFTER_CAP:
+            # Retrying before the server allows only earns another refusal.
+            if not wait or quota_waits >= MAX_QUOTA_WAITS:
+                return "return", 0.0
+            return "quota", hinted
+        if attempt >= self.max_retries:
+            return "return", 0.0
+        return "retry", max(0.0, self.delay(attempt, response))
+
+
+def log_retry(request: httpx.Request, attempt: int, delay: float, cause: str) -> None:
+    """One debug line per re-send (never the query or a header)."""
+    logger.debug(
+        "retrying %s (retry %d) in %.2f s after %s", where(request), attempt + 1, delay, cause
+    )

@@ -1,5 +1,7 @@
 """Which OpenAPI snapshot this package was generated from (written by generate.sh)."""
 
+from typing import Any
+
 SNAPSHOT: dict[str, str] = {
     'api_version': 'v2-beta',
     'source': 'https://platform.toloka.ai/api/v2-beta/doc (unreachable; reconstructed from the published how-to and api-facts)',
@@ -9,3 +11,28 @@ SNAPSHOT: dict[str, str] = {
 }
 
 SNAPSHOT_VERSION = f"{SNAPSHOT['api_version']}@{SNAPSHOT['date']}#{SNAPSHOT['sha256'][:12]}"
+
+# operationId -> method, path template, parameter names by location, and the top-level
+# request-body properties (None: no body) with the required ones.
+OPERATIONS: dict[str, dict[str, Any]] = {
+    'addDatasetItems': {'method': 'POST', 'path': '/datasets/{datasetId}/items', 'path_params': ['datasetId'], 'query': [], 'headers': [], 'body': ['fields', 'items'], 'body_required': ['items'], 'content_type': 'application/json'},
+    'attachDataset': {'method': 'POST', 'path': '/pipelines/{pipelineId}/dataset', 'path_params': ['pipelineId'], 'query': [], 'headers': [], 'body': ['datasetId', 'itemFilter', 'itemLimit'], 'body_required': ['datasetId'], 'content_type': 'application/json'},
+    'copyPipeline': {'method': 'POST', 'path': '/pipelines/{pipelineId}/copy', 'path_params': ['pipelineId'], 'query': [], 'headers': [], 'body': ['name', 'projectId'], 'body_required': [], 'content_type': 'application/json'},
+    'createDataset': {'method': 'POST', 'path': '/projects/{projectId}/datasets', 'path_params': ['projectId'], 'query': [], 'headers': [], 'body': ['name'], 'body_required': ['name'], 'content_type': 'application/json'},
+    'createExport': {'method': 'POST', 'path': '/datasets/{datasetId}/exports', 'path_params': ['datasetId'], 'query': [], 'headers': [], 'body': ['fields', 'format'], 'body_required': ['fields'], 'content_type': 'application/json'},
+    'createProject': {'method': 'POST', 'path': '/projects', 'path_params': [], 'query': [], 'headers': [], 'body': ['description', 'name'], 'body_required': ['name'], 'content_type': 'application/json'},
+    'createUpload': {'method': 'POST', 'path': '/datasets/{datasetId}/uploads', 'path_params': ['datasetId'], 'query': [], 'headers': [], 'body': ['fields', 'fileName'], 'body_required': [], 'content_type': 'application/json'},
+    'exportPipeline': {'method': 'GET', 'path': '/pipelines/{pipelineId}/export', 'path_params': ['pipelineId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'finalizeUpload': {'method': 'POST', 'path': '/uploads/{uploadId}/finalize', 'path_params': ['uploadId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'getExport': {'method': 'GET', 'path': '/exports/{exportId}', 'path_params': ['exportId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'getMe': {'method': 'GET', 'path': '/me', 'path_params': [], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'getRun': {'method': 'GET', 'path': '/runs/{runId}', 'path_params': ['runId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'getUpload': {'method': 'GET', 'path': '/uploads/{uploadId}', 'path_params': ['uploadId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'importPipeline': {'method': 'POST', 'path': '/projects/{projectId}/pipelines/import', 'path_params': ['projectId'], 'query': [], 'headers': [], 'body': ['file', 'name'], 'body_required': ['file'], 'content_type': 'multipart/form-data'},
+    'listDatasetFields': {'method': 'GET', 'path': '/datasets/{datasetId}/fields', 'path_params': ['datasetId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'listDatasets': {'method': 'GET', 'path': '/projects/{projectId}/datasets', 'path_params': ['projectId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'listPipelines': {'method': 'GET', 'path': '/projects/{projectId}/pipelines', 'path_params': ['projectId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'listProjects': {'method': 'GET', 'path': '/projects', 'path_params': [], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'listRuns': {'method': 'GET', 'path': '/pipelines/{pipelineId}/runs', 'path_params': ['pipelineId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'startRun': {'method': 'POST', 'path': '/pipelines/{pipelineId}/runs', 'path_params': ['pipelineId'], 'query': [], 'headers': [], 'body': ['name'], 'body_required': [], 'content_type': 'application/json'},
+}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,11 +12,11 @@ import attrs
 import httpx
 
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
-from .._exceptions import APIStatusError, InvalidInputError, QuotaExceededError
-from .._ratelimit import TokenBucket
+from .._exceptions import APIError, APIStatusError, InvalidInputError, TolokaError
 from ._chunking import Chunk
 from ._models import (
     FieldError,
+    Operation,
     OperationLogItem,
     Task,
     TaskCreateResult,
@@ -26,7 +25,55 @@ from ._models import (
 )
 from ._validation import check_operation_id, encode_tasks, normalize_task
 
-__all__ = ["CreateOptions", "DailyBudget", "json_body", "mark_unaccounted_unknown"]
+__all__ = ["CreateOptions", "json_body", "mark_unaccounted_unknown"]
+
+MAX_IN_FLIGHT = 4
+"""Async operations submitted ahead of the one being awaited (bounds memory to a few chunks)."""
+
+
+class Pending:
+    """An async operation submitted for one chunk, with what is needed to read its log."""
+
+    __slots__ = ("chunk", "operation", "payloads")
+
+    def __init__(
+        self, chunk: Chunk[Any], payloads: list[dict[str, Any]], operation: Operation
+    ) -> None:
+        self.chunk = chunk
+        self.payloads = payloads
+        self.operation = operation
+
+
+class SubmitOutcomeUnknown(Exception):
+    """An async submit failed and asking for its operation by id failed too."""
+
+    def __init__(self, error: APIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def attach(exc: TolokaError, result: TaskCreateResult) -> TolokaError:
+    """Hang the result so far on the error that stopped a batch."""
+    exc.partial_result = result
+    return exc
+
+
+def single_params(*, allow_defaults: bool, open_pool: bool) -> dict[str, Any]:
+    """Query parameters of a single-task create."""
+    params: dict[str, Any] = {}
+    if allow_defaults:
+        params["allow_defaults"] = True
+    if open_pool:
+        params["open_pool"] = True
+    return params
+
+
+def parse_log(data: object) -> list[OperationLogItem]:
+    """An operation log body: a JSON array of entries."""
+    if not isinstance(data, list):
+        raise _drift("getOperationLog", "(body)", f"expected an array, got {type(data).__name__}")
+    return [OperationLogItem.from_dict(item, index=i) for i, item in enumerate(data)]
+
 
 _OP = "createTasks"
 
@@ -110,48 +157,6 @@ class CreateOptions:
         if chunk.index == 0 and chunk.is_last:
             return self.operation_id
         return uuid.uuid5(self.operation_id, str(chunk.index))
-
-
-class DailyBudget:
-    """The client-side ``tasks_per_day`` budget: an error when spent, not a day-long sleep.
-
-    :meth:`take` answers how long to wait before sending ``count`` tasks. When the budget is
-    spent it raises :class:`QuotaExceededError` (nothing taken, nothing sent) unless
-    ``wait`` is true, in which case the wait until enough of the budget is back is returned.
-    """
-
-    def __init__(self, tasks_per_day: float | None, *, url: str) -> None:
-        self.limit = tasks_per_day
-        self.url = url
-        self._bucket = (
-            TokenBucket(tasks_per_day / 86400.0, tasks_per_day) if tasks_per_day else None
-        )
-        self._lock = threading.Lock()
-
-    def take(self, count: int, *, wait: bool) -> float:
-        if self._bucket is None or count <= 0:
-            return 0.0
-        with self._lock:
-            delay = self._bucket.reserve(count)
-            if delay > 0 and not wait:
-                self._bucket.refund(count)
-                raise self.error()
-        return delay
-
-    def error(self) -> QuotaExceededError:
-        """The error for a spent budget; shaped like the API's daily-quota 429, not sent."""
-        message = (
-            f"client-side daily limit reached: this client already sent tasks_per_day="
-            f"{self.limit:g} tasks in the last 24 hours, so nothing more was sent. Pass "
-            "wait_for_quota=True to wait for the budget, or a higher tasks_per_day if your "
-            "account allows it"
-        )
-        payload = {"interval": "DAY", "client_side": True}
-        body = {"code": "TOO_MANY_REQUESTS", "message": message, "payload": payload}
-        response = httpx.Response(429, json=body, request=httpx.Request("POST", self.url))
-        return QuotaExceededError(
-            message, response=response, body=body, code="TOO_MANY_REQUESTS", payload=payload
-        )
 
 
 def check_tasks_argument(tasks: object) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Final
 import attrs
 
 from .._exceptions import ApiDriftError
+from .._types import JsonObject
 
 __all__ = [
     "BaselineSolution",
@@ -81,7 +82,7 @@ class KnownSolution:
     correctness_weight: float = 1.0
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return {
             **self.extra,
             "output_values": self.output_values,
@@ -110,7 +111,7 @@ class BaselineSolution:
     confidence_weight: float = 1.0
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return {
             **self.extra,
             "output_values": self.output_values,
@@ -171,7 +172,7 @@ class Task:
     created: datetime | None = attrs.field(default=None, kw_only=True)
     extra: dict[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """The JSON object the API expects (``None`` fields left out)."""
         out: dict[str, Any] = dict(self.extra)
         out["pool_id"] = self.pool_id

@@ -15,15 +15,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import TolokaError
+from .._exceptions import JournalMismatchError
 
-__all__ = ["Journal", "JournalMismatchError"]
+__all__ = ["Journal"]
 
 _VERSION = 1
-
-
-class JournalMismatchError(TolokaError):
-    """The journal belongs to a different call (another pipeline, other rows or options)."""
 
 
 class Journal:
@@ -92,10 +88,14 @@ class Journal:
                 break
 
     def intent(self, step: str, **data: Any) -> None:
+        """Record that ``step`` is about to be attempted (before the request is sent)."""
         self._write({"kind": "intent", "step": step, **data})
 
-    def done(self, step: str, **data: Any) -> None:
-        self._write({"kind": "done", "step": step, **data})
+    def done(self, step: str, **data: Any) -> dict[str, Any]:
+        """Record that ``step`` completed; return the record."""
+        record = {"kind": "done", "step": step, **data}
+        self._write(record)
+        return record
 
     def get_intent(self, step: str) -> dict[str, Any] | None:
         return self._intents.get(step)

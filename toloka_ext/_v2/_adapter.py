@@ -1,9 +1,11 @@
 """The only module that imports the generated client ``toloka_pipeline_api``.
 
-It builds requests with the generated request builders, checks response bodies against the
-generated models, and converts them into this layer's types (:mod:`._models`). A body the
-snapshot cannot describe (a required field gone, a wrong type, a non-JSON 2xx, an endpoint
-that answers 404/405 as if it did not exist) becomes one :class:`ApiDriftError` naming the
+Requests are built from the snapshot's operation table (``OPERATIONS`` in the generated
+``_snapshot`` module: method, path and parameter names per operation id) with bodies made by
+the generated models' public ``to_dict``/``to_multipart``. Responses are checked against the
+generated models and converted into this layer's types (:mod:`._models`). A body the snapshot
+cannot describe (a required field gone, a wrong type, a non-JSON 2xx, an endpoint that
+answers 404/405 as if it did not exist) becomes one :class:`ApiDriftError` naming the
 operation id, the field and the snapshot version. Tolerated drift (unknown enum values, extra
 fields, missing optional fields) passes through: unknown values stay raw strings, extra fields
 land in ``extra``.
@@ -12,64 +14,26 @@ land in ``extra``.
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
+from urllib.parse import quote
 
 import attrs
 import httpx
 from toloka_pipeline_api import models as gen
-from toloka_pipeline_api.api.account import get_me
-from toloka_pipeline_api.api.datasets import (
-    add_dataset_items,
-    create_dataset,
-    list_dataset_fields,
-    list_datasets,
-)
-from toloka_pipeline_api.api.exports import create_export, get_export
-from toloka_pipeline_api.api.pipelines import (
-    attach_dataset,
-    copy_pipeline,
-    export_pipeline,
-    import_pipeline,
-    list_pipelines,
-)
-from toloka_pipeline_api.api.projects import create_project, list_projects
-from toloka_pipeline_api.api.runs import get_run, list_runs, start_run
-from toloka_pipeline_api.api.uploads import create_upload, finalize_upload, get_upload
+from toloka_pipeline_api._snapshot import OPERATIONS, SNAPSHOT_VERSION
 from toloka_pipeline_api.types import UNSET, File, Unset
 
 from .. import _json
 from .._exceptions import ApiDriftError, APIStatusError
 from . import _models as m
 
-__all__ = ["SNAPSHOT_VERSION", "PageData", "RequestSpec", "snapshot_version"]
+__all__ = ["SNAPSHOT_VERSION", "PageData", "RequestSpec"]
 
 T = TypeVar("T")
-
-
-def snapshot_version() -> str:
-    """The snapshot the generated client came from, or ``"unknown"``."""
-    try:
-        mod = importlib.import_module("toloka_pipeline_api._snapshot")
-    except ImportError:
-        return "unknown"
-    version = getattr(mod, "SNAPSHOT_VERSION", None)
-    if isinstance(version, str) and version:
-        return version
-    snap = getattr(mod, "SNAPSHOT", None)
-    if isinstance(snap, Mapping):
-        date = snap.get("date") or "?"
-        mode = snap.get("mode") or "?"
-        sha = str(snap.get("sha256") or "")[:12]
-        return f"{date} ({mode}){' #' + sha if sha else ''}"
-    return "unknown"
-
-
-SNAPSHOT_VERSION = snapshot_version()
 
 
 @attrs.frozen
@@ -85,7 +49,7 @@ class RequestSpec:
     has_path_params: bool = True
     idempotent: bool = False
     body_fields: frozenset[str] | None = None
-    """Top-level request-body properties the snapshot knows (``None``: no JSON body)."""
+    """Top-level request-body properties the snapshot knows (``None``: no body)."""
 
 
 @attrs.frozen
@@ -122,80 +86,83 @@ def drift(
 # --------------------------------------------------------------------------- requests
 
 
-def _known_fields(body: object) -> frozenset[str] | None:
-    cls: Any = type(body)
-    if body is None or not attrs.has(cls):
-        return None
-    return frozenset(
-        _json_key(f.name) for f in attrs.fields(cls) if f.name != "additional_properties"
-    )
+def _request(
+    operation: str,
+    path: Mapping[str, str] | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    body: Any = None,
+    content: bytes | None = None,
+    idempotent: bool = False,
+) -> RequestSpec:
+    """The request of ``operation`` as the snapshot's operation table places it.
 
-
-def _spec(operation: str, kwargs: dict[str, Any], *, has_path_params: bool = True) -> RequestSpec:
-    headers = {str(k): str(v) for k, v in (kwargs.get("headers") or {}).items()}
-    content: bytes | None = None
-    if "json" in kwargs:
-        content = _json.dumps(kwargs["json"])
+    ``body`` is a generated request model (serialized with its public ``to_dict``, or
+    ``to_multipart`` for a multipart operation); ``content`` is a body already encoded.
+    """
+    entry = OPERATIONS[operation]
+    names = entry["path_params"]
+    given = dict(path or {})
+    if sorted(given) != sorted(names):  # a programming error, not drift
+        raise TypeError(f"{operation} takes path parameters {names}, got {sorted(given)}")
+    url = str(entry["path"]).format_map({k: quote(str(v), safe="") for k, v in given.items()})
+    headers: dict[str, str] = {}
+    if body is not None and entry["content_type"] == "multipart/form-data":
+        # httpx encodes the parts; the core then sends the exact bytes.
+        encoded = httpx.Request("POST", "http://multipart.invalid/", files=body.to_multipart())
+        content = encoded.read()
+        headers["Content-Type"] = encoded.headers["Content-Type"]
+    elif body is not None:
+        content = _json.dumps(body.to_dict())
         headers["Content-Type"] = "application/json"
-    elif "files" in kwargs:
-        # Let httpx encode the multipart body, then hand the bytes to the core.
-        headers.pop("Content-Type", None)
-        req = httpx.Request("POST", "http://multipart.invalid/", files=kwargs["files"])
-        content = req.read()
-        headers["Content-Type"] = req.headers["Content-Type"]
-    params = kwargs.get("params")
+    elif content is not None:
+        headers["Content-Type"] = str(entry["content_type"] or "application/json")
+    known = entry["query"]
+    cleaned = {k: v for k, v in (params or {}).items() if v is not None}
+    unknown = sorted(set(cleaned) - set(known))
+    if unknown:
+        raise TypeError(f"{operation} has no query parameters {unknown}")
     return RequestSpec(
         operation=operation,
-        method=str(kwargs["method"]).upper(),
-        url=str(kwargs["url"]),
-        params=dict(params) if params else None,
+        method=str(entry["method"]),
+        url=url,
+        params=cleaned or None,
         content=content,
         headers=headers,
-        has_path_params=has_path_params,
-        body_fields=_known_fields(kwargs.get("_body")),
+        has_path_params=bool(names),
+        idempotent=idempotent,
+        body_fields=frozenset(entry["body"]) if entry["body"] is not None else None,
     )
 
 
 def req_get_me() -> RequestSpec:
-    return _spec("getMe", get_me._get_kwargs(), has_path_params=False)
+    return _request("getMe")
 
 
 def req_list_projects(*, limit: int, offset: int) -> RequestSpec:
-    kw = list_projects._get_kwargs(limit=limit, offset=offset)
-    return _spec("listProjects", kw, has_path_params=False)
+    return _request("listProjects", params={"limit": limit, "offset": offset})
 
 
 def req_create_project(*, name: str, description: str | None) -> RequestSpec:
     body = gen.CreateProjectRequest(name=name, description=_unset(description))
-    return _spec(
-        "createProject",
-        {**create_project._get_kwargs(body=body), "_body": body},
-        has_path_params=False,
-    )
+    return _request("createProject", body=body)
 
 
 def req_list_datasets(project_id: str, *, limit: int, offset: int) -> RequestSpec:
-    kw = list_datasets._get_kwargs(project_id, limit=limit, offset=offset)
-    return _spec("listDatasets", kw)
+    return _request(
+        "listDatasets", {"projectId": project_id}, params={"limit": limit, "offset": offset}
+    )
 
 
 def req_create_dataset(project_id: str, *, name: str) -> RequestSpec:
-    body = gen.CreateDatasetRequest(name=name)
-    return _spec(
-        "createDataset", {**create_dataset._get_kwargs(project_id, body=body), "_body": body}
+    return _request(
+        "createDataset", {"projectId": project_id}, body=gen.CreateDatasetRequest(name=name)
     )
 
 
 def req_add_items(dataset_id: str, content: bytes) -> RequestSpec:
     """The inline add; ``content`` is the exact request body (measured against 2 MB)."""
-    probe = gen.AddItemsRequest(items=[])
-    kw = add_dataset_items._get_kwargs(dataset_id, body=probe)
-    spec = _spec(
-        "addDatasetItems", {**{k: v for k, v in kw.items() if k != "json"}, "_body": probe}
-    )
-    return attrs.evolve(
-        spec, content=content, headers={**spec.headers, "Content-Type": "application/json"}
-    )
+    return _request("addDatasetItems", {"datasetId": dataset_id}, content=content)
 
 
 def req_create_upload(
@@ -207,52 +174,45 @@ def req_create_upload(
             **({"fileName": file_name} if file_name else {}),
         }
     )
-    return _spec(
-        "createUpload", {**create_upload._get_kwargs(dataset_id, body=body), "_body": body}
-    )
+    return _request("createUpload", {"datasetId": dataset_id}, body=body)
 
 
 def req_finalize_upload(upload_id: str) -> RequestSpec:
     # Finalizing twice cannot ingest twice (the server answers 409 the second time).
-    return attrs.evolve(
-        _spec("finalizeUpload", finalize_upload._get_kwargs(upload_id)), idempotent=True
-    )
+    return _request("finalizeUpload", {"uploadId": upload_id}, idempotent=True)
 
 
 def req_get_upload(upload_id: str) -> RequestSpec:
-    return _spec("getUpload", get_upload._get_kwargs(upload_id))
+    return _request("getUpload", {"uploadId": upload_id})
 
 
 def req_list_fields(dataset_id: str) -> RequestSpec:
-    return _spec("listDatasetFields", list_dataset_fields._get_kwargs(dataset_id))
+    return _request("listDatasetFields", {"datasetId": dataset_id})
 
 
 def req_copy_pipeline(pipeline_id: str, *, name: str | None, project_id: str | None) -> RequestSpec:
     body = gen.CopyPipelineRequest(name=_unset(name), project_id=_unset(project_id))
-    return _spec(
-        "copyPipeline", {**copy_pipeline._get_kwargs(pipeline_id, body=body), "_body": body}
-    )
+    return _request("copyPipeline", {"pipelineId": pipeline_id}, body=body)
 
 
 def req_import_pipeline(
-    project_id: str, *, payload: Any, file_name: str, name: str | None
+    project_id: str, *, payload: BinaryIO, file_name: str, name: str | None
 ) -> RequestSpec:
     body = gen.ImportPipelineRequest(
         file=File(payload=payload, file_name=file_name, mime_type="application/octet-stream"),
         name=_unset(name),
     )
-    return _spec(
-        "importPipeline", {**import_pipeline._get_kwargs(project_id, body=body), "_body": body}
-    )
+    return _request("importPipeline", {"projectId": project_id}, body=body)
 
 
 def req_export_pipeline(pipeline_id: str) -> RequestSpec:
-    return _spec("exportPipeline", export_pipeline._get_kwargs(pipeline_id))
+    return _request("exportPipeline", {"pipelineId": pipeline_id})
 
 
 def req_list_pipelines(project_id: str, *, limit: int, offset: int) -> RequestSpec:
-    kw = list_pipelines._get_kwargs(project_id, limit=limit, offset=offset)
-    return _spec("listPipelines", kw)
+    return _request(
+        "listPipelines", {"projectId": project_id}, params={"limit": limit, "offset": offset}
+    )
 
 
 def req_attach_dataset(
@@ -268,23 +228,23 @@ def req_attach_dataset(
     if item_filter is not None:
         raw["itemFilter"] = item_filter.to_json()
     body = gen.AttachDatasetRequest.from_dict(raw)
-    spec = _spec(
-        "attachDataset", {**attach_dataset._get_kwargs(pipeline_id, body=body), "_body": body}
-    )
-    return attrs.evolve(spec, idempotent=True)  # binding the same dataset again is a no-op
+    # Binding the same dataset again is a no-op, so a lost answer may be re-sent.
+    return _request("attachDataset", {"pipelineId": pipeline_id}, body=body, idempotent=True)
 
 
 def req_start_run(pipeline_id: str, *, name: str | None) -> RequestSpec:
     body = gen.StartRunRequest(name=_unset(name))
-    return _spec("startRun", {**start_run._get_kwargs(pipeline_id, body=body), "_body": body})
+    return _request("startRun", {"pipelineId": pipeline_id}, body=body)
 
 
 def req_get_run(run_id: str) -> RequestSpec:
-    return _spec("getRun", get_run._get_kwargs(run_id))
+    return _request("getRun", {"runId": run_id})
 
 
 def req_list_runs(pipeline_id: str, *, limit: int, offset: int) -> RequestSpec:
-    return _spec("listRuns", list_runs._get_kwargs(pipeline_id, limit=limit, offset=offset))
+    return _request(
+        "listRuns", {"pipelineId": pipeline_id}, params={"limit": limit, "offset": offset}
+    )
 
 
 def req_create_export(
@@ -294,13 +254,11 @@ def req_create_export(
     if format is not None:
         raw["format"] = format
     body = gen.CreateExportRequest.from_dict(raw)
-    return _spec(
-        "createExport", {**create_export._get_kwargs(dataset_id, body=body), "_body": body}
-    )
+    return _request("createExport", {"datasetId": dataset_id}, body=body)
 
 
 def req_get_export(export_id: str) -> RequestSpec:
-    return _spec("getExport", get_export._get_kwargs(export_id))
+    return _request("getExport", {"exportId": export_id})
 
 
 def _unset(value: T | None) -> T | Unset:

@@ -29,6 +29,7 @@ from ._models import FieldSpec
 
 __all__ = [
     "CsvFile",
+    "FieldsArg",
     "JsonArrayFile",
     "JsonLinesFile",
     "PreparedRows",
@@ -106,6 +107,9 @@ Rows = (
     Iterable[Mapping[str, Any]] | JsonLinesFile | JsonArrayFile | CsvFile | str | os.PathLike[str]
 )
 """What ``add_items``/``process_new_data`` accept: dicts, or a .jsonl/.json/.csv path."""
+
+FieldsArg = Sequence[str | FieldSpec | Mapping[str, Any]] | None
+"""Field declarations: names, :class:`FieldSpec` or ``{"name", "jsonSchema"}`` mappings."""
 
 
 def open_rows(rows: object) -> Iterable[object]:
@@ -366,10 +370,6 @@ class PreparedRows:
             yield b"[" + data if first else data
             first = False
 
-    def upload_body(self) -> _UploadBody:
-        """A re-iterable body (a retry can send it again)."""
-        return _UploadBody(self)
-
     def close(self) -> None:
         self.spool.close()
 
@@ -378,18 +378,6 @@ class PreparedRows:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _UploadBody:
-    def __init__(self, rows: PreparedRows) -> None:
-        self._rows = rows
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self._rows.iter_upload_body()
-
-    async def __aiter__(self) -> Any:
-        for block in self._rows.iter_upload_body():
-            yield block
 
 
 _SUFFIX = b"]}"

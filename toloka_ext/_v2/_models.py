@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .._types import JsonObject, JsonValue
+
 __all__ = [
     "AddItemsResult",
     "Dataset",
@@ -99,6 +101,14 @@ def _extra() -> dict[str, Any]:
     return {}
 
 
+def _presigned(url: str | None) -> str:
+    """A presigned URL for a repr: the query (its signature, a credential) is hidden."""
+    if url is None:
+        return "None"
+    base, sep, _ = url.partition("?")
+    return repr(f"{base}?<signature hidden>" if sep else base)
+
+
 @attrs.frozen
 class ErrorInfo:
     """Why a run, upload or export failed, as the server said it."""
@@ -154,7 +164,7 @@ class FieldSpec:
     name: str
     json_schema: dict[str, Any] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         out: dict[str, Any] = {"name": self.name}
         if self.json_schema is not None:
             out["jsonSchema"] = self.json_schema
@@ -174,7 +184,7 @@ class Upload:
     id: str
     status: UploadStatus
     dataset_id: str | None = None
-    upload_url: str | None = None
+    upload_url: str | None = attrs.field(default=None, repr=_presigned)
     upload_method: str | None = None
     expires_at: datetime.datetime | None = None
     item_count: int | None = None
@@ -200,9 +210,9 @@ class ItemFilterCondition:
 
     field: str
     operator: str
-    value: Any = None
+    value: JsonValue = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         out: dict[str, Any] = {"field": self.field, "operator": self.operator}
         if self.operator != "exists" or self.value is not None:
             out["value"] = self.value
@@ -221,7 +231,7 @@ class ItemFilter:
     match: Literal["all", "any"] = "all"
     extra: dict[str, Any] = attrs.field(factory=_extra, eq=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"match": self.match, "conditions": [c.to_json() for c in self.conditions]}
 
 
@@ -261,7 +271,7 @@ class Export:
     status: ExportStatus
     dataset_id: str | None = None
     format: ExportFormat | None = None
-    download_url: str | None = None
+    download_url: str | None = attrs.field(default=None, repr=_presigned)
     expires_at: datetime.datetime | None = None
     item_count: int | None = None
     error: ErrorInfo | None = None

@@ -1,0 +1,392 @@
+"""The HTTP core: the one retry loop, rate limits, per-API auth and error mapping.
+
+Every request of the package goes through :meth:`AsyncCore.request` (the APIs) or
+:meth:`AsyncCore.storage` (presigned upload/download URLs), which run
+:func:`send_with_retries` around whatever ``httpx.AsyncClient`` the client holds — its own
+or one the user passed as ``http_client=`` — so retries, ``Retry-After``, quota handling and
+"outcome unknown" decisions (all taken by :class:`~toloka_ext._retry.RetryPolicy`) hold
+either way, and ``max_retries`` always means what it says. :class:`AsyncRetryTransport` runs
+the same loop as an httpx transport, for users who drive the generated low-level client
+directly. ``Authorization`` is added per request, for the API origin only; storage requests
+never carry it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from .. import _json
+from .._auth import TolokaAuth
+from .._constants import DEFAULT_MAX_RETRIES, IDEMPOTENT_EXTENSION, WAIT_FOR_QUOTA_EXTENSION
+from .._exceptions import ConfigurationError, make_status_error
+from .._logging import hide_presigned_queries
+from .._primitives_async import sleep as default_sleep
+from .._ratelimit import TokenBucket
+from .._retry import (
+    RetryPolicy,
+    log_retry,
+    outcome_unknown_error,
+    should_retry_status,
+)
+from .._settings import Api, ClientCredentials, Settings, check_secure
+from .._types import NOT_GIVEN, NotGiven
+from .._version import USER_AGENT
+
+__all__ = [
+    "AsyncCore",
+    "AsyncRetryTransport",
+    "AsyncSend",
+    "AsyncSleep",
+    "looks_like_api",
+    "send_with_retries",
+]
+
+_PROBE_OPERATION = "00000000-0000-4000-8000-000000000000"
+"""An operation id nobody has: API v1 answers it with its JSON 404."""
+
+
+def looks_like_api(response: httpx.Response) -> bool:
+    """True if ``response`` (body read) is what a Toloka API sends: a JSON object."""
+    if "json" not in response.headers.get("content-type", ""):
+        return False
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
+
+
+class AsyncSleep(Protocol):
+    """``await sleep(seconds)``: how the client waits (tests pass one that does not)."""
+
+    async def __call__(self, seconds: float, /) -> None: ...
+
+
+class AsyncSend(Protocol):
+    """Send one request once; return the response with its body not yet read."""
+
+    async def __call__(self, request: httpx.Request, /) -> httpx.Response: ...
+
+
+async def send_with_retries(
+    send: AsyncSend,
+    request: httpx.Request,
+    policy: RetryPolicy,
+    *,
+    sleep: AsyncSleep,
+    bucket: TokenBucket | None = None,
+    read: bool = False,
+) -> httpx.Response:
+    """Send ``request`` until it succeeds, fails for good, or may have been applied.
+
+    The only retry loop of the package. ``read=True`` reads a successful body inside the
+    attempt, so a connection lost mid-body of an idempotent request is retried too.
+
+    Raises:
+        QuotaExceededError: a daily quota is spent and ``policy.wait_for_quota`` is off.
+        OutcomeUnknownError: a non-idempotent request may have been applied (a lost answer,
+            a 502/504 from a gateway); it is never re-sent.
+        APIConnectionError: no answer after the retries (``APITimeoutError`` for timeouts).
+    """
+    attempt = 0
+    quota_waits = 0
+    while True:
+        if bucket is not None:
+            delay = bucket.reserve()
+            if delay > 0:
+                await sleep(delay)
+        try:
+            response = await send(request)
+            if read or should_retry_status(response.status_code) or response.is_error:
+                try:
+                    await response.aread()
+                except httpx.TransportError:
+                    await response.aclose()
+                    raise
+        except httpx.TransportError as exc:
+            error = policy.on_error(request, exc, attempt)
+            if error is not None:
+                raise error from exc
+            delay = max(0.0, policy.delay(attempt, None))
+            log_retry(request, attempt, delay, repr(exc))
+            await sleep(delay)
+            attempt += 1
+            continue
+        if not should_retry_status(response.status_code):
+            return response
+        response.request = request
+        action, delay = policy.on_status(request, response, attempt, quota_waits)
+        if action == "return":
+            return response
+        await response.aclose()
+        if action == "raise":
+            raise make_status_error(response)
+        if action == "unknown":
+            raise outcome_unknown_error(request, response)
+        log_retry(request, attempt, delay, f"status {response.status_code}")
+        await sleep(delay)
+        if action == "quota":
+            quota_waits += 1
+        else:
+            attempt += 1
+
+
+class AsyncRetryTransport(httpx.AsyncBaseTransport):
+    """An httpx transport running the package's retry loop around ``transport``.
+
+    For users of the generated low-level client who want the same retries, ``Retry-After``
+    and quota handling as :class:`AsyncToloka`.
+
+    Example::
+
+        from toloka_pipeline_api import AuthenticatedClient
+
+        http = httpx.AsyncClient(transport=AsyncRetryTransport(max_retries=5))
+        raw = AuthenticatedClient(base_url=..., token=key, prefix="ApiKey")
+        raw.set_async_httpx_client(http)
+    """
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        wait_for_quota: bool = False,
+        requests_per_second: float | None = None,
+        sleep: AsyncSleep = default_sleep,
+    ) -> None:
+        self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
+        self.policy = RetryPolicy(max_retries=max_retries, wait_for_quota=wait_for_quota)
+        self.bucket = TokenBucket(requests_per_second) if requests_per_second else None
+        self.sleep = sleep
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await send_with_retries(
+            self.transport.handle_async_request,
+            request,
+            self.policy,
+            sleep=self.sleep,
+            bucket=self.bucket,
+        )
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
+def _params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None or isinstance(value, NotGiven):
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+class AsyncCore:
+    """Settings, credentials, connection pools and rate limits shared by every resource.
+
+    ``with_settings()`` gives a copy with other settings over the same pools and limits (what
+    ``AsyncToloka.with_options`` uses); only the original closes the pools it created.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        credentials: ClientCredentials,
+        http: httpx.AsyncClient,
+        storage: httpx.AsyncClient,
+        owned: tuple[httpx.AsyncClient, ...],
+        request_bucket: TokenBucket | None,
+        sleep: AsyncSleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.credentials = credentials
+        self.http = http
+        self.storage_http = storage
+        self._owned = owned
+        self.request_bucket = request_bucket
+        self._sleep = sleep
+        self.clock = clock
+        self._verified: set[Api] = set()
+        hide_presigned_queries()
+        self._auth = {
+            api: TolokaAuth(credentials.for_api(api), settings.base_for(api))
+            for api in ("v1", "v2")
+            if api == "v1" or credentials.v2 is not None
+        }
+
+    def with_settings(self, settings: Settings) -> AsyncCore:
+        return AsyncCore(
+            settings=settings,
+            credentials=self.credentials,
+            http=self.http,
+            storage=self.storage_http,
+            owned=(),
+            request_bucket=self.request_bucket,
+            sleep=self._sleep,
+            clock=self.clock,
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await self._sleep(seconds)
+
+    def auth(self, api: Api) -> TolokaAuth:
+        auth = self._auth.get(api)
+        if auth is None:
+            self.credentials.for_api(api)  # raises the ConfigurationError that explains it
+            raise AssertionError("unreachable")
+        return auth
+
+    async def request(
+        self,
+        api: Api,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: object = NOT_GIVEN,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = False,
+        wait_for_quota: bool | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send a request to one of the APIs; return the 2xx/3xx answer or raise.
+
+        ``path`` is relative to the API's base URL. ``idempotent=True`` allows re-sending
+        after an unknown outcome (set it when the request carries an idempotency key). With
+        ``stream=True`` the body is not read: close the response.
+
+        Raises:
+            APIStatusError: a 4xx/5xx answer (after retries), typed by status.
+            APIConnectionError: no answer (``OutcomeUnknownError`` if it may have applied).
+        """
+        auth = self.auth(api)
+        merged = {"User-Agent": USER_AGENT, **self.settings.default_headers, **(headers or {})}
+        if not isinstance(json, NotGiven):
+            if content is not None:
+                raise TypeError("pass json or content, not both")
+            content = _json.dumps(json)
+            merged.setdefault("Content-Type", "application/json")
+        extensions: dict[str, Any] = {}
+        if idempotent:
+            extensions[IDEMPOTENT_EXTENSION] = True
+        if wait_for_quota is not None:
+            extensions[WAIT_FOR_QUOTA_EXTENSION] = wait_for_quota
+        request = self.http.build_request(
+            method,
+            f"{self.settings.base_for(api)}/{path.lstrip('/')}",
+            params=_params(params),
+            content=content,
+            headers=merged,
+            timeout=self.settings.timeout,
+            extensions=extensions,
+        )
+        http = self.http
+
+        async def send(req: httpx.Request) -> httpx.Response:
+            return await http.send(req, stream=True, auth=auth)
+
+        response = await send_with_retries(
+            send,
+            request,
+            self.settings.retry_policy(wait_for_quota=wait_for_quota),
+            sleep=self.sleep,
+            bucket=self.request_bucket,
+            read=not stream,
+        )
+        if response.is_error and response.status_code < 500 and not looks_like_api(response):
+            await self.verify_api(api)  # an HTML 404 is a wrong base_url more often than drift
+        return await self._finish(response)
+
+    async def storage(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """A request to a presigned storage URL: never with credentials, retried like the API.
+
+        A presigned upload is idempotent (the same bytes to the same key), so a lost answer
+        is re-sent. Plain ``http://`` off this machine is refused unless the client was
+        built with ``allow_insecure_http=True``.
+        """
+        if not self.settings.allow_insecure_http:
+            check_secure(httpx.URL(url), what="a presigned storage URL", fix="ask Toloka why")
+        request = self.storage_http.build_request(
+            method,
+            url,
+            content=content,
+            headers=headers,
+            timeout=self.settings.timeout,
+            extensions={IDEMPOTENT_EXTENSION: True},
+        )
+        # The signature in the URL is the credential; an API key must never go there.
+        request.headers.pop("Authorization", None)
+        storage = self.storage_http
+
+        async def send(req: httpx.Request) -> httpx.Response:
+            return await storage.send(req, stream=True)
+
+        return await self._finish(
+            await send_with_retries(
+                send, request, self.settings.retry_policy(), sleep=self.sleep, read=not stream
+            )
+        )
+
+    @staticmethod
+    async def _finish(response: httpx.Response) -> httpx.Response:
+        if response.is_error:
+            await response.aclose()
+            raise make_status_error(response)
+        return response
+
+    async def verify_api(self, api: Api) -> None:
+        """Raise :class:`ConfigurationError` if the base URL of ``api`` is not a Toloka API.
+
+        Called when an answer makes no sense for the API (HTML, a 404 without an API error
+        body, a 2xx that is not JSON): one question only the API answers (``GET /me`` on
+        v2-beta, an operation lookup on v1) tells a wrong ``base_url`` apart from drift of
+        one endpoint. Remembered once the API has answered.
+        """
+        if api in self._verified:
+            return
+        path = "/me" if api == "v2" else f"/operations/{_PROBE_OPERATION}"
+        request = self.http.build_request(
+            "GET",
+            f"{self.settings.base_for(api)}{path}",
+            headers={"User-Agent": USER_AGENT, **self.settings.default_headers},
+            timeout=self.settings.timeout,
+        )
+        try:
+            response = await self.http.send(request, auth=self.auth(api))
+        except httpx.TransportError:
+            return  # no answer at all says nothing about which server this is
+        if response.status_code >= 500:
+            return
+        if looks_like_api(response):
+            self._verified.add(api)
+            return
+        setting = "base_url" if api == "v2" else "v1_base_url"
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise ConfigurationError(
+            f"{setting} {self.settings.base_for(api)!r} does not look like the Toloka "
+            f"{'Pipeline API (v2-beta)' if api == 'v2' else 'API v1'}: GET {path} answered "
+            f"{response.status_code} ({kind}) instead of a JSON answer of the API; check "
+            f"{setting} (or {'TOLOKA_BASE_URL' if api == 'v2' else 'TOLOKA_V1_BASE_URL'})"
+        )
+
+    async def aclose(self) -> None:
+        for client in self._owned:
+            await client.aclose()

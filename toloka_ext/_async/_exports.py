@@ -1,0 +1,135 @@
+"""``client.exports``: create an export, wait for it, download it, read its rows."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import httpx
+
+from .._exceptions import ExportFailedError
+from .._polling import PollPolicy, choose_policy
+from .._retry import transport_error
+from .._types import NOT_GIVEN, JsonObject, NotGiven
+from .._v2 import _adapter as A
+from .._v2._models import Export
+from .._v2._results import AtomicFile, export_format
+from .._v2._rows import iter_result_rows
+from .._v2._workflow import export_field_refs, export_is_done, export_is_failed
+from ._core import AsyncCore
+from ._datasets import AsyncDatasets
+from ._polling import poll_until
+from ._resource import AsyncResource
+
+__all__ = ["AsyncExports"]
+
+_RESULT_CHUNK = 64 * 1024
+_SPOOL_MEMORY = 4 * 1024 * 1024
+
+
+class AsyncExports(AsyncResource):
+    """``client.exports``: create, wait, download, iterate result rows."""
+
+    def __init__(self, core: AsyncCore, datasets: AsyncDatasets) -> None:
+        super().__init__(core)
+        self._datasets = datasets
+
+    async def create(
+        self,
+        dataset_id: str,
+        *,
+        fields: Sequence[str] | None = None,
+        field_ids: Sequence[str] | None = None,
+        format: str | None = None,
+    ) -> Export:
+        """Request an export of fields chosen by name (``fields``) or id (``field_ids``).
+
+        With neither, every field is exported. The names are checked against the dataset's
+        fields first; an unknown one raises ``InvalidInputError`` listing those that exist.
+
+        Example::
+
+            export = await client.exports.create("ds-1", fields=["url", "label"])
+        """
+        available = await self._datasets.list_fields(dataset_id)
+        refs = export_field_refs(available, fields, field_ids)
+        return await self._call(
+            A.req_create_export(dataset_id, fields=refs, format=format), A.parse_export
+        )
+
+    async def get(self, export_id: str) -> Export:
+        """The export's current state."""
+        return await self._call(A.req_get_export(export_id), A.parse_export)
+
+    async def wait(
+        self,
+        export_id: str,
+        *,
+        policy: PollPolicy | None = None,
+        timeout: float | None | NotGiven = NOT_GIVEN,
+    ) -> Export:
+        """Poll until the export is ``ready`` (with a ``download_url``).
+
+        Raises:
+            ExportFailedError: the export failed (with the server's reason).
+            PollTimeoutError: not ready in time.
+        """
+
+        async def fetch() -> Export:
+            return await self.get(export_id)
+
+        return await poll_until(
+            self._core,
+            fetch,
+            is_done=export_is_done,
+            is_failed=export_is_failed,
+            failure=ExportFailedError,
+            policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
+        )
+
+    async def _ready(self, export: Export | str) -> Export:
+        current = await self.get(export) if isinstance(export, str) else export
+        if not current.download_url:
+            current = await self.wait(current.id)
+        return current
+
+    async def _open(self, export: Export) -> httpx.Response:
+        assert export.download_url is not None
+        return await self._core.storage("GET", export.download_url, stream=True)
+
+    async def download(self, export: Export | str, path: str | os.PathLike[str]) -> Path:
+        """Download the result file to ``path``, streamed, atomically (no partial file).
+
+        Example::
+
+            await client.exports.download(export, "results.jsonl")
+        """
+        ready = await self._ready(export)
+        response = await self._open(ready)
+        try:
+            with AtomicFile(path) as out:
+                async for block in response.aiter_bytes(_RESULT_CHUNK):
+                    out.write(block)
+                return out.commit()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, response.request) from exc
+        finally:
+            await response.aclose()
+
+    async def iter_rows(self, export: Export | str) -> AsyncIterator[JsonObject]:
+        """The result rows, streamed through a spooled temporary file (bounded memory)."""
+        ready = await self._ready(export)
+        response = await self._open(ready)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY) as spool:
+            try:
+                async for block in response.aiter_bytes(_RESULT_CHUNK):
+                    spool.write(block)
+            except httpx.TransportError as exc:
+                raise transport_error(exc, response.request) from exc
+            finally:
+                await response.aclose()
+            spool.seek(0)
+            for row in iter_result_rows(spool, export_format(ready)):
+                yield row

@@ -1,0 +1,144 @@
+"""``client.uploads``: the large-data path (create, send the bytes, finalize, wait)."""
+
+from __future__ import annotations
+
+from .._exceptions import (
+    APIStatusError,
+    ConflictError,
+    InvalidInputError,
+    OutcomeUnknownError,
+    UploadFailedError,
+)
+from .._polling import PollPolicy, choose_policy
+from .._primitives_async import stream_body
+from .._types import NOT_GIVEN, NotGiven
+from .._v2 import _adapter as A
+from .._v2._journal import Journal
+from .._v2._models import Upload, UploadStatus
+from .._v2._rows import FieldsArg, PreparedRows, Rows, normalize_fields, prepare_rows
+from .._v2._workflow import upload_is_done, upload_is_failed
+from ._polling import poll_until
+from ._resource import AsyncResource
+
+__all__ = ["AsyncUploads"]
+
+
+class AsyncUploads(AsyncResource):
+    """``client.uploads``: create an upload, send its bytes, finalize it, wait for it."""
+
+    async def create(
+        self, dataset_id: str, *, fields: FieldsArg = None, file_name: str | None = None
+    ) -> Upload:
+        """Start an upload; its ``upload_url`` takes the bytes (see :meth:`send`)."""
+        specs = normalize_fields(fields) if fields else None
+        return await self._call(
+            A.req_create_upload(dataset_id, fields=specs, file_name=file_name), A.parse_upload
+        )
+
+    async def finalize(self, upload_id: str) -> Upload:
+        """Start ingesting the uploaded bytes."""
+        return await self._call(A.req_finalize_upload(upload_id), A.parse_upload)
+
+    async def get(self, upload_id: str) -> Upload:
+        """The upload's current state."""
+        return await self._call(A.req_get_upload(upload_id), A.parse_upload)
+
+    async def wait(
+        self,
+        upload_id: str,
+        *,
+        policy: PollPolicy | None = None,
+        timeout: float | None | NotGiven = NOT_GIVEN,
+    ) -> Upload:
+        """Poll until the upload ``succeeded``.
+
+        Raises:
+            UploadFailedError: the upload failed (with the server's reason).
+            PollTimeoutError: not done in time.
+        """
+
+        async def fetch() -> Upload:
+            return await self.get(upload_id)
+
+        return await poll_until(
+            self._core,
+            fetch,
+            is_done=upload_is_done,
+            is_failed=upload_is_failed,
+            failure=UploadFailedError,
+            policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
+        )
+
+    async def send(self, upload: Upload, rows: Rows, *, fields: FieldsArg = None) -> None:
+        """Stream ``rows`` as one JSON array to ``upload.upload_url`` (no credentials sent).
+
+        Example::
+
+            upload = await client.uploads.create("ds-1", fields=["url", "lang"])
+            await client.uploads.send(upload, "rows.jsonl", fields=["url", "lang"])
+            await client.uploads.finalize(upload.id)
+            await client.uploads.wait(upload.id)
+        """
+        if not upload.upload_url:
+            raise InvalidInputError(f"upload {upload.id} has no upload_url", field="upload")
+        with prepare_rows(rows, fields=fields, upload_threshold=0) as prepared:
+            await self._put(upload.upload_url, prepared, method=upload.upload_method or "PUT")
+
+    async def _put(self, url: str, prepared: PreparedRows, *, method: str = "PUT") -> None:
+        response = await self._core.storage(
+            method,
+            url,
+            content=stream_body(prepared.iter_upload_body),
+            headers={
+                "Content-Type": "application/json",
+                "Content-Length": str(prepared.upload_size),
+            },
+        )
+        await response.aclose()
+
+    async def _ingest(
+        self, dataset_id: str, prepared: PreparedRows, journal: Journal, policy: PollPolicy | None
+    ) -> Upload:
+        """Create, send, finalize and wait, each step journaled so a rerun goes on from it."""
+        # Steps are named per attempt: an upload whose one-time URL was spent without the
+        # bytes arriving is abandoned and a new attempt starts (only after a crash mid-PUT).
+        abandoned = journal.get_done("upload.abandoned")
+        attempt = int(abandoned["count"]) if abandoned else 0
+        step = f"upload.{attempt}"
+        rec = journal.get_done(step)
+        if rec is None:
+            # No list endpoint exists for uploads: one created but not recorded (a crash in
+            # that window) is never sent bytes nor finalized, so it ingests nothing.
+            journal.intent(step, dataset_id=dataset_id)
+            upload = await self.create(dataset_id, fields=list(prepared.fields))
+            if upload.upload_url is None:
+                raise OutcomeUnknownError(f"upload {upload.id} came back without an uploadUrl")
+            rec = {"id": upload.id, "url": upload.upload_url, "method": upload.upload_method}
+            journal.done(step, **rec)
+        upload_id = str(rec["id"])
+        put_maybe_applied = False
+        if not journal.is_done(f"{step}.put"):
+            resuming_put = journal.get_intent(f"{step}.put") is not None
+            journal.intent(f"{step}.put", bytes=prepared.upload_size)
+            try:
+                await self._put(str(rec["url"]), prepared, method=str(rec.get("method") or "PUT"))
+            except APIStatusError as exc:
+                # The URL is one-time: after a crash right after a PUT, storage refuses a
+                # second one. Finalizing tells whether the first one's bytes arrived.
+                if not resuming_put or exc.status_code >= 500:
+                    raise
+                put_maybe_applied = True
+            journal.done(f"{step}.put", bytes=prepared.upload_size)
+        if not journal.is_done(f"{step}.finalize"):
+            try:
+                await self.finalize(upload_id)
+            except ConflictError:
+                # Already finalized (by the run that crashed), or no bytes: the state tells.
+                current = await self.get(upload_id)
+                if current.status == UploadStatus.PENDING:
+                    if not put_maybe_applied:
+                        raise
+                    journal.done("upload.abandoned", count=attempt + 1, upload_id=upload_id)
+                    return await self._ingest(dataset_id, prepared, journal, policy)
+            journal.done(f"{step}.finalize")
+        return await self.wait(upload_id, policy=policy)

@@ -1,0 +1,144 @@
+"""The "more data" loop of the how-to, in one resumable call: ``process_new_data``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .._v2._journal import Journal
+from .._v2._models import Dataset, Export, Pipeline, Run
+from .._v2._results import export_format
+from .._v2._rows import PreparedRows
+from .._v2._workflow import ProcessOptions, ProcessResult
+from ._datasets import AsyncDatasets
+from ._exports import AsyncExports
+from ._pipelines import AsyncPipelines
+from ._runs import AsyncRuns
+
+__all__ = ["AsyncWorkflows"]
+
+
+class AsyncWorkflows:
+    """Flows over several resources; each step is journaled, so a rerun creates nothing twice."""
+
+    def __init__(
+        self,
+        *,
+        datasets: AsyncDatasets,
+        pipelines: AsyncPipelines,
+        runs: AsyncRuns,
+        exports: AsyncExports,
+    ) -> None:
+        self._datasets = datasets
+        self._pipelines = pipelines
+        self._runs = runs
+        self._exports = exports
+
+    async def process(
+        self, pipeline_id: str, prepared: PreparedRows, journal: Journal, opts: ProcessOptions
+    ) -> ProcessResult:
+        """The steps of ``process_new_data`` (see :meth:`AsyncToloka.process_new_data`)."""
+        journal.start(
+            pipeline_id=pipeline_id,
+            rows_sha256=prepared.fingerprint,
+            item_limit=opts.item_limit,
+            item_filter=opts.item_filter.to_json() if opts.item_filter else None,
+        )
+        # Every object this job creates carries the journal's token in its name, so a rerun
+        # finds what an interrupted run created before the journal could say so.
+        name = f"{opts.name_prefix}-{journal.token}"
+
+        # 1. The project (to create the dataset in, and to reconcile by listing).
+        rec = journal.get_done("project")
+        if rec is not None:
+            project_id = str(rec["id"])
+        else:
+            project_id = opts.project_id or await self._pipelines._find_project(pipeline_id)
+            journal.done("project", id=project_id)
+
+        # 2. The dataset.
+        rec = journal.get_done("dataset")
+        if rec is None:
+            dataset: Dataset | None = None
+            if journal.get_intent("dataset") is not None:
+                dataset = await self._datasets._find(project_id, name=name)
+            if dataset is None:
+                journal.intent("dataset", name=name)
+                dataset = await self._datasets.create(project_id, name=name)
+            rec = journal.done("dataset", id=dataset.id, name=dataset.name)
+        dataset_id = str(rec["id"])
+
+        # 3. The rows.
+        items = await self._datasets._add(dataset_id, prepared, journal, project_id, opts.policy)
+
+        # 4. The pipeline copy.
+        rec = journal.get_done("copy")
+        copy: Pipeline | None = None
+        if rec is None:
+            if journal.get_intent("copy") is not None:
+                copy = await self._pipelines._find(project_id, name=name)
+            if copy is None:
+                journal.intent("copy", name=name)
+                copy = await self._pipelines.copy(pipeline_id, name=name, project_id=project_id)
+            journal.done("copy", id=copy.id, name=copy.name)
+        else:
+            copy = Pipeline(id=str(rec["id"]), name=str(rec["name"]), project_id=project_id)
+
+        # 5. Attach (binding the same dataset again is harmless).
+        if not journal.is_done("attach"):
+            await self._pipelines.attach(
+                copy.id, dataset_id, item_limit=opts.item_limit, item_filter=opts.item_filter
+            )
+            journal.done("attach")
+
+        # 6. The run: the copy is this job's alone, so any run of it is the one it started.
+        rec = journal.get_done("run")
+        if rec is None:
+            started: Run | None = None
+            if journal.get_intent("run") is not None:
+                runs = await self._runs._list_all(copy.id)
+                started = runs[0] if runs else None
+            if started is None:
+                journal.intent("run", pipeline_id=copy.id)
+                started = await self._runs.start(copy.id)
+            rec = journal.done("run", id=started.id)
+        run = await self._runs.watch(
+            str(rec["id"]), policy=opts.policy, on_progress=opts.on_progress
+        )
+
+        # 7. The export. No list endpoint exists: one created but not journaled is requested
+        # again (exports only read the dataset, so nothing is duplicated in the data).
+        rec = journal.get_done("export")
+        if rec is None:
+            journal.intent("export", dataset_id=dataset_id)
+            created = await self._exports.create(
+                dataset_id,
+                fields=list(opts.export_fields) if opts.export_fields else None,
+                format=opts.export_format,
+            )
+            rec = journal.done("export", id=created.id)
+        export: Export = await self._exports.wait(str(rec["id"]), policy=opts.policy)
+
+        # 8. The download (atomic: the final name holds a complete file or nothing).
+        fmt = export_format(export)
+        if opts.output is not None:
+            output = opts.output
+        elif journal.path is not None:
+            output = journal.path.with_name(f"{journal.path.name}.results.{fmt}")
+        else:
+            output = Path(tempfile.mkdtemp(prefix="toloka-results-")) / f"results.{fmt}"
+        rec = journal.get_done("download")
+        if rec is None or not os.path.exists(str(rec["path"])):
+            await self._exports.download(export, output)
+            journal.done("download", path=str(output))
+        return ProcessResult(
+            project_id=project_id,
+            dataset_id=dataset_id,
+            pipeline=copy,
+            run=run,
+            export=export,
+            path=Path(output),
+            format=fmt,
+            items=items,
+        )

@@ -1,0 +1,175 @@
+"""The pure parts of the multi-step flows: their options, results and checks (no I/O).
+
+The flows themselves are plain code in ``toloka_ext/_async/`` (datasets, uploads,
+workflows), written once; the sync client runs the generated twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from .._exceptions import InvalidInputError
+from .._polling import PollPolicy
+from .._types import JsonObject
+from ._models import (
+    Export,
+    ExportStatus,
+    Field,
+    FieldSpec,
+    ItemFilter,
+    Pipeline,
+    Run,
+    RunStatus,
+    Upload,
+    UploadStatus,
+)
+from ._results import read_result_rows
+
+__all__ = [
+    "AddItemsSummary",
+    "ProcessOptions",
+    "ProcessResult",
+    "check_export_fields",
+    "check_item_limit",
+    "export_field_refs",
+]
+
+
+def run_is_done(run: Run) -> bool:
+    return run.status == RunStatus.COMPLETED
+
+
+def run_is_failed(run: Run) -> bool:
+    # An unknown status is neither: polling goes on until the timeout.
+    return run.status in (RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+def upload_is_done(upload: Upload) -> bool:
+    return upload.status == UploadStatus.SUCCEEDED
+
+
+def upload_is_failed(upload: Upload) -> bool:
+    return upload.status == UploadStatus.FAILED
+
+
+def export_is_done(export: Export) -> bool:
+    return export.status == ExportStatus.READY and bool(export.download_url)
+
+
+def export_is_failed(export: Export) -> bool:
+    return export.status == ExportStatus.FAILED
+
+
+def export_field_refs(
+    available: Sequence[Field], names: Sequence[str] | None, ids: Sequence[str] | None
+) -> list[dict[str, str]]:
+    """The ``fields`` of an export request, checked against the dataset's fields."""
+    if names is None and ids is None:
+        if not available:
+            raise InvalidInputError("the dataset has no fields to export", field="fields")
+        return [{"id": f.id} for f in available]
+    refs: list[dict[str, str]] = []
+    known_names = {f.name for f in available}
+    known_ids = {f.id for f in available}
+    listing = ", ".join(f"{f.name} ({f.id})" for f in available) or "none"
+    if isinstance(names, str) or isinstance(ids, str):
+        raise InvalidInputError("export fields must be a list of names or ids, not a string")
+    missing = [n for n in names or () if n not in known_names]
+    if missing:
+        raise InvalidInputError(
+            f"no such field(s) to export: {', '.join(missing)}; the dataset has: {listing}",
+            field="fields",
+        )
+    missing = [i for i in ids or () if i not in known_ids]
+    if missing:
+        raise InvalidInputError(
+            f"no such field id(s) to export: {', '.join(missing)}; the dataset has: {listing}",
+            field="field_ids",
+        )
+    refs.extend({"name": n} for n in names or ())
+    refs.extend({"id": i} for i in ids or ())
+    if not refs:
+        raise InvalidInputError("choose at least one field to export", field="fields")
+    return refs
+
+
+@attrs.frozen
+class AddItemsSummary:
+    """What ``add_items`` did: the path taken, the rows stored, the requests or the upload."""
+
+    dataset_id: str
+    rows: int
+    path: Literal["inline", "upload"]
+    requests: int
+    upload: Upload | None
+    fields: tuple[FieldSpec, ...]
+
+
+@attrs.frozen
+class ProcessResult:
+    """The outcome of ``process_new_data``: the objects created and the downloaded results.
+
+    ``iter_rows()`` streams the result file; ``rows()`` loads it.
+    """
+
+    project_id: str
+    dataset_id: str
+    pipeline: Pipeline
+    run: Run
+    export: Export
+    path: Path
+    format: str
+    items: AddItemsSummary
+
+    def iter_rows(self) -> Iterator[JsonObject]:
+        return read_result_rows(self.path, self.format)
+
+    def rows(self) -> list[JsonObject]:
+        return list(self.iter_rows())
+
+
+@attrs.frozen
+class ProcessOptions:
+    project_id: str | None
+    name_prefix: str
+    item_limit: int | None
+    item_filter: ItemFilter | None
+    export_fields: tuple[str, ...] | None
+    export_format: str | None
+    output: Path | None
+    policy: PollPolicy | None
+    on_progress: Callable[[Run], object] | None
+
+
+def check_item_limit(item_limit: int | None) -> None:
+    if item_limit is None:
+        return
+    if isinstance(item_limit, bool) or not isinstance(item_limit, int):
+        raise InvalidInputError("item_limit must be an integer", field="item_limit")
+    if item_limit <= 0:
+        raise InvalidInputError(
+            f"item_limit must be at least 1, got {item_limit}", field="item_limit"
+        )
+
+
+def check_export_fields(export_fields: object) -> tuple[str, ...] | None:
+    """``export_fields`` of ``process_new_data``: a list of field names, or ``None`` (all)."""
+    if export_fields is None:
+        return None
+    if isinstance(export_fields, str | bytes) or not isinstance(export_fields, Iterable):
+        raise InvalidInputError(
+            "export_fields must be a list of field names, not a string", field="export_fields"
+        )
+    names = tuple(export_fields)
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name:
+            raise InvalidInputError(
+                f"export field names must be non-empty strings, got {name!r}",
+                position=i,
+                field="export_fields",
+            )
+    return names
