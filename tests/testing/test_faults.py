@@ -47,8 +47,14 @@ def test_reset_after_apply_with_operation_id_is_safe(clock: ManualClock) -> None
         r = http.post(
             f"{sb.v1_base_url}/tasks", headers=sb.auth_headers("v1"), json=[TASK], params=params
         )
+        # The retry is told the operation exists; the client then reads that operation.
+        assert r.status_code == 409 and r.json()["code"] == "OPERATION_ALREADY_EXISTS"
         for _ in range(2):
-            http.get(f"{sb.v1_base_url}/operations/{r.json()['id']}", headers=sb.auth_headers("v1"))
+            op = http.get(
+                f"{sb.v1_base_url}/operations/{params['operation_id']}",
+                headers=sb.auth_headers("v1"),
+            )
+    assert op.json()["status"] == "SUCCESS"
     assert sb.counters.received["createTasks"] == 2 and sb.counters.tasks_created == 1
 
 

@@ -22,19 +22,17 @@ def test_downstream_user_story_without_p(pytester: pytest.Pytester) -> None:
 
         def test_x(toloka_sandbox):
             rows = [{"url": f"https://x/{i}.jpg"} for i in range(4)]
-            with toloka_sandbox.pipeline_client() as client:
-                result = client.process_new_data("pl-1", rows, export_fields=["url", "label"])
-            assert [r["url"] for r in result.rows()] == [r["url"] for r in rows]
-            assert all(r["label"] in ("yes", "no") for r in result.rows())
-
             tasks = [
                 {"pool_id": "pool-1", "input_values": {"url": r["url"]}, "overlap": 1}
                 for r in rows
             ]
-            with toloka_sandbox.tasks_client() as tasks_client:
-                created = tasks_client.create_tasks(
+            with toloka_sandbox.client() as client:
+                result = client.process_new_data("pl-1", rows, export_fields=["url", "label"])
+                created = client.tasks.create_tasks(
                     tasks, async_mode=True, operation_id=uuid.uuid4()
                 )
+            assert [r["url"] for r in result.rows()] == [r["url"] for r in rows]
+            assert all(r["label"] in ("yes", "no") for r in result.rows())
             assert len(created.created) == 4
             assert len(toloka_sandbox.tasks("pool-1")) == 4
             assert toloka_sandbox.counters.applied["startRun"] == 1
@@ -75,9 +73,10 @@ def test_plugin_fixtures(pytester: pytest.Pytester) -> None:
             assert (toloka_sandbox.seed, toloka_sandbox.run_polls) == (5, 1)
 
         def test_real_client(toloka_sandbox):
-            with toloka_sandbox.pipeline_client() as client:
+            with toloka_sandbox.client() as client:
                 result = client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
             assert result.rows()[0]["label"] in ("yes", "no")
+            assert len(toloka_sandbox.requests_for("startRun")) == 1
 
         def test_server(toloka_sandbox_server):
             server = toloka_sandbox_server
@@ -103,3 +102,28 @@ def test_plugin_imports_only_stdlib_and_pytest(pytester: pytest.Pytester) -> Non
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_fixture_records_requests_and_the_marker_can_turn_it_off(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_recorded(toloka_sandbox):
+            sb = toloka_sandbox
+            with sb.http_client(base_url=sb.v2_base_url, headers=sb.auth_headers()) as http:
+                http.get("/projects", params={"limit": 5})
+            (request,) = sb.requests_for("listProjects")
+            assert request.params == {"limit": "5"}
+            assert request.headers["Authorization"] == "[REDACTED]"
+
+        @pytest.mark.toloka_sandbox(record_requests=False, max_page_size=2)
+        def test_not_recorded(toloka_sandbox):
+            sb = toloka_sandbox
+            with sb.http_client(base_url=sb.v2_base_url, headers=sb.auth_headers()) as http:
+                http.get("/projects")
+            assert sb.requests == [] and sb.max_page_size == 2
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=2)

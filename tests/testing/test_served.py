@@ -101,7 +101,7 @@ def test_sqlite_state_survives_kill_and_restart(tmp_path: Path) -> None:
             json=[TASK],
             params={"async_mode": "true", "operation_id": op_id},
         )
-        assert again.json()["id"] == op_id
+        assert again.status_code == 409 and again.json()["code"] == "OPERATION_ALREADY_EXISTS"
         final = [
             http.get(f"{server.v1_base_url}/operations/{op_id}", headers=h1).json()
             for _ in range(2)

@@ -187,17 +187,23 @@ def test_async_without_skip_fails_and_creates_nothing(api: Api, sandbox: Sandbox
     assert sandbox.pool("pool-1")["status"] == "CLOSED"  # type: ignore[index]
 
 
-def test_operation_id_is_idempotent(api: Api, sandbox: Sandbox) -> None:
+def test_known_operation_id_conflicts_and_creates_nothing_more(api: Api, sandbox: Sandbox) -> None:
     op_id = str(uuid.uuid4())
     params = {"async_mode": "true", "operation_id": op_id}
-    first = api.v1("POST", "/tasks", json=[task()], params=params).json()
-    second = api.v1("POST", "/tasks", json=[task()], params=params).json()
-    assert first == second
-    for _ in range(3):
-        api.v1("GET", f"/operations/{op_id}")
-    third = api.v1("POST", "/tasks", json=[task()], params=params).json()
-    assert third["status"] == "SUCCESS"
+    first = api.v1("POST", "/tasks", json=[task()], params=params)
+    assert first.status_code == 201 and first.json()["id"] == op_id
+    for when in ("pending", "finished"):
+        again = api.v1("POST", "/tasks", json=[task(), task()], params=params)
+        assert again.status_code == 409, when
+        body = again.json()
+        assert body["code"] == "OPERATION_ALREADY_EXISTS" and op_id in body["message"]
+        assert body["request_id"]
+        for _ in range(3):
+            api.v1("GET", f"/operations/{op_id}")
+    final = api.v1("GET", f"/operations/{op_id}").json()
+    assert final["status"] == "SUCCESS" and final["details"]["total_count"] == 1
     assert len(sandbox.tasks()) == 1 and sandbox.counters.tasks_created == 1
+    assert sandbox.counters.applied["createTasks"] == 1
     assert (
         api.v1(
             "POST", "/tasks", json=[task()], params={"async_mode": "true", "operation_id": "x"}

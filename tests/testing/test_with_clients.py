@@ -1,10 +1,15 @@
-"""The package's own clients against the sandbox: the workflows a downstream test would run."""
+"""The package's own client (``toloka_ext.Toloka`` / ``AsyncToloka``) against the sandbox,
+through ``Sandbox.client()`` / ``async_client()``: the workflows a downstream test would run.
+
+These drive the real clients, so they need ``toloka_ext.Toloka`` and ``AsyncToloka``.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 import httpx
+import pytest
 
 from toloka_ext.testing import Fault, FaultConfig, Sandbox, SandboxServer
 
@@ -13,9 +18,9 @@ def _tasks(n: int) -> list[dict[str, object]]:
     return [{"pool_id": "pool-1", "input_values": {"x": i}, "overlap": 1} for i in range(n)]
 
 
-def test_pipeline_client_whole_workflow_in_process() -> None:
+def test_whole_workflow_in_process() -> None:
     sandbox = Sandbox(fail_items_where={"url": "u3"})
-    with sandbox.pipeline_client() as client:
+    with sandbox.client() as client:
         result = client.process_new_data(
             "pl-1", [{"url": f"u{i}"} for i in range(5)], export_fields=["url", "label"]
         )
@@ -26,22 +31,31 @@ def test_pipeline_client_whole_workflow_in_process() -> None:
     assert sandbox.counters.applied["startRun"] == 1
 
 
-def test_pipeline_client_upload_path_over_real_http() -> None:
-    with SandboxServer() as server:
-        from toloka_ext import PipelineClient
+@pytest.mark.anyio
+async def test_whole_workflow_async_in_process() -> None:
+    sandbox = Sandbox(record_requests=True)
+    async with sandbox.async_client() as client:
+        result = await client.process_new_data("pl-1", [{"url": f"u{i}"} for i in range(3)])
+        created = await client.tasks.create_tasks(_tasks(3), async_mode=True)
+    assert len(result.rows()) == 3 and len(created.created) == 3
+    assert sandbox.counters.tasks_created == 3
+    # both APIs were reached with credentials, presigned storage without
+    storage = [r for r in sandbox.requests if r.operation in ("storagePut", "storageGet")]
+    api = [r for r in sandbox.requests if r not in storage]
+    assert {r.path.split("/")[2] for r in api} == {"v2-beta", "v1"}
+    assert all(r.headers["Authorization"] == "[REDACTED]" for r in api)
+    assert storage and all("Authorization" not in r.headers for r in storage)
 
+
+def test_upload_path_over_real_http() -> None:
+    with SandboxServer() as server:
         seen: list[tuple[str, bool]] = []
 
         def hook(request: httpx.Request) -> None:
             seen.append((request.url.host, "authorization" in request.headers))
 
         storage = httpx.Client(event_hooks={"request": [hook]}, timeout=30)
-        with PipelineClient(
-            api_key=server.api_key,
-            base_url=server.v2_base_url,
-            storage_client=storage,
-            sleep=lambda _s: None,
-        ) as client:
+        with server.client(storage_client=storage) as client:
             result = client.process_new_data(
                 "pl-1", [{"text": f"row {i}"} for i in range(300)], upload_threshold=1000
             )
@@ -51,21 +65,22 @@ def test_pipeline_client_upload_path_over_real_http() -> None:
         assert seen and all(host == "localhost" and not auth for host, auth in seen)
 
 
-def test_tasks_client_async_is_created_exactly_once_despite_a_lost_answer() -> None:
+def test_async_tasks_are_created_exactly_once_despite_a_lost_answer() -> None:
     faults = FaultConfig(faults=[Fault("reset_after", route="createTasks", on_nth=(1,))])
     sandbox = Sandbox(faults=faults)
-    with sandbox.tasks_client() as client:
-        result = client.create_tasks(_tasks(3000), async_mode=True, operation_id=uuid.uuid4())
+    with sandbox.client() as client:
+        result = client.tasks.create_tasks(_tasks(3000), async_mode=True, operation_id=uuid.uuid4())
     assert len(result.created) == 3000
-    assert sandbox.counters.received["createTasks"] == 2  # the lost answer was retried...
+    # the lost answer was retried with the same operation id (409 OPERATION_ALREADY_EXISTS)...
+    assert sandbox.counters.received["createTasks"] == 2
     assert sandbox.counters.tasks_created == 3000  # ...and nothing was created twice
 
 
-def test_tasks_client_sync_lost_answer_is_reported_unknown() -> None:
+def test_sync_lost_answer_is_reported_unknown() -> None:
     faults = FaultConfig(faults=[Fault("reset_after", route="createTasks", on_nth=(1,))])
     sandbox = Sandbox(faults=faults)
-    with sandbox.tasks_client() as client:
-        result = client.create_tasks(_tasks(7000))
+    with sandbox.client() as client:
+        result = client.tasks.create_tasks(_tasks(7000))
     # the first chunk was applied but its answer lost: the client does not re-send it
     assert len(result.created) == 2000
     assert sum(len(chunk) for chunk in result.unknown) == 5000

@@ -4,13 +4,19 @@ In-process (no sockets)::
 
     from toloka_ext.testing import Sandbox
     sandbox = Sandbox()
-    http = sandbox.http_client()
-    http.get(f"{sandbox.v2_base_url}/projects", headers=sandbox.auth_headers("v2"))
+    with sandbox.client() as client:            # a toloka_ext.Toloka bound to the sandbox
+        result = client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
 
-or ``with mock_toloka() as sandbox: ...`` to route every httpx request for Toloka hosts
-to it; as a real server: ``python -m toloka_ext.testing serve --port 8765`` or
-``with SandboxServer() as server: ...``. The pytest plugin gives ``toloka_sandbox`` and
-``toloka_sandbox_server`` fixtures.
+or ``sandbox.http_client()`` for raw HTTP, or ``with mock_toloka() as sandbox: ...`` to
+route every httpx request for Toloka hosts to it; as a real server:
+``python -m toloka_ext.testing serve --port 0`` or ``with SandboxServer() as server: ...``.
+The pytest plugin gives ``toloka_sandbox`` and ``toloka_sandbox_server`` fixtures.
+
+What a test can script (see each docstring): faults with any status, body or headers,
+lost answers and client crashes before or after a request was applied
+(:class:`Fault`, :class:`SimulatedCrash`), rewritten answers for drift (``rewrite=``),
+recorded requests (``record_requests=True``), small pages (``max_page_size=``), v1 pool
+input specs (:meth:`Sandbox.add_pool`), rate limits and a manual clock.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -18,10 +24,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._backend import Counters
     from ._clock import Clock, ManualClock, SystemClock
-    from ._faults import Fault, FaultConfig
+    from ._config import SandboxConfig
+    from ._faults import Fault, FaultConfig, SimulatedCrash
     from ._mock import current_sandbox, mock_toloka
-    from ._sandbox import Sandbox, SandboxResponse, SandboxTransport
+    from ._recording import RecordedHeaders, RecordedRequest
+    from ._sandbox import Sandbox
     from ._server import SandboxServer, serve_in_background
+    from ._transport import SandboxTransport
+    from ._wire import SandboxResponse
 
 # Loaded on first use, so that importing the pytest plugin (a submodule) stays cheap.
 _LAZY = {
@@ -29,15 +39,19 @@ _LAZY = {
     "Clock": "._clock",
     "ManualClock": "._clock",
     "SystemClock": "._clock",
+    "SandboxConfig": "._config",
     "Fault": "._faults",
     "FaultConfig": "._faults",
+    "SimulatedCrash": "._faults",
     "current_sandbox": "._mock",
     "mock_toloka": "._mock",
+    "RecordedHeaders": "._recording",
+    "RecordedRequest": "._recording",
     "Sandbox": "._sandbox",
-    "SandboxResponse": "._sandbox",
-    "SandboxTransport": "._sandbox",
     "SandboxServer": "._server",
     "serve_in_background": "._server",
+    "SandboxTransport": "._transport",
+    "SandboxResponse": "._wire",
 }
 
 
@@ -62,10 +76,14 @@ __all__ = [
     "Fault",
     "FaultConfig",
     "ManualClock",
+    "RecordedHeaders",
+    "RecordedRequest",
     "Sandbox",
+    "SandboxConfig",
     "SandboxResponse",
     "SandboxServer",
     "SandboxTransport",
+    "SimulatedCrash",
     "SystemClock",
     "current_sandbox",
     "mock_toloka",

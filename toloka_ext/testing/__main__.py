@@ -1,3 +1,5 @@
-from ._server import main
+"""``python -m toloka_ext.testing``: see :mod:`toloka_ext.testing._cli`."""
+
+from ._cli import main
 
 raise SystemExit(main())

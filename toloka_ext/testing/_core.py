@@ -1,4 +1,8 @@
-"""Request and reply types shared by the route handlers."""
+"""What a route handler gets (:class:`Ctx`: backend, config, runtime, request) and returns.
+
+Handlers see only these, never the :class:`~toloka_ext.testing.Sandbox`, so the sandbox's
+public surface can change without touching them (and nothing here imports it).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from ._errors import ApiError
 from ._validate import validate
 
 if TYPE_CHECKING:
-    from ._sandbox import Sandbox
+    from ._backend import Backend
+    from ._config import SandboxConfig
+    from ._runtime import Runtime
 
-__all__ = ["Ctx", "Reply", "Handler", "MAX_DEPTH", "parse_json", "public"]
+__all__ = ["Ctx", "Reply", "Request", "Handler", "MAX_DEPTH", "parse_json", "public"]
 
 # Deeper JSON is refused (400), so that nothing downstream (validation, storage) recurses too far.
 MAX_DEPTH = 64
@@ -57,15 +63,14 @@ class Reply:
         return json.dumps(self.body, separators=(",", ":")).encode()
 
 
-@dataclass
-class Ctx:
-    """One request, as the handlers see it."""
+@dataclass(frozen=True)
+class Request:
+    """One API request, as the handlers see it (path parameters already matched)."""
 
-    sandbox: Sandbox
     api: str
     method: str
     path: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     query: Mapping[str, list[str]]
     headers: Mapping[str, str]
     body: bytes
@@ -121,6 +126,19 @@ class Ctx:
 
     def q_str(self, name: str) -> str | None:
         return self._one(name)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Everything a handler may use: state, options, runtime state and the request."""
+
+    backend: Backend
+    config: SandboxConfig
+    runtime: Runtime
+    request: Request
+
+    def now(self) -> float:
+        return self.config.clock.now()
 
 
 Handler = Callable[[Ctx], Reply]

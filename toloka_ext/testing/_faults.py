@@ -1,31 +1,88 @@
-"""Configurable, seeded faults and rate limits."""
+"""Configurable, seeded faults and rate limits, and the exception of a simulated client crash."""
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, get_args
 
-__all__ = ["Fault", "FaultConfig", "FaultAction"]
+__all__ = ["Fault", "FaultConfig", "FaultAction", "FaultState", "SimulatedCrash"]
 
-FaultAction = Literal["status", "reset_before", "reset_after", "kill_before", "kill_after"]
+FaultAction = Literal[
+    "status",
+    "status_after",
+    "reset_before",
+    "reset_after",
+    "kill_before",
+    "kill_after",
+    "crash_before",
+    "crash_after",
+]
+_ACTIONS = frozenset(get_args(FaultAction))
+
+# Gateways answer these themselves: an HTML page, never the API's JSON error body.
+GATEWAY_STATUSES = frozenset({502, 504})
+
+
+class SimulatedCrash(BaseException):  # noqa: N818 - named for what it simulates
+    """The client process "died" (a ``crash_before`` / ``crash_after`` fault, in-process only).
+
+    A ``BaseException`` on purpose: no ``except Exception`` in the code under test may swallow
+    it, exactly as nothing survives a real crash. Test the code's *next* run (resume from a
+    journal, retry with the same operation id) on the same sandbox.
+
+    Example:
+        sandbox.faults = FaultConfig(faults=[Fault("crash_after", route="startRun", on_nth=(1,))])
+        with pytest.raises(SimulatedCrash):
+            run_my_job(sandbox)          # the run was started, the job never saw the answer
+        run_my_job(sandbox)              # the rerun must not start a second run
+    """
 
 
 @dataclass(frozen=True)
 class Fault:
     """One injected fault.
 
-    ``action``: ``"status"`` answers ``status`` (500/503/429) without applying the request;
-    ``"reset_before"`` drops the connection before the request is applied, ``"reset_after"``
-    after it is applied (the case that makes clients duplicate data); ``"kill_*"`` stops a
-    served process the same way (in-process it behaves like the matching reset).
-    ``route`` is an operationId (``"createTasks"``) or ``None`` for any route; ``on_nth``
-    fires on those 1-based request numbers of that route; ``rate`` fires at random (seeded).
+    ``action``:
+
+    * ``"status"``: answer ``status`` *without* applying the request. The body is the API's
+      error body (v1 or v2 shape) built from ``code``, ``message`` and ``payload`` (v1
+      ``payload``, v2 ``details``); each defaults from the status. A 429 gets
+      ``Retry-After: 1`` and payload ``{"interval": "MIN"}`` unless told otherwise.
+    * ``"status_after"``: apply the request, *then* answer like ``"status"`` (a gateway that
+      gave up waiting for a backend that did the work).
+    * ``"reset_before"`` / ``"reset_after"``: drop the connection before / after the request
+      was handled (after is what makes naive clients duplicate data; a request the sandbox
+      refused, e.g. with a 409, has its refusal lost the same way).
+    * ``"kill_before"`` / ``"kill_after"``: stop a served process the same way (in-process
+      and without ``allow_kill`` they behave like the matching reset).
+    * ``"crash_before"`` / ``"crash_after"``: the in-process transport raises
+      :class:`SimulatedCrash` before / after the request was applied, as if the client
+      process died; served over HTTP they behave like the matching reset.
+
+    ``body`` replaces the whole answer with raw bytes (content type ``text/html`` unless
+    ``headers`` name one); 502 and 504 default to a gateway's HTML page, since gateways do
+    not speak the API's JSON. ``headers`` are added to the answer; ``retry_after`` is a
+    shortcut for ``{"Retry-After": str(retry_after)}``.
+
+    For the presigned storage PUT (route ``"storagePut"``) every ``*_before`` fault still
+    spends the one-time upload URL without storing any bytes: real object storage consumes
+    the token when the request starts, so the client has to ask for a new upload URL.
+
+    ``route`` is an operationId (``"createTasks"``, ``"storagePut"``, ``"storageGet"``) or
+    ``None`` for any request; ``on_nth`` fires on those 1-based request numbers of that route
+    (of all requests when ``route`` is ``None``); ``rate`` fires at random (seeded).
 
     Example:
-        FaultConfig(faults=[Fault("reset_after", route="createTasks", on_nth=(1,))])
+        FaultConfig(faults=[
+            Fault("status", status=503, route="createTasks", on_nth=(1,)),
+            Fault("status", status=429, route="createTasks", on_nth=(2,),
+                  payload={"interval": "DAY"}, retry_after=7),
+            Fault("status_after", status=504, route="createTasks", on_nth=(3,)),
+            Fault("reset_after", route="createTasks", on_nth=(4,)),
+        ])
     """
 
     action: FaultAction = "status"
@@ -33,7 +90,58 @@ class Fault:
     route: str | None = None
     on_nth: Sequence[int] = ()
     rate: float = 0.0
-    retry_after: int = 1
+    retry_after: int | None = None
+    code: str | None = None
+    message: str | None = None
+    payload: Any = None
+    headers: Mapping[str, str] | None = None
+    body: bytes | str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in _ACTIONS:
+            raise ValueError(f"unknown fault action {self.action!r}; use one of {sorted(_ACTIONS)}")
+        if not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status, got {self.status}")
+
+    @property
+    def applies_first(self) -> bool:
+        """Whether the request is applied before the fault shows."""
+        return self.action.endswith("_after")
+
+    @property
+    def answers(self) -> bool:
+        """Whether the fault is an answer (rather than a lost connection or a crash)."""
+        return self.action in ("status", "status_after")
+
+    def drop(self, *, allow_kill: bool) -> str:
+        """What happens to the connection: ``"crash"``, ``"kill"`` or ``"reset"``."""
+        if self.action.startswith("crash"):
+            return "crash"
+        if self.action.startswith("kill") and allow_kill:
+            return "kill"
+        return "reset"
+
+    def raw_body(self) -> bytes | None:
+        """The raw answer body, if this fault does not answer with the API's error body."""
+        if self.body is not None:
+            return self.body.encode() if isinstance(self.body, str) else self.body
+        if self.status in GATEWAY_STATUSES:
+            reason = "Bad Gateway" if self.status == 502 else "Gateway Time-out"
+            title = f"{self.status} {reason}"
+            page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+            return (page + "\n").encode()
+        return None
+
+    def answer_headers(self) -> dict[str, str]:
+        """Headers added to the answer (``retry_after`` first, so ``headers`` can override it)."""
+        out: dict[str, str] = {}
+        retry_after = self.retry_after
+        if retry_after is None and self.status == 429:
+            retry_after = 1
+        if retry_after is not None:
+            out["Retry-After"] = str(retry_after)
+        out.update(self.headers or {})
+        return out
 
 
 @dataclass
@@ -43,6 +151,9 @@ class FaultConfig:
     Rate limits count in fixed windows of the sandbox clock: ``requests_per_minute``
     over all API requests, ``tasks_per_minute`` / ``tasks_per_day`` over v1 tasks posted.
     ``latency`` (seconds) is added to every API answer.
+
+    Example:
+        Sandbox(faults=FaultConfig(tasks_per_day=10_000, latency=0.05))
     """
 
     faults: Sequence[Fault] = ()
@@ -54,7 +165,7 @@ class FaultConfig:
 
 @dataclass
 class FaultState:
-    """Seeded decisions and window counters (reset with the sandbox)."""
+    """Seeded decisions and window counters (reset with the sandbox or a new FaultConfig)."""
 
     config: FaultConfig
     seed: int

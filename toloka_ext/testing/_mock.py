@@ -11,7 +11,8 @@ from typing import Any, TypeVar, cast
 
 import httpx
 
-from ._sandbox import Sandbox, SandboxTransport
+from ._sandbox import Sandbox
+from ._transport import SandboxTransport
 
 __all__ = ["mock_toloka", "current_sandbox"]
 

@@ -1,74 +1,67 @@
-"""The sandbox: configuration, the pure request handler and its httpx / ASGI adapters."""
+"""The sandbox: its options, state and helpers, over the shared request pipeline."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import logging
-import os
-import random
-import secrets
-import time
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast, overload
 
 import httpx
 
 from ._backend import Backend, Counters
 from ._clock import Clock, SystemClock, iso_v2
-from ._core import Ctx, Reply
-from ._errors import ApiError, error_body
-from ._faults import Fault, FaultConfig, FaultState
-from ._routes import PREFIXES, match
-from ._v2 import render_export
+from ._config import (
+    DEFAULT_API_BASE,
+    DEFAULT_PIPELINES,
+    DEFAULT_POOLS,
+    DEFAULT_STORAGE_BASE,
+    SandboxConfig,
+)
+from ._dispatch import Rewrite, dispatch
+from ._faults import FaultConfig
+from ._inputspec import checked_spec
+from ._recording import RecordedRequest
+from ._routes import PREFIXES
+from ._runtime import Runtime
+from ._transport import AsgiApp, SandboxTransport
+from ._wire import Incoming, SandboxResponse, Timeout
 
 if TYPE_CHECKING:
-    from toloka_ext import PipelineClient, TasksClient
+    from toloka_ext import AsyncToloka, Toloka
 
-__all__ = ["Sandbox", "SandboxResponse", "SandboxTransport"]
+__all__ = ["Sandbox"]
 
 Obj = dict[str, Any]
-logger = logging.getLogger("toloka_ext.testing")
-
-DEFAULT_API_BASE = "https://api.sandbox.test"
-DEFAULT_STORAGE_BASE = "https://storage.sandbox.test"
-DEFAULT_PIPELINES: Mapping[str, str] = {"pl-1": "Annotate items"}
-DEFAULT_POOLS: Mapping[str, Mapping[str, Any]] = {
-    "1": {"default_overlap": None},  # the pool of the contract's examples
-    "pool-1": {"default_overlap": None},
-    "pool-2": {"default_overlap": 3},
-}
+T = TypeVar("T")
 
 
-@dataclass
-class SandboxResponse:
-    """What :meth:`Sandbox.handle` answers.
-
-    ``action`` is ``None`` (send the response), ``"reset"`` (drop the connection instead) or
-    ``"kill"`` (stop the serving process); ``delay`` is injected latency in seconds.
-    """
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    action: str | None = None
-    delay: float = 0.0
-
-    def json(self) -> Any:
-        import json
-
-        return json.loads(self.body)
+def _no_sleep(_seconds: float) -> None:
+    """The clients' waits, skipped: a sandbox moves on when polled, not with time."""
 
 
-@dataclass
-class _Fail(Exception):
-    """A fault decided before the handler ran."""
+async def _async_no_sleep(_seconds: float) -> None:
+    """The async clients' waits, skipped (see :func:`_no_sleep`)."""
 
-    fault: Fault
-    extra: dict[str, str] = field(default_factory=dict)
+
+class _Option(Generic[T]):
+    """A read-only view of one :class:`SandboxConfig` field on the sandbox."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Option[T]: ...
+    @overload
+    def __get__(self, obj: Sandbox, objtype: type | None = None) -> T: ...
+    def __get__(self, obj: Sandbox | None, objtype: type | None = None) -> T | _Option[T]:
+        if obj is None:
+            return self
+        return cast(T, getattr(obj.config, self._name))
+
+    def __set__(self, obj: Sandbox, value: T) -> NoReturn:
+        # Without this, assigning would silently shadow the option and change nothing.
+        raise AttributeError(f"use sandbox.configure({self._name}=...) to change an option")
 
 
 class Sandbox:
@@ -76,14 +69,79 @@ class Sandbox:
 
     Example:
         sandbox = Sandbox()
-        with sandbox.http_client() as http:
+        with sandbox.client() as client:          # toloka_ext.Toloka, bound to the sandbox
+            result = client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
+        with sandbox.http_client() as http:       # or raw HTTP
             r = http.get(f"{sandbox.v2_base_url}/projects", headers=sandbox.auth_headers("v2"))
             assert r.json()["projects"][0]["id"] == "prj-1"
+
+    Options (keyword-only; all but ``db_path``, ``faults``, ``rewrite`` and
+    ``record_requests`` are kept in the immutable :attr:`config`, see :meth:`configure`):
+
+    * ``api_key``, ``oauth_token``: the credentials it accepts (``ApiKey`` on both APIs,
+      ``OAuth`` on v1 only).
+    * ``seed``: seeds the labeller, task and operation ids and random faults.
+    * ``clock``: a :class:`~toloka_ext.testing.ManualClock` to move time by hand.
+    * ``db_path``: a SQLite file; a sandbox on the same file resumes from it.
+    * ``faults``: a :class:`~toloka_ext.testing.FaultConfig` (also settable: ``sandbox.faults
+      = FaultConfig(...)`` counts ``on_nth`` afresh from then on).
+    * ``api_base``, ``storage_base``: the two origins (storage must be another origin).
+    * ``seed_pipelines``, ``v1_pools``: what exists from the start (see :meth:`add_pool`
+      for the keys of a pool).
+    * ``upload_polls``, ``run_polls``, ``export_polls``, ``operation_polls``: how many GETs
+      a long-running object takes to finish; ``step_seconds``: each that many seconds of
+      ``clock`` is one more step.
+    * ``labels``, ``label_field``, ``fail_items_where``: the fake labeller (a run labels each
+      item with one of ``labels`` by a hash of the item, and fails items whose fields equal
+      ``fail_items_where``).
+    * ``url_ttl``: lifetime of presigned URLs; ``max_inline_bytes``: the add-items body limit.
+    * ``max_page_size``: the longest v2 list page it answers, whatever ``limit`` asked for
+      (e.g. 2, so that a test sees whether the caller follows pagination).
+    * ``verified``: whether the account may start runs; ``allow_kill``: ``kill_*`` faults
+      stop a served process.
+    * ``rewrite``: ``rewrite(operation_id, body) -> body`` is applied to every JSON 2xx API
+      answer (also settable: ``sandbox.rewrite = ...``); to test drift. It gets a copy of
+      the body as parsed from the wire; return it unchanged to leave an answer alone.
+    * ``record_requests``: keep every request in :attr:`requests` (off by default: long
+      benchmarks send millions of rows; the ``toloka_sandbox`` fixture turns it on).
+
+    Example (drift and recorded requests):
+        def drop_item_count(op, body):
+            if op == "listDatasets":
+                for ds in body["datasets"]:
+                    ds.pop("itemCount", None)
+            return body
+
+        sandbox = Sandbox(rewrite=drop_item_count, record_requests=True, max_page_size=2)
+        ...
+        assert [r.params.get("offset") for r in sandbox.requests_for("listProjects")] == [
+            "0", "2"]
 
     Note: long-running objects (uploads, runs, exports, operations) move on when polled:
     each GET of the object is one step (``*_polls`` steps to finish); with ``step_seconds``
     each that many seconds of ``clock`` is one more step.
     """
+
+    # Read-only views of the options (change them with configure()).
+    api_key = _Option[str]()
+    oauth_token = _Option[str]()
+    seed = _Option[int]()
+    clock = _Option[Clock]()
+    api_base = _Option[str]()
+    storage_base = _Option[str]()
+    upload_polls = _Option[int]()
+    run_polls = _Option[int]()
+    export_polls = _Option[int]()
+    operation_polls = _Option[int]()
+    step_seconds = _Option[float | None]()
+    labels = _Option[tuple[str, ...]]()
+    label_field = _Option[str]()
+    fail_items_where = _Option[Mapping[str, Any]]()
+    url_ttl = _Option[float]()
+    max_inline_bytes = _Option[int]()
+    max_page_size = _Option[int]()
+    verified = _Option[bool]()
+    allow_kill = _Option[bool]()
 
     def __init__(
         self,
@@ -108,98 +166,112 @@ class Sandbox:
         fail_items_where: Mapping[str, Any] | None = None,
         url_ttl: float = 3600.0,
         max_inline_bytes: int = 2 * 1024 * 1024,
+        max_page_size: int = 100,
         verified: bool = True,
         allow_kill: bool = False,
+        rewrite: Rewrite | None = None,
+        record_requests: bool = False,
     ) -> None:
-        self.api_key = api_key
-        self.oauth_token = oauth_token
-        self.seed = seed
-        self.clock: Clock = clock or SystemClock()
-        self.faults = faults or FaultConfig()
-        self.api_base = api_base.rstrip("/")
-        self.storage_base = storage_base.rstrip("/")
-        if urlsplit(self.api_base)[:2] == urlsplit(self.storage_base)[:2]:
-            raise ValueError("storage_base must be a different origin from api_base")
-        self.seed_pipelines = dict(DEFAULT_PIPELINES if seed_pipelines is None else seed_pipelines)
-        self.v1_pools = {k: dict(v) for k, v in (v1_pools or DEFAULT_POOLS).items()}
-        self.upload_polls = upload_polls
-        self.run_polls = run_polls
-        self.export_polls = export_polls
-        self.operation_polls = operation_polls
-        self.step_seconds = step_seconds
-        self.labels = tuple(labels)
-        self.label_field = label_field
-        self.fail_items_where = dict(fail_items_where or {})
-        self.url_ttl = url_ttl
-        self.max_inline_bytes = max_inline_bytes
-        self.verified = verified
-        self.allow_kill = allow_kill
+        self.config = SandboxConfig(
+            api_key=api_key,
+            oauth_token=oauth_token,
+            seed=seed,
+            clock=clock or SystemClock(),
+            api_base=api_base,
+            storage_base=storage_base,
+            seed_pipelines=DEFAULT_PIPELINES if seed_pipelines is None else seed_pipelines,
+            v1_pools=DEFAULT_POOLS if v1_pools is None else v1_pools,
+            upload_polls=upload_polls,
+            run_polls=run_polls,
+            export_polls=export_polls,
+            operation_polls=operation_polls,
+            step_seconds=step_seconds,
+            labels=tuple(labels),
+            label_field=label_field,
+            fail_items_where=fail_items_where or {},
+            url_ttl=url_ttl,
+            max_inline_bytes=max_inline_bytes,
+            max_page_size=max_page_size,
+            verified=verified,
+            allow_kill=allow_kill,
+        )
         self.backend = Backend(db_path)
-        self._init_runtime()
+        self.runtime = Runtime(seed, faults)
+        self.rewrite: Rewrite | None = rewrite
+        self.record_requests = record_requests
+        self.requests: list[RecordedRequest] = []
         self._seed()
 
     # -- lifecycle ----------------------------------------------------------------------
-    def _init_runtime(self) -> None:
-        self.rng = random.Random(self.seed)
-        self._fault_state = FaultState(self.faults, self.seed)
-        self._requests = 0
-
     def _seed(self) -> None:
-        backend = self.backend
+        backend, config = self.backend, self.config
         with backend.lock:
             if backend.get("project", "prj-1") is None and not backend.seq["prj"]:
-                backend.save(
-                    "project",
-                    {
-                        "id": "prj-1",
-                        "name": "Sandbox project",
-                        "createdAt": iso_v2(self.clock.now()),
-                    },
-                )
-                backend.seq["prj"] = 1
-            for pid, name in self.seed_pipelines.items():
+                self._put_project("prj-1", "Sandbox project")
+            for pid, name in config.seed_pipelines.items():
                 if backend.get("pipeline", pid) is None:
-                    backend.save(
-                        "pipeline",
-                        {
-                            "id": pid,
-                            "name": name,
-                            "projectId": "prj-1",
-                            "createdAt": iso_v2(self.clock.now()),
-                            "_graph": {
-                                "steps": [
-                                    {
-                                        "name": "annotate",
-                                        "type": "label",
-                                        "labels": list(self.labels),
-                                    }
-                                ]
-                            },
-                        },
-                    )
-                    prefix, _, num = pid.rpartition("-")
-                    if num.isdigit():
-                        backend.seq[prefix] = max(backend.seq[prefix], int(num))
-            for pool_id, conf in self.v1_pools.items():
+                    self._put_pipeline(pid, name, "prj-1")
+            for pool_id, conf in config.v1_pools.items():
                 if backend.get("pool", pool_id) is None:
-                    backend.save(
-                        "pool",
-                        {
-                            "id": pool_id,
-                            "status": conf.get("status", "CLOSED"),
-                            "default_overlap": conf.get("default_overlap"),
-                            "baseline_solutions_allowed": conf.get(
-                                "baseline_solutions_allowed", True
-                            ),
-                        },
-                    )
+                    self._put_pool(pool_id, conf)
             backend.flush()
 
+    def _bump_seq(self, oid: str) -> None:
+        # Seeded ids like "pl-7" move the sequence on, so created ones never collide.
+        prefix, _, num = oid.rpartition("-")
+        if prefix and num.isdigit():
+            self.backend.seq[prefix] = max(self.backend.seq[prefix], int(num))
+
+    def _put_project(self, project_id: str, name: str) -> None:
+        now = iso_v2(self.config.clock.now())
+        self.backend.save("project", {"id": project_id, "name": name, "createdAt": now})
+        self._bump_seq(project_id)
+
+    def _put_pipeline(self, pipeline_id: str, name: str, project_id: str) -> None:
+        graph = {"steps": [{"name": "annotate", "type": "label", "labels": list(self.labels)}]}
+        pipeline = {
+            "id": pipeline_id,
+            "name": name,
+            "projectId": project_id,
+            "createdAt": iso_v2(self.config.clock.now()),
+            "_graph": graph,
+        }
+        self.backend.save("pipeline", pipeline)
+        self._bump_seq(pipeline_id)
+
+    def _put_pool(self, pool_id: str, conf: Mapping[str, Any]) -> None:
+        pool = {
+            "id": pool_id,
+            "status": conf.get("status", "CLOSED"),
+            "default_overlap": conf.get("default_overlap"),
+            "baseline_solutions_allowed": conf.get("baseline_solutions_allowed", True),
+            "input_spec": checked_spec(conf.get("input_spec")),
+        }
+        self.backend.save("pool", pool)
+
     def reset(self) -> None:
-        """Back to a fresh sandbox: seeded objects only, counters and faults restarted."""
-        self.backend.reset()
-        self._init_runtime()
-        self._seed()
+        """Back to a fresh sandbox: seeded objects only; counters, faults and records restarted."""
+        with self.backend.lock:
+            self.backend.reset()
+            self.runtime = Runtime(self.config.seed, self.runtime.faults)
+            self.requests.clear()
+            self._seed()
+
+    def configure(self, **changes: Any) -> None:
+        """Change options (any :class:`SandboxConfig` field) from the next request on.
+
+        ``seed``, ``seed_pipelines`` and ``v1_pools`` take effect on :meth:`reset`.
+
+        Example:
+            sandbox.configure(operation_polls=4, max_page_size=2)
+        """
+        with self.backend.lock:
+            self.config = dataclasses.replace(self.config, **changes)
+
+    def flush(self) -> None:
+        """Write pending changes to the SQLite file now (no-op in memory)."""
+        with self.backend.lock:
+            self.backend.flush()
 
     def close(self) -> None:
         self.backend.close()
@@ -210,18 +282,48 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- faults and recorded requests ---------------------------------------------------
+    @property
+    def faults(self) -> FaultConfig:
+        """The faults, latency and rate limits in force (assign a new FaultConfig to change).
+
+        Assigning counts ``on_nth`` from the assignment on and restarts the rate-limit
+        windows, so a test can script "the 2nd createTasks from now on answers 429".
+        """
+        return self.runtime.faults
+
+    @faults.setter
+    def faults(self, faults: FaultConfig) -> None:
+        with self.backend.lock:
+            self.runtime.set_faults(faults)
+
+    def requests_for(self, operation_id: str) -> list[RecordedRequest]:
+        """The recorded requests of ``operation_id`` (``"createTasks"``, ``"storagePut"``...).
+
+        Raises ``RuntimeError`` when nothing is recorded because recording is off, so that an
+        assertion like ``requests_for("startRun") == []`` cannot pass by accident.
+
+        Example:
+            sandbox = Sandbox(record_requests=True)
+            ...
+            assert [r.params["operation_id"] for r in sandbox.requests_for("createTasks")]
+        """
+        if not self.record_requests and not self.requests:
+            raise RuntimeError("requests are not recorded: use Sandbox(record_requests=True)")
+        return [r for r in self.requests if r.operation == operation_id]
+
     # -- public helpers -----------------------------------------------------------------
     @property
     def v2_base_url(self) -> str:
-        return self.api_base + PREFIXES["v2"]
+        return self.config.api_base + PREFIXES["v2"]
 
     @property
     def v1_base_url(self) -> str:
-        return self.api_base + PREFIXES["v1"]
+        return self.config.api_base + PREFIXES["v1"]
 
     @property
     def url(self) -> str:
-        return self.api_base
+        return self.config.api_base
 
     @property
     def counters(self) -> Counters:
@@ -240,44 +342,57 @@ class Sandbox:
 
     def mock_transport(self) -> httpx.MockTransport:
         """The same as :attr:`transport`, as an ``httpx.MockTransport``."""
-        transport = SandboxTransport(self)
-        return httpx.MockTransport(transport._respond)
+        return httpx.MockTransport(SandboxTransport(self)._respond)
 
     def http_client(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` bound to this sandbox (no auth headers: add them per API)."""
         return httpx.Client(transport=self.transport, **kwargs)
 
     def async_http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` bound to this sandbox (no auth headers)."""
         return httpx.AsyncClient(transport=self.transport, **kwargs)
 
-    def pipeline_client(self, **kwargs: Any) -> PipelineClient:
-        """A :class:`toloka_ext.PipelineClient` bound to this sandbox (polls without sleeping)."""
-        from toloka_ext import PipelineClient
+    def client(self, **kwargs: Any) -> Toloka:
+        """A :class:`toloka_ext.Toloka` bound to this sandbox, both APIs, polling without sleeps.
 
-        kwargs.setdefault("sleep", lambda _seconds: None)
-        return PipelineClient(
-            api_key=self.api_key, base_url=self.v2_base_url, transport=self.transport, **kwargs
-        )
+        Keyword arguments go to ``Toloka`` and override the defaults (``api_key``,
+        ``base_url``, ``v1_base_url``, ``transport``, ``sleep``).
 
-    def tasks_client(self, **kwargs: Any) -> TasksClient:
-        """A :class:`toloka_ext.TasksClient` bound to this sandbox (polls without sleeping)."""
-        from toloka_ext import TasksClient
+        Example:
+            with sandbox.client() as client:
+                result = client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
+                created = client.tasks.create_tasks(tasks, async_mode=True)
+        """
+        from toloka_ext import Toloka
 
-        kwargs.setdefault("sleep", lambda _seconds: None)
-        return TasksClient(
-            oauth_token=self.oauth_token,
-            base_url=self.v1_base_url,
-            transport=self.transport,
-            **kwargs,
-        )
+        self._client_defaults(kwargs)
+        kwargs.setdefault("sleep", _no_sleep)
+        return Toloka(**kwargs)
+
+    def async_client(self, **kwargs: Any) -> AsyncToloka:
+        """A :class:`toloka_ext.AsyncToloka` bound to this sandbox (see :meth:`client`).
+
+        Example:
+            async with sandbox.async_client() as client:
+                result = await client.process_new_data("pl-1", rows)
+        """
+        from toloka_ext import AsyncToloka
+
+        self._client_defaults(kwargs)
+        kwargs.setdefault("sleep", _async_no_sleep)
+        return AsyncToloka(**kwargs)
+
+    def _client_defaults(self, kwargs: dict[str, Any]) -> None:
+        kwargs.setdefault("api_key", self.api_key)
+        kwargs.setdefault("base_url", self.v2_base_url)
+        kwargs.setdefault("v1_base_url", self.v1_base_url)
+        if "http_client" not in kwargs:  # the clients take one or the other
+            kwargs.setdefault("transport", self.transport)
 
     @property
-    def asgi_app(self) -> Any:
+    def asgi_app(self) -> AsgiApp:
         """An ASGI application serving this sandbox (for uvicorn or an ASGI test client)."""
         return AsgiApp(self)
-
-    def new_token(self) -> str:
-        return secrets.token_urlsafe(24)
 
     def tasks(self, pool_id: str | None = None) -> list[Obj]:
         """The v1 tasks created, oldest first."""
@@ -289,19 +404,64 @@ class Sandbox:
         return dict(pool) if pool else None
 
     def add_pool(
-        self, pool_id: str, *, default_overlap: int | None = None, status: str = "CLOSED"
+        self,
+        pool_id: str,
+        *,
+        default_overlap: int | None = None,
+        status: str = "CLOSED",
+        input_spec: Mapping[str, str] | None = None,
     ) -> None:
+        """Create (or replace) a v1 pool.
+
+        ``input_spec`` maps input field names to JSON types (``"string"``, ``"integer"``,
+        ``"number"``, ``"boolean"``, ``"object"``, ``"array"``, ``"any"``), as a Toloka
+        project's input spec does. With one, every spec field is required in
+        ``input_values`` and no other key is allowed: a task breaking that gets the field
+        error ``input_values.<key>`` with ``VALUE_NOT_ALLOWED`` (unknown key),
+        ``INVALID_TYPE`` or ``VALUE_REQUIRED``, in sync mode (400, or ``validation_errors``
+        with ``skip_invalid_items``) and async mode (``TASK_VALIDATE`` in the operation log).
+        The same keys work in ``Sandbox(v1_pools={pool_id: {...}})``.
+
+        Example:
+            sandbox.add_pool("42", input_spec={"image": "string", "n": "integer"})
+        """
+        conf = {"default_overlap": default_overlap, "status": status, "input_spec": input_spec}
         with self.backend.lock:
-            self.backend.save(
-                "pool",
-                {
-                    "id": pool_id,
-                    "status": status,
-                    "default_overlap": default_overlap,
-                    "baseline_solutions_allowed": True,
-                },
-            )
+            self._put_pool(pool_id, conf)
             self.backend.flush()
+
+    def add_project(self, name: str = "Sandbox project", *, project_id: str | None = None) -> str:
+        """Create a v2 project (``project_id`` like ``"prj-3"``, or the next free id).
+
+        Example:
+            other = sandbox.add_project("Other")
+            sandbox.add_pipeline("pl-1", project_id=other)   # move pl-1 to a later page
+        """
+        with self.backend.lock:
+            oid = project_id or self.backend.next_id("prj")
+            self._put_project(oid, name)
+            self.backend.flush()
+        return oid
+
+    def add_pipeline(
+        self,
+        pipeline_id: str | None = None,
+        *,
+        name: str = "Annotate items",
+        project_id: str = "prj-1",
+    ) -> str:
+        """Create (or replace, keeping nothing) a v2 pipeline labelling with ``labels``.
+
+        Example:
+            sandbox.add_pipeline("pl-9", name="Moderate", project_id="prj-1")
+        """
+        with self.backend.lock:
+            if self.backend.get("project", project_id) is None:
+                raise KeyError(f"no project {project_id!r}: add_project() it first")
+            oid = pipeline_id or self.backend.next_id("pl")
+            self._put_pipeline(oid, name, project_id)
+            self.backend.flush()
+        return oid
 
     def dataset_rows(self, dataset_id: str) -> list[Obj]:
         """A dataset's rows keyed by field name."""
@@ -311,23 +471,6 @@ class Sandbox:
         names = {f["id"]: f["name"] for f in ds["_fields"]}
         return [{names[k]: v for k, v in item["values"].items()} for item in ds["_items"]]
 
-    # -- rate limits used by handlers -----------------------------------------------------
-    def take_tasks(self, count: int) -> None:
-        now = self.clock.now()
-        for name, limit, span, interval in (
-            ("tasks_min", self.faults.tasks_per_minute, 60, "MIN"),
-            ("tasks_day", self.faults.tasks_per_day, 86400, "DAY"),
-        ):
-            wait = self._fault_state.take(name, count, limit, span, now)
-            if wait is not None:
-                raise ApiError(
-                    429,
-                    f"Too many tasks: the limit is {limit} per {interval.lower()}",
-                    code="TOO_MANY_REQUESTS",
-                    payload={"interval": interval},
-                    headers={"Retry-After": str(wait)},
-                )
-
     # -- the pure core ------------------------------------------------------------------
     def handle(
         self,
@@ -335,285 +478,24 @@ class Sandbox:
         url: str,
         headers: Mapping[str, str] | Sequence[tuple[str, str]],
         body: bytes = b"",
+        *,
+        timeout: Timeout | None = None,
     ) -> SandboxResponse:
-        """Answer one HTTP request (the core that the transport and the ASGI app share)."""
-        items = headers.items() if isinstance(headers, Mapping) else headers
-        hdrs = {k.lower(): v for k, v in items}
-        parts = urlsplit(url)
-        path = parts.path or "/"
+        """Answer one HTTP request (the core that the transport and the ASGI app share).
+
+        ``timeout`` is the request's httpx timeout extension, kept in the recorded request.
+        """
+        incoming = Incoming.parse(method, url, headers, body, timeout)
         with self.backend.lock:
+            recorder = self.requests.append if self.record_requests else None
             try:
-                if path.startswith("/_storage/"):
-                    return self._storage(method.upper(), path, parse_qs(parts.query), hdrs, body)
-                return self._api(
-                    method.upper(), path, parse_qs(parts.query, keep_blank_values=True), hdrs, body
+                return dispatch(
+                    self.backend,
+                    self.config,
+                    self.runtime,
+                    incoming,
+                    rewrite=self.rewrite,
+                    recorder=recorder,
                 )
             finally:
                 self.backend.flush()
-
-    def _request_id(self) -> str:
-        self._requests += 1
-        return f"req-{self.seed:x}-{self._requests:08d}"
-
-    def _api(
-        self,
-        method: str,
-        path: str,
-        query: Mapping[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> SandboxResponse:
-        request_id = self._request_id()
-        api = "v1" if path.startswith(PREFIXES["v1"] + "/") else "v2"
-        prefix = PREFIXES[api]
-        if not (path.startswith(prefix + "/")):
-            return self._error(api, ApiError(404, f"No such path: {path}"), request_id)
-        route, params, allowed = match(api, method, path[len(prefix) :])
-        if route is None:
-            if allowed:
-                err = ApiError(
-                    405,
-                    f"Method {method} is not allowed here",
-                    headers={"Allow": ", ".join(allowed)},
-                )
-                return self._error(api, err, request_id)
-            return self._error(api, ApiError(404, f"No such path: {path}"), request_id)
-        op = route.operation_id
-        self.counters.received[op] += 1
-        fault = self._fault_state.pick(op)
-        delay = self.faults.latency
-        if fault is not None and fault.action in ("reset_before", "kill_before"):
-            return SandboxResponse(0, [], b"", action=self._action(fault), delay=delay)
-        try:
-            if fault is not None and fault.action == "status":
-                raise self._fault_error(fault)
-            self._check_auth(api, headers)
-            wait = self._fault_state.take(
-                "requests", 1, self.faults.requests_per_minute, 60, self.clock.now()
-            )
-            if wait is not None:
-                raise ApiError(
-                    429,
-                    f"Too many requests: the limit is {self.faults.requests_per_minute} a minute",
-                    payload={"interval": "MIN"},
-                    headers={"Retry-After": str(wait)},
-                )
-            ctx = Ctx(
-                sandbox=self,
-                api=api,
-                method=method,
-                path=path,
-                params={k: unquote(v) for k, v in params.items()},
-                query=query,
-                headers=headers,
-                body=body,
-                request_id=request_id,
-            )
-            reply = route.handler(ctx)
-        except ApiError as err:
-            response = self._error(api, err, request_id)
-            response.delay = delay
-            return response
-        except Exception as exc:  # a sandbox bug: still answer with the documented body
-            logger.exception("sandbox handler failed")
-            bug = ApiError(500, f"Internal error: {type(exc).__name__}")
-            return self._error(api, bug, request_id)
-        self.counters.applied[op] += 1
-        response = self._reply(reply, request_id)
-        response.delay = delay
-        if fault is not None and fault.action in ("reset_after", "kill_after"):
-            response.action = self._action(fault)
-        return response
-
-    def _action(self, fault: Fault) -> str:
-        return "kill" if fault.action.startswith("kill") and self.allow_kill else "reset"
-
-    def _fault_error(self, fault: Fault) -> ApiError:
-        if fault.status == 429:
-            return ApiError(
-                429,
-                "Too many requests (injected)",
-                payload={"interval": "MIN"},
-                headers={"Retry-After": str(fault.retry_after)},
-            )
-        messages = {500: "Internal error (injected)", 503: "Service unavailable (injected)"}
-        return ApiError(fault.status, messages.get(fault.status, "Injected fault"))
-
-    def _check_auth(self, api: str, headers: Mapping[str, str]) -> None:
-        value = headers.get("authorization")
-        if not value:
-            raise ApiError(401, "Missing Authorization header")
-        scheme, _, secret = value.strip().partition(" ")
-        scheme = scheme.lower()
-        if scheme == "apikey" and secrets.compare_digest(secret.strip(), self.api_key):
-            return
-        if scheme == "oauth" and secrets.compare_digest(secret.strip(), self.oauth_token):
-            if api == "v1":
-                return
-            raise ApiError(403, "OAuth tokens are not accepted here; use an API key")
-        raise ApiError(401, "Invalid API key" if api == "v2" else "Invalid token")
-
-    def _error(self, api: str, err: ApiError, request_id: str) -> SandboxResponse:
-        import json
-
-        body = json.dumps(error_body(api, err, request_id)).encode()
-        headers = [("content-type", "application/json"), ("x-request-id", request_id)]
-        headers += [(k.lower(), v) for k, v in err.headers.items()]
-        return SandboxResponse(err.status, headers, body)
-
-    def _reply(self, reply: Reply, request_id: str) -> SandboxResponse:
-        body = reply.encode()
-        headers = [("x-request-id", request_id)]
-        if body or reply.raw is not None:
-            headers.append(("content-type", reply.content_type))
-        headers += [(k.lower(), v) for k, v in reply.headers.items()]
-        return SandboxResponse(reply.status, headers, body)
-
-    # -- presigned storage ----------------------------------------------------------------
-    def _storage_error(self, status: int, code: str, message: str) -> SandboxResponse:
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-        ).encode()
-        return SandboxResponse(status, [("content-type", "application/xml")], body)
-
-    def _storage(
-        self,
-        method: str,
-        path: str,
-        query: Mapping[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> SandboxResponse:
-        kind, _, oid = path[len("/_storage/") :].partition("/")
-        op = {"uploads": "storagePut", "exports": "storageGet"}.get(kind, "storage")
-        self.counters.received[op] += 1
-        fault = self._fault_state.pick(op)
-        if fault is not None and fault.action in ("reset_before", "kill_before"):
-            return SandboxResponse(0, [], b"", action=self._action(fault))
-        if fault is not None and fault.action == "status":
-            return self._storage_error(fault.status, "InternalError", "Injected fault")
-        if "authorization" in headers:
-            return self._storage_error(
-                403, "AccessDenied", "Presigned URLs take no Authorization header"
-            )
-        expected = {"uploads": "PUT", "exports": "GET"}.get(kind)
-        if expected is None:
-            return self._storage_error(404, "NoSuchKey", "The specified key does not exist")
-        if method != expected:
-            return self._storage_error(405, "MethodNotAllowed", f"Use {expected}")
-        obj = self.backend.get("upload" if kind == "uploads" else "export", oid)
-        token = (query.get("token") or [""])[-1]
-        if obj is None or not obj.get("_token") or not secrets.compare_digest(token, obj["_token"]):
-            return self._storage_error(403, "SignatureDoesNotMatch", "Bad or missing token")
-        if self.clock.now() > obj["_expires"]:
-            return self._storage_error(403, "AccessDenied", "Request has expired")
-        if kind == "uploads":
-            if obj["_used"] or obj["status"] != "pending":
-                return self._storage_error(403, "AccessDenied", "This upload URL was already used")
-            obj["_data"] = base64.b64encode(body).decode()
-            obj["_used"] = True
-            self.backend.save("upload", obj)
-            response = SandboxResponse(200, [("etag", f'"{len(body):x}"')], b"")
-        else:
-            data, ctype = render_export(obj)
-            response = SandboxResponse(200, [("content-type", ctype)], data)
-        self.counters.applied[op] += 1
-        if fault is not None and fault.action in ("reset_after", "kill_after"):
-            response.action = self._action(fault)
-        return response
-
-
-class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """An httpx transport (sync and async) over :meth:`Sandbox.handle`: no sockets, no threads.
-
-    A dropped connection raises ``httpx.ReadError`` (the request may or may not have been
-    applied, exactly as a client would see it).
-    """
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-
-    def _respond(self, request: httpx.Request) -> httpx.Response:
-        result = self.sandbox.handle(
-            request.method, str(request.url), list(request.headers.multi_items()), request.read()
-        )
-        return self._to_httpx(request, result)
-
-    def _to_httpx(self, request: httpx.Request, result: SandboxResponse) -> httpx.Response:
-        if result.action is not None:
-            raise httpx.ReadError("Connection reset by peer", request=request)
-        return httpx.Response(
-            result.status, headers=result.headers, content=result.body, request=request
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        result = self.sandbox.handle(
-            request.method, str(request.url), list(request.headers.multi_items()), request.read()
-        )
-        if result.delay:
-            time.sleep(result.delay)
-        return self._to_httpx(request, result)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        result = self.sandbox.handle(
-            request.method, str(request.url), list(request.headers.multi_items()), body
-        )
-        if result.delay:
-            await asyncio.sleep(result.delay)
-        return self._to_httpx(request, result)
-
-
-class AsgiApp:
-    """A raw ASGI app over :meth:`Sandbox.handle` (what ``serve`` runs under uvicorn)."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-
-    async def __call__(self, scope: Obj, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    self.sandbox.backend.flush()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        host = next((v for k, v in headers if k.lower() == "host"), "sandbox")
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
-        if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
-        result = self.sandbox.handle(scope["method"], url, headers, b"".join(chunks))
-        if result.delay:
-            await asyncio.sleep(result.delay)
-        if result.action == "kill":
-            self.sandbox.backend.flush()
-            os._exit(17)
-        if result.action == "reset":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is not None and hasattr(transport, "abort"):
-                transport.abort()
-                return
-            # Fallback: start the answer and fail, so the server closes the connection.
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            raise ConnectionAbortedError("sandbox fault: connection dropped")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": result.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": result.body})

@@ -1,109 +1,217 @@
-"""Serving the sandbox over real HTTP: the ``serve`` command and ``SandboxServer``.
+"""Serving the sandbox over real HTTP: :func:`serve` (what the ``serve`` command runs) and
+:class:`SandboxServer` (that command as a managed child process).
 
 Origins: the API is ``http://127.0.0.1:PORT`` and presigned storage URLs point to
 ``http://localhost:PORT/_storage/...`` — the same server, a different origin, so a client
 that attaches ``Authorization`` only to the API origin sends none to storage (and storage
 answers 403 to any request that carries one).
+
+Readiness: ``serve`` binds its socket first (``port=0`` picks a free one), builds every URL
+from the port it really got, and then prints one banner line to stdout::
+
+    Toloka sandbox on http://127.0.0.1:PORT (v2: http://127.0.0.1:PORT/api/v2-beta,
+    v1: http://127.0.0.1:PORT/api/v1) api key: sandbox-key
+
+(one line, wrapped here).
+
+A parent process reads the port from that line; ``SandboxServer`` does exactly that.
 """
 
 from __future__ import annotations
 
-import argparse
+import base64
 import json
 import os
+import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from types import FrameType, TracebackType
+from typing import IO, TYPE_CHECKING, Any
 
 from ._faults import Fault, FaultConfig
 
-__all__ = ["SandboxServer", "serve_in_background", "main"]
+if TYPE_CHECKING:
+    from toloka_ext import AsyncToloka, Toloka
+
+__all__ = [
+    "BANNER_PREFIX",
+    "SandboxServer",
+    "ServeError",
+    "UVICORN_MISSING",
+    "banner",
+    "faults_from_json",
+    "faults_to_json",
+    "serve",
+    "serve_in_background",
+]
+
+BANNER_PREFIX = "Toloka sandbox on "
+_BANNER = re.compile(re.escape(BANNER_PREFIX) + r"(\S+) ")
+UVICORN_MISSING = "the sandbox server needs uvicorn: pip install 'toloka-ext[testing]'"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+class ServeError(Exception):
+    """``serve`` cannot start (a missing dependency, a port in use): a message, no traceback."""
 
 
-def _faults_from_json(text: str | None) -> FaultConfig | None:
+def faults_from_json(text: str | None) -> FaultConfig | None:
+    """A :class:`FaultConfig` from :func:`faults_to_json`'s text (``None`` for none)."""
     if not text:
         return None
     data = json.loads(text)
-    faults = [Fault(**{**f, "on_nth": tuple(f.get("on_nth", ()))}) for f in data.pop("faults", [])]
+    faults = []
+    for f in data.pop("faults", []):
+        f = dict(f, on_nth=tuple(f.get("on_nth", ())))
+        if "body_base64" in f:
+            f["body"] = base64.b64decode(f.pop("body_base64"))
+        faults.append(Fault(**f))
     return FaultConfig(faults=faults, **data)
 
 
-def _faults_to_json(config: FaultConfig) -> str:
+def faults_to_json(config: FaultConfig) -> str:
+    """``config`` as JSON, for the ``--faults`` option of ``serve``."""
     data = asdict(config)
-    data["faults"] = [dict(f, on_nth=list(f["on_nth"])) for f in data["faults"]]
+    out = []
+    for f in data["faults"]:
+        f = dict(f, on_nth=list(f["on_nth"]))
+        if f["headers"] is not None:
+            f["headers"] = dict(f["headers"])
+        if isinstance(f["body"], bytes):
+            f["body_base64"] = base64.b64encode(f.pop("body")).decode()
+        out.append(f)
+    data["faults"] = out
     return json.dumps(data)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m toloka_ext.testing serve --port N [--db FILE] [--seed S] [--api-key K]``."""
-    parser = argparse.ArgumentParser(prog="python -m toloka_ext.testing")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the sandbox over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--db", default=None, help="SQLite file to keep state across restarts")
-    serve.add_argument("--seed", type=int, default=0)
-    serve.add_argument("--api-key", default=os.environ.get("TOLOKA_SANDBOX_API_KEY", "sandbox-key"))
-    serve.add_argument(
-        "--oauth-token", default=os.environ.get("TOLOKA_SANDBOX_OAUTH_TOKEN", "sandbox-token")
-    )
-    serve.add_argument("--faults", default=None, help="FaultConfig as JSON")
-    serve.add_argument("--options", default=None, help="extra Sandbox options as JSON")
-    args = parser.parse_args(argv)
+def banner(url: str, v2_url: str, v1_url: str, api_key: str) -> str:
+    return f"{BANNER_PREFIX}{url} (v2: {v2_url}, v1: {v1_url}) api key: {api_key}"
 
-    import uvicorn
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP spelled out: asyncio turns Nagle off (TCP_NODELAY) only on sockets that
+    # say so, and with Nagle on every keep-alive request waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # As uvicorn does: a restart on the same port must not wait for TIME_WAIT to clear.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    return sock
+
+
+@contextmanager
+def _stop_signals_return() -> Iterator[None]:
+    """After its graceful shutdown uvicorn re-raises the signal that stopped it; with these
+    handlers that re-raise just returns, so ``serve`` closes the sandbox and a SIGTERM'd
+    server exits 0 (and Ctrl-C prints no traceback)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = {sig: signal.signal(sig, _note_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _note_stop(_sig: int, _frame: FrameType | None) -> None:
+    """The stop was handled by uvicorn already: nothing left to do."""
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    db_path: str | Path | None = None,
+    seed: int = 0,
+    api_key: str = "sandbox-key",
+    oauth_token: str = "sandbox-token",
+    faults: FaultConfig | None = None,
+    options: Mapping[str, Any] | None = None,
+    out: IO[str] | None = None,
+) -> None:
+    """Serve a sandbox on ``host:port`` until SIGTERM / SIGINT (``port=0``: any free port).
+
+    Prints the banner line to ``out`` (stdout) once the socket listens. Raises
+    :class:`ServeError` without uvicorn or when the port cannot be bound.
+
+    Example:
+        serve(port=0, db_path="state.sqlite")   # blocks; the banner names the port
+    """
+    try:
+        import uvicorn
+    except ImportError:
+        raise ServeError(UVICORN_MISSING) from None
 
     from ._sandbox import Sandbox
 
-    storage_host = "localhost" if args.host == "127.0.0.1" else "127.0.0.1"
-    options: dict[str, Any] = json.loads(args.options) if args.options else {}
-    sandbox = Sandbox(
-        api_key=args.api_key,
-        oauth_token=args.oauth_token,
-        seed=args.seed,
-        db_path=args.db,
-        faults=_faults_from_json(args.faults),
-        api_base=f"http://{args.host}:{args.port}",
-        storage_base=f"http://{storage_host}:{args.port}",
-        allow_kill=True,
-        **options,
-    )
+    sock = _bind(host, port)
     try:
-        uvicorn.run(
-            sandbox.asgi_app,
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
+        real_port = int(sock.getsockname()[1])
+        url_host = f"[{host}]" if ":" in host else host
+        storage_host = "localhost" if host == "127.0.0.1" else "127.0.0.1"
+        sandbox = Sandbox(
+            api_key=api_key,
+            oauth_token=oauth_token,
+            seed=seed,
+            db_path=db_path,
+            faults=faults,
+            api_base=f"http://{url_host}:{real_port}",
+            storage_base=f"http://{storage_host}:{real_port}",
+            allow_kill=True,
+            **dict(options or {}),
         )
+        try:
+            stream = out or sys.stdout
+            line = banner(sandbox.url, sandbox.v2_base_url, sandbox.v1_base_url, api_key)
+            stream.write(line + "\n")
+            stream.flush()
+            config = uvicorn.Config(
+                sandbox.asgi_app, log_level="warning", lifespan="on", access_log=False
+            )
+            with _stop_signals_return():
+                uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sandbox.close()
     finally:
-        sandbox.close()
-    return 0
+        sock.close()
+
+
+def _no_sleep(_seconds: float) -> None:
+    """Polls need no waits: a sandbox moves on when polled."""
+
+
+async def _async_no_sleep(_seconds: float) -> None:
+    """See :func:`_no_sleep`."""
 
 
 class SandboxServer:
-    """The sandbox as a real server process on a free port (a context manager).
+    """The sandbox as a real server process (a context manager).
+
+    Without ``port`` it asks for any free port and reads the one it got from the server's
+    banner line; a restart (``start()`` after ``kill()`` / ``stop()``) reuses that port, so
+    URLs held by the test stay valid. Options are the :class:`Sandbox` keyword arguments
+    that JSON can carry (so not ``rewrite``, ``clock`` or ``record_requests``' records).
 
     Example:
         with SandboxServer(db_path=tmp_path / "sb.db") as server:
             httpx.get(f"{server.v2_base_url}/projects", headers=server.auth_headers("v2"))
             server.kill()      # the process dies mid-flight
-            server.start()     # ...and comes back with the same data
+            server.start()     # ...and comes back with the same data on the same port
     """
 
     def __init__(
@@ -118,7 +226,14 @@ class SandboxServer:
         startup_timeout: float = 20.0,
         **options: Any,
     ) -> None:
-        self.port = port or free_port()
+        try:
+            json.dumps(options)  # fail here, not in the child process
+        except TypeError as exc:
+            raise TypeError(
+                f"SandboxServer options must be JSON values ({exc}); rewrite= and clock= "
+                "work in-process only (Sandbox, mock_toloka)"
+            ) from None
+        self.port = port
         self.db_path = db_path
         self.seed = seed
         self.api_key = api_key
@@ -126,15 +241,21 @@ class SandboxServer:
         self.faults = faults
         self.options = options
         self.startup_timeout = startup_timeout
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[str] | None = None
+        self.banner: str | None = None
+
+    def _require_port(self) -> int:
+        if self.port is None:
+            raise RuntimeError("the server has no port yet: start() it first")
+        return self.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self._require_port()}"
 
     @property
     def storage_url(self) -> str:
-        return f"http://localhost:{self.port}"
+        return f"http://localhost:{self._require_port()}"
 
     @property
     def v2_base_url(self) -> str:
@@ -149,39 +270,93 @@ class SandboxServer:
             return {"Authorization": f"OAuth {self.oauth_token}"}
         return {"Authorization": f"ApiKey {self.api_key}"}
 
+    def client(self, **kwargs: Any) -> Toloka:
+        """A :class:`toloka_ext.Toloka` on this server over real HTTP, polling without sleeps.
+
+        Example:
+            with SandboxServer() as server, server.client() as client:
+                client.process_new_data("pl-1", rows)
+        """
+        from toloka_ext import Toloka
+
+        self._client_defaults(kwargs)
+        kwargs.setdefault("sleep", _no_sleep)
+        return Toloka(**kwargs)
+
+    def async_client(self, **kwargs: Any) -> AsyncToloka:
+        """A :class:`toloka_ext.AsyncToloka` on this server (see :meth:`client`)."""
+        from toloka_ext import AsyncToloka
+
+        self._client_defaults(kwargs)
+        kwargs.setdefault("sleep", _async_no_sleep)
+        return AsyncToloka(**kwargs)
+
+    def _client_defaults(self, kwargs: dict[str, Any]) -> None:
+        kwargs.setdefault("api_key", self.api_key)
+        kwargs.setdefault("base_url", self.v2_base_url)
+        kwargs.setdefault("v1_base_url", self.v1_base_url)
+
     def start(self) -> SandboxServer:
         if self.process is not None and self.process.poll() is None:
             raise RuntimeError("already running")
         cmd = [
             sys.executable, "-m", "toloka_ext.testing", "serve",
-            "--port", str(self.port), "--seed", str(self.seed),
+            "--port", str(self.port or 0), "--seed", str(self.seed),
         ]  # fmt: skip
         if self.db_path is not None:
             cmd += ["--db", str(self.db_path)]
         if self.faults is not None:
-            cmd += ["--faults", _faults_to_json(self.faults)]
+            cmd += ["--faults", faults_to_json(self.faults)]
         if self.options:
             cmd += ["--options", json.dumps(self.options)]
         env = dict(os.environ)
         env["TOLOKA_SANDBOX_API_KEY"] = self.api_key
         env["TOLOKA_SANDBOX_OAUTH_TOKEN"] = self.oauth_token
-        self.process = subprocess.Popen(cmd, env=env, start_new_session=True)
-        self._wait_ready()
+        self.process = subprocess.Popen(
+            cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, text=True
+        )
+        self._wait_for_banner(self.process)
         return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"sandbox server exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)  # polling the port for readiness, not synchronising tests
-        self.stop()
-        raise TimeoutError(f"sandbox server did not listen on port {self.port}")
+    def _wait_for_banner(self, process: subprocess.Popen[str]) -> None:
+        lines: queue.Queue[str | None] = queue.Queue()
+        stdout = process.stdout
+        assert stdout is not None
+
+        def pump() -> None:
+            # Hands the banner over, then keeps draining stdout (a full pipe would block
+            # the server) and passes anything else through.
+            banner_seen = False
+            for line in stdout:
+                if not banner_seen and line.startswith(BANNER_PREFIX):
+                    banner_seen = True
+                    lines.put(line.rstrip("\n"))
+                    continue
+                try:
+                    sys.stdout.write(line)
+                except (OSError, ValueError):  # our stdout went away (interpreter exit)
+                    pass
+            stdout.close()  # here, not in stop(): closing under a reading thread races
+            lines.put(None)
+
+        threading.Thread(target=pump, name="sandbox-server-stdout", daemon=True).start()
+        try:
+            line = lines.get(timeout=self.startup_timeout)
+        except queue.Empty:
+            self.stop()
+            raise TimeoutError(
+                f"sandbox server printed no banner within {self.startup_timeout} s"
+            ) from None
+        if line is None:
+            code = process.wait()
+            self.process = None
+            raise RuntimeError(f"sandbox server exited with {code} before listening")
+        found = _BANNER.match(line)
+        if found is None:  # pragma: no cover - the banner is ours
+            self.stop()
+            raise RuntimeError(f"unreadable banner: {line!r}")
+        self.banner = line
+        self.port = int(found[1].rsplit(":", 1)[1])
 
     @property
     def running(self) -> bool:
@@ -218,5 +393,13 @@ class SandboxServer:
 
 
 def serve_in_background(**options: Any) -> SandboxServer:
-    """A started :class:`SandboxServer` (stop it, or use it as a context manager)."""
+    """A started :class:`SandboxServer` (stop it, or use it as a context manager).
+
+    Example:
+        server = serve_in_background(seed=3)
+        try:
+            ...
+        finally:
+            server.stop()
+    """
     return SandboxServer(**options).start()

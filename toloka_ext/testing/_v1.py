@@ -9,6 +9,7 @@ from . import _schemas as S
 from ._clock import iso_v1
 from ._core import Ctx, Reply, parse_json, public
 from ._errors import ApiError
+from ._inputspec import check_input_values
 from ._validate import validate
 
 Obj = dict[str, Any]
@@ -32,13 +33,16 @@ def check_task(
     errors: FieldErrors = dict(schema_errors)
     if not isinstance(task, dict) or errors:
         return None, errors or {"": _err("INVALID_TYPE", "a task must be a JSON object")}
-    pool = ctx.sandbox.backend.get("pool", task["pool_id"])
+    pool = ctx.backend.get("pool", task["pool_id"])
     if pool is None:
         return None, {"pool_id": _err("DOES_NOT_EXIST", f"Pool {task['pool_id']} does not exist")}
     if task.get("baseline_solutions") and not pool.get("baseline_solutions_allowed", True):
         errors["baseline_solutions"] = _err(
             "VALUE_NOT_ALLOWED", "baseline_solutions is not allowed in task suites"
         )
+    spec = pool.get("input_spec")
+    if spec is not None:
+        errors.update(check_input_values(task["input_values"], spec))
     default = pool.get("default_overlap")
     infinite = bool(task.get("infinite_overlap", False))
     if allow_defaults and default is not None:
@@ -67,18 +71,18 @@ def check_task(
 def _pool_status_check(ctx: Ctx, tasks: list[Any]) -> None:
     for task in tasks:
         if isinstance(task, dict) and isinstance(task.get("pool_id"), str):
-            pool = ctx.sandbox.backend.get("pool", task["pool_id"])
+            pool = ctx.backend.get("pool", task["pool_id"])
             if pool is not None and pool.get("status") == "ARCHIVED":
                 raise ApiError(409, f"Pool {pool['id']} is archived", code="INAPPROPRIATE_STATUS")
 
 
 def _create(ctx: Ctx, stored: list[Obj]) -> list[Obj]:
-    backend = ctx.sandbox.backend
-    now = iso_v1(ctx.sandbox.clock.now())
+    backend = ctx.backend
+    now = iso_v1(ctx.now())
     created = []
     for task in stored:
         n = backend.next_number("task")
-        created.append({"id": f"{ctx.sandbox.seed:08x}--{n:06x}", **task, "created": now})
+        created.append({"id": f"{ctx.config.seed:08x}--{n:06x}", **task, "created": now})
     backend.save_many("task", created)
     backend.counters.tasks_created += len(created)
     return created
@@ -86,25 +90,25 @@ def _create(ctx: Ctx, stored: list[Obj]) -> list[Obj]:
 
 def _open_pools(ctx: Ctx, created: list[Obj]) -> None:
     for pool_id in {t["pool_id"] for t in created}:
-        pool = ctx.sandbox.backend.get("pool", pool_id)
+        pool = ctx.backend.get("pool", pool_id)
         if pool is not None and pool.get("status") != "OPEN":
             pool["status"] = "OPEN"
-            ctx.sandbox.backend.save("pool", pool)
+            ctx.backend.save("pool", pool)
 
 
 def create_tasks(ctx: Ctx) -> Reply:
-    async_mode = ctx.q_bool("async_mode")
-    allow_defaults = ctx.q_bool("allow_defaults")
-    skip_invalid = ctx.q_bool("skip_invalid_items")
-    open_pool = ctx.q_bool("open_pool")
-    operation_id = ctx.q_str("operation_id")
+    async_mode = ctx.request.q_bool("async_mode")
+    allow_defaults = ctx.request.q_bool("allow_defaults")
+    skip_invalid = ctx.request.q_bool("skip_invalid_items")
+    open_pool = ctx.request.q_bool("open_pool")
+    operation_id = ctx.request.q_str("operation_id")
     if operation_id is not None:
         try:
             operation_id = str(uuid.UUID(operation_id))
         except ValueError:
             raise ApiError(400, "operation_id: must be an RFC 4122 UUID") from None
     try:
-        data = parse_json(ctx.body) if ctx.body.strip() else None
+        data = parse_json(ctx.request.body) if ctx.request.body.strip() else None
     except ValueError as exc:
         raise ApiError(400, f"Malformed JSON: {exc}") from None
     if not isinstance(data, dict | list):
@@ -119,7 +123,7 @@ def create_tasks(ctx: Ctx) -> Reply:
             f"At most {limit} tasks in {mode} request, got {len(tasks)}",
             code="VALIDATION_ERROR",
         )
-    ctx.sandbox.take_tasks(len(tasks))
+    ctx.runtime.take_tasks(len(tasks), ctx.now())
     parameters = {
         "open_pool": open_pool,
         "allow_defaults": allow_defaults,
@@ -177,14 +181,19 @@ def create_tasks(ctx: Ctx) -> Reply:
 def _create_operation(
     ctx: Ctx, operation_id: str | None, tasks: list[Any], parameters: Obj
 ) -> Reply:
-    backend = ctx.sandbox.backend
+    backend = ctx.backend
     if operation_id is not None:
-        existing = backend.get("operation", operation_id)
-        if existing is not None:
-            return Reply(201, public(existing))
+        if backend.get("operation", operation_id) is not None:
+            # Toloka's published behaviour: a retried create with a known operation_id is a
+            # conflict, never a second operation; the client reads the operation it started.
+            raise ApiError(
+                409,
+                f"Operation {operation_id} already exists",
+                code="OPERATION_ALREADY_EXISTS",
+            )
     else:
-        operation_id = str(uuid.UUID(int=ctx.sandbox.rng.getrandbits(128), version=4))
-    now = ctx.sandbox.clock.now()
+        operation_id = str(uuid.UUID(int=ctx.runtime.rng.getrandbits(128), version=4))
+    now = ctx.now()
     operation: Obj = {
         "id": operation_id,
         "type": "TASK.BATCH_CREATE",
@@ -229,7 +238,7 @@ def _run_operation(ctx: Ctx, op: Obj) -> None:
     if params["open_pool"] and created:
         _open_pools(ctx, created)
     op["status"] = "FAIL" if fail else "SUCCESS"
-    op["finished"] = iso_v1(ctx.sandbox.clock.now())
+    op["finished"] = iso_v1(ctx.now())
     op["progress"] = 100
     op["details"] = {
         "total_count": len(tasks),
@@ -247,24 +256,24 @@ def advance_operation(ctx: Ctx, op: Obj) -> None:
         return
     op["_polls"] += 1
     stage = op["_polls"]
-    step = ctx.sandbox.step_seconds
+    step = ctx.config.step_seconds
     if step:
-        stage += int((ctx.sandbox.clock.now() - op["_t0"]) // step)
-    target = ctx.sandbox.operation_polls
+        stage += int((ctx.now() - op["_t0"]) // step)
+    target = ctx.config.operation_polls
     if stage >= 1 and "started" not in op:
-        op["started"] = iso_v1(ctx.sandbox.clock.now())
+        op["started"] = iso_v1(ctx.now())
     if stage >= target:
         _run_operation(ctx, op)
     elif stage >= 1:
         op["status"] = "RUNNING"
         op["progress"] = min(99, (100 * stage) // target)
-    ctx.sandbox.backend.save("operation", op)
+    ctx.backend.save("operation", op)
 
 
 def _operation(ctx: Ctx) -> Obj:
-    op = ctx.sandbox.backend.get("operation", ctx.params["operation_id"])
+    op = ctx.backend.get("operation", ctx.request.params["operation_id"])
     if op is None:
-        raise ApiError(404, f"Operation {ctx.params['operation_id']} does not exist")
+        raise ApiError(404, f"Operation {ctx.request.params['operation_id']} does not exist")
     return op
 
 

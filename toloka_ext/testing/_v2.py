@@ -15,7 +15,7 @@ from . import _schemas as S
 from ._clock import iso_v2
 from ._core import Ctx, Reply, parse_json, public
 from ._errors import ApiError
-from ._validate import _TYPES, validate
+from ._validate import TYPES, validate
 
 Obj = dict[str, Any]
 
@@ -25,15 +25,18 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 # -- helpers ---------------------------------------------------------------------------
 def _get(ctx: Ctx, kind: str, key: str, label: str) -> Obj:
-    obj = ctx.sandbox.backend.get(kind, ctx.params[key])
+    obj = ctx.backend.get(kind, ctx.request.params[key])
     if obj is None:
-        raise ApiError(404, f"{label} {ctx.params[key]} not found")
+        raise ApiError(404, f"{label} {ctx.request.params[key]} not found")
     return obj
 
 
 def _page(ctx: Ctx, key: str, objs: list[Obj]) -> Reply:
-    limit = ctx.q_int("limit", 20, minimum=1, maximum=100)
-    offset = ctx.q_int("offset", 0, minimum=0)
+    # The contract allows up to 100; max_page_size lets tests make pages smaller than asked,
+    # as a server may, so that callers must follow the pagination to see everything.
+    asked = ctx.request.q_int("limit", 20, minimum=1, maximum=100)
+    limit = min(asked, ctx.config.max_page_size)
+    offset = ctx.request.q_int("offset", 0, minimum=0)
     page = [public(o) for o in objs[offset : offset + limit]]
     return Reply(
         200, {key: page, "pagination": {"total": len(objs), "limit": limit, "offset": offset}}
@@ -41,7 +44,7 @@ def _page(ctx: Ctx, key: str, objs: list[Obj]) -> Reply:
 
 
 def _now(ctx: Ctx) -> float:
-    return ctx.sandbox.clock.now()
+    return ctx.now()
 
 
 def _stage(ctx: Ctx, obj: Obj, *, poll: bool) -> int:
@@ -49,7 +52,7 @@ def _stage(ctx: Ctx, obj: Obj, *, poll: bool) -> int:
     if poll:
         obj["_polls"] = obj.get("_polls", 0) + 1
     stage = int(obj.get("_polls", 0))
-    step = ctx.sandbox.step_seconds
+    step = ctx.config.step_seconds
     if step:
         stage += int((_now(ctx) - obj["_t0"]) // step)
     return stage
@@ -67,7 +70,7 @@ def _field_names(ds: Obj) -> str:
 def _declare(ctx: Ctx, ds: Obj, decls: list[Obj] | None) -> list[Obj]:
     """The dataset's fields after a declaration (creating missing ones)."""
     fields = _field_list(ds)
-    backend = ctx.sandbox.backend
+    backend = ctx.backend
     if decls:
         seen: set[str] = set()
         for decl in decls:
@@ -112,7 +115,7 @@ def _map_rows(ds: Obj, rows: list[Any], *, declared: bool, where: str) -> list[O
                     f"{at}: key {key!r} is not a declared field (declared: {', '.join(by_name)})"
                 )
             type_name = field.get("jsonSchema", {}).get("type")
-            if isinstance(type_name, str) and type_name in _TYPES and value is not None:
+            if isinstance(type_name, str) and type_name in TYPES and value is not None:
                 if validate(value, {"type": type_name}):
                     raise ValueError(f"{at}: field {key!r} must be of type {type_name}")
             values[field["id"]] = value
@@ -123,9 +126,9 @@ def _map_rows(ds: Obj, rows: list[Any], *, declared: bool, where: str) -> list[O
 def _store_rows(ctx: Ctx, ds: Obj, mapped: list[Obj]) -> None:
     items: list[Obj] = ds["_items"]
     for values in mapped:
-        items.append({"n": ctx.sandbox.backend.next_number("item"), "values": values})
+        items.append({"n": ctx.backend.next_number("item"), "values": values})
     ds["itemCount"] = len(items)
-    ctx.sandbox.backend.save("dataset", ds)
+    ctx.backend.save("dataset", ds)
 
 
 # -- account, projects, datasets -------------------------------------------------------
@@ -134,33 +137,33 @@ def get_me(ctx: Ctx) -> Reply:  # noqa: ARG001 - every handler takes ctx
 
 
 def list_projects(ctx: Ctx) -> Reply:
-    return _page(ctx, "projects", list(ctx.sandbox.backend.all("project")))
+    return _page(ctx, "projects", list(ctx.backend.all("project")))
 
 
 def create_project(ctx: Ctx) -> Reply:
-    data = ctx.json(S.CREATE_PROJECT)
+    data = ctx.request.json(S.CREATE_PROJECT)
     project: Obj = {
-        "id": ctx.sandbox.backend.next_id("prj"),
+        "id": ctx.backend.next_id("prj"),
         "name": data["name"],
         "createdAt": iso_v2(_now(ctx)),
     }
     if "description" in data:
         project["description"] = data["description"]
-    ctx.sandbox.backend.save("project", project)
+    ctx.backend.save("project", project)
     return Reply(201, public(project))
 
 
 def list_datasets(ctx: Ctx) -> Reply:
     project = _get(ctx, "project", "projectId", "Project")
-    objs = [d for d in ctx.sandbox.backend.all("dataset") if d["projectId"] == project["id"]]
+    objs = [d for d in ctx.backend.all("dataset") if d["projectId"] == project["id"]]
     return _page(ctx, "datasets", objs)
 
 
 def create_dataset(ctx: Ctx) -> Reply:
     project = _get(ctx, "project", "projectId", "Project")
-    data = ctx.json(S.CREATE_DATASET)
+    data = ctx.request.json(S.CREATE_DATASET)
     ds: Obj = {
-        "id": ctx.sandbox.backend.next_id("ds"),
+        "id": ctx.backend.next_id("ds"),
         "name": data["name"],
         "projectId": project["id"],
         "itemCount": 0,
@@ -168,18 +171,18 @@ def create_dataset(ctx: Ctx) -> Reply:
         "_fields": [],
         "_items": [],
     }
-    ctx.sandbox.backend.save("dataset", ds)
+    ctx.backend.save("dataset", ds)
     return Reply(201, public(ds))
 
 
 def add_items(ctx: Ctx) -> Reply:
-    limit = ctx.sandbox.max_inline_bytes
-    if len(ctx.body) > limit:
+    limit = ctx.config.max_inline_bytes
+    if (size := len(ctx.request.body)) > limit:
         raise ApiError(
-            413, f"Request body is {len(ctx.body)} bytes, over the {limit}-byte limit; use uploads"
+            413, f"Request body is {size} bytes, over the {limit}-byte limit: use uploads"
         )
     ds = _get(ctx, "dataset", "datasetId", "Dataset")
-    data = ctx.json(S.ADD_ITEMS)
+    data = ctx.request.json(S.ADD_ITEMS)
     snapshot = json.dumps(ds["_fields"])
     fields = _declare(ctx, ds, data.get("fields"))
     try:
@@ -199,16 +202,15 @@ def list_fields(ctx: Ctx) -> Reply:
 # -- uploads ---------------------------------------------------------------------------
 def create_upload(ctx: Ctx) -> Reply:
     ds = _get(ctx, "dataset", "datasetId", "Dataset")
-    data = ctx.json(S.CREATE_UPLOAD, required=False)
-    sandbox = ctx.sandbox
-    upload_id = sandbox.backend.next_id("upl")
-    token = sandbox.new_token()
-    expires = _now(ctx) + sandbox.url_ttl
+    data = ctx.request.json(S.CREATE_UPLOAD, required=False)
+    upload_id = ctx.backend.next_id("upl")
+    token = ctx.runtime.new_token()
+    expires = _now(ctx) + ctx.config.url_ttl
     upload: Obj = {
         "id": upload_id,
         "datasetId": ds["id"],
         "status": "pending",
-        "uploadUrl": f"{sandbox.storage_base}/_storage/uploads/{upload_id}?token={token}",
+        "uploadUrl": f"{ctx.config.storage_base}/_storage/uploads/{upload_id}?token={token}",
         "uploadMethod": "PUT",
         "expiresAt": iso_v2(expires),
         "_token": token,
@@ -217,7 +219,7 @@ def create_upload(ctx: Ctx) -> Reply:
         "_data": None,
         "_used": False,
     }
-    sandbox.backend.save("upload", upload)
+    ctx.backend.save("upload", upload)
     return Reply(201, public(upload))
 
 
@@ -230,7 +232,7 @@ def _upload_view(upload: Obj) -> Obj:
 
 
 def _ingest(ctx: Ctx, upload: Obj) -> None:
-    ds = ctx.sandbox.backend.get("dataset", upload["datasetId"])
+    ds = ctx.backend.get("dataset", upload["datasetId"])
     assert ds is not None
     raw = base64.b64decode(upload["_data"] or "")
     snapshot = json.dumps(ds["_fields"])
@@ -259,9 +261,9 @@ def _ingest(ctx: Ctx, upload: Obj) -> None:
 def get_upload(ctx: Ctx) -> Reply:
     upload = _get(ctx, "upload", "uploadId", "Upload")
     if upload["status"] == "processing":
-        if _stage(ctx, upload, poll=True) >= ctx.sandbox.upload_polls:
+        if _stage(ctx, upload, poll=True) >= ctx.config.upload_polls:
             _ingest(ctx, upload)
-        ctx.sandbox.backend.save("upload", upload)
+        ctx.backend.save("upload", upload)
     return Reply(200, _upload_view(upload))
 
 
@@ -274,14 +276,14 @@ def finalize_upload(ctx: Ctx) -> Reply:
     upload["status"] = "processing"
     upload["_t0"] = _now(ctx)
     upload["_polls"] = 0
-    ctx.sandbox.backend.save("upload", upload)
+    ctx.backend.save("upload", upload)
     return Reply(200, _upload_view(upload))
 
 
 # -- exports ---------------------------------------------------------------------------
 def create_export(ctx: Ctx) -> Reply:
     ds = _get(ctx, "dataset", "datasetId", "Dataset")
-    data = ctx.json(S.CREATE_EXPORT)
+    data = ctx.request.json(S.CREATE_EXPORT)
     chosen: list[Obj] = []
     unknown: list[str] = []
     for ref in data["fields"]:
@@ -301,7 +303,7 @@ def create_export(ctx: Ctx) -> Reply:
         )
     rows = [{f["name"]: item["values"].get(f["id"]) for f in chosen} for item in ds["_items"]]
     export: Obj = {
-        "id": ctx.sandbox.backend.next_id("exp"),
+        "id": ctx.backend.next_id("exp"),
         "datasetId": ds["id"],
         "status": "pending",
         "format": data.get("format", "jsonl"),
@@ -309,7 +311,7 @@ def create_export(ctx: Ctx) -> Reply:
         "_t0": _now(ctx),
         "_polls": 0,
     }
-    ctx.sandbox.backend.save("export", export)
+    ctx.backend.save("export", export)
     return Reply(201, public(export))
 
 
@@ -317,13 +319,13 @@ def get_export(ctx: Ctx) -> Reply:
     export = _get(ctx, "export", "exportId", "Export")
     if export["status"] in ("pending", "processing"):
         stage = _stage(ctx, export, poll=True)
-        if stage >= ctx.sandbox.export_polls:
-            sandbox = ctx.sandbox
-            token = sandbox.new_token()
-            expires = _now(ctx) + sandbox.url_ttl
+        if stage >= ctx.config.export_polls:
+            token = ctx.runtime.new_token()
+            expires = _now(ctx) + ctx.config.url_ttl
+            base = ctx.config.storage_base
             export.update(
                 status="ready",
-                downloadUrl=f"{sandbox.storage_base}/_storage/exports/{export['id']}?token={token}",
+                downloadUrl=f"{base}/_storage/exports/{export['id']}?token={token}",
                 expiresAt=iso_v2(expires),
                 itemCount=len(export["_rows"]),
                 _token=token,
@@ -331,7 +333,7 @@ def get_export(ctx: Ctx) -> Reply:
             )
         elif stage >= 1:
             export["status"] = "processing"
-        ctx.sandbox.backend.save("export", export)
+        ctx.backend.save("export", export)
     return Reply(200, public(export))
 
 
@@ -355,7 +357,7 @@ def render_export(export: Obj) -> tuple[bytes, str]:
 # -- pipelines -------------------------------------------------------------------------
 def new_pipeline(ctx: Ctx, *, name: str, project_id: str, graph: Any, source: str | None) -> Obj:
     pipeline: Obj = {
-        "id": ctx.sandbox.backend.next_id("pl"),
+        "id": ctx.backend.next_id("pl"),
         "name": name,
         "projectId": project_id,
         "createdAt": iso_v2(_now(ctx)),
@@ -363,20 +365,20 @@ def new_pipeline(ctx: Ctx, *, name: str, project_id: str, graph: Any, source: st
     }
     if source:
         pipeline["sourcePipelineId"] = source
-    return ctx.sandbox.backend.save("pipeline", pipeline)
+    return ctx.backend.save("pipeline", pipeline)
 
 
 def list_pipelines(ctx: Ctx) -> Reply:
     project = _get(ctx, "project", "projectId", "Project")
-    objs = [p for p in ctx.sandbox.backend.all("pipeline") if p["projectId"] == project["id"]]
+    objs = [p for p in ctx.backend.all("pipeline") if p["projectId"] == project["id"]]
     return _page(ctx, "pipelines", objs)
 
 
 def copy_pipeline(ctx: Ctx) -> Reply:
     source = _get(ctx, "pipeline", "pipelineId", "Pipeline")
-    data = ctx.json(S.COPY_PIPELINE, required=False)
+    data = ctx.request.json(S.COPY_PIPELINE, required=False)
     project_id = data.get("projectId", source["projectId"])
-    if ctx.sandbox.backend.get("project", project_id) is None:
+    if ctx.backend.get("project", project_id) is None:
         raise ApiError(404, f"Project {project_id} not found")
     pipeline = new_pipeline(
         ctx,
@@ -389,11 +391,11 @@ def copy_pipeline(ctx: Ctx) -> Reply:
 
 
 def _multipart(ctx: Ctx) -> dict[str, bytes]:
-    ctype = ctx.headers.get("content-type", "")
+    ctype = ctx.request.headers.get("content-type", "")
     if not ctype.lower().startswith("multipart/form-data"):
         raise ApiError(400, "Expected a multipart/form-data body with a `file` part")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + ctx.body
+        b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + ctx.request.body
     )
     parts: dict[str, bytes] = {}
     if not message.is_multipart():
@@ -408,7 +410,7 @@ def _multipart(ctx: Ctx) -> dict[str, bytes]:
 
 def import_pipeline(ctx: Ctx) -> Reply:
     project = _get(ctx, "project", "projectId", "Project")
-    if len(ctx.body) > MAX_IMPORT_BYTES:
+    if len(ctx.request.body) > MAX_IMPORT_BYTES:
         raise ApiError(413, f"A .pipeline file may be at most {MAX_IMPORT_BYTES} bytes")
     parts = _multipart(ctx)
     if "file" not in parts:
@@ -451,8 +453,8 @@ def _resolve(ds: Obj, ref: str) -> Obj:
 
 def attach_dataset(ctx: Ctx) -> Reply:
     pipeline = _get(ctx, "pipeline", "pipelineId", "Pipeline")
-    data = ctx.json(S.ATTACH_DATASET)
-    ds = ctx.sandbox.backend.get("dataset", data["datasetId"])
+    data = ctx.request.json(S.ATTACH_DATASET)
+    ds = ctx.backend.get("dataset", data["datasetId"])
     if ds is None:
         raise ApiError(404, f"Dataset {data['datasetId']} not found")
     item_filter = data.get("itemFilter")
@@ -466,7 +468,7 @@ def attach_dataset(ctx: Ctx) -> Reply:
     pipeline["datasetId"] = ds["id"]
     pipeline["_itemLimit"] = data.get("itemLimit")
     pipeline["_itemFilter"] = item_filter
-    ctx.sandbox.backend.save("pipeline", pipeline)
+    ctx.backend.save("pipeline", pipeline)
     body: Obj = {"pipelineId": pipeline["id"], "datasetId": ds["id"]}
     if "itemLimit" in data:
         body["itemLimit"] = data["itemLimit"]
@@ -512,15 +514,15 @@ def select_items(ds: Obj, item_filter: Obj | None, item_limit: int | None) -> li
 # -- runs ------------------------------------------------------------------------------
 def start_run(ctx: Ctx) -> Reply:
     pipeline = _get(ctx, "pipeline", "pipelineId", "Pipeline")
-    ctx.json(S.START_RUN, required=False)
-    if not ctx.sandbox.verified:
+    ctx.request.json(S.START_RUN, required=False)
+    if not ctx.config.verified:
         raise ApiError(403, "Unverified accounts cannot start runs")
-    ds = ctx.sandbox.backend.get("dataset", pipeline.get("datasetId", ""))
+    ds = ctx.backend.get("dataset", pipeline.get("datasetId", ""))
     if ds is None:
         raise ApiError(409, f"Pipeline {pipeline['id']} has no dataset attached")
     items = select_items(ds, pipeline.get("_itemFilter"), pipeline.get("_itemLimit"))
     run: Obj = {
-        "id": ctx.sandbox.backend.next_id("run"),
+        "id": ctx.backend.next_id("run"),
         "pipelineId": pipeline["id"],
         "status": "pending",
         "progress": {"total": len(items), "completed": 0, "failed": 0},
@@ -531,21 +533,21 @@ def start_run(ctx: Ctx) -> Reply:
         "_t0": _now(ctx),
         "_polls": 0,
     }
-    ctx.sandbox.backend.save("run", run)
+    ctx.backend.save("run", run)
     return Reply(201, public(run))
 
 
 def label_for(ctx: Ctx, values: Obj) -> str:
     """The deterministic fake labeller: a label chosen by a hash of the item and the seed."""
-    labels = ctx.sandbox.labels
+    labels = ctx.config.labels
     digest = hashlib.sha256(
-        f"{ctx.sandbox.seed}:{json.dumps(values, sort_keys=True)}".encode()
+        f"{ctx.config.seed}:{json.dumps(values, sort_keys=True)}".encode()
     ).digest()
     return labels[digest[0] % len(labels)]
 
 
 def _fails(ctx: Ctx, ds: Obj, values: Obj) -> bool:
-    rule = ctx.sandbox.fail_items_where
+    rule = ctx.config.fail_items_where
     if not rule:
         return False
     by_name = {f["name"]: f["id"] for f in _field_list(ds)}
@@ -560,23 +562,23 @@ def advance_run(ctx: Ctx, run: Obj, *, poll: bool) -> None:
     if run["status"] not in ("pending", "running"):
         return
     stage = _stage(ctx, run, poll=poll)
-    target = ctx.sandbox.run_polls
+    target = ctx.config.run_polls
     total = run["progress"]["total"]
     if stage <= 0:
         return
     if "startedAt" not in run:
         run["startedAt"] = iso_v2(_now(ctx))
     processed = total if stage >= target else (total * stage) // target
-    ds = ctx.sandbox.backend.get("dataset", run["_datasetId"])
+    ds = ctx.backend.get("dataset", run["_datasetId"])
     assert ds is not None
     if processed > run["_done"]:
         label_field = next(
-            (f for f in _field_list(ds) if f["name"] == ctx.sandbox.label_field), None
+            (f for f in _field_list(ds) if f["name"] == ctx.config.label_field), None
         )
         if label_field is None:
             label_field = {
-                "id": ctx.sandbox.backend.next_id("fld"),
-                "name": ctx.sandbox.label_field,
+                "id": ctx.backend.next_id("fld"),
+                "name": ctx.config.label_field,
                 "jsonSchema": {"type": "string"},
             }
             ds["_fields"].append(label_field)
@@ -590,7 +592,7 @@ def advance_run(ctx: Ctx, run: Obj, *, poll: bool) -> None:
             item["values"][label_field["id"]] = label_for(ctx, source)
             run["progress"]["completed"] += 1
         run["_done"] = processed
-        ctx.sandbox.backend.save("dataset", ds)
+        ctx.backend.save("dataset", ds)
     if stage >= target:
         run["finishedAt"] = iso_v2(_now(ctx))
         failed = run["progress"]["failed"]
@@ -601,7 +603,7 @@ def advance_run(ctx: Ctx, run: Obj, *, poll: bool) -> None:
             run["status"] = "completed"
     else:
         run["status"] = "running"
-    ctx.sandbox.backend.save("run", run)
+    ctx.backend.save("run", run)
 
 
 def get_run(ctx: Ctx) -> Reply:
@@ -612,7 +614,7 @@ def get_run(ctx: Ctx) -> Reply:
 
 def list_runs(ctx: Ctx) -> Reply:
     pipeline = _get(ctx, "pipeline", "pipelineId", "Pipeline")
-    runs = [r for r in ctx.sandbox.backend.all("run") if r["pipelineId"] == pipeline["id"]]
+    runs = [r for r in ctx.backend.all("run") if r["pipelineId"] == pipeline["id"]]
     for run in runs:
         advance_run(ctx, run, poll=False)
     return _page(ctx, "runs", runs)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FieldIssue", "validate"]
+__all__ = ["FieldIssue", "TYPES", "is_type", "validate"]
 
 FieldIssue = tuple[str, str, str]
 
-_TYPES: dict[str, tuple[type, ...]] = {
+TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
     "array": (list,),
     "string": (str,),
@@ -23,12 +23,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _is(value: Any, type_name: str) -> bool:
+def is_type(value: Any, type_name: str) -> bool:
     if type_name in ("integer", "number") and isinstance(value, bool):
         return False
     if type_name == "integer" and isinstance(value, float):
         return value.is_integer()
-    return isinstance(value, _TYPES[type_name])
+    return isinstance(value, TYPES[type_name])
 
 
 def _join(path: str, key: str | int) -> str:
@@ -54,14 +54,14 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> list[FieldIs
         if type_name is not None or schema.get("required_value"):
             return [(where, "VALUE_REQUIRED", "Value must be present and not equal to null")]
         return []
-    if type_name is not None and not _is(value, type_name):
+    if type_name is not None and not is_type(value, type_name):
         return [(where, "INVALID_TYPE", f"must be of type {type_name}")]
     if "enum" in schema and value not in schema["enum"]:
         allowed = ", ".join(str(v) for v in schema["enum"])
         issues.append((where, "VALUE_NOT_ALLOWED", f"must be one of: {allowed}"))
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         issues.append((where, "VALUE_REQUIRED", "must not be empty"))
-    if _is(value, "number"):
+    if is_type(value, "number"):
         if "minimum" in schema and value < schema["minimum"]:
             issues.append(
                 (
