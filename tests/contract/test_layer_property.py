@@ -1,17 +1,18 @@
 """Property tests of the extension layer against the snapshot's own schemas.
 
-1. Any 2xx body valid by the snapshot, served for an operation, comes back through the
-   public ``PipelineClient`` method as this layer's type, without an exception, with the
-   values it should carry (ids, raw status strings, unknown keys kept in ``extra``).
-2. Every request the layer builds while driving whole workflows is valid against the
-   request schema and parameters of its operation.
+1. Any 2xx body valid by the snapshot, served for an operation (the sandbox answers, then
+   its ``rewrite`` hook swaps in the generated body), comes back through the public
+   ``Toloka`` method as this layer's type, without an exception, with the values it should
+   carry (ids, raw status strings, unknown keys kept in ``extra``).
+2. Every request the layer builds while driving whole workflows (recorded by the sandbox) is
+   valid against the request schema and parameters of its operation.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,10 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from tests.contract._schemas import CUSTOM_FORMATS, METHODS, json_schema, load
-from toloka_ext import ItemFilter, ItemFilterCondition, PipelineClient
-from toloka_ext.testing import Sandbox
+from toloka_ext import ItemFilter, ItemFilterCondition, Toloka
+from toloka_ext.testing import RecordedRequest, Sandbox
 
 SPEC = load("v2-beta")
-BASE = "http://api.test/v2"
 
 
 def _operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
@@ -60,12 +60,21 @@ def _check_object(result: Any, body: dict[str, Any], schema_name: str) -> None:
     assert result.extra == undeclared
 
 
-CallT = Callable[[PipelineClient], Any]
+CallT = Callable[[Toloka], Any]
+
+
+def _sent_upload(client: Toloka) -> str:
+    """A fresh upload of ds-1 with its bytes sent (the sandbox finalizes only such)."""
+    upload = client.uploads.create("ds-1")
+    client.uploads.send(upload, [{"url": "https://x/3.jpg"}])
+    return upload.id
+
+
 # operationId -> (public call, check(result, body))
 CASES: dict[str, tuple[CallT, Callable[[Any, Any], None]]] = {
     "getMe": (lambda c: c.me(), lambda r, b: _check_object(r, b, "Me")),
     "listProjects": (
-        lambda c: c.projects.list(limit=100),
+        lambda c: c.projects.list(limit=100).first_page(),
         lambda r, b: [
             _check_object(x, y, "Project") for x, y in zip(r.items, b["projects"], strict=True)
         ],
@@ -75,7 +84,7 @@ CASES: dict[str, tuple[CallT, Callable[[Any, Any], None]]] = {
         lambda r, b: _check_object(r, b, "Project"),
     ),
     "listDatasets": (
-        lambda c: c.datasets.list("prj-1", limit=100),
+        lambda c: c.datasets.list("prj-1", limit=100).first_page(),
         lambda r, b: [
             _check_object(x, y, "Dataset") for x, y in zip(r.items, b["datasets"], strict=True)
         ],
@@ -94,7 +103,7 @@ CASES: dict[str, tuple[CallT, Callable[[Any, Any], None]]] = {
     ),
     "getUpload": (lambda c: c.uploads.get("upl-1"), lambda r, b: _check_object(r, b, "Upload")),
     "finalizeUpload": (
-        lambda c: c.uploads.finalize("upl-1"),
+        lambda c: c.uploads.finalize(_sent_upload(c)),
         lambda r, b: _check_object(r, b, "Upload"),
     ),
     "copyPipeline": (
@@ -106,7 +115,7 @@ CASES: dict[str, tuple[CallT, Callable[[Any, Any], None]]] = {
         lambda r, b: _check_object(r, b, "Pipeline"),
     ),
     "listPipelines": (
-        lambda c: c.pipelines.list("prj-1", limit=100),
+        lambda c: c.pipelines.list("prj-1", limit=100).first_page(),
         lambda r, b: [
             _check_object(x, y, "Pipeline") for x, y in zip(r.items, b["pipelines"], strict=True)
         ],
@@ -118,7 +127,7 @@ CASES: dict[str, tuple[CallT, Callable[[Any, Any], None]]] = {
     "startRun": (lambda c: c.runs.start("pl-1"), lambda r, b: _check_object(r, b, "Run")),
     "getRun": (lambda c: c.runs.get("run-1"), lambda r, b: _check_object(r, b, "Run")),
     "listRuns": (
-        lambda c: c.runs.list("pl-1", limit=100),
+        lambda c: c.runs.list("pl-1", limit=100).first_page(),
         lambda r, b: [_check_object(x, y, "Run") for x, y in zip(r.items, b["runs"], strict=True)],
     ),
     "getExport": (lambda c: c.exports.get("exp-1"), lambda r, b: _check_object(r, b, "Export")),
@@ -133,6 +142,27 @@ def _path_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
 
 
+def _with_objects(sandbox: Sandbox) -> None:
+    """What the calls above address: ds-1 (field fld-1), upl-1 (its bytes sent), run-1."""
+    with sandbox.client() as client:
+        dataset = client.datasets.create("prj-1", name="d")
+        client.datasets.add_items(dataset.id, [{"url": "https://x/1.jpg"}], fields=["url"])
+        upload = client.uploads.create(dataset.id)
+        client.uploads.send(upload, [{"url": "https://x/2.jpg"}])
+        client.pipelines.attach("pl-1", dataset.id)
+        client.runs.start("pl-1")
+    assert (dataset.id, upload.id) == ("ds-1", "upl-1")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, Toloka]]:
+    """One sandbox for every example: each answer is swapped for the example's body."""
+    sandbox = Sandbox()
+    _with_objects(sandbox)
+    with sandbox.client(max_retries=0) as client:
+        yield sandbox, client
+
+
 @pytest.mark.parametrize("operation", sorted(CASES))
 @settings(
     max_examples=15,
@@ -142,28 +172,29 @@ def _path_regex(template: str) -> re.Pattern[str]:
         HealthCheck.too_slow,
         HealthCheck.filter_too_much,
         HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
     ],
 )
 @given(data=st.data())
-def test_any_valid_body_parses_through_the_public_api(operation: str, data: st.DataObject) -> None:
-    method, template, op = _operation(operation)
+def test_any_valid_body_parses_through_the_public_api(
+    served: tuple[Sandbox, Toloka], operation: str, data: st.DataObject
+) -> None:
+    sandbox, client = served
+    _, _, op = _operation(operation)
     body = data.draw(from_schema(_success_schema(op), custom_formats=CUSTOM_FORMATS), label="body")
-    status = int(next(s for s in op["responses"] if s.startswith("2")))
-    route = _path_regex(template)
+    seen: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/v2")
-        if operation == "createExport" and request.method == "GET":
-            # The layer checks the chosen fields exist before it asks for the export.
-            return httpx.Response(200, json={"fields": [{"id": "fld-1", "name": "url"}]})
-        assert request.method == method and route.match(path), (request.method, path)
-        return httpx.Response(status, json=body)
+    def rewrite(operation_id: str, answer: Any) -> Any:
+        seen.append(operation_id)
+        return body if operation_id == operation else answer
 
-    call, check = CASES[operation]
-    with PipelineClient(
-        api_key="k", base_url=BASE, transport=httpx.MockTransport(handler)
-    ) as client:
+    sandbox.rewrite = rewrite
+    try:
+        call, check = CASES[operation]
         result = call(client)
+    finally:
+        sandbox.rewrite = None
+    assert operation in seen  # the sandbox answered the operation, and the body was swapped
     check(result, body)
 
 
@@ -195,25 +226,30 @@ def _request_validators() -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
 
 
 class RequestAudit:
-    """Validates every request against its operation's request schema and query parameters."""
+    """Validates requests against their operation's request schema and query parameters."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base = httpx.URL(base_url)
+    def __init__(self, base_path: str) -> None:
+        self.base_path = base_path.rstrip("/")
         self.routes = _request_validators()
         self.checked: set[str] = set()
         self.problems: list[str] = []
 
-    def hook(self, request: httpx.Request) -> None:
-        if request.url.host != self.base.host:
-            return  # presigned storage, not the API
-        path = request.url.path.removeprefix(self.base.path.rstrip("/"))
-        matches = [op for m, rx, op in self.routes if m == request.method and rx.match(path)]
+    def check(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        content_type: str,
+        content: bytes,
+    ) -> None:
+        path = path.removeprefix(self.base_path)
+        matches = [op for m, rx, op in self.routes if m == method and rx.match(path)]
         if len(matches) != 1:
-            self.problems.append(f"{request.method} {path}: no operation in the snapshot")
+            self.problems.append(f"{method} {path}: no operation in the snapshot")
             return
         op = matches[0]
         self.checked.add(op["operationId"])
-        params = {
+        declared = {
             p["name"]: p
             for p in (
                 [
@@ -224,8 +260,8 @@ class RequestAudit:
                 ]
             )
         }
-        for name, value in request.url.params.items():
-            param = params.get(name)
+        for name, value in params.items():
+            param = declared.get(name)
             if param is None or param["in"] != "query":
                 self.problems.append(f"{op['operationId']}: undeclared query parameter {name}")
                 continue
@@ -233,14 +269,13 @@ class RequestAudit:
             for err in Draft202012Validator(param["schema"]).iter_errors(typed):
                 self.problems.append(f"{op['operationId']} ?{name}: {err.message}")
         body_spec = op.get("requestBody")
-        content = request.read()
         if not body_spec:
             if content:
                 self.problems.append(
                     f"{op['operationId']}: sends a body the operation does not take"
                 )
             return
-        media = request.headers.get("content-type", "").split(";")[0]
+        media = content_type.split(";")[0]
         if media not in body_spec["content"]:
             self.problems.append(f"{op['operationId']}: content type {media!r} not declared")
             return
@@ -256,12 +291,26 @@ class RequestAudit:
                 f"{op['operationId']} body {list(err.absolute_path)}: {err.message}"
             )
 
+    def check_recorded(self, request: RecordedRequest) -> None:
+        self.check(
+            request.method,
+            request.path,
+            request.params,
+            request.headers.get("content-type", ""),
+            request.body,
+        )
+
+    def check_httpx(self, request: httpx.Request) -> None:
+        params = dict(request.url.params.items())
+        content_type = request.headers.get("content-type", "")
+        self.check(request.method, request.url.path, params, content_type, request.read())
+
 
 def test_every_request_the_layer_builds_is_valid(tmp_path: Path) -> None:
-    sandbox = Sandbox()
-    audit = RequestAudit(sandbox.v2_base_url)
+    sandbox = Sandbox(record_requests=True)
+    audit = RequestAudit(httpx.URL(sandbox.v2_base_url).path)
     rows = [{"url": f"https://x/{i}.jpg", "lang": "en" if i % 2 else "de"} for i in range(300)]
-    with sandbox.pipeline_client(event_hooks={"request": [audit.hook]}) as client:
+    with sandbox.client() as client:
         client.me()
         project = client.projects.create("audit", description="requests")
         list(client.projects.list(limit=2))
@@ -289,6 +338,9 @@ def test_every_request_the_layer_builds_is_valid(tmp_path: Path) -> None:
             dataset.id, fields=["url"], field_ids=[fields[0].id], format="jsonl"
         )
         client.exports.wait(export.id)
+    for request in sandbox.requests:
+        if request.operation not in ("storagePut", "storageGet"):
+            audit.check_recorded(request)
     assert not audit.problems, "\n".join(audit.problems)
     all_ops = {op["operationId"] for _, _, op in audit.routes}
     assert audit.checked == all_ops, sorted(all_ops - audit.checked)
@@ -296,10 +348,12 @@ def test_every_request_the_layer_builds_is_valid(tmp_path: Path) -> None:
 
 def test_the_audit_catches_invalid_requests() -> None:
     base = "https://api.test/api/v2-beta"
-    audit = RequestAudit(base)
-    audit.hook(httpx.Request("POST", base + "/pipelines/pl-1/dataset", json={"itemLimit": 0}))
-    audit.hook(httpx.Request("GET", base + "/projects", params={"limit": 0, "page": 2}))
-    audit.hook(httpx.Request("DELETE", base + "/runs/run-1"))
+    audit = RequestAudit("/api/v2-beta")
+    audit.check_httpx(
+        httpx.Request("POST", base + "/pipelines/pl-1/dataset", json={"itemLimit": 0})
+    )
+    audit.check_httpx(httpx.Request("GET", base + "/projects", params={"limit": 0, "page": 2}))
+    audit.check_httpx(httpx.Request("DELETE", base + "/runs/run-1"))
     text = "\n".join(audit.problems)
     assert "'datasetId' is a required property" in text
     assert "itemLimit" in text and "?limit" in text and "undeclared query parameter page" in text

@@ -1,20 +1,37 @@
+"""The retry policy (pure functions and ``RetryPolicy``) and the one retry loop.
+
+``send_with_retries`` is run directly here, sync and async, over ``httpx.MockTransport``
+stubs; the same loop in the client's request path is tested in ``test_transport_and_client``.
+"""
+
 from __future__ import annotations
 
 import calendar
 import email.utils
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
+import toloka_ext as tx
+from toloka_ext._async._core import send_with_retries as async_send_with_retries
+from toloka_ext._constants import IDEMPOTENT_EXTENSION, WAIT_FOR_QUOTA_EXTENSION
 from toloka_ext._retry import (
+    RetryPolicy,
     backoff_delay,
     classify_transport_error,
+    is_idempotent,
+    outcome_unknown_error,
     parse_retry_after,
     retry_delay,
     seconds_until_interval_reset,
     should_retry_status,
     status_outcome_unknown,
+    transport_error,
 )
+from toloka_ext._sync._core import send_with_retries
+
+from ._stubs import AsyncSleeps, Script, Sleeps, ok, status
 
 NOW = float(calendar.timegm((2026, 11, 23, 10, 15, 30)))  # 10:15:30 UTC
 
@@ -129,3 +146,249 @@ def test_classify_transport_error(exc: Exception, state: str) -> None:
 )
 def test_status_outcome_unknown(status: int, idempotent: bool, expected: bool) -> None:
     assert status_outcome_unknown(status, idempotent=idempotent) is expected
+
+
+# -- RetryPolicy: every decision of the loop, without I/O ---------------------------------
+
+URL = "https://api.example.test/api/v1/tasks?sig=SIGNATURE"
+
+
+def _req(method: str = "POST", **extensions: object) -> httpx.Request:
+    return httpx.Request(method, URL, extensions=extensions)
+
+
+def _answer(
+    code: int, headers: dict[str, str] | None = None, body: object = None
+) -> httpx.Response:
+    return httpx.Response(code, headers=headers or {}, json=body or {}, request=_req())
+
+
+DAY_BODY = {"code": "TOO_MANY_REQUESTS", "payload": {"interval": "DAY"}}
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5, "3"], ids=repr)
+def test_retry_policy_rejects_bad_max_retries(bad: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        RetryPolicy(max_retries=bad)  # type: ignore[arg-type]
+
+
+def test_is_idempotent() -> None:
+    assert (
+        is_idempotent(_req("GET")) and is_idempotent(_req("put")) and is_idempotent(_req("DELETE"))
+    )
+    assert not is_idempotent(_req("POST")) and not is_idempotent(_req("PATCH"))
+    assert is_idempotent(_req("POST", **{IDEMPOTENT_EXTENSION: True}))
+
+
+def _fixed(delay: float) -> RetryPolicy:
+    return RetryPolicy(max_retries=2, delay=lambda attempt, response: delay)
+
+
+@pytest.mark.parametrize(
+    ("request_", "response", "attempt", "quota_waits", "expected"),
+    [
+        (_req("POST"), _answer(502), 0, 0, ("unknown", 0.0)),
+        (_req("POST"), _answer(504), 0, 0, ("unknown", 0.0)),
+        (_req("GET"), _answer(502), 0, 0, ("retry", 1.5)),
+        (_req("POST", **{IDEMPOTENT_EXTENSION: True}), _answer(504), 1, 0, ("retry", 1.5)),
+        (_req("POST"), _answer(503), 0, 0, ("retry", 1.5)),
+        (_req("POST"), _answer(503), 2, 0, ("return", 0.0)),  # attempt == max_retries
+        (_req("GET"), _answer(429, body=DAY_BODY), 0, 0, ("raise", 0.0)),
+        (_req("GET"), _answer(429, {"Retry-After": "600"}), 0, 0, ("return", 0.0)),
+        (
+            _req("GET", **{WAIT_FOR_QUOTA_EXTENSION: True}),
+            _answer(429, {"Retry-After": "600"}),
+            0,
+            0,
+            ("quota", 600.0),
+        ),
+        (
+            _req("GET", **{WAIT_FOR_QUOTA_EXTENSION: True}),
+            _answer(429, {"Retry-After": "600"}),
+            0,
+            3,  # waited three times already: give up
+            ("return", 0.0),
+        ),
+    ],
+    ids=[
+        "post-502-unknown",
+        "post-504-unknown",
+        "get-502-retry",
+        "idempotent-post-504-retry",
+        "post-503-retry",
+        "retries-spent",
+        "daily-quota-raise",
+        "long-retry-after-return",
+        "long-retry-after-wait",
+        "quota-waits-spent",
+    ],
+)
+def test_retry_policy_on_status(
+    request_: httpx.Request,
+    response: httpx.Response,
+    attempt: int,
+    quota_waits: int,
+    expected: tuple[str, float],
+) -> None:
+    assert _fixed(1.5).on_status(request_, response, attempt, quota_waits) == expected
+
+
+def test_retry_policy_waits_for_the_daily_quota_only_when_asked() -> None:
+    daily = _answer(429, body=DAY_BODY)
+    action, delay = RetryPolicy(max_retries=0, wait_for_quota=True).on_status(
+        _req("GET"), daily, 0, 0
+    )
+    assert action == "quota" and 1.0 < delay <= 86401.0
+    action, _ = RetryPolicy(max_retries=0).on_status(
+        _req("GET", **{WAIT_FOR_QUOTA_EXTENSION: True}), daily, 0, 0
+    )
+    assert action == "quota"
+    assert RetryPolicy(max_retries=0, wait_for_quota=True).on_status(_req("GET"), daily, 0, 3) == (
+        "raise",
+        0.0,
+    )
+
+
+def test_retry_policy_never_returns_a_negative_delay() -> None:
+    policy = RetryPolicy(max_retries=1, delay=lambda attempt, response: -5.0)
+    assert policy.on_status(_req("GET"), _answer(500), 0, 0) == ("retry", 0.0)
+
+
+def test_retry_policy_on_error() -> None:
+    policy = RetryPolicy(max_retries=1)
+    # Before the request left: retried for any method, then a plain connection error.
+    assert policy.on_error(_req("POST"), httpx.ConnectError("x"), 0) is None
+    err = policy.on_error(_req("POST"), httpx.ConnectError("x"), 1)
+    assert type(err) is tx.APIConnectionError and "after 2 attempts" in str(err)
+    # After it left: never for a non-idempotent request.
+    unknown = policy.on_error(_req("POST"), httpx.ReadTimeout("x"), 0)
+    assert isinstance(unknown, tx.OutcomeUnknownError)
+    # ... but retried for an idempotent one, then a timeout (not "outcome unknown").
+    assert policy.on_error(_req("GET"), httpx.ReadTimeout("x"), 0) is None
+    timeout = policy.on_error(_req("GET"), httpx.ReadTimeout("x"), 1)
+    assert type(timeout) is tx.APITimeoutError
+    for error in (err, unknown, timeout):
+        assert error is not None and error.request is not None
+        assert "SIGNATURE" not in str(error)
+
+
+def test_outcome_unknown_and_transport_errors() -> None:
+    request = _req("POST")
+    response = httpx.Response(504, request=request)
+    err = outcome_unknown_error(request, response)
+    assert (err.request, err.response, err.status_code) == (request, response, 504)
+    assert "-> 504" in str(err) and "SIGNATURE" not in str(err)
+    assert type(transport_error(httpx.ReadTimeout("t"), request)) is tx.APITimeoutError
+    lost = transport_error(httpx.ReadError("r"), request)
+    assert type(lost) is tx.APIConnectionError and "SIGNATURE" not in str(lost)
+
+
+# -- send_with_retries: the one loop (sync and async) -------------------------------------
+
+
+class BrokenBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that breaks after its first chunk (a connection lost mid-response)."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'{"partial":'
+        raise httpx.ReadError("connection reset mid-body")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"partial":'
+        raise httpx.ReadError("connection reset mid-body")
+
+
+class BrokenThenOk:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if len(self.requests) == 1:
+            return httpx.Response(200, stream=BrokenBody())
+        return httpx.Response(200, json={"ok": True})
+
+
+def test_loop_retries_with_the_policy_delays() -> None:
+    script = Script(status(503), status(500), ok())
+    sleeps = Sleeps()
+    policy = RetryPolicy(max_retries=2, delay=lambda attempt, response: 10.0 * (attempt + 1))
+    response = send_with_retries(
+        httpx.MockTransport(script).handle_request, _req("POST"), policy, sleep=sleeps
+    )
+    assert response.status_code == 200 and response.read() == b'{"ok":true}'
+    assert len(script.requests) == 3 and sleeps == [10.0, 20.0]
+
+
+@pytest.mark.anyio
+async def test_async_loop_retries_with_the_policy_delays() -> None:
+    script = Script(status(503), status(500), ok())
+    sleeps = AsyncSleeps()
+    policy = RetryPolicy(max_retries=2, delay=lambda attempt, response: 10.0 * (attempt + 1))
+    response = await async_send_with_retries(
+        httpx.MockTransport(script).handle_async_request, _req("POST"), policy, sleep=sleeps
+    )
+    assert response.status_code == 200 and await response.aread() == b'{"ok":true}'
+    assert len(script.requests) == 3 and sleeps == [10.0, 20.0]
+
+
+def test_loop_returns_the_last_answer_when_retries_are_spent() -> None:
+    script = Script(status(503))
+    sleeps = Sleeps()
+    response = send_with_retries(
+        httpx.MockTransport(script).handle_request, _req("GET"), RetryPolicy(1), sleep=sleeps
+    )
+    assert response.status_code == 503 and response.json()["code"] == "E503"
+    assert len(script.requests) == 2 and len(sleeps) == 1
+
+
+@pytest.mark.anyio
+async def test_async_loop_raises_outcome_unknown_for_a_gateway_answer_to_a_post() -> None:
+    script = Script(status(504), ok())
+    sleeps = AsyncSleeps()
+    with pytest.raises(tx.OutcomeUnknownError) as err:
+        await async_send_with_retries(
+            httpx.MockTransport(script).handle_async_request,
+            _req("POST"),
+            RetryPolicy(3),
+            sleep=sleeps,
+        )
+    assert len(script.requests) == 1 and sleeps == []
+    assert err.value.response is not None and err.value.response.status_code == 504
+
+
+def test_loop_raises_quota_exceeded_for_a_spent_daily_quota() -> None:
+    script = Script(status(429, body=DAY_BODY), ok())
+    with pytest.raises(tx.QuotaExceededError):
+        send_with_retries(
+            httpx.MockTransport(script).handle_request, _req("GET"), RetryPolicy(3), sleep=Sleeps()
+        )
+    assert len(script.requests) == 1
+
+
+def test_loop_with_read_retries_a_body_lost_mid_response_of_a_get() -> None:
+    handler = BrokenThenOk()
+    sleeps = Sleeps()
+    response = send_with_retries(
+        httpx.MockTransport(handler).handle_request,
+        _req("GET"),
+        RetryPolicy(3),
+        sleep=sleeps,
+        read=True,
+    )
+    assert response.json() == {"ok": True}
+    assert len(handler.requests) == 2 and len(sleeps) == 1
+
+
+@pytest.mark.anyio
+async def test_async_loop_with_read_never_resends_a_post_whose_body_was_lost() -> None:
+    handler = BrokenThenOk()
+    with pytest.raises(tx.OutcomeUnknownError):
+        await async_send_with_retries(
+            httpx.MockTransport(handler).handle_async_request,
+            _req("POST"),
+            RetryPolicy(3),
+            sleep=AsyncSleeps(),
+            read=True,
+        )
+    assert len(handler.requests) == 1

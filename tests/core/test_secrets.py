@@ -2,7 +2,7 @@
 
 Driven through a real local HTTP server (so httpx and httpcore log at DEBUG too) with
 retries, and errors from 401 (whose body echoes the token), 429, a daily quota, 500, a
-gateway 504 and a dropped connection, through both task clients.
+gateway 504 and a dropped connection, through ``client.tasks`` of both clients.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import anyio
 import pytest
 
 import toloka_ext as tx
-from toloka_ext import AsyncTasksClient, TasksClient
+from toloka_ext import AsyncToloka, Toloka
+from toloka_ext.types import TaskCreateResult
 
 SECRET = "s3cr3t-TOKEN-9f8e7d6c5b4a"
 Step = tuple[int, dict[str, str], object] | str
@@ -161,21 +162,32 @@ def test_secret_never_in_logs_reprs_or_exceptions(
     expected: type[Exception],
 ) -> None:
     server.script = list(script)
-    kwargs: dict[str, Any] = {"oauth_token": SECRET, "base_url": server.base_url}
+    kwargs: dict[str, Any] = {"oauth_token": SECRET, "v1_base_url": server.base_url}
     caught: list[BaseException] = []
-    results: list[tx.TaskCreateResult] = []
+    results: list[TaskCreateResult] = []
     reprs: list[str] = []
     caplog.set_level(logging.DEBUG)  # the root logger: httpx, httpcore and ours
+
+    def describe(client: Toloka | AsyncToloka) -> list[str]:
+        core = client._core
+        return [
+            repr(client),
+            repr(client.tasks),
+            repr(core.auth("v1")),
+            repr(core.credentials),
+            repr(core.settings),
+        ]
+
     if kind == "sync":
-        with TasksClient(sleep=lambda s: None, **kwargs) as client:
-            reprs += [repr(client), repr(client.api), repr(client.api.auth)]
+        with Toloka(sleep=lambda s: None, **kwargs) as client:
+            reprs += describe(client)
             try:
-                results.append(client.create_tasks([_task(i) for i in range(3)]))
+                results.append(client.tasks.create_tasks([_task(i) for i in range(3)]))
             except tx.TolokaError as exc:
                 caught.append(exc)
             server.script = list(script)
             try:
-                client.create_task(_task(0))
+                client.tasks.create_task(_task(0))
             except tx.TolokaError as exc:
                 caught.append(exc)
     else:
@@ -184,15 +196,15 @@ def test_secret_never_in_logs_reprs_or_exceptions(
             pass
 
         async def go() -> None:
-            async with AsyncTasksClient(sleep=nosleep, **kwargs) as client:
-                reprs.extend([repr(client), repr(client.api), repr(client.api.auth)])
+            async with AsyncToloka(sleep=nosleep, **kwargs) as client:
+                reprs.extend(describe(client))
                 try:
-                    results.append(await client.create_tasks([_task(i) for i in range(3)]))
+                    results.append(await client.tasks.create_tasks([_task(i) for i in range(3)]))
                 except tx.TolokaError as exc:
                     caught.append(exc)
                 server.script = list(script)
                 try:
-                    await client.create_task(_task(0))
+                    await client.tasks.create_task(_task(0))
                 except tx.TolokaError as exc:
                     caught.append(exc)
 
@@ -213,10 +225,45 @@ def test_secret_never_in_logs_reprs_or_exceptions(
         assert any(r.name == "toloka_ext" and "retrying" in r.getMessage() for r in records)
 
     texts: dict[str, str] = {f"repr[{i}]": r for i, r in enumerate(reprs)}
-    for i, exc in enumerate(caught):
-        texts.update({f"exc{i}.{k}": v for k, v in _texts_of(exc).items()})
+    for i, error in enumerate(caught):
+        texts.update({f"exc{i}.{k}": v for k, v in _texts_of(error).items()})
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     for i, record in enumerate(records):
         texts[f"log[{i}] {record.name}"] = formatter.format(record) + repr(record.__dict__)
+    leaks = sorted(where for where, text in texts.items() if SECRET in text)
+    assert leaks == []  # names only: the assertion message must not print the secret
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ([_error(401, "UNAUTHORIZED", f"Invalid key ApiKey {SECRET}")], tx.AuthenticationError),
+        ([_error(500, "INTERNAL_ERROR", "boom")] * 4, tx.InternalServerError),
+    ],
+    ids=["401-echoing-key", "500-retried-then-raised"],
+)
+def test_api_key_never_in_logs_reprs_or_exceptions_on_v2(
+    server: ScriptedServer,
+    caplog: pytest.LogCaptureFixture,
+    script: list[Step],
+    expected: type[Exception],
+) -> None:
+    server.script = list(script)
+    v2_base = server.base_url.replace("/api/v1", "/api/v2-beta")
+    caplog.set_level(logging.DEBUG)
+    with Toloka(api_key=SECRET, base_url=v2_base, sleep=lambda s: None) as client:
+        reprs = [repr(client), repr(client.projects), repr(client._core.auth("v2"))]
+        with pytest.raises(expected) as err:
+            client.me()
+    assert server.seen_authorization and all(
+        a == f"ApiKey {SECRET}" for a in server.seen_authorization
+    )
+    assert len(server.seen_authorization) == len(script)
+    texts: dict[str, str] = {f"repr[{i}]": r for i, r in enumerate(reprs)}
+    texts.update(_texts_of(err.value))
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    for i, record in enumerate(caplog.records):
+        texts[f"log[{i}] {record.name}"] = formatter.format(record) + repr(record.__dict__)
+    assert any(r.name.startswith("httpcore") for r in caplog.records)
     leaks = sorted(where for where, text in texts.items() if SECRET in text)
     assert leaks == []  # names only: the assertion message must not print the secret

@@ -1,58 +1,39 @@
+"""The HTTP core of the client: retries, auth, encoding, pacing, through ``_core.request``.
+
+Each request runs through ``Toloka`` / ``AsyncToloka`` (``client._core.request(api, method,
+path, ...)``, or ``client._core.storage(...)`` for a presigned URL) over an
+``httpx.MockTransport`` stub; the transport form (``RetryTransport``) is tested at the end.
+"""
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
 import toloka_ext as tx
-from toloka_ext._auth import Credentials, Secret, TolokaAuth, resolve_credentials
-from toloka_ext._base_client import AsyncAPIClient, SyncAPIClient
-from toloka_ext._transport import AsyncRetryTransport, RetryTransport
+from toloka_ext import AsyncToloka, Toloka
+from toloka_ext._async._core import AsyncRetryTransport
+from toloka_ext._auth import Credentials, Secret, TolokaAuth
+from toloka_ext._settings import resolve_credentials
+from toloka_ext._sync._core import RetryTransport
+
+from ._stubs import AsyncSleeps, Script, Sleeps, ok, status
 
 BASE = "https://api.example.test/api/v1"
 SECRET = "tok-SECRET-123"
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
-class Script:
-    """Answers requests from a list of responses / exceptions, recording every request."""
-
-    def __init__(self, *steps: object) -> None:
-        self.steps = list(steps)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
-        if isinstance(step, Exception):
-            raise step
-        assert isinstance(step, httpx.Response)
-        return httpx.Response(step.status_code, headers=step.headers, content=step.content)
-
-
-def ok(body: object = None) -> httpx.Response:
-    return httpx.Response(200, json=body if body is not None else {"ok": True})
-
-
-def status(code: int, headers: dict[str, str] | None = None, body: object = None) -> httpx.Response:
-    return httpx.Response(
-        code, headers=headers or {}, json=body or {"code": f"E{code}", "message": "m"}
-    )
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def make(script: Script, **kwargs: Any) -> tuple[SyncAPIClient, Sleeps]:
+def make(script: Script, **kwargs: Any) -> tuple[Toloka, Sleeps]:
+    """A sync client on an OAuth token (API v1 only) whose requests go to ``script``."""
     sleeps = Sleeps()
-    client = SyncAPIClient(
-        base_url=BASE,
-        credentials=Credentials("OAuth", SECRET),
+    client = Toloka(
+        oauth_token=SECRET,
+        v1_base_url=BASE,
         transport=httpx.MockTransport(script),
         sleep=sleeps,
         **kwargs,
@@ -62,34 +43,33 @@ def make(script: Script, **kwargs: Any) -> tuple[SyncAPIClient, Sleeps]:
 
 @pytest.fixture(params=["sync", "async"])
 def call(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """Runs one request through SyncAPIClient or AsyncAPIClient: same behaviour expected."""
+    """Runs one request through Toloka or AsyncToloka's core: same behaviour expected.
+
+    A relative ``path`` goes to API v1 (``core.request``); an absolute URL is a presigned
+    storage URL (``core.storage``).
+    """
 
     def run(script: Script, method: str, path: str, *, client_kwargs: Any = None, **kw: Any) -> Any:
-        sleeps = Sleeps()
+        storage = path.startswith("https://")
         if request.param == "sync":
-            with SyncAPIClient(
-                base_url=BASE,
-                credentials=Credentials("OAuth", SECRET),
+            client, sleeps = make(script, **(client_kwargs or {}))
+            with client:
+                if storage:
+                    return client._core.storage(method, path, **kw), sleeps
+                return client._core.request("v1", method, path, **kw), sleeps
+
+        async def go() -> Any:
+            sleeps = AsyncSleeps()
+            async with AsyncToloka(
+                oauth_token=SECRET,
+                v1_base_url=BASE,
                 transport=httpx.MockTransport(script),
                 sleep=sleeps,
                 **(client_kwargs or {}),
             ) as client:
-                return client.request(method, path, **kw), sleeps
-
-        async def go() -> Any:
-            async def asleep(s: float) -> None:
-                sleeps.append(s)
-
-            async with AsyncAPIClient(
-                base_url=BASE,
-                credentials=Credentials("OAuth", SECRET),
-                transport=httpx.MockTransport(script),
-                sleep=asleep,
-                **(client_kwargs or {}),
-            ) as client:
-                return await client.request(method, path, **kw), sleeps
-
-        import anyio
+                if storage:
+                    return await client._core.storage(method, path, **kw), sleeps
+                return await client._core.request("v1", method, path, **kw), sleeps
 
         return anyio.run(go)
 
@@ -235,8 +215,16 @@ def test_auth_header_query_and_json_encoding(call: Callable[..., Any]) -> None:
     (req,) = script.requests
     assert req.headers["Authorization"] == f"OAuth {SECRET}"
     assert req.headers["Content-Type"] == "application/json"
+    assert req.headers["User-Agent"].startswith(f"toloka-ext/{tx.__version__} ")
     assert str(req.url) == f"{BASE}/tasks?async_mode=true&skip=false"
     assert req.content == b'{"a":[1]}'
+
+
+def test_json_and_content_together_are_refused(call: Callable[..., Any]) -> None:
+    script = Script(ok())
+    with pytest.raises(TypeError):
+        call(script, "POST", "/tasks", json=[1], content=b"[1]")
+    assert script.requests == []
 
 
 def test_presigned_url_on_other_host_gets_no_authorization(call: Callable[..., Any]) -> None:
@@ -269,6 +257,7 @@ def test_auth_is_bound_to_scheme_host_and_port(url: str) -> None:
 
 
 def test_streamed_success_body_is_not_read_by_the_transport() -> None:
+    """The transport form (for the generated client) leaves a success body to the caller."""
     pulled: list[int] = []
 
     class Body(httpx.SyncByteStream):
@@ -285,108 +274,236 @@ def test_streamed_success_body_is_not_read_by_the_transport() -> None:
     assert pulled == [0, 1, 2]
 
 
+def test_streamed_success_body_is_not_read_by_the_core() -> None:
+    pulled: list[int] = []
+
+    class Body(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            for i in range(3):
+                pulled.append(i)
+                yield b"x" * 10
+
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, stream=Body()))
+    with Toloka(oauth_token=SECRET, v1_base_url=BASE, transport=transport) as client:
+        response = client._core.request("v1", "GET", "/big", stream=True)
+        assert pulled == []
+        assert response.read() == b"x" * 30
+        response.close()
+        assert pulled == [0, 1, 2]
+        client._core.request("v1", "GET", "/big")  # without stream=True: read at once
+        assert pulled == [0, 1, 2, 0, 1, 2]
+
+
 def test_one_debug_line_per_retry_without_secret(caplog: pytest.LogCaptureFixture) -> None:
     script = Script(status(503), status(502), ok())
     client, _ = make(script)
-    with caplog.at_level(logging.DEBUG, logger="toloka_ext"):
-        client.request("GET", "/x?sig=SIGNATURE")
+    with client, caplog.at_level(logging.DEBUG, logger="toloka_ext"):
+        client._core.request("v1", "GET", "/x?sig=SIGNATURE")
     lines = [r.getMessage() for r in caplog.records if r.name == "toloka_ext"]
     assert len(lines) == 2
-    assert "status 503" in lines[0] and "retry 1/3" in lines[0]
+    # The total ("retry 1/3") is no longer in the line; the retry number is.
+    assert "status 503" in lines[0] and "(retry 1)" in lines[0]
+    assert "status 502" in lines[1] and "(retry 2)" in lines[1]
     assert all(SECRET not in line and "SIGNATURE" not in line for line in lines)
 
 
 def test_transport_is_usable_directly_with_a_plain_httpx_client() -> None:
     script = Script(status(500), ok())
-    transport = RetryTransport(httpx.MockTransport(script))
-    transport.sleep = lambda s: None
+    sleeps = Sleeps()
+    transport = RetryTransport(httpx.MockTransport(script), sleep=sleeps)
     with httpx.Client(transport=transport) as http:
         assert http.get("https://x.test/").status_code == 200
-    assert len(script.requests) == 2
+    assert len(script.requests) == 2 and len(sleeps) == 1
+
+
+def test_transport_settings_max_retries_quota_and_pace() -> None:
+    script = Script(status(500))
+    sleeps = Sleeps()
+    transport = RetryTransport(httpx.MockTransport(script), max_retries=0, sleep=sleeps)
+    with httpx.Client(transport=transport) as http:
+        assert http.get("https://x.test/").status_code == 500  # returned, not raised
+    assert len(script.requests) == 1 and sleeps == []
+
+    daily = status(429, body={"code": "TOO_MANY_REQUESTS", "payload": {"interval": "DAY"}})
+    script = Script(daily, ok())
+    with httpx.Client(transport=RetryTransport(httpx.MockTransport(script), sleep=sleeps)) as http:
+        with pytest.raises(tx.QuotaExceededError):
+            http.get("https://x.test/")
+    script = Script(daily, ok())
+    waiting = RetryTransport(httpx.MockTransport(script), wait_for_quota=True, sleep=sleeps)
+    with httpx.Client(transport=waiting) as http:
+        assert http.get("https://x.test/").status_code == 200
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= 86401
+
+    script = Script(ok())
+    sleeps = Sleeps()
+    paced = RetryTransport(httpx.MockTransport(script), requests_per_second=2, sleep=sleeps)
+    with httpx.Client(transport=paced) as http:
+        for _ in range(4):
+            http.get("https://x.test/")
+    assert len(sleeps) == 2 and all(s > 0 for s in sleeps)
 
 
 @pytest.mark.anyio
 async def test_async_transport_direct() -> None:
     script = Script(status(500), ok())
-
-    async def nosleep(s: float) -> None:
-        pass
-
-    transport = AsyncRetryTransport(httpx.MockTransport(script), sleep=nosleep)
+    sleeps = AsyncSleeps()
+    transport = AsyncRetryTransport(httpx.MockTransport(script), sleep=sleeps)
     async with httpx.AsyncClient(transport=transport) as http:
         assert (await http.get("https://x.test/")).status_code == 200
-    assert len(script.requests) == 2
+    assert len(script.requests) == 2 and len(sleeps) == 1
+
+
+@pytest.mark.anyio
+async def test_async_transport_never_resends_a_post_with_unknown_outcome() -> None:
+    script = Script(status(504), ok())
+    transport = AsyncRetryTransport(httpx.MockTransport(script), sleep=AsyncSleeps())
+    async with httpx.AsyncClient(transport=transport) as http:
+        with pytest.raises(tx.OutcomeUnknownError):
+            await http.post("https://x.test/tasks", json=[1])
+        script.steps = [httpx.ReadTimeout("t"), ok()]
+        with pytest.raises(tx.OutcomeUnknownError):
+            await http.post("https://x.test/tasks", json=[1])
+    assert len(script.requests) == 2  # one each, never re-sent
 
 
 def test_custom_http_client_still_gets_origin_bound_auth() -> None:
     script = Script(ok())
     http = httpx.Client(transport=httpx.MockTransport(script))
-    client = SyncAPIClient(
-        base_url=BASE, credentials=Credentials("ApiKey", SECRET), http_client=http
-    )
-    client.request("GET", "/me")
-    client.request("GET", "https://elsewhere.test/file")
+    storage = httpx.Client(transport=httpx.MockTransport(script))
+    client = Toloka(api_key=SECRET, v1_base_url=BASE, http_client=http, storage_client=storage)
+    client._core.request("v1", "GET", "/me")
+    client._core.request("v2", "GET", "/me")
+    client._core.storage("GET", "https://elsewhere.test/file", headers={"Authorization": "x"})
     assert script.requests[0].headers["Authorization"] == f"ApiKey {SECRET}"
-    assert "Authorization" not in script.requests[1].headers
+    assert script.requests[1].headers["Authorization"] == f"ApiKey {SECRET}"
+    assert str(script.requests[1].url) == "https://platform.toloka.ai/api/v2-beta/me"
+    assert "Authorization" not in script.requests[2].headers
     client.close()
-    assert not http.is_closed  # not ours to close
+    assert not http.is_closed and not storage.is_closed  # not ours to close
     http.close()
+    storage.close()
 
 
-def test_http_client_property_serves_other_code_with_the_same_policy() -> None:
+def test_generated_client_style_use_gets_the_same_policy_through_the_transport() -> None:
+    """``client.http_client`` is gone: code driving the generated client wraps its transport
+    in ``RetryTransport`` (same loop, same policy) and adds ``TolokaAuth``."""
     script = Script(status(503), ok())
-    client, sleeps = make(script)
-    response = client.http_client.get(f"{BASE}/me")  # as a generated client would call it
-    assert response.status_code == 200
-    assert script.requests[-1].headers["Authorization"] == f"OAuth {SECRET}"
-    assert len(sleeps) == 1
+    sleeps = Sleeps()
+    http = httpx.Client(
+        transport=RetryTransport(httpx.MockTransport(script), sleep=sleeps),
+        auth=TolokaAuth(Credentials("OAuth", SECRET), BASE),
+    )
+    with http:
+        response = http.get(f"{BASE}/me")  # as a generated client would call it
+        assert response.status_code == 200
+        assert script.requests[-1].headers["Authorization"] == f"OAuth {SECRET}"
+        assert len(sleeps) == 1
+        http.get("https://elsewhere.test/file")
+        assert "Authorization" not in script.requests[-1].headers
 
 
 def test_requests_per_second_limit_paces_requests() -> None:
     script = Script(ok())
     client, sleeps = make(script, requests_per_second=2)
-    for _ in range(4):
-        client.request("GET", "/x")
+    with client:
+        for _ in range(4):
+            client._core.request("v1", "GET", "/x")
     assert len(sleeps) == 2 and all(s > 0 for s in sleeps)
+    assert len(script.requests) == 4
+
+
+def test_requests_per_second_none_turns_pacing_off() -> None:
+    script = Script(ok())
+    client, sleeps = make(script, requests_per_second=None)
+    with client:
+        for _ in range(20):
+            client._core.request("v1", "GET", "/x")
+    assert sleeps == [] and len(script.requests) == 20
 
 
 def test_reprs_never_show_the_secret() -> None:
     creds = Credentials("OAuth", SECRET)
     client, _ = make(Script(ok()))
-    for obj in (creds, creds.secret, client, client.auth, Secret(SECRET)):
+    both = Toloka(api_key=SECRET, transport=httpx.MockTransport(Script(ok())))
+    objects: list[object] = [creds, creds.secret, Secret(SECRET)]
+    for c in (client, both):
+        objects += [c, c._core.credentials, c._core.auth("v1"), c.tasks, c.projects]
+    objects.append(both._core.auth("v2"))
+    for obj in objects:
         assert SECRET not in repr(obj) and SECRET not in str(obj)
+    client.close()
+    both.close()
     with pytest.raises(TypeError):
         vars(creds.secret)
 
 
+def _pair(creds: Credentials | None) -> tuple[str, str] | None:
+    return None if creds is None else (creds.scheme, creds.secret.get_secret_value())
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "env", "expected"),
+    ("kwargs", "env", "v1", "v2"),
     [
-        ({"api_key": "k"}, {}, ("ApiKey", "k")),
-        ({"oauth_token": "t"}, {"TOLOKA_API_KEY": "env"}, ("OAuth", "t")),
-        ({}, {"TOLOKA_API_KEY": "env-k", "TOLOKA_OAUTH_TOKEN": "env-t"}, ("ApiKey", "env-k")),
-        ({}, {"TOLOKA_OAUTH_TOKEN": "env-t"}, ("OAuth", "env-t")),
+        ({"api_key": "k"}, {}, ("ApiKey", "k"), ("ApiKey", "k")),
+        ({"oauth_token": "t"}, {"TOLOKA_API_KEY": "env"}, ("OAuth", "t"), ("ApiKey", "env")),
+        (
+            {},
+            {"TOLOKA_API_KEY": "env-k", "TOLOKA_OAUTH_TOKEN": "env-t"},
+            ("ApiKey", "env-k"),
+            ("ApiKey", "env-k"),
+        ),
+        ({}, {"TOLOKA_OAUTH_TOKEN": "env-t"}, ("OAuth", "env-t"), None),
+        ({"oauth_token": "t"}, {}, ("OAuth", "t"), None),
+        ({"api_key": "k", "oauth_token": "t"}, {}, ("ApiKey", "k"), ("ApiKey", "k")),
+        ({"api_key": "k"}, {"TOLOKA_API_KEY": "env"}, ("ApiKey", "k"), ("ApiKey", "k")),
+        ({"api_key": Secret(" k ")}, {}, ("ApiKey", " k "), ("ApiKey", " k ")),
+        ({"api_key": " k "}, {}, ("ApiKey", "k"), ("ApiKey", "k")),
     ],
-    ids=["arg-key", "arg-wins", "env-key-first", "env-oauth"],
+    ids=[
+        "arg-key",
+        "arg-wins",
+        "env-key-first",
+        "env-oauth",
+        "arg-oauth",
+        "key-and-oauth",
+        "arg-key-over-env",
+        "secret-kept",
+        "str-stripped",
+    ],
 )
 def test_resolve_credentials(
-    kwargs: dict[str, str], env: dict[str, str], expected: tuple[str, str]
+    kwargs: dict[str, Any],
+    env: dict[str, str],
+    v1: tuple[str, str],
+    v2: tuple[str, str] | None,
 ) -> None:
-    creds = resolve_credentials(env=env, **kwargs)  # type: ignore[arg-type]
-    assert (creds.scheme, creds.secret.get_secret_value()) == expected
+    creds = resolve_credentials(env=env, **{"api_key": None, "oauth_token": None, **kwargs})
+    assert _pair(creds.v1) == v1 and _pair(creds.for_api("v1")) == v1
+    assert _pair(creds.v2) == v2
+    if v2 is not None:
+        assert _pair(creds.for_api("v2")) == v2
 
 
 def test_resolve_credentials_errors_name_the_variable() -> None:
-    with pytest.raises(tx.ConfigurationError, match="TOLOKA_API_KEY or TOLOKA_OAUTH_TOKEN"):
-        resolve_credentials(env={})
+    with pytest.raises(tx.ConfigurationError, match="TOLOKA_API_KEY") as none:
+        resolve_credentials(api_key=None, oauth_token=None, env={})
+    assert "TOLOKA_OAUTH_TOKEN" in str(none.value)
+    only_env_oauth = resolve_credentials(
+        api_key=None, oauth_token=None, env={"TOLOKA_OAUTH_TOKEN": "t"}
+    )
     with pytest.raises(tx.ConfigurationError, match="TOLOKA_API_KEY"):
-        resolve_credentials(env={"TOLOKA_OAUTH_TOKEN": "t"}, allowed=("ApiKey",))
-    with pytest.raises(tx.ConfigurationError, match="ApiKey"):
-        resolve_credentials(oauth_token="t", env={}, allowed=("ApiKey",))
-    with pytest.raises(tx.ConfigurationError):
-        resolve_credentials(api_key="k", oauth_token="t", env={})
-    with pytest.raises(tx.ConfigurationError):
-        resolve_credentials(api_key="  ", env={})
+        only_env_oauth.for_api("v2")
+    only_oauth = resolve_credentials(api_key=None, oauth_token="t", env={})
+    with pytest.raises(tx.ConfigurationError, match="api_key"):
+        only_oauth.for_api("v2")
+    for blank in ("  ", ""):
+        with pytest.raises(tx.ConfigurationError, match="api_key"):
+            resolve_credentials(api_key=blank, oauth_token=None, env={})
+        with pytest.raises(tx.ConfigurationError, match="oauth_token"):
+            resolve_credentials(api_key=None, oauth_token=Secret(blank), env={})
+    with pytest.raises(tx.ConfigurationError, match="auth scheme"):
+        Credentials("Bearer", "x")  # type: ignore[arg-type]
 
 
 # -- 502/504: a gateway answered, the API may have applied the request ------------------
@@ -442,11 +559,12 @@ def test_idempotent_gateway_error_after_retries_is_a_status_error(
 def test_gateway_error_through_a_caller_supplied_client_is_outcome_unknown() -> None:
     script = Script(status(504))  # every answer is a 504
     http = httpx.Client(transport=httpx.MockTransport(script))
-    client = SyncAPIClient(
-        base_url=BASE, credentials=Credentials("OAuth", SECRET), http_client=http
-    )
+    client = Toloka(oauth_token=SECRET, v1_base_url=BASE, http_client=http, sleep=Sleeps())
     with pytest.raises(tx.OutcomeUnknownError):
-        client.request("POST", "/tasks", json=[1])
+        client._core.request("v1", "POST", "/tasks", json=[1])
+    assert len(script.requests) == 1
     with pytest.raises(tx.InternalServerError):
-        client.request("GET", "/x")
+        client._core.request("v1", "GET", "/x")
+    assert len(script.requests) == 1 + 4  # the GET was retried max_retries=3 times
+    client.close()
     http.close()

@@ -16,21 +16,15 @@ from toloka_pipeline_api._snapshot import SNAPSHOT_VERSION
 
 from scripts.mockserver import PrismServer, port_is_free
 from tests.drift.mutations import BY_NAME, FIXTURES, DriftFixture, load_snapshot
-from toloka_ext import ApiDriftError
-from toloka_ext._pipelines import (
-    ExportStatus,
-    PipelineClient,
-    Run,
-    RunStatus,
-    UploadStatus,
-)
+from toloka_ext import ApiDriftError, Toloka
+from toloka_ext.types import ExportStatus, Run, RunStatus, UploadStatus
 
 pytestmark = pytest.mark.prism
 
 # ------------------------------------------------------------------ what each fixture drives
 
-Driver = Callable[[PipelineClient], None]
-DriftStep = tuple[Callable[[PipelineClient], object], str, str]  # step, operation, field
+Driver = Callable[[Toloka], None]
+DriftStep = tuple[Callable[[Toloka], object], str, str]  # step, operation, field
 
 
 def _assert_unknown(value: Any, enum: type, raw: str) -> None:
@@ -40,7 +34,7 @@ def _assert_unknown(value: Any, enum: type, raw: str) -> None:
     assert "unknown" in repr(value)
 
 
-def run_status_added(c: PipelineClient) -> None:
+def run_status_added(c: Toloka) -> None:
     started = c.runs.start("pl-3")
     _assert_unknown(started.status, RunStatus, "paused")
     got = c.runs.get(started.id)
@@ -51,7 +45,7 @@ def run_status_added(c: PipelineClient) -> None:
     _assert_unknown(listed[0].status, RunStatus, "paused")
 
 
-def upload_status_added(c: PipelineClient) -> None:
+def upload_status_added(c: Toloka) -> None:
     finalized = c.uploads.finalize("upl-1")
     _assert_unknown(finalized.status, UploadStatus, "validating")
     got = c.uploads.get("upl-1")
@@ -59,7 +53,7 @@ def upload_status_added(c: PipelineClient) -> None:
     assert got.dataset_id == "ds-1"
 
 
-def export_status_added(c: PipelineClient) -> None:
+def export_status_added(c: Toloka) -> None:
     created = c.exports.create("ds-1", fields=["url"])
     _assert_unknown(created.status, ExportStatus, "queued")
     got = c.exports.get(created.id)
@@ -67,7 +61,7 @@ def export_status_added(c: PipelineClient) -> None:
     assert got.format is not None and got.format.is_known
 
 
-def run_property_added(c: PipelineClient) -> None:
+def run_property_added(c: Toloka) -> None:
     seen: list[Run] = []
     run = c.runs.watch("run-1", on_progress=seen.append)
     assert run.status == RunStatus.COMPLETED
@@ -77,7 +71,7 @@ def run_property_added(c: PipelineClient) -> None:
     assert [r.extra for r in c.runs.list("pl-3")] == [{"queuePosition": 3}]
 
 
-def optional_property_removed(c: PipelineClient) -> None:
+def optional_property_removed(c: Toloka) -> None:
     seen: list[Run] = []
     run = c.runs.watch("run-1", on_progress=seen.append)
     assert run.status == RunStatus.COMPLETED and run.status.is_known
@@ -152,7 +146,7 @@ def _storage(request: httpx.Request) -> httpx.Response:
 
 
 @pytest.fixture
-def client(drifted: tuple[DriftFixture, PrismServer]) -> Iterator[PipelineClient]:
+def client(drifted: tuple[DriftFixture, PrismServer]) -> Iterator[Toloka]:
     fixture, prism = drifted
 
     def prefer(request: httpx.Request) -> None:
@@ -161,15 +155,17 @@ def client(drifted: tuple[DriftFixture, PrismServer]) -> Iterator[PipelineClient
                 request.headers["Prefer"] = f"example={example}"
 
     storage = httpx.Client(transport=httpx.MockTransport(_storage))
-    with PipelineClient(
+    http = httpx.Client(event_hooks={"request": [prefer]})
+    with Toloka(
         api_key="test-key",
         base_url=prism.url,
         max_retries=0,
-        event_hooks={"request": [prefer]},
+        http_client=http,
         storage_client=storage,
         sleep=lambda _: None,
     ) as c:
         yield c
+    http.close()
     storage.close()
 
 
@@ -184,7 +180,7 @@ def test_every_fixture_has_a_driver() -> None:
     assert all(BY_NAME[n].layer.outcome == "absorbed" for n in ABSORBED)
 
 
-def test_layer_outcome(drifted: tuple[DriftFixture, PrismServer], client: PipelineClient) -> None:
+def test_layer_outcome(drifted: tuple[DriftFixture, PrismServer], client: Toloka) -> None:
     fixture, _ = drifted
     if fixture.layer.outcome == "absorbed":
         ABSORBED[fixture.name](client)

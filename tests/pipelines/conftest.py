@@ -1,4 +1,5 @@
-"""Fixtures for the Pipeline API layer: clients on Prism, a storage sink, a stateful fake."""
+"""Fixtures for the Pipeline API layer on Prism: clients, and a sink standing in for the
+presigned object storage that Prism cannot serve."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import ViolationLog
-from toloka_ext._pipelines import AsyncPipelineClient, PipelineClient
+from toloka_ext import AsyncToloka, Toloka
 
 RESULT_ROWS = [
     {"url": "https://img.example.com/1.jpg", "label": "stop"},
@@ -89,32 +90,38 @@ def sink() -> StorageSink:
 @pytest.fixture
 def prism_client(
     prism_v2: Any, violations: ViolationLog, sink: StorageSink, prefer: Prefer
-) -> Iterator[PipelineClient]:
+) -> Iterator[Toloka]:
     storage = httpx.Client(transport=httpx.MockTransport(sink.handler))
-    with PipelineClient(
+    http = httpx.Client(event_hooks={"request": [prefer.hook], "response": [violations.hook]})
+    with Toloka(
         api_key="test-key",
         base_url=prism_v2.url,
-        event_hooks={"request": [prefer.hook], "response": [violations.hook]},
+        http_client=http,
         storage_client=storage,
         sleep=no_sleep,
     ) as client:
         yield client
+    http.close()
     storage.close()
 
 
 @pytest.fixture
 async def aprism_client(
     prism_v2: Any, violations: ViolationLog, sink: StorageSink, prefer: Prefer
-) -> AsyncIterator[AsyncPipelineClient]:
+) -> AsyncIterator[AsyncToloka]:
     storage = httpx.AsyncClient(transport=httpx.MockTransport(sink.ahandler))
-    async with AsyncPipelineClient(
+    http = httpx.AsyncClient(
+        event_hooks={"request": [prefer.ahook], "response": [violations.ahook]}
+    )
+    async with AsyncToloka(
         api_key="test-key",
         base_url=prism_v2.url,
-        event_hooks={"request": [prefer.ahook], "response": [violations.ahook]},
+        http_client=http,
         storage_client=storage,
         sleep=ano_sleep,
     ) as client:
         yield client
+    await http.aclose()
     await storage.aclose()
 
 

@@ -1,66 +1,38 @@
 """Bad input is a typed ``InvalidInputError``/``ConfigurationError`` raised *before any
-request*: the clients here get a transport that fails the test if it is ever called."""
+request*: the clients here talk to a sandbox that records every request it receives, and
+each test checks that it received none (or only the one read a check needs)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from toloka_ext import ConfigurationError, InvalidInputError
-from toloka_ext._pipelines import AsyncPipelineClient, PipelineClient, Upload, UploadStatus
-
-API = "https://api.test/api/v2-beta"
-
-
-class Forbidden(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """A transport that must not be used (``pytest.fail`` is a BaseException: nothing in the
-    client can swallow it)."""
-
-    def __init__(self, allow: tuple[str, ...] = ()) -> None:
-        self.allow = allow  # "METHOD path-suffix" that may be answered with ``reply``
-        self.reply: dict[str, Any] = {}
-        self.seen: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        what = f"{request.method} {request.url.path}"
-        self.seen.append(what)
-        for allowed in self.allow:
-            method, suffix = allowed.split(" ", 1)
-            if request.method == method and request.url.path.endswith(suffix):
-                return httpx.Response(200, json=self.reply[allowed])
-        pytest.fail(f"a request was sent for bad input: {what}")
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return self.handle_request(request)
+from toloka_ext import AsyncToloka, ConfigurationError, InvalidInputError, Toloka
+from toloka_ext.testing import Sandbox
+from toloka_ext.types import Upload, UploadStatus
 
 
 @pytest.fixture
-def forbidden() -> Forbidden:
-    return Forbidden()
+def sandbox() -> Iterator[Sandbox]:
+    sandbox = Sandbox(record_requests=True)
+    yield sandbox
+    assert sandbox.requests == [], [(r.method, r.path) for r in sandbox.requests]
 
 
 @pytest.fixture
-def client(forbidden: Forbidden) -> PipelineClient:
-    return PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=forbidden,
-        storage_client=httpx.Client(transport=forbidden),
-    )
+def client(sandbox: Sandbox) -> Iterator[Toloka]:
+    with sandbox.client(max_retries=0) as client:
+        yield client
 
 
 @pytest.fixture
-def aclient(forbidden: Forbidden) -> AsyncPipelineClient:
-    return AsyncPipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=forbidden,
-        storage_client=httpx.AsyncClient(transport=forbidden),
-    )
+async def aclient(sandbox: Sandbox) -> AsyncIterator[AsyncToloka]:
+    async with sandbox.async_client(max_retries=0) as client:
+        yield client
 
 
 def _empty_gen() -> Any:
@@ -87,12 +59,13 @@ def _rows(rows: Any) -> Any:
 
 
 @pytest.mark.parametrize(("rows", "needle"), BAD_ROWS)
-def test_bad_rows(client: PipelineClient, rows: Any, needle: str, tmp_path: Path) -> None:
+def test_bad_rows(client: Toloka, sandbox: Sandbox, rows: Any, needle: str, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=needle):
         client.datasets.add_items("ds-1", _rows(rows))
     with pytest.raises(InvalidInputError, match=needle):
-        client.process_new_data("pl-1", _rows(rows), journal=tmp_path / "j", project_id="p")
-    upload = Upload(id="upl-1", status=UploadStatus.PENDING, upload_url="https://s.test/u?sig=1")
+        client.process_new_data("pl-1", _rows(rows), journal=tmp_path / "j", project_id="prj-1")
+    url = f"{sandbox.storage_base}/_storage/uploads/upl-1?token=t"
+    upload = Upload(id="upl-1", status=UploadStatus.PENDING, upload_url=url)
     with pytest.raises(InvalidInputError, match=needle):
         client.uploads.send(upload, _rows(rows))
     assert not (tmp_path / "j").exists()  # not even the journal was started
@@ -100,14 +73,14 @@ def test_bad_rows(client: PipelineClient, rows: Any, needle: str, tmp_path: Path
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("rows", "needle"), BAD_ROWS)
-async def test_bad_rows_async(aclient: AsyncPipelineClient, rows: Any, needle: str) -> None:
+async def test_bad_rows_async(aclient: AsyncToloka, rows: Any, needle: str) -> None:
     with pytest.raises(InvalidInputError, match=needle):
         await aclient.datasets.add_items("ds-1", _rows(rows))
     with pytest.raises(InvalidInputError, match=needle):
-        await aclient.process_new_data("pl-1", _rows(rows), project_id="p")
+        await aclient.process_new_data("pl-1", _rows(rows), project_id="prj-1")
 
 
-def test_empty_files_and_header_only_csv(client: PipelineClient, tmp_path: Path) -> None:
+def test_empty_files_and_header_only_csv(client: Toloka, tmp_path: Path) -> None:
     for name, text in (("a.jsonl", "\n\n"), ("b.json", "[ ]"), ("c.csv", "url,lang\n")):
         (tmp_path / name).write_text(text)
         with pytest.raises(InvalidInputError, match="no rows"):
@@ -115,34 +88,37 @@ def test_empty_files_and_header_only_csv(client: PipelineClient, tmp_path: Path)
 
 
 @pytest.mark.parametrize("item_limit", [0, -1, True, 2.5, "3"])
-def test_item_limit(client: PipelineClient, item_limit: Any) -> None:
+def test_item_limit(client: Toloka, item_limit: Any) -> None:
     with pytest.raises(InvalidInputError) as info:
         client.pipelines.attach("pl-1", "ds-1", item_limit=item_limit)
     assert info.value.field == "item_limit"
     with pytest.raises(InvalidInputError, match="item_limit"):
-        client.process_new_data("pl-1", [{"a": 1}], item_limit=item_limit, project_id="p")
+        client.process_new_data("pl-1", [{"a": 1}], item_limit=item_limit, project_id="prj-1")
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("item_limit", [0, -5])
-async def test_item_limit_async(aclient: AsyncPipelineClient, item_limit: int) -> None:
+async def test_item_limit_async(aclient: AsyncToloka, item_limit: int) -> None:
     with pytest.raises(InvalidInputError, match="at least 1"):
         await aclient.pipelines.attach("pl-1", "ds-1", item_limit=item_limit)
     with pytest.raises(InvalidInputError, match="at least 1"):
         await aclient.process_new_data("pl-1", [{"a": 1}], item_limit=item_limit)
 
 
-def test_export_fields_given_as_one_string(client: PipelineClient) -> None:
+def test_export_fields_given_as_one_string(client: Toloka) -> None:
     with pytest.raises(InvalidInputError, match="list"):
-        client.process_new_data("pl-1", [{"a": 1}], export_fields="a", project_id="p")  # type: ignore[arg-type]
+        client.process_new_data("pl-1", [{"a": 1}], export_fields="a", project_id="prj-1")  # type: ignore[arg-type]
 
 
-FIELDS = {
-    "fields": [
-        {"id": "fld-1", "name": "url", "jsonSchema": {"type": "string"}},
-        {"id": "fld-9", "name": "label", "jsonSchema": {"type": "string"}},
-    ]
-}
+def _dataset_with_fields(sandbox: Sandbox) -> tuple[str, dict[str, str]]:
+    """A dataset with the fields ``url`` and ``label``; its id and the field ids by name."""
+    with sandbox.client() as setup:
+        dataset = setup.datasets.create("prj-1", name="d")
+        setup.datasets.add_items(dataset.id, [{"url": "https://x/1.jpg", "label": "yes"}])
+        ids = {f.name: f.id for f in setup.datasets.list_fields(dataset.id)}
+    assert set(ids) == {"url", "label"}
+    del sandbox.requests[:]
+    return dataset.id, ids
 
 
 @pytest.mark.parametrize(
@@ -155,41 +131,47 @@ FIELDS = {
 )
 def test_unknown_export_fields_list_the_existing_ones(kwargs: Any, needle: str) -> None:
     # Checking names needs the dataset's fields: that one GET is the only request allowed.
-    transport = Forbidden(allow=("GET /fields",))
-    transport.reply["GET /fields"] = FIELDS
-    client = PipelineClient(api_key="k", base_url=API, transport=transport)
-    with pytest.raises(InvalidInputError) as info:
-        client.exports.create("ds-1", **kwargs)
+    sandbox = Sandbox(record_requests=True)
+    dataset_id, ids = _dataset_with_fields(sandbox)
+    with sandbox.client(max_retries=0) as client, pytest.raises(InvalidInputError) as info:
+        client.exports.create(dataset_id, **kwargs)
     assert needle in str(info.value)
-    if "fields" in kwargs and not isinstance(kwargs["fields"], str) or "field_ids" in kwargs:
-        assert "url (fld-1)" in str(info.value) and "label (fld-9)" in str(info.value)
-    assert transport.seen == ["GET /api/v2-beta/datasets/ds-1/fields"]
+    if not isinstance(kwargs.get("fields"), str):
+        assert f"url ({ids['url']})" in str(info.value)
+        assert f"label ({ids['label']})" in str(info.value)
+    assert [(r.method, r.path) for r in sandbox.requests] == [
+        ("GET", f"/api/v2-beta/datasets/{dataset_id}/fields")
+    ]
+    assert sandbox.counters.applied["createExport"] == 0
 
 
 @pytest.mark.anyio
 async def test_unknown_export_fields_async() -> None:
-    transport = Forbidden(allow=("GET /fields",))
-    transport.reply["GET /fields"] = FIELDS
-    async with AsyncPipelineClient(api_key="k", base_url=API, transport=transport) as client:
-        with pytest.raises(InvalidInputError, match=r"colour; the dataset has: url \(fld-1\)"):
-            await client.exports.create("ds-1", fields=["colour"])
-    assert transport.seen == ["GET /api/v2-beta/datasets/ds-1/fields"]
+    sandbox = Sandbox(record_requests=True)
+    dataset_id, ids = _dataset_with_fields(sandbox)
+    async with sandbox.async_client(max_retries=0) as client:
+        with pytest.raises(
+            InvalidInputError, match=rf"colour; the dataset has: url \({ids['url']}\)"
+        ):
+            await client.exports.create(dataset_id, fields=["colour"])
+    assert [r.operation for r in sandbox.requests] == ["listDatasetFields"]
 
 
 @pytest.mark.anyio
 async def test_missing_api_key_names_the_variable(
-    monkeypatch: pytest.MonkeyPatch, forbidden: Forbidden
+    monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
 ) -> None:
     monkeypatch.delenv("TOLOKA_API_KEY", raising=False)
     monkeypatch.delenv("TOLOKA_OAUTH_TOKEN", raising=False)
     with pytest.raises(ConfigurationError, match="TOLOKA_API_KEY"):
-        PipelineClient(base_url=API, transport=forbidden)
+        sandbox.client(api_key=None)
     with pytest.raises(ConfigurationError, match="TOLOKA_API_KEY"):
-        AsyncPipelineClient(base_url=API, transport=forbidden)
-    assert forbidden.seen == []
+        sandbox.async_client(api_key=None)
+    with pytest.raises(ConfigurationError, match="TOLOKA_API_KEY"):
+        Toloka(base_url=sandbox.v2_base_url, transport=sandbox.transport)
 
 
-def test_undeclared_key_is_named(client: PipelineClient) -> None:
+def test_undeclared_key_is_named(client: Toloka) -> None:
     with pytest.raises(InvalidInputError) as info:
         client.datasets.add_items(
             "ds-1", [{"url": "a"}, {"url": "b", "lang": "en"}], fields=["url"]

@@ -1,214 +1,235 @@
 """``process_new_data`` with a journal: a crash after any request, then a rerun, creates
-every object exactly once and returns the full results."""
+every object exactly once and returns the full results (on the sandbox, whose small pages
+put the pipeline's project on the second page of projects)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import httpx
 import pytest
 
-from tests.pipelines.fake_api import API, Crash, FakePipelineAPI
-from toloka_ext._pipelines import (
-    AsyncPipelineClient,
-    Journal,
-    JournalMismatchError,
-    PipelineClient,
-)
+from tests.pipelines._flows import assert_exactly_once, objects, storage_requests
+from toloka_ext import JournalMismatchError, OutcomeUnknownError
+from toloka_ext._v2._journal import Journal
+from toloka_ext.testing import Fault, FaultConfig, Sandbox, SimulatedCrash
 
 ROWS_SMALL = [{"url": f"https://img/{i}.jpg", "lang": "en"} for i in range(5)]
 # Three rows of ~0.8 MB: the inline path needs two requests (chunks are journaled one by one).
 ROWS_CHUNKED = [{"url": f"https://img/{i}.jpg", "lang": "x" * 800_000} for i in range(3)]
 
-
-def _fake() -> FakePipelineAPI:
-    fake = FakePipelineAPI()
-    fake.projects["prj-3"] = {"id": "prj-3", "name": "Third"}
-    fake.pipelines["pl-1"]["projectId"] = "prj-3"  # on the second page of projects
-    return fake
-
-
-def _client(fake: FakePipelineAPI) -> PipelineClient:
-    return PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=fake.transport(),
-        storage_client=httpx.Client(transport=fake.transport()),
-        max_retries=0,
-        sleep=lambda _: None,
-    )
-
-
-def _aclient(fake: FakePipelineAPI) -> AsyncPipelineClient:
-    async def no_sleep(_: float) -> None:
-        return None
-
-    return AsyncPipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=fake.async_transport(),
-        storage_client=httpx.AsyncClient(transport=fake.async_transport()),
-        max_retries=0,
-        sleep=no_sleep,
-    )
-
-
-def _expected(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**r, "label": f"label-{i}"} for i, r in enumerate(rows)]
-
-
-def _assert_exactly_once(fake: FakePipelineAPI, rows: list[dict[str, Any]]) -> None:
-    assert len(fake.datasets) == 1, fake.datasets
-    assert len(fake.copies()) == 1, fake.copies()
-    assert len(fake.runs) == 1, fake.runs
-    (dsid,) = fake.datasets
-    assert fake.items[dsid] == rows
-    assert fake.applied["finalizeUpload"] <= 1
-    assert fake.storage_auth_seen == []
-
-
-def _clean_request_count(rows: list[dict[str, Any]], tmp: Path, **kw: Any) -> int:
-    fake = _fake()
-    result = _client(fake).process_new_data("pl-1", rows, journal=tmp / "clean.journal", **kw)
-    assert result.rows() == _expected(rows)
-    _assert_exactly_once(fake, rows)
-    return fake.handled
-
-
-CASES = {
+CASES: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "inline-two-chunks": (ROWS_CHUNKED, {}),
     "upload": (ROWS_SMALL, {"upload_threshold": 0}),
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_crash_after_every_request_then_resume(case: str, tmp_path: Path) -> None:
+def _sandbox(*faults: Fault, **options: Any) -> Sandbox:
+    sandbox = Sandbox(
+        record_requests=True,
+        max_page_size=2,
+        faults=FaultConfig(faults=faults),
+        **options,
+    )
+    sandbox.add_project("Other")
+    third = sandbox.add_project("Third")
+    sandbox.add_pipeline("pl-1", project_id=third)  # on the second page of projects
+    return sandbox
+
+
+def _crash_after(n: int) -> Fault:
+    return Fault("crash_after", route=None, on_nth=(n,))
+
+
+def _ops(sandbox: Sandbox) -> list[str | None]:
+    return [r.operation for r in sandbox.requests]
+
+
+def _clean(case: str, tmp: Path) -> tuple[list[str | None], list[dict[str, Any]]]:
+    """The requests of an uninterrupted run of ``case`` and the rows it returns."""
     rows, kw = CASES[case]
-    total = _clean_request_count(rows, tmp_path, **kw)
-    assert total > 15
-    for k in range(1, total + 1):
-        fake = _fake()
-        journal = tmp_path / f"{case}-{k}.journal"
-        output = tmp_path / f"{case}-{k}.jsonl"
-        fake.crash_after = k
-        with pytest.raises(Crash):
-            _client(fake).process_new_data("pl-1", rows, journal=journal, output=output, **kw)
-        assert not output.exists() or k == total
-        result = _client(fake).process_new_data("pl-1", rows, journal=journal, output=output, **kw)
-        _assert_exactly_once(fake, rows)
-        assert result.rows() == _expected(rows), k
+    sandbox = _sandbox()
+    with sandbox.client(max_retries=0) as client:
+        result = client.process_new_data("pl-1", rows, journal=tmp / f"clean-{case}", **kw)
+    assert_exactly_once(sandbox, rows)
+    got = result.rows()
+    assert [{k: r[k] for k in rows[0]} for r in got] == rows
+    assert all(r["label"] in ("yes", "no") for r in got)
+    return _ops(sandbox), got
+
+
+def test_the_clean_flows_cover_every_step(tmp_path: Path) -> None:
+    inline, _ = _clean("inline-two-chunks", tmp_path)
+    upload, _ = _clean("upload", tmp_path)
+    assert inline.count("listProjects") == 2  # the projects were paged through
+    assert inline.count("addDatasetItems") == 2
+    assert "createUpload" not in inline
+    for step in ("createUpload", "storagePut", "finalizeUpload", "getUpload"):
+        assert step in upload
+    for ops in (inline, upload):
+        for step in ("createDataset", "copyPipeline", "attachDataset", "startRun", "getRun"):
+            assert step in ops
+        assert ops[-3:] == ["getExport", "getExport", "storageGet"]
+        assert len(ops) > 15
+
+
+def _exports_expected(crashed: str | None) -> int:
+    # Exports have no list endpoint: one created by a run that crashed before it could
+    # journal the id is requested again (it only reads the dataset: no data is duplicated).
+    return 2 if crashed == "createExport" else 1
+
+
+@pytest.mark.parametrize("action", ["crash_after", "crash_before"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_crash_at_every_request_then_resume(
+    case: str, action: Literal["crash_after", "crash_before"], tmp_path: Path
+) -> None:
+    rows, kw = CASES[case]
+    clean_ops, expected = _clean(case, tmp_path)
+    for n in range(1, len(clean_ops) + 1):
+        sandbox = _sandbox(Fault(action, route=None, on_nth=(n,)))
+        journal = tmp_path / f"{case}-{action}-{n}.journal"
+        output = tmp_path / f"{case}-{action}-{n}.jsonl"
+        with sandbox.client(max_retries=0) as client:
+            with pytest.raises(SimulatedCrash):
+                client.process_new_data("pl-1", rows, journal=journal, output=output, **kw)
+            crashed = sandbox.requests[n - 1].operation
+            assert _ops(sandbox) == clean_ops[:n], n  # the same flow, up to the crash
+            assert not output.exists()
+            result = client.process_new_data("pl-1", rows, journal=journal, output=output, **kw)
+        applied = crashed if action == "crash_after" else None
+        assert_exactly_once(sandbox, rows, exports=_exports_expected(applied))
+        assert result.rows() == expected, (n, crashed)
+        assert result.path == output and result.run.status == "completed"
         assert [p.name for p in tmp_path.glob("*.part")] == []
-
-
-def test_a_finished_journal_creates_nothing_more(tmp_path: Path) -> None:
-    fake = _fake()
-    journal = tmp_path / "j"
-    first = _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal)
-    applied = dict(fake.applied)
-    again = _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal)
-    assert dict(fake.applied) == applied
-    assert again.rows() == first.rows() == _expected(ROWS_SMALL)
-    assert again.pipeline.id == first.pipeline.id and again.run.id == first.run.id
-
-
-def test_names_carry_the_journal_token(tmp_path: Path) -> None:
-    fake = _fake()
-    journal = tmp_path / "j"
-    _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal, name_prefix="batch")
-    token = Journal.open(journal).token
-    assert [d["name"] for d in fake.datasets.values()] == [f"batch-{token}"]
-    assert [p["name"] for p in fake.copies()] == [f"batch-{token}"]
-
-
-def test_journal_for_other_rows_or_pipeline_is_refused(tmp_path: Path) -> None:
-    fake = _fake()
-    journal = tmp_path / "j"
-    fake.crash_after = 3
-    with pytest.raises(Crash):
-        _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal)
-    before = fake.handled
-    with pytest.raises(JournalMismatchError, match="rows_sha256"):
-        _client(fake).process_new_data("pl-1", ROWS_SMALL[:-1], journal=journal)
-    with pytest.raises(JournalMismatchError, match="pipeline_id"):
-        _client(fake).process_new_data("pl-9", ROWS_SMALL, journal=journal)
-    assert fake.handled == before
-
-
-def test_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
-    fake = _fake()
-    journal = tmp_path / "j"
-    fake.crash_after = 4
-    with pytest.raises(Crash):
-        _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal)
-    with open(journal, "ab") as fh:
-        fh.write(b'{"kind":"done","step":"cop')
-    result = _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal)
-    _assert_exactly_once(fake, ROWS_SMALL)
-    assert result.rows() == _expected(ROWS_SMALL)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_async_crash_after_every_request_then_resume(case: str, tmp_path: Path) -> None:
     rows, kw = CASES[case]
-    total = _clean_request_count(rows, tmp_path, **kw)
-    for k in range(1, total + 1):
-        fake = _fake()
-        journal = tmp_path / f"a-{case}-{k}.journal"
-        fake.crash_after = k
-        with pytest.raises(Crash):
-            await _aclient(fake).process_new_data("pl-1", rows, journal=journal, **kw)
-        result = await _aclient(fake).process_new_data("pl-1", rows, journal=journal, **kw)
-        _assert_exactly_once(fake, rows)
-        assert result.rows() == _expected(rows), k
+    clean_ops, expected = _clean(case, tmp_path)
+    for n in range(1, len(clean_ops) + 1):
+        sandbox = _sandbox(_crash_after(n))
+        journal = tmp_path / f"a-{case}-{n}.journal"
+        async with sandbox.async_client(max_retries=0) as client:
+            with pytest.raises(SimulatedCrash):
+                await client.process_new_data("pl-1", rows, journal=journal, **kw)
+            crashed = sandbox.requests[n - 1].operation
+            assert _ops(sandbox) == clean_ops[:n], n
+            result = await client.process_new_data("pl-1", rows, journal=journal, **kw)
+        assert_exactly_once(sandbox, rows, exports=_exports_expected(crashed))
+        assert result.rows() == expected, (n, crashed)
+
+
+def test_a_finished_journal_creates_nothing_more(tmp_path: Path) -> None:
+    sandbox = _sandbox()
+    journal = tmp_path / "j"
+    with sandbox.client() as client:
+        first = client.process_new_data("pl-1", ROWS_SMALL, journal=journal)
+        before = len(sandbox.requests)
+        again = client.process_new_data("pl-1", ROWS_SMALL, journal=journal)
+    # The rerun only reads the final run and export again: nothing is created or sent.
+    assert set(_ops(sandbox)[before:]) <= {"getRun", "getExport"}
+    assert again.rows() == first.rows()
+    assert [{k: r[k] for k in ROWS_SMALL[0]} for r in first.rows()] == ROWS_SMALL
+    assert again.pipeline.id == first.pipeline.id and again.run.id == first.run.id
+    assert_exactly_once(sandbox, ROWS_SMALL)
+
+
+def test_names_carry_the_journal_token(tmp_path: Path) -> None:
+    sandbox = _sandbox()
+    journal = tmp_path / "j"
+    with sandbox.client() as client:
+        client.process_new_data("pl-1", ROWS_SMALL, journal=journal, name_prefix="batch")
+    token = Journal.open(journal).token
+    assert [d["name"] for d in objects(sandbox, "dataset")] == [f"batch-{token}"]
+    copies = [p for p in objects(sandbox, "pipeline") if p.get("sourcePipelineId")]
+    assert [p["name"] for p in copies] == [f"batch-{token}"]
+
+
+def test_journal_for_other_rows_or_pipeline_is_refused(tmp_path: Path) -> None:
+    sandbox = _sandbox(_crash_after(3))
+    journal = tmp_path / "j"
+    with sandbox.client() as client:
+        with pytest.raises(SimulatedCrash):
+            client.process_new_data("pl-1", ROWS_SMALL, journal=journal)
+        before = len(sandbox.requests)
+        with pytest.raises(JournalMismatchError, match="rows_sha256"):
+            client.process_new_data("pl-1", ROWS_SMALL[:-1], journal=journal)
+        with pytest.raises(JournalMismatchError, match="pipeline_id"):
+            client.process_new_data("pl-9", ROWS_SMALL, journal=journal)
+    assert len(sandbox.requests) == before == 3
+
+
+def test_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
+    sandbox = _sandbox(_crash_after(4))
+    journal = tmp_path / "j"
+    with sandbox.client() as client:
+        with pytest.raises(SimulatedCrash):
+            client.process_new_data("pl-1", ROWS_SMALL, journal=journal)
+        with open(journal, "ab") as fh:
+            fh.write(b'{"kind":"done","step":"cop')
+        result = client.process_new_data("pl-1", ROWS_SMALL, journal=journal)
+    assert_exactly_once(sandbox, ROWS_SMALL)
+    assert [{k: r[k] for k in ROWS_SMALL[0]} for r in result.rows()] == ROWS_SMALL
 
 
 def test_spent_upload_url_without_bytes_starts_a_new_upload(tmp_path: Path) -> None:
-    fake = _fake()
+    # The client dies as the PUT starts: storage spent the one-time URL, stored no bytes.
+    sandbox = _sandbox(Fault("crash_before", route="storagePut", on_nth=(1,)))
     journal = tmp_path / "j"
-    fake.drop_next_put = True
-    with pytest.raises(Crash):
-        _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
-    result = _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
-    _assert_exactly_once(fake, ROWS_SMALL)
-    assert result.rows() == _expected(ROWS_SMALL)
-    assert len(fake.uploads) == 2 and fake.applied["finalizeUpload"] == 1
+    with sandbox.client() as client:
+        with pytest.raises(SimulatedCrash):
+            client.process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
+        result = client.process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
+    assert_exactly_once(sandbox, ROWS_SMALL)
+    assert [{k: r[k] for k in ROWS_SMALL[0]} for r in result.rows()] == ROWS_SMALL
+    uploads = objects(sandbox, "upload")
+    assert [u["status"] for u in uploads] == ["pending", "succeeded"]
+    assert sandbox.counters.applied["finalizeUpload"] == 1
     assert Journal.open(journal).get_done("upload.abandoned") is not None
 
 
 def test_one_time_url_reused_after_a_crash_is_not_fatal(tmp_path: Path) -> None:
     # Crash right after the PUT was stored: the rerun's PUT is refused (URL spent), and
     # finalizing shows the bytes are there.
-    fake = _fake()
+    sandbox = _sandbox(Fault("crash_after", route="storagePut", on_nth=(1,)))
     journal = tmp_path / "j"
-    clean = _fake()
-    _client(clean).process_new_data("pl-1", ROWS_SMALL, journal=tmp_path / "c", upload_threshold=0)
-    put_index = next(i for i, r in enumerate(clean.requests, start=1) if r.method == "PUT")
-    fake.crash_after = put_index
-    with pytest.raises(Crash):
-        _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
-    _client(fake).process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
-    _assert_exactly_once(fake, ROWS_SMALL)
-    assert len(fake.uploads) == 1
-    assert [r.method for r in fake.requests if "storage" in str(r.url)] == ["PUT", "PUT", "GET"]
+    with sandbox.client() as client:
+        with pytest.raises(SimulatedCrash):
+            client.process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
+        result = client.process_new_data("pl-1", ROWS_SMALL, journal=journal, upload_threshold=0)
+    assert_exactly_once(sandbox, ROWS_SMALL)
+    assert len(result.rows()) == len(ROWS_SMALL)
+    assert len(objects(sandbox, "upload")) == 1
+    assert [r.operation for r in storage_requests(sandbox)] == [
+        "storagePut",
+        "storagePut",
+        "storageGet",
+    ]
+    assert sandbox.counters.applied["storagePut"] == 1  # the second PUT was refused
+
+
+def _drop_item_count(op: str, body: Any) -> Any:
+    if op == "listDatasets":
+        for ds in body["datasets"]:
+            ds.pop("itemCount", None)
+    return body
 
 
 def test_unknown_chunk_outcome_without_item_count_refuses_to_guess(tmp_path: Path) -> None:
-    from toloka_ext import OutcomeUnknownError
-
-    fake = _fake()
-    fake.report_item_count = False
-    clean = _fake()
-    _client(clean).process_new_data("pl-1", ROWS_CHUNKED, journal=tmp_path / "c")
-    first_items = next(
-        i for i, r in enumerate(clean.requests, start=1) if r.url.path.endswith("/items")
-    )
-    fake.crash_after = first_items
+    sandbox = _sandbox(Fault("crash_after", route="addDatasetItems", on_nth=(1,)))
+    sandbox.rewrite = _drop_item_count
     journal = tmp_path / "j"
-    with pytest.raises(Crash):
-        _client(fake).process_new_data("pl-1", ROWS_CHUNKED, journal=journal)
-    stored = [list(v) for v in fake.items.values()]
-    with pytest.raises(OutcomeUnknownError, match="item count"):
-        _client(fake).process_new_data("pl-1", ROWS_CHUNKED, journal=journal)
-    assert [list(v) for v in fake.items.values()] == stored  # nothing sent twice
+    with sandbox.client() as client:
+        with pytest.raises(SimulatedCrash):
+            client.process_new_data("pl-1", ROWS_CHUNKED, journal=journal)
+        (dataset,) = objects(sandbox, "dataset")
+        stored = sandbox.dataset_rows(dataset["id"])
+        assert len(stored) == 2  # the first chunk was applied, its answer never seen
+        with pytest.raises(OutcomeUnknownError, match="item count"):
+            client.process_new_data("pl-1", ROWS_CHUNKED, journal=journal)
+    assert sandbox.dataset_rows(dataset["id"]) == stored  # nothing sent twice
+    assert sandbox.counters.received["addDatasetItems"] == 1
+    assert sandbox.requests_for("listDatasets")  # it did look before refusing

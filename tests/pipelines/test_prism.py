@@ -12,34 +12,33 @@ from pathlib import Path
 import pytest
 
 from tests.pipelines.conftest import RESULT_ROWS, Prefer, StorageSink
-from toloka_ext import InvalidInputError
-from toloka_ext._pipelines import (
-    AsyncPipelineClient,
-    DatasetAttachment,
+from toloka_ext import (
+    AsyncToloka,
     ExportFailedError,
+    InvalidInputError,
     ItemFilter,
     ItemFilterCondition,
-    PipelineClient,
     RunFailedError,
-    RunStatus,
-    SyncPage,
+    Toloka,
     UploadFailedError,
 )
+from toloka_ext.types import DatasetAttachment, Page, RunStatus
 
 pytestmark = pytest.mark.prism
 
 
-def test_projects(prism_client: PipelineClient) -> None:
-    page = prism_client.projects.list(limit=5)
-    assert isinstance(page, SyncPage)
-    assert [p.id for p in page] == ["prj-1"]
-    assert [len(p.items) for p in page.iter_pages()] == [1]
+def test_projects(prism_client: Toloka) -> None:
+    projects = prism_client.projects.list(limit=5)
+    assert [p.id for p in projects] == ["prj-1"]
+    assert [len(p.items) for p in projects.iter_pages()] == [1]
+    page = projects.first_page()
+    assert isinstance(page, Page)
     assert page.total == 1 and not page.has_next_page()
     created = prism_client.projects.create("Street signs", description="boxes")
     assert created.id == "prj-1" and created.description
 
 
-def test_datasets_and_fields(prism_client: PipelineClient) -> None:
+def test_datasets_and_fields(prism_client: Toloka) -> None:
     assert [d.id for d in prism_client.datasets.list("prj-1")] == ["ds-1"]
     ds = prism_client.datasets.create("prj-1", name="batch")
     assert ds.project_id == "prj-1"
@@ -48,7 +47,7 @@ def test_datasets_and_fields(prism_client: PipelineClient) -> None:
     assert fields[0].json_schema == {"type": "string"}
 
 
-def test_add_items_inline(prism_client: PipelineClient, sink: StorageSink) -> None:
+def test_add_items_inline(prism_client: Toloka, sink: StorageSink) -> None:
     summary = prism_client.datasets.add_items(
         "ds-1", [{"url": "https://x/1.jpg", "lang": "en"}, {"url": "https://x/2.jpg"}]
     )
@@ -58,7 +57,7 @@ def test_add_items_inline(prism_client: PipelineClient, sink: StorageSink) -> No
 
 
 def test_add_items_upload_path_sends_no_authorization(
-    prism_client: PipelineClient, sink: StorageSink, tmp_path: Path
+    prism_client: Toloka, sink: StorageSink, tmp_path: Path
 ) -> None:
     rows = [{"url": f"https://x/{i}.jpg"} for i in range(50)]
     src = tmp_path / "rows.json"
@@ -74,7 +73,7 @@ def test_add_items_upload_path_sends_no_authorization(
 
 
 def test_upload_steps_and_failure_reason(
-    prism_client: PipelineClient, prefer: Prefer, sink: StorageSink
+    prism_client: Toloka, prefer: Prefer, sink: StorageSink
 ) -> None:
     up = prism_client.uploads.create("ds-1", fields=["url"], file_name="rows.json")
     assert up.upload_url and up.status == "pending"
@@ -89,7 +88,7 @@ def test_upload_steps_and_failure_reason(
     assert info.value.reason.startswith("Row 17")
 
 
-def test_pipelines(prism_client: PipelineClient, tmp_path: Path) -> None:
+def test_pipelines(prism_client: Toloka, tmp_path: Path) -> None:
     assert [p.id for p in prism_client.pipelines.list("prj-1")] == ["pl-1"]
     copy = prism_client.pipelines.copy("pl-1", name="batch copy", project_id="prj-1")
     assert copy.source_pipeline_id == "pl-1"
@@ -107,14 +106,14 @@ def test_pipelines(prism_client: PipelineClient, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("limit", [0, -3])
-def test_item_limit_must_be_positive(prism_client: PipelineClient, limit: int) -> None:
+def test_item_limit_must_be_positive(prism_client: Toloka, limit: int) -> None:
     with pytest.raises(InvalidInputError, match="item_limit"):
         prism_client.pipelines.attach("pl-3", "ds-1", item_limit=limit)
     with pytest.raises(InvalidInputError, match="item_limit"):
         prism_client.process_new_data("pl-1", [{"a": 1}], item_limit=limit)
 
 
-def test_runs(prism_client: PipelineClient, prefer: Prefer) -> None:
+def test_runs(prism_client: Toloka, prefer: Prefer) -> None:
     run = prism_client.runs.start("pl-3")
     assert run.status == RunStatus.PENDING
     seen: list[tuple[int, int, int]] = []
@@ -135,7 +134,7 @@ def test_runs(prism_client: PipelineClient, prefer: Prefer) -> None:
         prism_client.runs.watch(run.id)
 
 
-def test_exports(prism_client: PipelineClient, prefer: Prefer, tmp_path: Path) -> None:
+def test_exports(prism_client: Toloka, prefer: Prefer, tmp_path: Path) -> None:
     exp = prism_client.exports.create("ds-1", fields=["url"], field_ids=["fld-9"])
     assert exp.status == "pending"
     ready = prism_client.exports.wait(exp.id)
@@ -148,14 +147,14 @@ def test_exports(prism_client: PipelineClient, prefer: Prefer, tmp_path: Path) -
         prism_client.exports.wait(exp.id)
 
 
-def test_export_field_names_are_checked(prism_client: PipelineClient) -> None:
+def test_export_field_names_are_checked(prism_client: Toloka) -> None:
     with pytest.raises(InvalidInputError) as info:
         prism_client.exports.create("ds-1", fields=["url", "colour"])
     message = str(info.value)
     assert "colour" in message and "url (fld-1)" in message and "label (fld-9)" in message
 
 
-def test_process_new_data(prism_client: PipelineClient, sink: StorageSink, tmp_path: Path) -> None:
+def test_process_new_data(prism_client: Toloka, sink: StorageSink, tmp_path: Path) -> None:
     result = prism_client.process_new_data(
         "pl-1",
         [{"url": "https://x/1.jpg", "lang": "en"}],
@@ -170,7 +169,7 @@ def test_process_new_data(prism_client: PipelineClient, sink: StorageSink, tmp_p
 
 
 def test_process_new_data_upload_path(
-    prism_client: PipelineClient, sink: StorageSink, tmp_path: Path
+    prism_client: Toloka, sink: StorageSink, tmp_path: Path
 ) -> None:
     result = prism_client.process_new_data(
         "pl-1", [{"url": "u"}] * 3, upload_threshold=0, output=tmp_path / "r.jsonl"
@@ -185,10 +184,10 @@ def test_process_new_data_upload_path(
 
 @pytest.mark.anyio
 async def test_async_every_step(
-    aprism_client: AsyncPipelineClient, sink: StorageSink, tmp_path: Path
+    aprism_client: AsyncToloka, sink: StorageSink, tmp_path: Path
 ) -> None:
     c = aprism_client
-    first = await c.projects.list()
+    first = await c.projects.list().first_page()
     assert [p.id for p in first.items] == ["prj-1"]
     assert [p.id async for p in c.projects.list()] == ["prj-1"]
     assert (await c.projects.create("p")).id == "prj-1"
@@ -222,7 +221,7 @@ async def test_async_every_step(
 
 @pytest.mark.anyio
 async def test_async_process_new_data_and_failures(
-    aprism_client: AsyncPipelineClient, prefer: Prefer, tmp_path: Path
+    aprism_client: AsyncToloka, prefer: Prefer, tmp_path: Path
 ) -> None:
     result = await aprism_client.process_new_data(
         "pl-1", [{"url": "a"}], journal=tmp_path / "j", project_id="prj-1"

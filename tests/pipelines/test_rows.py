@@ -5,15 +5,20 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.pipelines.fake_api import API, FakePipelineAPI
-from toloka_ext import InvalidInputError
-from toloka_ext._pipelines import CsvFile, FieldSpec, JsonArrayFile, JsonLinesFile, PipelineClient
-from toloka_ext._pipelines._rows import MAX_REQUEST_BYTES, iter_json_array, prepare_rows
+from toloka_ext import CsvFile, FieldSpec, InvalidInputError, JsonArrayFile, JsonLinesFile, Toloka
+from toloka_ext._v2._rows import (
+    MAX_REQUEST_BYTES,
+    infer_fields,
+    iter_json_array,
+    open_rows,
+    prepare_rows,
+)
+from toloka_ext.testing import RecordedRequest, Sandbox
 
 LIMIT = MAX_REQUEST_BYTES
 PREFIX = b'{"fields":[{"name":"text"}],"items":['
@@ -27,27 +32,25 @@ def _row_of_request_size(size: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake() -> FakePipelineAPI:
-    fake = FakePipelineAPI()
-    fake.datasets["ds-1"] = {"id": "ds-1", "name": "d", "projectId": "prj-1"}
-    fake.items["ds-1"] = []
-    fake.fields["ds-1"] = []
-    return fake
+def sandbox() -> Sandbox:
+    return Sandbox(record_requests=True)
 
 
 @pytest.fixture
-def client(fake: FakePipelineAPI) -> PipelineClient:
-    return PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=fake.transport(),
-        storage_client=httpx.Client(transport=fake.transport()),
-        sleep=lambda _: None,
-    )
+def client(sandbox: Sandbox) -> Iterator[Toloka]:
+    with sandbox.client() as client:
+        yield client
 
 
-def _item_requests(fake: FakePipelineAPI) -> list[httpx.Request]:
-    return [r for r in fake.requests if r.url.path.endswith("/items")]
+@pytest.fixture
+def dataset_id(sandbox: Sandbox, client: Toloka) -> str:
+    dataset_id = client.datasets.create("prj-1", name="d").id
+    del sandbox.requests[:]
+    return dataset_id
+
+
+def _item_requests(sandbox: Sandbox) -> list[RecordedRequest]:
+    return sandbox.requests_for("addDatasetItems")
 
 
 # ----------------------------------------------------------------------- bad input
@@ -67,8 +70,9 @@ def _item_requests(fake: FakePipelineAPI) -> list[httpx.Request]:
     ids=["empty", "non-dict", "nan", "inf", "set", "object", "unknown-key"],
 )
 def test_bad_rows_fail_before_any_request(
-    client: PipelineClient,
-    fake: FakePipelineAPI,
+    client: Toloka,
+    sandbox: Sandbox,
+    dataset_id: str,
     rows: list[object],
     position: int | None,
     field: str | None,
@@ -76,18 +80,22 @@ def test_bad_rows_fail_before_any_request(
 ) -> None:
     fields = ["a"] if field == "b" else None
     with pytest.raises(InvalidInputError) as info:
-        client.datasets.add_items("ds-1", rows, fields=fields)
+        client.datasets.add_items(dataset_id, rows, fields=fields)
     assert info.value.position == position
     assert info.value.field == field
     assert needle in str(info.value)
-    assert fake.requests == []
+    assert sandbox.requests == []
+    assert sandbox.dataset_rows(dataset_id) == []
 
 
-def test_key_outside_inferred_fields_after_the_sample_is_named(client: PipelineClient) -> None:
+def test_key_outside_inferred_fields_after_the_sample_is_named(
+    client: Toloka, sandbox: Sandbox, dataset_id: str
+) -> None:
     rows = [{"a": i} for i in range(150)] + [{"a": 1, "zzz": 2}]
     with pytest.raises(InvalidInputError) as info:
-        client.datasets.add_items("ds-1", rows)
+        client.datasets.add_items(dataset_id, rows)
     assert (info.value.position, info.value.field) == (150, "zzz")
+    assert sandbox.requests == []
 
 
 def test_single_mapping_and_non_iterable_are_rejected() -> None:
@@ -115,6 +123,7 @@ def test_fields_inferred_with_json_schema_types() -> None:
         "z": None,
         "m": {"type": "string"},
     }
+    assert {f.name: f.json_schema for f in infer_fields(rows)} == got
 
 
 # ----------------------------------------------------------------------- sources
@@ -135,8 +144,6 @@ def test_sources_jsonl_json_array_and_csv(tmp_path: Path) -> None:
 
 
 def _iter(source: object) -> list[object]:
-    from toloka_ext._pipelines._rows import open_rows
-
     return list(open_rows(source))
 
 
@@ -178,30 +185,31 @@ def test_unknown_suffix_is_rejected(tmp_path: Path) -> None:
 
 
 def test_request_of_exactly_the_limit_goes_inline(
-    client: PipelineClient, fake: FakePipelineAPI
+    client: Toloka, sandbox: Sandbox, dataset_id: str
 ) -> None:
     row = _row_of_request_size(LIMIT)
-    summary = client.datasets.add_items("ds-1", [row], fields=["text"])
-    assert summary.path == "inline"
-    sent = _item_requests(fake)
-    assert [len(r.content) for r in sent] == [LIMIT]
-    assert json.loads(sent[0].content)["items"] == [row]
-    assert fake.items["ds-1"] == [row]
+    summary = client.datasets.add_items(dataset_id, [row], fields=["text"])
+    assert summary.path == "inline" and summary.requests == 1
+    sent = _item_requests(sandbox)
+    assert [len(r.body) for r in sent] == [LIMIT]
+    assert sent[0].json()["items"] == [row]
+    assert sandbox.dataset_rows(dataset_id) == [row]
 
 
 def test_one_byte_more_for_a_single_row_takes_the_upload_path(
-    client: PipelineClient, fake: FakePipelineAPI
+    client: Toloka, sandbox: Sandbox, dataset_id: str
 ) -> None:
     row = _row_of_request_size(LIMIT + 1)
-    summary = client.datasets.add_items("ds-1", [row], fields=["text"])
+    summary = client.datasets.add_items(dataset_id, [row], fields=["text"])
     assert summary.path == "upload"
-    assert _item_requests(fake) == []
-    assert fake.applied["storagePut"] == 1 and fake.applied["finalizeUpload"] == 1
-    assert fake.items["ds-1"] == [row]
+    assert _item_requests(sandbox) == []
+    applied = sandbox.counters.applied
+    assert applied["storagePut"] == 1 and applied["finalizeUpload"] == 1
+    assert sandbox.dataset_rows(dataset_id) == [row]
 
 
 def test_two_rows_one_byte_over_the_limit_are_split(
-    client: PipelineClient, fake: FakePipelineAPI
+    client: Toloka, sandbox: Sandbox, dataset_id: str
 ) -> None:
     # Two rows in one request: PREFIX + r1 + "," + r2 + SUFFIX == LIMIT + 1.
     half = (LIMIT + 1 - len(PREFIX) - len(SUFFIX) - 1) // 2
@@ -211,42 +219,46 @@ def test_two_rows_one_byte_over_the_limit_are_split(
     r2 = {"text": "b" * (rest - empty_row)}
     with prepare_rows([r1, r2], fields=["text"]) as prepared:
         assert len(prepared.request_prefix()) + prepared.row_bytes + 1 + 2 == LIMIT + 1
-    summary = client.datasets.add_items("ds-1", [r1, r2], fields=["text"])
+    summary = client.datasets.add_items(dataset_id, [r1, r2], fields=["text"])
     assert summary.path == "inline" and summary.requests == 2
-    sizes = [len(r.content) for r in _item_requests(fake)]
+    sizes = [len(r.body) for r in _item_requests(sandbox)]
     assert len(sizes) == 2 and all(s <= LIMIT for s in sizes)
-    assert fake.items["ds-1"] == [r1, r2]
+    assert sandbox.dataset_rows(dataset_id) == [r1, r2]
 
     # ... and one byte less fits one request of exactly the limit.
-    fake.requests.clear()
+    del sandbox.requests[:]
     r2_small = {"text": r2["text"][:-1]}
-    summary = client.datasets.add_items("ds-1", [r1, r2_small], fields=["text"])
+    summary = client.datasets.add_items(dataset_id, [r1, r2_small], fields=["text"])
     assert summary.requests == 1
-    assert [len(r.content) for r in _item_requests(fake)] == [LIMIT]
+    assert [len(r.body) for r in _item_requests(sandbox)] == [LIMIT]
+    assert sandbox.dataset_rows(dataset_id) == [r1, r2, r1, r2_small]
 
 
-def test_greedy_packing_measures_real_bytes(client: PipelineClient, fake: FakePipelineAPI) -> None:
+def test_greedy_packing_measures_real_bytes(
+    client: Toloka, sandbox: Sandbox, dataset_id: str
+) -> None:
     rows = [{"text": "é" * (i % 500) + "\u2028x"} for i in range(6000)]  # multi-byte UTF-8
-    summary = client.datasets.add_items("ds-1", rows, fields=[FieldSpec("text")])
-    sizes = [len(r.content) for r in _item_requests(fake)]
+    summary = client.datasets.add_items(dataset_id, rows, fields=[FieldSpec("text")])
+    sizes = [len(r.body) for r in _item_requests(sandbox)]
     assert summary.requests == len(sizes) > 1
     assert all(s <= LIMIT for s in sizes)
     # Greedy: no request could have taken the next request's first row.
-    bodies = [json.loads(r.content)["items"] for r in _item_requests(fake)]
+    bodies = [r.json()["items"] for r in _item_requests(sandbox)]
     for size, nxt in zip(sizes, bodies[1:], strict=False):
         first = len(json.dumps(nxt[0], ensure_ascii=False, separators=(",", ":")).encode())
         assert size + 1 + first > LIMIT
-    assert fake.items["ds-1"] == rows
+    assert sandbox.dataset_rows(dataset_id) == rows
 
 
 def test_above_the_threshold_takes_the_upload_path(
-    client: PipelineClient, fake: FakePipelineAPI
+    client: Toloka, sandbox: Sandbox, dataset_id: str
 ) -> None:
     rows = [{"n": i} for i in range(1000)]
-    summary = client.datasets.add_items("ds-1", rows, upload_threshold=1000)
+    summary = client.datasets.add_items(dataset_id, rows, upload_threshold=1000)
     assert summary.path == "upload" and summary.upload is not None
     assert summary.upload.status == "succeeded"
-    assert fake.items["ds-1"] == rows
-    put = next(r for r in fake.requests if r.method == "PUT")
-    assert json.loads(put.content) == rows
+    assert sandbox.dataset_rows(dataset_id) == rows
+    (put,) = sandbox.requests_for("storagePut")
+    assert put.method == "PUT" and put.json() == rows
     assert "Authorization" not in put.headers
+    assert _item_requests(sandbox) == []

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toloka_ext._pipelines._rows import prepare_rows
+from toloka_ext._v2._rows import prepare_rows
 
 KEYS = ["a", "b", "ключ", "c d"]
 scalars = st.one_of(

@@ -1,25 +1,33 @@
-"""Watching (backoff, cap, timeout, unknown states), atomic downloads, credentials."""
+"""Watching (backoff, cap, timeout, unknown states), atomic downloads, credentials, result
+formats: runs that progress as they are polled, and exports served from presigned storage,
+by the sandbox."""
 
 from __future__ import annotations
 
-import json
+import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.pipelines.fake_api import API, STORAGE, FakePipelineAPI
-from toloka_ext import APIConnectionError, ConfigurationError, PollPolicy, PollTimeoutError
-from toloka_ext._pipelines import (
-    Export,
-    ExportFormat,
-    ExportStatus,
-    PipelineClient,
-    Run,
+from tests.pipelines._flows import storage_requests
+from toloka_ext import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    PollPolicy,
+    PollTimeoutError,
     RunFailedError,
-    read_result_rows,
+    Toloka,
 )
+from toloka_ext._v2._results import read_result_rows
+from toloka_ext._v2._rows import iter_result_rows
+from toloka_ext.testing import Fault, FaultConfig, Sandbox
+from toloka_ext.types import Export, Run
+
+POLICY = PollPolicy(interval=1, max_interval=4, backoff_factor=2, timeout=60)
 
 
 class Clock:
@@ -35,124 +43,173 @@ class Clock:
         return self.now
 
 
-def _run(status: str, completed: int = 0) -> dict[str, Any]:
-    return {
-        "id": "run-1",
-        "status": status,
-        "progress": {"total": 4, "completed": completed, "failed": 0},
-    }
+def _started_run(sandbox: Sandbox, rows: list[dict[str, Any]]) -> str:
+    """A run of ``rows`` through pl-1, started and not polled yet."""
+    with sandbox.client() as client:
+        dataset = client.datasets.create("prj-1", name="watched")
+        client.datasets.add_items(dataset.id, rows)
+        client.pipelines.attach("pl-1", dataset.id)
+        run_id = client.runs.start("pl-1").id
+    del sandbox.requests[:]
+    return run_id
 
 
-def _scripted(bodies: list[dict[str, Any]]) -> tuple[PipelineClient, Clock, list[int]]:
+def _watching(sandbox: Sandbox) -> tuple[Toloka, Clock]:
     clock = Clock()
-    served: list[int] = []
+    return sandbox.client(sleep=clock.sleep, clock=clock, poll_policy=POLICY), clock
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        i = min(len(served), len(bodies) - 1)
-        served.append(i)
-        return httpx.Response(200, json=bodies[i])
 
-    client = PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=httpx.MockTransport(handler),
-        sleep=clock.sleep,
-        clock=clock,
-        poll_policy=PollPolicy(interval=1, max_interval=4, backoff_factor=2, timeout=60),
-    )
-    return client, clock, served
+FOUR = [{"n": i} for i in range(4)]
 
 
 def test_watch_backs_off_up_to_the_cap_and_reports_progress() -> None:
-    bodies = [_run("pending")] + [_run("running", i) for i in range(6)] + [_run("completed", 4)]
-    client, clock, _ = _scripted(bodies)
+    sandbox = Sandbox(record_requests=True, run_polls=8)  # done at the 8th GET
+    run_id = _started_run(sandbox, FOUR)
+    client, clock = _watching(sandbox)
     progress: list[tuple[int, int, int]] = []
-    run = client.runs.watch(
-        "run-1",
-        on_progress=lambda r: progress.append(
-            (r.progress.total, r.progress.completed, r.progress.failed) if r.progress else (0, 0, 0)
-        ),
-    )
+    with client:
+        run = client.runs.watch(
+            run_id,
+            on_progress=lambda r: progress.append(
+                (r.progress.total, r.progress.completed, r.progress.failed)
+                if r.progress
+                else (0, 0, 0)
+            ),
+        )
     assert run.status == "completed"
     assert clock.sleeps == [1, 2, 4, 4, 4, 4, 4]
     assert progress[0] == (4, 0, 0) and progress[-1] == (4, 4, 0) and len(progress) == 8
+    assert [c for _, c, _ in progress] == sorted(c for _, c, _ in progress)  # it progressed
+    assert len(sandbox.requests_for("getRun")) == 8
+
+
+def _rewrite_run(change: Callable[[int, Any], Any]) -> Callable[[str, Any], Any]:
+    """Rewrite the n-th (1-based) ``getRun`` answer with ``change(n, body)``."""
+    seen = 0
+
+    def rewrite(op: str, body: Any) -> Any:
+        nonlocal seen
+        if op != "getRun":
+            return body
+        seen += 1
+        return change(seen, body)
+
+    return rewrite
 
 
 def test_unknown_status_keeps_polling_until_it_resolves() -> None:
-    client, _, served = _scripted([_run("queued_v2"), _run("queued_v2"), _run("completed", 4)])
-    assert client.runs.watch("run-1").status == "completed"
-    assert len(served) == 3
+    sandbox = Sandbox(record_requests=True, run_polls=1)
+    run_id = _started_run(sandbox, FOUR)
+    sandbox.rewrite = _rewrite_run(lambda n, b: {**b, "status": "queued_v2"} if n <= 2 else b)
+    client, _ = _watching(sandbox)
+    with client:
+        assert client.runs.watch(run_id).status == "completed"
+    assert len(sandbox.requests_for("getRun")) == 3
 
 
 def test_unknown_status_forever_times_out_with_the_last_run() -> None:
-    client, clock, _ = _scripted([_run("paused_by_operator")])
-    with pytest.raises(PollTimeoutError) as info:
-        client.runs.watch("run-1", timeout=10)
+    sandbox = Sandbox(record_requests=True)
+    run_id = _started_run(sandbox, FOUR)
+    sandbox.rewrite = _rewrite_run(lambda n, b: {**b, "status": "paused_by_operator"})
+    client, clock = _watching(sandbox)
+    with client, pytest.raises(PollTimeoutError) as info:
+        client.runs.watch(run_id, timeout=10)
     assert clock.now == pytest.approx(10)
     last = info.value.obj
-    assert isinstance(last, Run) and not last.status.is_known
+    assert isinstance(last, Run) and not last.status.is_known and last.id == run_id
+
+
+def test_a_run_whose_items_all_fail_raises_with_the_server_message() -> None:
+    sandbox = Sandbox(record_requests=True, run_polls=2, fail_items_where={"n": 0})
+    run_id = _started_run(sandbox, [{"n": 0}, {"n": 0}])
+    client, _ = _watching(sandbox)
+    with client, pytest.raises(RunFailedError) as info:
+        client.runs.watch(run_id)
+    assert info.value.reason == "All 2 items failed"
+    assert info.value.run.status == "failed" and info.value.run.id == run_id
+    assert "All 2 items failed" in str(info.value)
+    assert len(sandbox.requests_for("getRun")) == 2  # running, then failed
 
 
 @pytest.mark.parametrize("status", ["failed", "cancelled"])
 def test_terminal_failures_raise_with_the_server_message(status: str) -> None:
-    body = {**_run(status, 1), "error": {"message": f"server says {status}"}}
-    client, _, _ = _scripted([_run("running"), body])
-    with pytest.raises(RunFailedError) as info:
-        client.runs.watch("run-1")
+    sandbox = Sandbox(record_requests=True, run_polls=10)
+    run_id = _started_run(sandbox, FOUR)
+
+    def ended(n: int, body: Any) -> Any:
+        if n < 2:
+            return body
+        return {**body, "status": status, "error": {"message": f"server says {status}"}}
+
+    sandbox.rewrite = _rewrite_run(ended)
+    client, _ = _watching(sandbox)
+    with client, pytest.raises(RunFailedError) as info:
+        client.runs.watch(run_id)
     assert info.value.reason == f"server says {status}"
     assert info.value.run.status == status
     assert f"server says {status}" in str(info.value)
+    assert len(sandbox.requests_for("getRun")) == 2
 
 
 def test_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOLOKA_API_KEY", raising=False)
     monkeypatch.delenv("TOLOKA_OAUTH_TOKEN", raising=False)
     with pytest.raises(ConfigurationError, match="TOLOKA_API_KEY"):
-        PipelineClient()
+        Toloka()
+    sandbox = Sandbox(api_key="from-env", record_requests=True)
+    run_id = _started_run(sandbox, FOUR)
     monkeypatch.setenv("TOLOKA_API_KEY", "from-env")
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers["Authorization"])
-        return httpx.Response(200, json={"id": "run-1", "status": "pending"})
-
-    PipelineClient(base_url=API, transport=httpx.MockTransport(handler)).runs.get("run-1")
-    assert seen == ["ApiKey from-env"]
+    with sandbox.client(api_key=None) as client:  # the key comes from the environment
+        assert client.runs.get(run_id).id == run_id
+    monkeypatch.setenv("TOLOKA_API_KEY", "other")
+    with sandbox.client(api_key=None, max_retries=0) as client:
+        with pytest.raises(AuthenticationError):
+            client.runs.get(run_id)
+    assert all("Authorization" in r.headers for r in sandbox.requests)
+    assert sandbox.counters.applied["getRun"] == 1
 
 
 # ----------------------------------------------------------------------- storage
 
 
 def test_authorization_never_reaches_storage_even_from_a_leaky_client(tmp_path: Path) -> None:
-    fake = FakePipelineAPI()
+    sandbox = Sandbox(record_requests=True)
     leaky = httpx.Client(
-        transport=fake.transport(), headers={"Authorization": "ApiKey must-not-leak"}
+        transport=sandbox.transport, headers={"Authorization": "ApiKey must-not-leak"}
     )
-    client = PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=fake.transport(),
-        storage_client=leaky,
-        sleep=lambda _: None,
-    )
-    result = client.process_new_data(
-        "pl-1", [{"a": 1}], upload_threshold=0, output=tmp_path / "r.jsonl"
-    )
-    assert result.rows() == [{"a": 1, "label": "label-0"}]
-    storage = [r for r in fake.requests if str(r.url).startswith(STORAGE)]
-    assert [r.method for r in storage] == ["PUT", "GET"]
+    with leaky, sandbox.client(storage_client=leaky) as client:
+        result = client.process_new_data(
+            "pl-1", [{"a": 1}], upload_threshold=0, output=tmp_path / "r.jsonl"
+        )
+    assert [{"a": r["a"]} for r in result.rows()] == [{"a": 1}]
+    assert result.rows()[0]["label"] in ("yes", "no")
+    storage = storage_requests(sandbox)
+    assert [r.operation for r in storage] == ["storagePut", "storageGet"]
     assert all("Authorization" not in r.headers for r in storage)
-    api = [r for r in fake.requests if str(r.url).startswith(API)]
-    assert all(r.headers["Authorization"] == "ApiKey k" for r in api)
+    assert all(r.url.startswith(sandbox.storage_base) for r in storage)
+    api = [r for r in sandbox.requests if r not in storage]
+    assert api and all("Authorization" in r.headers for r in api)
+    assert all(r.url.startswith(sandbox.v2_base_url) for r in api)
 
 
 def test_default_storage_client_carries_no_credentials(tmp_path: Path) -> None:
-    fake = FakePipelineAPI()
-    client = PipelineClient(
-        api_key="k", base_url=API, transport=fake.transport(), sleep=lambda _: None
-    )
-    client.process_new_data("pl-1", [{"a": 1}], upload_threshold=0, output=tmp_path / "r.jsonl")
-    assert fake.applied["storagePut"] == 1 and fake.storage_auth_seen == []
+    sandbox = Sandbox(record_requests=True)
+    with sandbox.client() as client:
+        client.process_new_data("pl-1", [{"a": 1}], upload_threshold=0, output=tmp_path / "r.jsonl")
+    assert sandbox.counters.applied["storagePut"] == 1
+    assert sandbox.counters.applied["storageGet"] == 1
+    storage = storage_requests(sandbox)
+    assert len(storage) == 2 and all("Authorization" not in r.headers for r in storage)
+
+
+def _ready_export(sandbox: Sandbox, rows: list[dict[str, Any]], fmt: str | None = None) -> Export:
+    with sandbox.client() as client:
+        dataset = client.datasets.create("prj-1", name="results")
+        client.datasets.add_items(dataset.id, rows)
+        export = client.exports.wait(client.exports.create(dataset.id, format=fmt).id)
+    assert export.download_url is not None
+    del sandbox.requests[:]
+    return export
 
 
 class _Broken(httpx.SyncByteStream):
@@ -161,24 +218,64 @@ class _Broken(httpx.SyncByteStream):
         raise httpx.ReadError("connection reset")
 
 
-def test_download_is_atomic(tmp_path: Path) -> None:
-    def storage(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=_Broken())
-
-    client = PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=httpx.MockTransport(storage),
-        storage_client=httpx.Client(transport=httpx.MockTransport(storage)),
+def test_download_is_atomic_when_the_body_breaks_midway(tmp_path: Path) -> None:
+    # A body that breaks after its first bytes is a property of the HTTP stream, which the
+    # sandbox (answering whole bodies) cannot produce: this storage stub can.
+    sandbox = Sandbox()
+    export = _ready_export(sandbox, [{"a": 1}, {"a": 2}])
+    stub = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, stream=_Broken()))
     )
     target = tmp_path / "results.jsonl"
     target.write_text("previous complete file\n")
-    export = Export(id="e", status=ExportStatus.READY, download_url=f"{STORAGE}/e.jsonl")
-    with pytest.raises(APIConnectionError) as info:
-        client.exports.download(export, target)
+    with stub, sandbox.client(storage_client=stub) as client:
+        with pytest.raises(APIConnectionError) as info:
+            client.exports.download(export, target)
     assert isinstance(info.value.__cause__, httpx.ReadError)
     assert target.read_text() == "previous complete file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"]
+
+
+def test_download_is_atomic_when_storage_drops_the_connection(tmp_path: Path) -> None:
+    sandbox = Sandbox(record_requests=True)
+    export = _ready_export(sandbox, [{"a": 1}, {"a": 2}])
+    sandbox.faults = FaultConfig(faults=[Fault("reset_after", route="storageGet", rate=1.0)])
+    target = tmp_path / "results.jsonl"
+    target.write_text("previous complete file\n")
+    with sandbox.client(max_retries=2) as client:
+        with pytest.raises(APIConnectionError):
+            client.exports.download(export, target)
+    assert len(sandbox.requests_for("storageGet")) == 3  # a download is retried
+    assert target.read_text() == "previous complete file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"]
+    sandbox.faults = FaultConfig()
+    with sandbox.client() as client:
+        assert list(read_result_rows(client.exports.download(export, target))) == [
+            {"a": 1},
+            {"a": 2},
+        ]
+
+
+EXPECTED = [{"a": "1", "b": "x"}, {"a": "2", "b": "y"}]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])
+def test_result_rows_in_every_format(fmt: str, tmp_path: Path) -> None:
+    sandbox = Sandbox(record_requests=True)
+    export = _ready_export(sandbox, EXPECTED, fmt)
+    assert export.format == fmt
+    with sandbox.client() as client:
+        assert list(client.exports.iter_rows(export)) == EXPECTED
+        path = client.exports.download(export, tmp_path / f"r.{fmt}")
+        assert list(read_result_rows(path)) == EXPECTED
+        # By id: the export is fetched first, then its file.
+        assert list(client.exports.iter_rows(export.id)) == EXPECTED
+    assert [r.operation for r in sandbox.requests] == [
+        "storageGet",
+        "storageGet",
+        "getExport",
+        "storageGet",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -189,24 +286,5 @@ def test_download_is_atomic(tmp_path: Path) -> None:
         ("csv", b"a,b\r\n1,x\r\n2,y\r\n"),
     ],
 )
-def test_result_rows_in_every_format(fmt: str, content: bytes, tmp_path: Path) -> None:
-    def storage(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=content)
-
-    client = PipelineClient(
-        api_key="k",
-        base_url=API,
-        transport=httpx.MockTransport(storage),
-        storage_client=httpx.Client(transport=httpx.MockTransport(storage)),
-    )
-    export = Export(
-        id="e",
-        status=ExportStatus.READY,
-        format=ExportFormat(fmt),
-        download_url=f"{STORAGE}/e?sig=1",
-    )
-    expected = [{"a": "1", "b": "x"}, {"a": "2", "b": "y"}]
-    assert list(client.exports.iter_rows(export)) == expected
-    path = client.exports.download(export, tmp_path / f"r.{fmt}")
-    assert list(read_result_rows(path)) == expected
-    assert json.dumps(expected)
+def test_result_files_are_parsed_in_every_format(fmt: str, content: bytes) -> None:
+    assert list(iter_result_rows(io.BytesIO(content), fmt)) == EXPECTED

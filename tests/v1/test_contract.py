@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 import toloka_ext as tx
-from toloka_ext import KnownSolution, PollPolicy, Task, TasksClient
+from toloka_ext import PollPolicy, Task, Toloka
+from toloka_ext.types import BaselineSolution, KnownSolution
 
 pytestmark = pytest.mark.prism
 
@@ -36,16 +37,17 @@ def _prefer(request: httpx.Request) -> None:
 
 
 @pytest.fixture
-def client(prism_v1: Any, violations: Any) -> Iterator[TasksClient]:
-    with TasksClient(
+def client(prism_v1: Any, violations: Any) -> Iterator[Toloka]:
+    http = httpx.Client(event_hooks={"request": [_prefer], "response": [violations.hook]})
+    with Toloka(
         oauth_token="contract-test",
-        base_url=prism_v1.url,
+        v1_base_url=prism_v1.url,
         max_retries=0,
         poll_policy=PollPolicy(interval=0, timeout=30),
+        http_client=http,
     ) as c:
-        c.api.http_client.event_hooks["request"].append(_prefer)
-        c.api.http_client.event_hooks["response"].append(violations.hook)
         yield c
+    http.close()
 
 
 def _full_task(i: int) -> Task:
@@ -54,7 +56,7 @@ def _full_task(i: int) -> Task:
         {"image_url": f"https://example.com/images/cat-{i:02d}.jpg"},
         known_solutions=[KnownSolution(output_values={"result": "OK"}, correctness_weight=0.5)],
         baseline_solutions=[
-            tx.BaselineSolution(output_values={"result": "OK"}, confidence_weight=0.9)
+            BaselineSolution(output_values={"result": "OK"}, confidence_weight=0.9)
         ],
         message_on_unknown_solution="hint",
         overlap=3,
@@ -65,10 +67,10 @@ def _full_task(i: int) -> Task:
     )
 
 
-def test_single_task_every_option(client: TasksClient, violations: Any) -> None:
-    created = client.create_task(_full_task(1), allow_defaults=True, open_pool=True)
+def test_single_task_every_option(client: Toloka, violations: Any) -> None:
+    created = client.tasks.create_task(_full_task(1), allow_defaults=True, open_pool=True)
     assert created.id == "00001a2b3c--6001"
-    created = client.create_task({"pool_id": "1", "input_values": {"x": 1}, "overlap": 1})
+    created = client.tasks.create_task({"pool_id": "1", "input_values": {"x": 1}, "overlap": 1})
     assert created.id
     violations.assert_none()
 
@@ -84,8 +86,8 @@ def test_single_task_every_option(client: TasksClient, violations: Any) -> None:
     ],
     ids=["plain", "allow_defaults", "skip_invalid_items", "open_pool", "all"],
 )
-def test_sync_batch(client: TasksClient, violations: Any, options: dict[str, Any]) -> None:
-    result = client.create_tasks((_full_task(i) for i in range(7)), chunk_size=4, **options)
+def test_sync_batch(client: Toloka, violations: Any, options: dict[str, Any]) -> None:
+    result = client.tasks.create_tasks((_full_task(i) for i in range(7)), chunk_size=4, **options)
     # The mock answers every chunk with the same 3-position example, remapped per chunk.
     if options.get("skip_invalid_items"):
         assert sorted(result.task_ids) == [0, 2, 4, 6]
@@ -112,7 +114,7 @@ def test_sync_batch(client: TasksClient, violations: Any, options: dict[str, Any
     ],
     ids=["plain", "operation_id", "all"],
 )
-def test_async_batch(client: TasksClient, violations: Any, options: dict[str, Any]) -> None:
+def test_async_batch(client: Toloka, violations: Any, options: dict[str, Any]) -> None:
     tasks = [
         {
             "pool_id": "1",
@@ -121,19 +123,19 @@ def test_async_batch(client: TasksClient, violations: Any, options: dict[str, An
         },
         {"pool_id": "1", "input_values": {}, "overlap": 3},
     ]
-    result = client.create_tasks(tasks * 2, async_mode=True, chunk_size=2, **options)
+    result = client.tasks.create_tasks(tasks * 2, async_mode=True, chunk_size=2, **options)
     assert [op.status for op in result.operations] == ["SUCCESS", "SUCCESS"]
     assert result.task_ids == {0: "00001a2b3c--6001", 2: "00001a2b3c--6001"}
     assert set(result.errors) == {1, 3}
     violations.assert_none()
 
 
-def test_operation_endpoints(client: TasksClient, violations: Any) -> None:
-    op = client.get_operation("6d9e5b1a-7c1f-4c3e-9a55-2f0e8d4b1c11")
+def test_operation_endpoints(client: Toloka, violations: Any) -> None:
+    op = client.tasks.get_operation("6d9e5b1a-7c1f-4c3e-9a55-2f0e8d4b1c11")
     assert op.details["success_count"] == 2
-    log = client.get_operation_log(op.id)
+    log = client.tasks.get_operation_log(op.id)
     assert [item.type for item in log] == ["TASK_CREATE", "TASK_VALIDATE"]
-    assert client.wait_operation(op.id).succeeded
+    assert client.tasks.wait_operation(op.id).succeeded
     violations.assert_none()
 
 
@@ -151,10 +153,11 @@ def test_operation_endpoints(client: TasksClient, violations: Any) -> None:
     ids=str,
 )
 def test_documented_errors_map_to_typed_exceptions(
-    client: TasksClient, code: int, cls: type[tx.APIStatusError]
+    client: Toloka, code: int, cls: type[tx.APIStatusError]
 ) -> None:
     with pytest.raises(cls) as err:
-        client.api.request(
+        client._core.request(
+            "v1",
             "POST",
             "/tasks",
             json=[{"pool_id": "1", "input_values": {}}],
@@ -164,9 +167,9 @@ def test_documented_errors_map_to_typed_exceptions(
     assert "contract-test" not in str(err.value)
 
 
-def test_violation_hook_is_not_vacuous(client: TasksClient, violations: Any) -> None:
+def test_violation_hook_is_not_vacuous(client: Toloka, violations: Any) -> None:
     with pytest.raises(tx.APIStatusError):
-        client.api.request("POST", "/tasks", json=[{"pool_id": 1, "overlap": 0}])
+        client._core.request("v1", "POST", "/tasks", json=[{"pool_id": 1, "overlap": 0}])
     assert violations.seen, "Prism should flag a task without input_values"
     violations.seen.clear()
 
@@ -176,20 +179,22 @@ async def test_async_client_sends_the_same_shapes(prism_v1: Any, violations: Any
     async def prefer(request: httpx.Request) -> None:
         _prefer(request)
 
-    async with tx.AsyncTasksClient(
+    http = httpx.AsyncClient(event_hooks={"request": [prefer], "response": [violations.ahook]})
+    async with tx.AsyncToloka(
         oauth_token="contract-test",
-        base_url=prism_v1.url,
+        v1_base_url=prism_v1.url,
         max_retries=0,
         poll_policy=PollPolicy(interval=0, timeout=30),
+        http_client=http,
     ) as client:
-        client.api.http_client.event_hooks["request"].append(prefer)
-        client.api.http_client.event_hooks["response"].append(violations.ahook)
-        assert (await client.create_task(_full_task(1), allow_defaults=True, open_pool=True)).id
-        result = await client.create_tasks(
+        assert (
+            await client.tasks.create_task(_full_task(1), allow_defaults=True, open_pool=True)
+        ).id
+        result = await client.tasks.create_tasks(
             [_full_task(i) for i in range(3)], skip_invalid_items=True, open_pool=True
         )
         assert sorted(result.task_ids) == [0, 2]
-        result = await client.create_tasks(
+        result = await client.tasks.create_tasks(
             [{"pool_id": "1", "input_values": {}, "overlap": 1}] * 2,
             async_mode=True,
             allow_defaults=True,
@@ -198,4 +203,5 @@ async def test_async_client_sends_the_same_shapes(prism_v1: Any, violations: Any
             operation_id=uuid.uuid4(),
         )
         assert result.operations[0].succeeded
+    await http.aclose()
     violations.assert_none()

@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
-from toloka_ext import BaselineSolution, InvalidInputError, KnownSolution, Task
+from toloka_ext import InvalidInputError, Task
+from toloka_ext.testing import Sandbox
+from toloka_ext.types import BaselineSolution, KnownSolution
 
-from .conftest import FakeV1, task
+from .conftest import posts, task
 
 
 def _bad(**overrides: Any) -> dict[str, Any]:
@@ -74,27 +76,34 @@ CASES = [
 
 @pytest.mark.parametrize(("bad", "field"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_task_is_rejected_before_anything_is_sent(
-    twin: Any, fake: FakeV1, bad: dict[str, Any], field: str
+    twin: Any, sandbox: Sandbox, bad: dict[str, Any], field: str
 ) -> None:
     tasks = [task(i) for i in range(7)] + [bad] + [task(i) for i in range(8, 20)]
     with pytest.raises(InvalidInputError) as err:
         twin.create_tasks(tasks)
     assert (err.value.position, err.value.field) == (7, field)
     assert "position 7" in str(err.value) and field in str(err.value)
-    assert fake.requests == []
+    assert sandbox.requests == []
     with pytest.raises(InvalidInputError) as single:
         twin.create_task(bad)
     assert single.value.field == field
-    assert fake.requests == []
+    assert sandbox.requests == []
+    assert sandbox.tasks() == []
 
 
 def test_missing_overlap_is_fine_with_allow_defaults_or_infinite_overlap(
-    twin: Any, fake: FakeV1
+    twin: Any, sandbox: Sandbox
 ) -> None:
     result = twin.create_tasks([_bad(overlap=...)], allow_defaults=True)
     assert result.ok
-    assert fake.requests[0].url.params["allow_defaults"] == "true"
-    assert twin.create_tasks([_bad(overlap=..., infinite_overlap=True)]).ok
+    first, *_ = posts(sandbox)
+    assert first.params["allow_defaults"] == "true"
+    assert "overlap" not in first.json()[0]
+    assert sandbox.tasks()[0]["overlap"] == 2  # pool 42's default overlap
+    result = twin.create_tasks([_bad(overlap=..., infinite_overlap=True)])
+    assert result.ok
+    assert "allow_defaults" not in posts(sandbox)[1].params
+    assert sandbox.tasks()[1]["infinite_overlap"] is True
 
 
 @pytest.mark.parametrize(
@@ -108,14 +117,14 @@ def test_missing_overlap_is_fine_with_allow_defaults_or_infinite_overlap(
     ],
     ids=["garbage", "number-string", "nil-uuid", "non-rfc-variant", "int"],
 )
-def test_operation_id_must_be_an_rfc4122_uuid(twin: Any, fake: FakeV1, op_id: Any) -> None:
+def test_operation_id_must_be_an_rfc4122_uuid(twin: Any, sandbox: Sandbox, op_id: Any) -> None:
     with pytest.raises(InvalidInputError) as err:
         twin.create_tasks([task(0)], async_mode=True, operation_id=op_id)
     assert err.value.field == "operation_id"
-    assert fake.requests == []
+    assert sandbox.requests == []
 
 
-def test_call_level_checks(twin: Any, fake: FakeV1) -> None:
+def test_call_level_checks(twin: Any, sandbox: Sandbox) -> None:
     with pytest.raises(InvalidInputError, match="async_mode"):
         twin.create_tasks([task(0)], operation_id=str(uuid.uuid4()))
     with pytest.raises(InvalidInputError, match="5000"):
@@ -124,11 +133,11 @@ def test_call_level_checks(twin: Any, fake: FakeV1) -> None:
         twin.create_tasks(task(0))  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="Task or a mapping"):
         twin.create_tasks([task(0), "nope"])  # type: ignore[list-item]
-    assert fake.requests == []
+    assert sandbox.requests == []
 
 
 def test_generator_is_checked_chunk_by_chunk_and_reports_what_was_done(
-    twin: Any, fake: FakeV1
+    twin: Any, sandbox: Sandbox
 ) -> None:
     def gen() -> Any:
         for i in range(25):
@@ -139,12 +148,19 @@ def test_generator_is_checked_chunk_by_chunk_and_reports_what_was_done(
     assert (err.value.position, err.value.field) == (17, "overlap")
     partial = err.value.partial_result
     assert sorted(partial.task_ids) == list(range(10))
-    assert len(fake.tasks) == 10
+    assert len(sandbox.tasks()) == 10
+    assert len(posts(sandbox)) == 1  # chunk 1 (positions 10-19) held the bad task: not sent
 
 
-def test_typed_tasks_are_sent_with_all_fields(twin: Any, fake: FakeV1) -> None:
+def test_typed_tasks_are_sent_with_all_fields(twin: Any, sandbox: Sandbox) -> None:
+    def new_key(operation: str, body: Any) -> Any:
+        if operation == "createTasks":
+            body["remaining_overlap"] = 1  # a key this client version does not know
+        return body
+
+    sandbox.rewrite = new_key
     typed = Task(
-        "42",
+        "pool-1",  # a pool without an input spec: "image" is an allowed input
         {"image": "https://example.com/1.png"},
         known_solutions=[KnownSolution(output_values={"r": "OK"}, correctness_weight=0.8)],
         baseline_solutions=[BaselineSolution(output_values={"r": "OK"})],
@@ -157,18 +173,17 @@ def test_typed_tasks_are_sent_with_all_fields(twin: Any, fake: FakeV1) -> None:
         extra={"traits_all_of": ["x"]},
     )
     created = twin.create_task(typed)
-    sent = fake.tasks[created.id or ""]
+    (post,) = posts(sandbox)
+    sent = post.json()
     assert sent["known_solutions"] == [{"output_values": {"r": "OK"}, "correctness_weight": 0.8}]
     assert sent["baseline_solutions"] == [{"output_values": {"r": "OK"}, "confidence_weight": 1.0}]
-    for key in (
-        "message_on_unknown_solution",
-        "reserved_for",
-        "unavailable_for",
-        "origin_task_id",
-        "traits_all_of",
-    ):
-        assert key in sent
-    assert sent["infinite_overlap"] is True
+    assert sent["message_on_unknown_solution"] == "hint"
+    assert (sent["reserved_for"], sent["unavailable_for"]) == (["w1"], ["w2"])
+    assert sent["origin_task_id"] == "t0"
+    assert sent["traits_all_of"] == ["x"]  # an unknown key of the task is sent as is
+    assert sent["infinite_overlap"] is True and sent["overlap"] == 3
+    (stored,) = sandbox.tasks("pool-1")
+    assert stored["id"] == created.id and stored["known_solutions"] == sent["known_solutions"]
     assert created.known_solutions == typed.known_solutions
+    assert created.baseline_solutions == [BaselineSolution(output_values={"r": "OK"})]
     assert created.extra["remaining_overlap"] == 1  # unknown response keys are kept
-    assert created.extra["traits_all_of"] == ["x"]
