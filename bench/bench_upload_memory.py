@@ -4,7 +4,7 @@
 
 Two modes:
 
-* ``ours``  — ``PipelineClient.datasets.add_items(dataset_id, <generator>)``: rows are produced
+* ``ours``  — ``Toloka.datasets.add_items(dataset_id, <generator>)``: rows are produced
   on the fly, validated and serialized once, in batches, into a spooled temp file, then
   streamed in 1 MiB blocks to the presigned ``uploadUrl`` (a local in-process sink that only
   counts the bytes).
@@ -90,10 +90,10 @@ class StreamingSink(httpx.BaseTransport):
 
 
 def run_ours(n: int, traced: bool) -> dict[str, Any]:
-    from toloka_ext._pipelines import PipelineClient
+    from toloka_ext import Toloka
 
     sink = Sink()
-    client = PipelineClient(
+    client = Toloka(
         api_key="bench",
         base_url=API,
         transport=httpx.MockTransport(sink.handler),

@@ -422,7 +422,7 @@ def _advice(result: Result) -> list[str]:
             "- **Breaking**: until `toloka_ext` is adapted, calls to "
             + ", ".join(ops)
             + " raise `ApiDriftError` (naming the operation and field) for its users. "
-            "Adapt the conversion in `toloka_ext/_pipelines/_adapter.py` (and the "
+            "Adapt the conversion in `toloka_ext/_v2/_adapter.py` (and the "
             "models, if a field moved or changed type), add a changelog entry, "
             "and release before users update."
         )
@@ -431,7 +431,7 @@ def _advice(result: Result) -> list[str]:
         lines.append(
             "- Warnings: new enum values arrive as unknown statuses (`status.is_known` is "
             "False) in `toloka_ext`; decide whether the workflow should treat them as "
-            "terminal, and add them to the enums in `toloka_ext/_pipelines/_models.py`."
+            "terminal, and add them to the enums in `toloka_ext/_v2/_models.py`."
         )
     if result.tests.failed:
         lines.append(
