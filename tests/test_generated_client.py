@@ -21,7 +21,7 @@ from toloka_pipeline_api.api.datasets import (
     list_dataset_fields,
     list_datasets,
 )
-from toloka_pipeline_api.api.exports import create_export, get_export
+from toloka_pipeline_api.api.exports import create_export, get_export, list_exports
 from toloka_pipeline_api.api.pipelines import (
     attach_dataset,
     copy_pipeline,
@@ -48,6 +48,7 @@ from toloka_pipeline_api.models import (
     Export,
     ExportFieldById,
     ExportFieldByName,
+    ExportList,
     ExportStatus,
     FieldDeclaration,
     FieldDeclarationJsonSchema,
@@ -191,6 +192,7 @@ CALLS: dict[str, tuple[Callable[[AuthenticatedClient], Any], type]] = {
     ),
     "getRun": (lambda c: get_run.sync_detailed("run-1", client=c), Run),
     "listRuns": (lambda c: list_runs.sync_detailed("pl-3", client=c, limit=1), RunList),
+    "listExports": (lambda c: list_exports.sync_detailed("ds-1", client=c, limit=1), ExportList),
 }
 
 

@@ -26,7 +26,8 @@
     │   ├── UploadFailedError               an upload's ingestion failed; .upload
     │   └── ExportFailedError               an export failed; .export
     ├── PollTimeoutError                polling gave up; .obj, .elapsed
-    └── JournalMismatchError            a resumable journal belongs to another call
+    ├── JournalMismatchError            a resumable journal belongs to another call
+    └── JournalCorruptError             a journal cannot be trusted; .path, .line
 
 Every class here is exported by ``toloka_ext`` with ``__module__ == "toloka_ext"``, so a
 traceback names the public class. No message or repr ever contains the ``Authorization``
@@ -55,6 +56,7 @@ __all__ = [
     "ExportFailedError",
     "InternalServerError",
     "InvalidInputError",
+    "JournalCorruptError",
     "JournalMismatchError",
     "NotFoundError",
     "OperationFailedError",
@@ -66,6 +68,7 @@ __all__ = [
     "RunFailedError",
     "TolokaError",
     "UploadFailedError",
+    "local_status_error",
     "make_status_error",
 ]
 
@@ -303,6 +306,19 @@ class JournalMismatchError(TolokaError):
     """The journal file belongs to a different call (another pipeline, other rows or options)."""
 
 
+class JournalCorruptError(TolokaError):
+    """A journal holds a record that cannot be read, or nothing at all.
+
+    Resuming from it could repeat steps that cost money, so nothing is sent. ``path`` is the
+    file and ``line`` the 1-based line at fault (``None`` for the whole file).
+    """
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
 class PollTimeoutError(TolokaError):
     """Polling stopped because the overall deadline passed; ``obj`` is the last state seen."""
 
@@ -369,6 +385,27 @@ def _scrub(value: Any, secret: str | None) -> Any:
     if isinstance(value, dict):
         return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
     return value
+
+
+def local_status_error(
+    cls: type[APIStatusError],
+    status: int,
+    request: httpx.Request,
+    *,
+    code: str,
+    message: str,
+    payload: object | None = None,
+) -> APIStatusError:
+    """The error the API would answer, found out without asking it (nothing was sent).
+
+    Shaped like a real answer (``status_code``, ``code``, ``payload``, a ``response`` whose
+    body says so), so callers handle both alike.
+    """
+    body: dict[str, object] = {"code": code, "message": message, "client_side": True}
+    if payload is not None:
+        body["payload"] = payload
+    response = httpx.Response(status, json=body, request=request)
+    return cls(message, response=response, body=body, code=code, payload=payload)
 
 
 def make_status_error(response: httpx.Response) -> APIStatusError:

@@ -6,8 +6,8 @@ SNAPSHOT: dict[str, str] = {
     'api_version': 'v2-beta',
     'source': 'https://platform.toloka.ai/api/v2-beta/doc (unreachable; reconstructed from the published how-to and api-facts)',
     'mode': 'reconstructed',
-    'date': '2026-11-23',
-    'sha256': 'd57ffdfbb378b3f8861414b8a3665e05103bfb9f4cf7226562c8f0f718daef6b',
+    'date': '2026-11-25',
+    'sha256': 'dea6952b82c537c84bfa9f0e7142621e07b90a42bdfbb99bf9fd91c87b354289',
 }
 
 SNAPSHOT_VERSION = f"{SNAPSHOT['api_version']}@{SNAPSHOT['date']}#{SNAPSHOT['sha256'][:12]}"
@@ -31,6 +31,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     'importPipeline': {'method': 'POST', 'path': '/projects/{projectId}/pipelines/import', 'path_params': ['projectId'], 'query': [], 'headers': [], 'body': ['file', 'name'], 'body_required': ['file'], 'content_type': 'multipart/form-data'},
     'listDatasetFields': {'method': 'GET', 'path': '/datasets/{datasetId}/fields', 'path_params': ['datasetId'], 'query': [], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
     'listDatasets': {'method': 'GET', 'path': '/projects/{projectId}/datasets', 'path_params': ['projectId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
+    'listExports': {'method': 'GET', 'path': '/datasets/{datasetId}/exports', 'path_params': ['datasetId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
     'listPipelines': {'method': 'GET', 'path': '/projects/{projectId}/pipelines', 'path_params': ['projectId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
     'listProjects': {'method': 'GET', 'path': '/projects', 'path_params': [], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
     'listRuns': {'method': 'GET', 'path': '/pipelines/{pipelineId}/runs', 'path_params': ['pipelineId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},

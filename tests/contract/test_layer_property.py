@@ -131,6 +131,12 @@ CASES: dict[str, tuple[CallT, Callable[[Any, Any], None]]] = {
         lambda r, b: [_check_object(x, y, "Run") for x, y in zip(r.items, b["runs"], strict=True)],
     ),
     "getExport": (lambda c: c.exports.get("exp-1"), lambda r, b: _check_object(r, b, "Export")),
+    "listExports": (
+        lambda c: c.exports.list("ds-1", limit=100).first_page(),
+        lambda r, b: [
+            _check_object(x, y, "Export") for x, y in zip(r.items, b["exports"], strict=True)
+        ],
+    ),
     "createExport": (
         lambda c: c.exports.create("ds-1", field_ids=["fld-1"]),
         lambda r, b: _check_object(r, b, "Export"),
@@ -338,6 +344,7 @@ def test_every_request_the_layer_builds_is_valid(tmp_path: Path) -> None:
             dataset.id, fields=["url"], field_ids=[fields[0].id], format="jsonl"
         )
         client.exports.wait(export.id)
+        list(client.exports.list(dataset.id, limit=1))
     for request in sandbox.requests:
         if request.operation not in ("storagePut", "storageGet"):
             audit.check_recorded(request)

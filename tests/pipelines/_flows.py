@@ -37,7 +37,8 @@ def assert_exactly_once(sandbox: Sandbox, rows: list[Obj], *, exports: int = 1) 
     assert runs[0]["status"] == "completed"
     assert runs[0]["progress"] == {"total": len(rows), "completed": len(rows), "failed": 0}
     made = objects(sandbox, "export")
-    assert len(made) == exports and {e["datasetId"] for e in made} == {dataset["id"]}, made
+    assert len(made) == exports, [e["id"] for e in made]
+    assert {e["datasetId"] for e in made} == {dataset["id"]}
     stored = sandbox.dataset_rows(dataset["id"])
     assert [{k: r.get(k) for k in rows[0]} for r in stored] == rows
     assert sandbox.counters.applied["finalizeUpload"] <= 1

@@ -177,8 +177,10 @@ def test_jsonl_bad_line_names_the_line(tmp_path: Path) -> None:
 
 
 def test_unknown_suffix_is_rejected(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.txt"
+    rows.write_text('{"a": 1}\n')
     with pytest.raises(InvalidInputError, match="format"):
-        prepare_rows(tmp_path / "rows.txt")
+        prepare_rows(rows)
 
 
 # ----------------------------------------------------------------------- 2 MB boundary

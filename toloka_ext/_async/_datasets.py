@@ -92,48 +92,49 @@ class AsyncDatasets(AsyncResource):
             return AddItemsSummary(dataset_id, prepared.count, "upload", 0, upload, fields)
         stored = 0
         sent = 0
+        # Resuming: the dataset's item count tells which chunks the interrupted run stored
+        # (read once; kept exact while chunks are sent). None: the API does not say.
+        actual: int | None = None
+        counted = False
         for i, chunk in enumerate(prepared.chunks):
             step = f"items.{i}"
             if journal.is_done(step):
                 stored += chunk.count
                 continue
-            if journal.get_intent(step) is not None and await self._chunk_was_applied(
-                project_id, dataset_id, before=stored, count=chunk.count, index=i
-            ):
+            if journal.resumed and not counted:
+                actual = await self._item_count(project_id, dataset_id)
+                counted = True
+            if actual is not None and actual >= stored + chunk.count:
                 journal.done(step, reconciled=True)
                 stored += chunk.count
                 continue
+            if actual is not None and actual != stored:
+                raise OutcomeUnknownError(
+                    f"dataset {dataset_id} holds {actual} items; expected {stored} or "
+                    f"{stored + chunk.count} while resuming inline request {i}"
+                )
+            if actual is None and journal.get_intent(step) is not None:
+                raise OutcomeUnknownError(
+                    f"inline request {i} to dataset {dataset_id} may or may not have been "
+                    "stored, and the API does not report the dataset's item count to tell; "
+                    "check the dataset and start a new journal"
+                )
             journal.intent(step, start=chunk.start, count=chunk.count, before=stored)
             result = await self._post_items(dataset_id, prepared.chunk_body(chunk))
             journal.done(step, item_count=result.item_count)
             stored += chunk.count
+            if actual is not None:
+                actual += chunk.count
             sent += 1
         return AddItemsSummary(dataset_id, prepared.count, "inline", sent, None, fields)
 
     async def _post_items(self, dataset_id: str, content: bytes) -> AddItemsResult:
         return await self._call(A.req_add_items(dataset_id, content), A.parse_add_items)
 
-    async def _chunk_was_applied(
-        self, project_id: str | None, dataset_id: str, *, before: int, count: int, index: int
-    ) -> bool:
-        """After a crash mid-request: did inline request ``index`` store its rows?"""
-        dataset = None
-        if project_id is not None:
-            dataset = await self._find(project_id, dataset_id=dataset_id)
-        if dataset is None or dataset.item_count is None:
-            raise OutcomeUnknownError(
-                f"inline request {index} to dataset {dataset_id} may or may not have been "
-                "stored, and the API does not report the dataset's item count to tell; check "
-                "the dataset and start a new journal"
-            )
-        if dataset.item_count == before + count:
-            return True
-        if dataset.item_count == before:
-            return False
-        raise OutcomeUnknownError(
-            f"dataset {dataset_id} holds {dataset.item_count} items; expected {before} or "
-            f"{before + count} while resuming inline request {index}"
-        )
+    async def _item_count(self, project_id: str | None, dataset_id: str) -> int | None:
+        """The dataset's item count as the API reports it (``None`` if it does not)."""
+        dataset = await self._find(project_id, dataset_id=dataset_id) if project_id else None
+        return dataset.item_count if dataset is not None else None
 
     async def _find(
         self, project_id: str, *, name: str | None = None, dataset_id: str | None = None

@@ -11,19 +11,21 @@ from pathlib import Path
 
 import httpx
 
-from .._exceptions import ExportFailedError
+from .._exceptions import ApiDriftError, ConflictError, ExportFailedError, local_status_error
+from .._logging import logger
 from .._polling import PollPolicy, choose_policy
 from .._retry import transport_error
 from .._types import NOT_GIVEN, JsonObject, NotGiven
 from .._v2 import _adapter as A
-from .._v2._models import Export
+from .._v2._models import Export, ExportStatus
 from .._v2._results import AtomicFile, export_format
 from .._v2._rows import iter_result_rows
 from .._v2._workflow import export_field_refs, export_is_done, export_is_failed
 from ._core import Core
 from ._datasets import Datasets
+from ._pagination import Paginator
 from ._polling import poll_until
-from ._resource import Resource
+from ._resource import DEFAULT_PAGE_SIZE, Resource
 
 __all__ = ["Exports"]
 
@@ -57,8 +59,27 @@ class Exports(Resource):
         """
         available = self._datasets.list_fields(dataset_id)
         refs = export_field_refs(available, fields, field_ids)
-        return self._call(
-            A.req_create_export(dataset_id, fields=refs, format=format), A.parse_export
+        spec = A.req_create_export(dataset_id, fields=refs, format=format)
+        if not refs:
+            # The dataset's state, not the caller's input: what the API would answer.
+            raise local_status_error(
+                ConflictError,
+                409,
+                httpx.Request(spec.method, f"{self._core.settings.base_url}{spec.url}"),
+                code="CONFLICT",
+                message=(
+                    f"dataset {dataset_id} has no fields yet, so there is nothing to export "
+                    "(checked before sending: add rows to the dataset first)"
+                ),
+            )
+        return self._call(spec, A.parse_export)
+
+    def list(self, dataset_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> Paginator[Export]:
+        """The exports of a dataset, fetched a page at a time."""
+        return self._paginate(
+            limit,
+            lambda off: A.req_list_exports(dataset_id, limit=limit, offset=off),
+            A.parse_export_page,
         )
 
     def get(self, export_id: str) -> Export:
@@ -91,9 +112,21 @@ class Exports(Resource):
             policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
         )
 
+    def _existing(self, dataset_id: str) -> Export | None:
+        """An export of ``dataset_id`` that did not fail, if the API lists one."""
+        try:
+            for export in self.list(dataset_id, limit=100):
+                if export.status != ExportStatus.FAILED:
+                    return export
+        except ApiDriftError as exc:
+            # listExports is a guess of the snapshot: without it, ask for a new export
+            # (exports only read the dataset; a second one duplicates no data).
+            logger.warning("cannot list the exports of %s to resume (%s)", dataset_id, exc)
+        return None
+
     def _ready(self, export: Export | str) -> Export:
         current = self.get(export) if isinstance(export, str) else export
-        if not current.download_url:
+        if not export_is_done(current):
             current = self.wait(current.id)
         return current
 

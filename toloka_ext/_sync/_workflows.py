@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 from .._v2._journal import Journal
@@ -60,10 +62,12 @@ class Workflows:
             journal.done("project", id=project_id)
 
         # 2. The dataset.
+        # A resumed journal reconciles before every creating step, intent record or not:
+        # the server may hold what the interrupted run created but could not journal.
         rec = journal.get_done("dataset")
         if rec is None:
             dataset: Dataset | None = None
-            if journal.get_intent("dataset") is not None:
+            if journal.resumed:
                 dataset = self._datasets._find(project_id, name=name)
             if dataset is None:
                 journal.intent("dataset", name=name)
@@ -78,7 +82,7 @@ class Workflows:
         rec = journal.get_done("copy")
         copy: Pipeline | None = None
         if rec is None:
-            if journal.get_intent("copy") is not None:
+            if journal.resumed:
                 copy = self._pipelines._find(project_id, name=name)
             if copy is None:
                 journal.intent("copy", name=name)
@@ -98,7 +102,7 @@ class Workflows:
         rec = journal.get_done("run")
         if rec is None:
             started: Run | None = None
-            if journal.get_intent("run") is not None:
+            if journal.resumed:
                 runs = self._runs._list_all(copy.id)
                 started = runs[0] if runs else None
             if started is None:
@@ -107,32 +111,41 @@ class Workflows:
             rec = journal.done("run", id=started.id)
         run = self._runs.watch(str(rec["id"]), policy=opts.policy, on_progress=opts.on_progress)
 
-        # 7. The export. No list endpoint exists: one created but not journaled is requested
-        # again (exports only read the dataset, so nothing is duplicated in the data).
+        # 7. The export: the dataset is this job's alone, so an export of it is the one it
+        # asked for.
         rec = journal.get_done("export")
         if rec is None:
-            journal.intent("export", dataset_id=dataset_id)
-            created = self._exports.create(
-                dataset_id,
-                fields=list(opts.export_fields) if opts.export_fields else None,
-                format=opts.export_format,
-            )
-            rec = journal.done("export", id=created.id)
+            existing = self._exports._existing(dataset_id) if journal.resumed else None
+            if existing is None:
+                journal.intent("export", dataset_id=dataset_id)
+                existing = self._exports.create(
+                    dataset_id,
+                    fields=list(opts.export_fields) if opts.export_fields else None,
+                    format=opts.export_format,
+                )
+            rec = journal.done("export", id=existing.id)
         export: Export = self._exports.wait(str(rec["id"]), policy=opts.policy)
 
         # 8. The download (atomic: the final name holds a complete file or nothing).
         fmt = export_format(export)
+        scratch: str | None = None
         if opts.output is not None:
             output = opts.output
         elif journal.path is not None:
             output = journal.path.with_name(f"{journal.path.name}.results.{fmt}")
         else:
-            output = Path(tempfile.mkdtemp(prefix="toloka-results-")) / f"results.{fmt}"
+            scratch = tempfile.mkdtemp(prefix="toloka-results-")
+            output = Path(scratch) / f"results.{fmt}"
         rec = journal.get_done("download")
-        if rec is None or not os.path.exists(str(rec["path"])):
-            self._exports.download(export, output)
-            journal.done("download", path=str(output))
-        return ProcessResult(
+        try:
+            if rec is None or not os.path.exists(str(rec["path"])):
+                self._exports.download(export, output)
+                journal.done("download", path=str(output))
+        except BaseException:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        result = ProcessResult(
             project_id=project_id,
             dataset_id=dataset_id,
             pipeline=copy,
@@ -142,3 +155,7 @@ class Workflows:
             format=fmt,
             items=items,
         )
+        if scratch is not None:
+            # Nobody asked for a file: it lives as long as the result (or the interpreter).
+            weakref.finalize(result, shutil.rmtree, scratch, True)
+        return result

@@ -112,10 +112,21 @@ FieldsArg = Sequence[str | FieldSpec | Mapping[str, Any]] | None
 """Field declarations: names, :class:`FieldSpec` or ``{"name", "jsonSchema"}`` mappings."""
 
 
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InvalidInputError(f"rows file {path} does not exist", field="rows")
+    if not path.is_file():
+        raise InvalidInputError(f"rows file {path} is not a file", field="rows")
+
+
 def open_rows(rows: object) -> Iterable[object]:
     """Turn the accepted inputs into an iterable of raw rows (files by suffix)."""
+    if isinstance(rows, JsonLinesFile | JsonArrayFile | CsvFile):
+        _check_file(rows.path)
+        return rows
     if isinstance(rows, str | os.PathLike):
         path = Path(rows)
+        _check_file(path)
         suffix = path.suffix.lower()
         if suffix in (".jsonl", ".ndjson"):
             return JsonLinesFile(path)

@@ -40,6 +40,7 @@ ROUTES: list[Route] = [
     _route("v2", "POST", "/uploads/{uploadId}/finalize", "finalizeUpload", _v2.finalize_upload),
     _route("v2", "GET", "/datasets/{datasetId}/fields", "listDatasetFields", _v2.list_fields),
     _route("v2", "POST", "/datasets/{datasetId}/exports", "createExport", _v2.create_export),
+    _route("v2", "GET", "/datasets/{datasetId}/exports", "listExports", _v2.list_exports),
     _route("v2", "GET", "/exports/{exportId}", "getExport", _v2.get_export),
     _route("v2", "GET", "/projects/{projectId}/pipelines", "listPipelines", _v2.list_pipelines),
     _route(

@@ -315,6 +315,13 @@ def create_export(ctx: Ctx) -> Reply:
     return Reply(201, public(export))
 
 
+def list_exports(ctx: Ctx) -> Reply:
+    ds = _get(ctx, "dataset", "datasetId", "Dataset")
+    return _page(
+        ctx, "exports", [e for e in ctx.backend.all("export") if e["datasetId"] == ds["id"]]
+    )
+
+
 def get_export(ctx: Ctx) -> Reply:
     export = _get(ctx, "export", "exportId", "Export")
     if export["status"] in ("pending", "processing"):

@@ -19,6 +19,7 @@ from .export import Export
 from .export_field_by_id import ExportFieldById
 from .export_field_by_name import ExportFieldByName
 from .export_format import ExportFormat
+from .export_list import ExportList
 from .export_status import ExportStatus
 from .field import Field
 from .field_declaration import FieldDeclaration
@@ -65,6 +66,7 @@ __all__ = (
     "ExportFieldById",
     "ExportFieldByName",
     "ExportFormat",
+    "ExportList",
     "ExportStatus",
     "Field",
     "FieldDeclaration",
