@@ -61,6 +61,8 @@ class SandboxConfig:
     url_ttl: float = 3600.0
     max_inline_bytes: int = 2 * 1024 * 1024
     max_page_size: int = 100
+    max_body_bytes: int = 16 * 1024 * 1024
+    success_status: int | None = None
     verified: bool = True
     allow_kill: bool = False
 
@@ -88,3 +90,9 @@ class SandboxConfig:
             raise ValueError("labels must not be empty")
         if self.max_page_size < 1:
             raise ValueError("max_page_size must be at least 1")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be at least 1")
+        if self.success_status is not None and not (
+            200 <= self.success_status < 300 and self.success_status != 204
+        ):
+            raise ValueError("success_status must be a 2xx status with a body (not 204)")

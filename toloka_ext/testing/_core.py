@@ -7,6 +7,7 @@ public surface can change without touching them (and nothing here imports it).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,12 +38,27 @@ def parse_json(raw: bytes | str) -> Any:
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if isinstance(value, dict | list):
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
                 raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-            stack.extend((child, depth + 1) for child in children)
+            if isinstance(value, dict):
+                for key in value:
+                    _check_text(key)
+                stack.extend((child, depth + 1) for child in value.values())
+            else:
+                stack.extend((child, depth + 1) for child in value)
     return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(text: str) -> None:
+    # json.loads turns an escaped lone surrogate ("\ud800") into a str no UTF-8 can carry.
+    if _SURROGATE.search(text):
+        raise ValueError("a string holds a lone UTF-16 surrogate (not valid Unicode text)")
 
 
 @dataclass

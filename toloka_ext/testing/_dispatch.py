@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ._backend import Backend
 from ._config import SandboxConfig
@@ -25,7 +25,7 @@ from ._runtime import Runtime
 from ._storage import STORAGE_PREFIX, handle_storage, storage_operation
 from ._wire import Incoming, SandboxResponse
 
-__all__ = ["Recorder", "Rewrite", "dispatch"]
+__all__ = ["Recorder", "Rewrite", "dispatch", "too_large"]
 
 logger = logging.getLogger("toloka_ext.testing")
 
@@ -127,6 +127,10 @@ def _api(
                 # without touching the sandbox's state.
                 body = rewrite(op, json.loads(json.dumps(reply.body)))
                 reply = Reply(reply.status, body, None, reply.content_type, reply.headers)
+        if config.success_status is not None and 200 <= reply.status < 300:
+            reply = Reply(
+                config.success_status, reply.body, reply.raw, reply.content_type, reply.headers
+            )
         response = _reply(reply, request_id)
     response.delay = delay
     return _drop_after(response, fault, config, op)
@@ -140,6 +144,16 @@ def _drop_after(
         response.action = fault.drop(allow_kill=config.allow_kill)
         response.note = f"{fault.action} on {op}"
     return response
+
+
+def too_large(url: str, length: int, limit: int, runtime: Runtime) -> SandboxResponse | None:
+    """The documented 413 for an API request body of ``length`` bytes over ``limit``."""
+    path = urlsplit(url).path
+    if length <= limit or path.startswith(STORAGE_PREFIX):
+        return None
+    api = "v1" if path.startswith(PREFIXES["v1"] + "/") else "v2"
+    err = ApiError(413, f"The request body is over the {limit}-byte limit", code=None)
+    return _error(api, err, runtime.next_request_id())
 
 
 def _fault_answer(api: str, fault: Fault, request_id: str) -> SandboxResponse:

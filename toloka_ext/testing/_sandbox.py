@@ -18,7 +18,7 @@ from ._config import (
     DEFAULT_STORAGE_BASE,
     SandboxConfig,
 )
-from ._dispatch import Rewrite, dispatch
+from ._dispatch import Rewrite, dispatch, too_large
 from ._faults import FaultConfig
 from ._inputspec import checked_spec
 from ._recording import RecordedRequest
@@ -97,6 +97,11 @@ class Sandbox:
     * ``url_ttl``: lifetime of presigned URLs; ``max_inline_bytes``: the add-items body limit.
     * ``max_page_size``: the longest v2 list page it answers, whatever ``limit`` asked for
       (e.g. 2, so that a test sees whether the caller follows pagination).
+    * ``max_body_bytes``: an API request body over this many bytes (16 MiB) gets 413 before
+      it is read, authenticated or not (presigned storage uploads are not API requests).
+    * ``success_status``: answer every successful API request with this 2xx status instead
+      of its own (e.g. 200 for creates, 202 for reads), so tests see that a client takes
+      any 2xx with a body as success.
     * ``verified``: whether the account may start runs; ``allow_kill``: ``kill_*`` faults
       stop a served process.
     * ``rewrite``: ``rewrite(operation_id, body) -> body`` is applied to every JSON 2xx API
@@ -140,6 +145,8 @@ class Sandbox:
     url_ttl = _Option[float]()
     max_inline_bytes = _Option[int]()
     max_page_size = _Option[int]()
+    max_body_bytes = _Option[int]()
+    success_status = _Option[int | None]()
     verified = _Option[bool]()
     allow_kill = _Option[bool]()
 
@@ -167,6 +174,8 @@ class Sandbox:
         url_ttl: float = 3600.0,
         max_inline_bytes: int = 2 * 1024 * 1024,
         max_page_size: int = 100,
+        max_body_bytes: int = 16 * 1024 * 1024,
+        success_status: int | None = None,
         verified: bool = True,
         allow_kill: bool = False,
         rewrite: Rewrite | None = None,
@@ -192,6 +201,8 @@ class Sandbox:
             url_ttl=url_ttl,
             max_inline_bytes=max_inline_bytes,
             max_page_size=max_page_size,
+            max_body_bytes=max_body_bytes,
+            success_status=success_status,
             verified=verified,
             allow_kill=allow_kill,
         )
@@ -472,6 +483,14 @@ class Sandbox:
         return [{names[k]: v for k, v in item["values"].items()} for item in ds["_items"]]
 
     # -- the pure core ------------------------------------------------------------------
+    def refuse_oversize(self, url: str, length: int) -> SandboxResponse | None:
+        """The 413 for an API request whose body is over ``max_body_bytes`` (else ``None``).
+
+        The adapters call it with the declared ``Content-Length`` (or the bytes received so
+        far), so an oversized body is refused before it is read.
+        """
+        return too_large(url, length, self.config.max_body_bytes, self.runtime)
+
     def handle(
         self,
         method: str,

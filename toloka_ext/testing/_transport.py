@@ -40,6 +40,8 @@ class Responder(Protocol):
 
     def flush(self) -> None: ...
 
+    def refuse_oversize(self, url: str, length: int) -> SandboxResponse | None: ...
+
 
 def _timeout(request: httpx.Request) -> Timeout | None:
     value = request.extensions.get("timeout")
@@ -62,6 +64,9 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.sandbox = sandbox
 
     def _answer(self, request: httpx.Request, body: bytes) -> SandboxResponse:
+        refused = self.sandbox.refuse_oversize(str(request.url), len(body))
+        if refused is not None:
+            return refused
         return self.sandbox.handle(
             request.method,
             str(request.url),
@@ -117,18 +122,33 @@ class AsgiApp:
                     return
         if scope["type"] != "http":
             return
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         host = next((v for k, v in headers if k.lower() == "host"), "sandbox")
         raw_path = scope.get("raw_path") or scope["path"].encode()
         url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
+        # An oversized body is refused from its declared length, before a byte of it is read;
+        # without one (chunked), as soon as what arrived passes the limit.
+        declared = next((v for k, v in headers if k.lower() == "content-length"), None)
+        refused = None
+        if declared is not None and declared.isdigit():
+            refused = self.sandbox.refuse_oversize(url, int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        more = refused is None
+        while more:
+            message = await receive()
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            more = message.get("more_body", False)
+            refused = self.sandbox.refuse_oversize(url, size)
+            if refused is not None:
+                break
+        if refused is not None:
+            await self._send(send, refused, close=True)
+            return
         result = self.sandbox.handle(scope["method"], url, headers, b"".join(chunks))
         if result.delay:
             await asyncio.sleep(result.delay)
@@ -143,11 +163,12 @@ class AsgiApp:
             # Fallback: start the answer and fail, so the server closes the connection.
             await send({"type": "http.response.start", "status": 200, "headers": []})
             raise ConnectionAbortedError("sandbox fault: connection dropped")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": result.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers],
-            }
-        )
+        await self._send(send, result)
+
+    @staticmethod
+    async def _send(send: Any, result: SandboxResponse, *, close: bool = False) -> None:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in result.headers]
+        if close:  # the rest of the body is not read: the connection cannot be reused
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": result.body})
