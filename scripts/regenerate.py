@@ -15,7 +15,8 @@ Steps (``make regenerate``, run daily by ``.github/workflows/regenerate.yml``):
    no change: stop here;
 3. regenerate ``generated/`` in the staging copy with the staged ``scripts/generate.sh``;
 4. run the tests there (the staged ``generated/`` first on ``PYTHONPATH``);
-5. write the Markdown summary (what changed, breaking or not, which tests failed, what to do);
+5. write the Markdown summary (what changed, breaking or not, which public methods of
+   ``toloka_ext`` each changed operation reaches, which tests failed, what to do);
 6. install the new snapshot and generated package into the repository, but only when steps
    1-4 ran (failing tests still install: the pull request shows them); on any error before
    that the repository is left as it was.
@@ -41,7 +42,8 @@ if __package__ in (None, ""):  # run as `python scripts/regenerate.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import pull_spec
-from scripts.specdiff import Report
+from scripts.public_usage import methods_by_operation
+from scripts.specdiff import Change, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path("openapi") / "v2-beta.yaml"
@@ -63,8 +65,9 @@ EPILOG = """exit codes (what the scheduler acts on):
      generated/ are left untouched
   2  usage error
   3  compatible change, tests pass: snapshot + generated/ updated
-  4  breaking change for clients (tests may pass or fail): snapshot + generated/ updated
-  5  compatible change by the spec diff, but the tests fail: snapshot + generated/ updated
+  4  breaking change for clients, tests pass: snapshot + generated/ updated
+  5  the tests fail, whatever the change (the summary says which): snapshot + generated/
+     updated
 
 `make regenerate` turns any non-zero code into make's own 2: a scheduler that acts on the
 code runs `make install` and then this script directly.
@@ -119,6 +122,29 @@ class Result:
     installed: bool = False
     error: RegenerateError | None = None
     notes: list[str] = field(default_factory=list)
+    operation_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(METHOD, path) -> operationId, from the old and the new snapshot."""
+
+
+def exit_code_for(report: Report, tests: TestRun) -> int:
+    """Failing tests decide first (5), whatever the change; then breaking (4), else 3."""
+    if not tests.ok:
+        return EXIT_TESTS_FAILED
+    return EXIT_BREAKING if report.breaking else EXIT_COMPATIBLE
+
+
+def _operation_ids(*specs: Path) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for spec in specs:
+        try:
+            doc = pull_spec.load_text(spec.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for path, item in (doc.get("paths") or {}).items():
+            for method, op in (item or {}).items():
+                if isinstance(op, dict) and "operationId" in op:
+                    out.setdefault((method.upper(), path), str(op["operationId"]))
+    return out
 
 
 # --------------------------------------------------------------------------- staging
@@ -285,6 +311,7 @@ def regenerate(
                 raise RegenerateError("validate", str(exc)) from exc
             result.status = outcome.status
             result.report = outcome.report
+            result.operation_ids = _operation_ids(root / SNAPSHOT, stage / SNAPSHOT)
             result.old_sha256, result.new_sha256 = outcome.old_sha256, outcome.new_sha256
             if outcome.status in ("no change", "reformatted"):
                 if outcome.status == "reformatted":
@@ -307,12 +334,7 @@ def regenerate(
         result.exit_code = EXIT_ERROR
         return result
     assert result.report is not None and result.tests is not None
-    if result.report.breaking:
-        result.exit_code = EXIT_BREAKING
-    elif not result.tests.ok:
-        result.exit_code = EXIT_TESTS_FAILED
-    else:
-        result.exit_code = EXIT_COMPATIBLE
+    result.exit_code = exit_code_for(result.report, result.tests)
     return result
 
 
@@ -325,13 +347,20 @@ _VERDICT = {
     EXIT_ERROR: "error, nothing changed",
     EXIT_COMPATIBLE: "compatible change",
     EXIT_BREAKING: "BREAKING change",
-    EXIT_TESTS_FAILED: "compatible change, but tests fail",
+    EXIT_TESTS_FAILED: "tests fail",
 }
+
+
+def _verdict(result: Result) -> str:
+    if result.exit_code != EXIT_TESTS_FAILED or result.report is None:
+        return _VERDICT[result.exit_code]
+    change = "BREAKING change" if result.report.breaking else "compatible change"
+    return f"{change}, and the tests fail"
 
 
 def render_summary(result: Result, *, dry_run: bool) -> str:
     code = result.exit_code
-    out = [f"# Toloka Pipeline API v2-beta: {_VERDICT[code]} (exit {code})", ""]
+    out = [f"# Toloka Pipeline API v2-beta: {_verdict(result)} (exit {code})", ""]
     out.append(f"- Source: `{result.source}`")
     if result.old_sha256 and result.new_sha256:
         arrow = "=" if result.old_sha256 == result.new_sha256 else "->"
@@ -384,6 +413,8 @@ def render_summary(result: Result, *, dry_run: bool) -> str:
         out += ["No API-surface change (descriptions, examples or metadata only).", ""]
     out.append("")
 
+    out += _affected(result)
+
     if result.tests is not None:
         out += ["## Tests", ""]
         if result.tests.failed:
@@ -399,6 +430,43 @@ def render_summary(result: Result, *, dry_run: bool) -> str:
     out += ["## What to do", "", *_advice(result), ""]
     out += result.notes
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _affected(result: Result) -> list[str]:
+    """Which public calls of ``toloka_ext`` each changed operation reaches."""
+    assert result.report is not None
+    try:
+        usage = methods_by_operation()
+    except (OSError, SyntaxError) as exc:  # a partial checkout: say so, do not fail the job
+        return ["## Who is affected", "", f"Not computed: {exc}", ""]
+    rows: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for change in result.report.changes:
+        key = _change_key(change)
+        if key in seen:
+            continue
+        seen.add(key)
+        op = result.operation_ids.get((change.method, change.path))
+        if op is None:
+            continue
+        users = usage.get(op)
+        calls = ", ".join(f"`{u}`" for u in users) if users else "none (not used by toloka_ext)"
+        where = f"{change.location}" if change.location else "the operation"
+        rows.append(f"| `{op}` | {change.method} {change.path} | {where} | {calls} |")
+    if not rows:
+        return []
+    return [
+        "## Who is affected",
+        "",
+        "| operation | endpoint | what changed | public methods that reach it |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def _change_key(change: Change) -> tuple[str, str, str]:
+    return (change.method, change.path, change.location)
 
 
 _ERROR_ADVICE = {

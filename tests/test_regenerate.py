@@ -58,7 +58,7 @@ def repo(tmp_path: Path) -> Path:
     """A copy of the parts of the repository the job reads (never the real one)."""
     copy = tmp_path / "repo"
     ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("openapi", "scripts", "generated"):
+    for name in ("openapi", "scripts", "generated", "toloka_ext"):
         shutil.copytree(ROOT / name, copy / name, ignore=ignore)
     shutil.copyfile(ROOT / "pyproject.toml", copy / "pyproject.toml")
     (copy / "tests").mkdir()
@@ -119,7 +119,7 @@ def test_help_documents_the_exit_codes() -> None:
         text=True,
         check=True,
     )
-    for line in ("0  no change", "1  error", "3  compatible", "4  breaking", "5  compatible"):
+    for line in ("0  no change", "1  error", "3  compatible", "4  breaking", "5  the tests fail"):
         assert line in proc.stdout
 
 
@@ -167,12 +167,21 @@ def test_compatible_change_exits_3_and_installs(repo: Path, server: RouteServer)
     assert "Updated: `openapi/v2-beta.yaml` and `generated/toloka_pipeline_api/`" in s
 
 
-def test_breaking_change_exits_4_names_rule_and_field(repo: Path, server: RouteServer) -> None:
+def test_breaking_change_with_failing_tests_exits_5_and_says_both(
+    repo: Path, server: RouteServer
+) -> None:
     server.set(required_property_removed(load_snapshot(repo / SNAPSHOT)))
     job = regenerate(repo, "--url", server.url())
-    assert job.code == 4, job.summary + job.stderr
+    assert job.code == 5, job.summary + job.stderr  # the tests fail: that decides the code
     s = job.summary
-    assert s.startswith("# Toloka Pipeline API v2-beta: BREAKING change (exit 4)")
+    assert s.startswith(
+        "# Toloka Pipeline API v2-beta: BREAKING change, and the tests fail (exit 5)"
+    )
+    # Which public calls of toloka_ext the removed Run.status reaches:
+    assert "## Who is affected" in s
+    affected = next(line for line in s.splitlines() if line.startswith("| `getRun` |"))
+    for call in ("client.runs.get", "client.runs.watch", "client.process_new_data"):
+        assert f"`{call}`" in affected, affected
     assert "Breaking for clients: **yes**" in s
     assert "## Breaking (3)" in s
     assert (
@@ -210,7 +219,7 @@ def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: RouteS
     job = regenerate(repo, "--url", server.url())
     assert job.code == 5, job.summary + job.stderr
     s = job.summary
-    assert "compatible change, but tests fail (exit 5)" in s
+    assert "compatible change, and the tests fail (exit 5)" in s
     assert "| endpoint-added | POST /runs/{runId}/cancel |" in s
     assert "Breaking for clients: **no**" in s
     # The suite checks that every operation is exercised: the new one is not yet.
@@ -261,3 +270,34 @@ def test_file_source_and_dry_run(repo: Path, tmp_path: Path) -> None:
     assert job.code == 3, job.summary + job.stderr
     assert tree(repo) == before
     assert "Dry run: the repository was not updated" in job.summary
+
+
+@pytest.mark.parametrize(
+    ("breaking", "tests_ok", "code"),
+    [(False, True, 3), (True, True, 4), (False, False, 5), (True, False, 5)],
+)
+def test_failing_tests_decide_the_exit_code_whatever_the_change(
+    breaking: bool, tests_ok: bool, code: int
+) -> None:
+    from scripts.regenerate import TestRun, exit_code_for
+    from scripts.specdiff import Change, Report
+
+    level = "breaking" if breaking else "info"
+    report = Report([Change("r", level, "GET", "/runs/{runId}", "response 200 body .x", "d")])
+    tests = TestRun(command=["pytest"], returncode=0 if tests_ok else 1)
+    if not tests_ok:
+        tests.failed.append("tests/x.py::test_y")
+    assert exit_code_for(report, tests) == code
+
+
+def test_public_usage_is_derived_from_the_code() -> None:
+    from scripts.public_usage import methods_by_operation
+
+    usage = methods_by_operation()
+    assert "client.exports.download" in usage["getExport"]
+    assert "client.process_new_data" in usage["startRun"]
+    assert usage["getMe"] == ["client.me"]
+    # every operation of the snapshot is reached by some public call
+    from toloka_pipeline_api._snapshot import OPERATIONS
+
+    assert set(OPERATIONS) == set(usage)

@@ -171,3 +171,46 @@ def test_unknown_operation_status_is_kept_and_not_final() -> None:
     assert repr(TaskCreateResult(total=3, task_ids={0: "a"})) == (
         "TaskCreateResult(total=3, created=1, errors=0, unknown=0, operations=0)"
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"id": "t", "input_values": {}}, "pool_id"),
+        (
+            {"id": "t", "pool_id": "1", "input_values": {}, "infinite_overlap": "yes"},
+            "infinite_overlap",
+        ),
+    ],
+)
+def test_a_task_is_never_coerced_into_shape(data: dict[str, object], field: str) -> None:
+    from toloka_ext import ApiDriftError
+    from toloka_ext.types import Task
+
+    with pytest.raises(ApiDriftError) as info:
+        Task.from_dict(data)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"progress": 42.5}, "progress"),
+        ({"details": [1]}, "details"),
+        ({"parameters": "x"}, "parameters"),
+    ],
+)
+def test_an_operation_is_never_coerced_into_shape(extra: dict[str, object], field: str) -> None:
+    from toloka_ext import ApiDriftError
+    from toloka_ext.types import Operation
+
+    with pytest.raises(ApiDriftError) as info:
+        Operation.from_dict({"id": "op", "status": "RUNNING", **extra})
+    assert info.value.field == field
+
+
+def test_an_unknown_operation_status_is_kept_raw() -> None:
+    from toloka_ext.types import Operation
+
+    op = Operation.from_dict({"id": "op", "status": "PAUSED", "progress": 10})
+    assert op.status == "PAUSED" and not op.is_final and op.progress == 10

@@ -6,13 +6,13 @@ from .._exceptions import (
     APIStatusError,
     ConflictError,
     InvalidInputError,
-    OutcomeUnknownError,
     UploadFailedError,
 )
 from .._polling import PollPolicy, choose_policy
 from .._primitives_async import stream_body
 from .._types import NOT_GIVEN, NotGiven
 from .._v2 import _adapter as A
+from .._v2._adapter import drift
 from .._v2._journal import Journal
 from .._v2._models import Upload, UploadStatus
 from .._v2._rows import FieldsArg, PreparedRows, Rows, normalize_fields, prepare_rows
@@ -111,8 +111,12 @@ class AsyncUploads(AsyncResource):
             # that window) is never sent bytes nor finalized, so it ingests nothing.
             journal.intent(step, dataset_id=dataset_id)
             upload = await self.create(dataset_id, fields=list(prepared.fields))
-            if upload.upload_url is None:
-                raise OutcomeUnknownError(f"upload {upload.id} came back without an uploadUrl")
+            if not upload.upload_url:
+                raise drift(
+                    "createUpload",
+                    "uploadUrl",
+                    f"upload {upload.id} came back without an uploadUrl to send the rows to",
+                )
             rec = {"id": upload.id, "url": upload.upload_url, "method": upload.upload_method}
             journal.done(step, **rec)
         upload_id = str(rec["id"])

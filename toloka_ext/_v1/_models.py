@@ -214,6 +214,13 @@ class Task:
         prefix = f"{field}." if field else ""
         obj = _mapping(data, operation=operation, field=field or "task")
         pool_id = _take_str(obj, "pool_id", operation=operation, prefix=prefix)
+        if not pool_id:
+            raise _drift(operation, f"{prefix}pool_id", "a task without its pool_id")
+        infinite = obj.get("infinite_overlap", False)
+        if not isinstance(infinite, bool):
+            raise _drift(
+                operation, f"{prefix}infinite_overlap", f"expected true or false, got {infinite!r}"
+            )
         input_values = obj.get("input_values")
         if input_values is not None and not isinstance(input_values, Mapping):
             raise _drift(operation, f"{prefix}input_values", "expected an object")
@@ -223,7 +230,7 @@ class Task:
         if overlap is not None and (isinstance(overlap, bool) or not isinstance(overlap, int)):
             raise _drift(operation, f"{prefix}overlap", f"expected an integer, got {overlap!r}")
         return cls(
-            pool_id=pool_id or "",
+            pool_id=pool_id,
             input_values=dict(input_values or {}),
             known_solutions=(
                 [KnownSolution.from_dict(s) for s in known] if isinstance(known, list) else None
@@ -235,7 +242,7 @@ class Task:
             ),
             message_on_unknown_solution=obj.get("message_on_unknown_solution"),
             overlap=overlap,
-            infinite_overlap=bool(obj.get("infinite_overlap", False)),
+            infinite_overlap=infinite,
             reserved_for=obj.get("reserved_for"),
             unavailable_for=obj.get("unavailable_for"),
             origin_task_id=_take_str(obj, "origin_task_id", operation=operation, prefix=prefix),
@@ -331,8 +338,13 @@ class Operation:
         if not isinstance(status, str):
             raise _drift(operation, "status", f"expected a string, got {status!r}", data)
         progress = obj.get("progress")
+        if progress is not None and (isinstance(progress, bool) or not isinstance(progress, int)):
+            raise _drift(operation, "progress", f"expected an integer percent, got {progress!r}")
         parameters = obj.get("parameters")
         details = obj.get("details")
+        for key, value in (("parameters", parameters), ("details", details)):
+            if value is not None and not isinstance(value, Mapping):
+                raise _drift(operation, key, f"expected an object, got {type(value).__name__}")
         return cls(
             id=op_id,
             type=obj.get("type"),
@@ -340,7 +352,7 @@ class Operation:
             submitted=parse_utc(obj.get("submitted"), operation=operation, field="submitted"),
             started=parse_utc(obj.get("started"), operation=operation, field="started"),
             finished=parse_utc(obj.get("finished"), operation=operation, field="finished"),
-            progress=progress if isinstance(progress, int) else None,
+            progress=progress,
             parameters=dict(parameters) if isinstance(parameters, Mapping) else {},
             details=dict(details) if isinstance(details, Mapping) else {},
             extra={k: v for k, v in obj.items() if k not in _OPERATION_KEYS},

@@ -50,6 +50,9 @@ class RequestSpec:
     idempotent: bool = False
     body_fields: frozenset[str] | None = None
     """Top-level request-body properties the snapshot knows (``None``: no body)."""
+    declared: frozenset[str] = frozenset()
+    """Every request name the snapshot declares: path, query, header parameters and the
+    top-level body properties. A 400/422 blaming any other name is drift."""
 
 
 @attrs.frozen
@@ -132,6 +135,9 @@ def _request(
         has_path_params=bool(names),
         idempotent=idempotent,
         body_fields=frozenset(entry["body"]) if entry["body"] is not None else None,
+        declared=frozenset(
+            [*entry["path_params"], *entry["query"], *entry["headers"], *(entry["body"] or ())]
+        ),
     )
 
 
@@ -255,6 +261,12 @@ def req_create_export(
         raw["format"] = format
     body = gen.CreateExportRequest.from_dict(raw)
     return _request("createExport", {"datasetId": dataset_id}, body=body)
+
+
+def req_list_exports(dataset_id: str, *, limit: int, offset: int) -> RequestSpec:
+    return _request(
+        "listExports", {"datasetId": dataset_id}, params={"limit": limit, "offset": offset}
+    )
 
 
 def req_get_export(export_id: str) -> RequestSpec:
@@ -389,42 +401,63 @@ def parse_data(
         raise drift(operation, field, f"{type(exc).__name__}: {exc}", response=response) from None
 
 
-_FIELD_IN_MESSAGE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:")
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*"
+_BLAME_PATTERNS = (
+    re.compile(rf"^\s*({_NAME})\s*:"),  # "visibility: Value must be present"
+    re.compile(rf"'({_NAME})' is a required property"),  # JSON Schema validators
+    re.compile(rf"(?:parameter|field|property)\s+['\"`]?({_NAME})['\"`]?", re.IGNORECASE),
+)
+_DETAIL_KEYS = ("field", "parameter", "param", "name", "property")
 
 
 def _rejected_field(body: object) -> str | None:
-    """The request field a 400/422 body blames (``details.field`` or ``"name: ..."``)."""
+    """The request name a 400/422 body blames, wherever the API puts it: ``details``
+    (an object or a list of objects with ``field``/``parameter``/...), a v1-style ``payload``
+    keyed by field path, or the message (``"name: ..."``, ``"parameter name ..."``)."""
     if not isinstance(body, dict):
         return None
-    details = body.get("details")
-    if isinstance(details, dict) and isinstance(details.get("field"), str):
-        return str(details["field"])
+    for container in (body.get("details"), body.get("payload")):
+        entries = container if isinstance(container, list) else [container]
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            for key in _DETAIL_KEYS:
+                if isinstance(entry.get(key), str) and entry[key]:
+                    return str(entry[key])
+        if (
+            isinstance(container, dict)
+            and container
+            and all(isinstance(k, str) and re.fullmatch(_NAME, k) for k in container)
+        ):
+            return str(next(iter(container)))
     message = body.get("message")
     if isinstance(message, str):
-        match = _FIELD_IN_MESSAGE.match(message)
-        if match:
-            return match.group(1)
+        for pattern in _BLAME_PATTERNS:
+            match = pattern.search(message)
+            if match:
+                return match.group(1)
     return None
 
 
 def check_status_error(spec: RequestSpec, exc: APIStatusError) -> None:
     """Raise ``ApiDriftError`` if the error shows the contract moved.
 
-    A 404/405 that means the endpoint itself is gone, or a 400/422 blaming a request field the
-    snapshot does not know (a new required request property), is drift, not a caller error.
+    A 404/405 that means the endpoint itself is gone, or a 400/422 blaming a request name the
+    snapshot does not declare (a new required query/path/header parameter or body property),
+    is drift, not a caller error, whatever the method.
     """
-    if exc.status_code in (400, 422) and spec.body_fields is not None:
+    if exc.status_code in (400, 422):
         field = _rejected_field(exc.body)
         top = field.split(".", 1)[0].split("[", 1)[0] if field else None
-        if field and top and top not in spec.body_fields:
+        if field and top and top not in spec.declared:
             message = exc.body.get("message") if isinstance(exc.body, dict) else None
             raise ApiDriftError(
                 operation=spec.operation,
                 field=field,
                 snapshot_version=SNAPSHOT_VERSION,
                 detail=(
-                    f"the server rejected the request over {field!r}, a request field the "
-                    f"snapshot does not describe ({exc.status_code}: {message})"
+                    f"the server rejected the request over {field!r}, a request parameter "
+                    f"the snapshot does not declare ({exc.status_code}: {message})"
                 ),
                 request=exc.request,
                 body=exc.body,
@@ -526,14 +559,13 @@ def to_pipeline(g: gen.Pipeline) -> m.Pipeline:
 def _to_item_filter(g: Any) -> m.ItemFilter | None:
     if isinstance(g, Unset) or g is None:
         return None
-    match = "all" if isinstance(g.match, Unset) else str(g.match.value)
+    # The raw value, known or not: an unknown one is kept and sent back unchanged.
+    match = m.ItemFilterMatch.ALL if isinstance(g.match, Unset) else str(g.match.value)
     conditions = [
         m.ItemFilterCondition(field=c.field, operator=str(c.operator.value), value=_opt(c.value))
         for c in g.conditions
     ]
-    return m.ItemFilter(
-        conditions, match="any" if match == "any" else "all", extra=dict(g.additional_properties)
-    )
+    return m.ItemFilter(conditions, match=match, extra=dict(g.additional_properties))
 
 
 def to_attachment(g: gen.DatasetAttachment) -> m.DatasetAttachment:
@@ -674,3 +706,7 @@ def parse_pipeline_page(op: str, r: httpx.Response) -> PageData:
 
 def parse_run_page(op: str, r: httpx.Response) -> PageData:
     return _page(op, r, gen.RunList, "runs", to_run)
+
+
+def parse_export_page(op: str, r: httpx.Response) -> PageData:
+    return _page(op, r, gen.ExportList, "exports", to_export)

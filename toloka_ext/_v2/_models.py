@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -27,6 +27,7 @@ __all__ = [
     "FieldSpec",
     "ItemFilter",
     "ItemFilterCondition",
+    "ItemFilterMatch",
     "Pipeline",
     "Project",
     "Run",
@@ -87,6 +88,13 @@ class ExportStatus(_TolerantEnum):
     PROCESSING = "processing"
     READY = "ready"
     FAILED = "failed"
+
+
+class ItemFilterMatch(_TolerantEnum):
+    """How an :class:`ItemFilter` combines its conditions (``all`` or ``any``)."""
+
+    ALL = "all"
+    ANY = "any"
 
 
 class ExportFormat(_TolerantEnum):
@@ -228,11 +236,12 @@ class ItemFilter:
     """Which items a run processes: ``ItemFilter([ItemFilterCondition("lang", "eq", "en")])``."""
 
     conditions: tuple[ItemFilterCondition, ...] = attrs.field(converter=_conditions)
-    match: Literal["all", "any"] = "all"
+    match: ItemFilterMatch = attrs.field(default=ItemFilterMatch.ALL, converter=ItemFilterMatch)
+    """``"all"`` or ``"any"`` (a value the snapshot does not know is kept as sent)."""
     extra: dict[str, Any] = attrs.field(factory=_extra, eq=False)
 
     def to_json(self) -> JsonObject:
-        return {"match": self.match, "conditions": [c.to_json() for c in self.conditions]}
+        return {"match": str(self.match), "conditions": [c.to_json() for c in self.conditions]}
 
 
 @attrs.frozen

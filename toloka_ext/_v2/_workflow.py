@@ -15,6 +15,7 @@ import attrs
 from .._exceptions import InvalidInputError
 from .._polling import PollPolicy
 from .._types import JsonObject
+from ._adapter import drift
 from ._models import (
     Export,
     ExportStatus,
@@ -57,7 +58,16 @@ def upload_is_failed(upload: Upload) -> bool:
 
 
 def export_is_done(export: Export) -> bool:
-    return export.status == ExportStatus.READY and bool(export.download_url)
+    if export.status != ExportStatus.READY:
+        return False
+    if not export.download_url:
+        # Ready, but nothing to download: waiting longer cannot help.
+        raise drift(
+            "getExport",
+            "downloadUrl",
+            f"export {export.id} is ready but carries no downloadUrl to fetch it from",
+        )
+    return True
 
 
 def export_is_failed(export: Export) -> bool:
@@ -67,10 +77,12 @@ def export_is_failed(export: Export) -> bool:
 def export_field_refs(
     available: Sequence[Field], names: Sequence[str] | None, ids: Sequence[str] | None
 ) -> list[dict[str, str]]:
-    """The ``fields`` of an export request, checked against the dataset's fields."""
+    """The ``fields`` of an export request, checked against the dataset's fields.
+
+    With neither names nor ids: every field (an empty list when the dataset has none: the
+    caller reports that state of the server, which is not bad input).
+    """
     if names is None and ids is None:
-        if not available:
-            raise InvalidInputError("the dataset has no fields to export", field="fields")
         return [{"id": f.id} for f in available]
     refs: list[dict[str, str]] = []
     known_names = {f.name for f in available}
