@@ -14,6 +14,9 @@ RETRY_AFTER_CAP: Final = 120.0
 """Longest ``Retry-After`` we obey; a longer hint is cut down to this."""
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
+"""Per attempt: connect, and each read/write/pool wait."""
+DEFAULT_CALL_TIMEOUT: Final = 120.0
+"""Per API call, every attempt and the waits between them included (``call_timeout``)."""
 DEFAULT_CONNECTION_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 # Environment variables (one name per setting; see toloka_ext/_settings.py)

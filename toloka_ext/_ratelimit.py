@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import httpx
 
-from ._exceptions import QuotaExceededError
+from ._exceptions import QuotaExceededError, local_status_error
 
 __all__ = ["DailyBudget", "TokenBucket"]
 
@@ -119,9 +119,13 @@ class DailyBudget:
             "wait_for_quota=True to wait for the budget, or a higher tasks_per_day if your "
             "account allows it"
         )
-        payload = {"interval": "DAY", "client_side": True}
-        body = {"code": "TOO_MANY_REQUESTS", "message": message, "payload": payload}
-        response = httpx.Response(429, json=body, request=httpx.Request("POST", self.url))
-        return QuotaExceededError(
-            message, response=response, body=body, code="TOO_MANY_REQUESTS", payload=payload
+        error = local_status_error(
+            QuotaExceededError,
+            429,
+            httpx.Request("POST", self.url),
+            code="TOO_MANY_REQUESTS",
+            message=message,
+            payload={"interval": "DAY", "client_side": True},
         )
+        assert isinstance(error, QuotaExceededError)
+        return error

@@ -52,6 +52,7 @@ from ._logging import logger
 __all__ = [
     "IDEMPOTENT_METHODS",
     "OUTCOME_UNKNOWN_STATUSES",
+    "Deadline",
     "RetryAction",
     "RetryPolicy",
     "SendState",
@@ -324,3 +325,45 @@ def log_retry(request: httpx.Request, attempt: int, delay: float, cause: str) ->
     logger.debug(
         "retrying %s (retry %d) in %.2f s after %s", where(request), attempt + 1, delay, cause
     )
+
+
+class Deadline:
+    """One deadline for a whole call: every attempt and every wait between them fit in it.
+
+    ``fit`` cuts an attempt's httpx timeouts to what is left; ``check_wait`` refuses a retry
+    whose wait would end past the deadline. Both raise :class:`APITimeoutError`, naming the
+    call's total, rather than let a call block for ``max_retries`` times the read timeout.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.ends = clock() + seconds
+
+    def left(self) -> float:
+        return self.ends - self.clock()
+
+    def _error(self, request: httpx.Request, attempt: int, why: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"{where(request)}: gave up after {attempt + 1} attempt(s): {why} the call's "
+            f"deadline of {self.seconds:g} s (call_timeout)",
+            request=request,
+        )
+
+    def fit(self, request: httpx.Request, attempt: int) -> None:
+        left = self.left()
+        if left <= 0:
+            raise self._error(request, attempt, "no time was left before")
+        base = request.extensions.setdefault("toloka_timeout", request.extensions.get("timeout"))
+        if isinstance(base, dict):
+            request.extensions["timeout"] = {
+                phase: left if value is None else min(value, left) for phase, value in base.items()
+            }
+
+    def check_wait(
+        self, request: httpx.Request, delay: float, attempt: int, *, cause: Exception
+    ) -> None:
+        if delay >= self.left():
+            raise self._error(
+                request, attempt, f"the next attempt ({cause!s:.200}) would start after"
+            ) from cause

@@ -27,6 +27,7 @@ import httpx
 
 from ._auth import AuthScheme, Credentials, Secret
 from ._constants import (
+    DEFAULT_CALL_TIMEOUT,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
@@ -185,6 +186,7 @@ class Settings:
     base_url: str
     v1_base_url: str
     timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    call_timeout: float | None = DEFAULT_CALL_TIMEOUT
     max_retries: int
     wait_for_quota: bool = False
     poll_policy: PollPolicy = attrs.field(factory=PollPolicy)
@@ -193,6 +195,8 @@ class Settings:
 
     def __attrs_post_init__(self) -> None:
         RetryPolicy(max_retries=self.max_retries)  # validates max_retries
+        if self.call_timeout is not None and not self.call_timeout > 0:
+            raise ValueError("call_timeout must be positive (or None for no deadline)")
 
     @classmethod
     def resolve(

@@ -13,6 +13,7 @@ import httpx
 
 from .._auth import Secret
 from .._constants import (
+    DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECTION_LIMITS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -52,9 +53,11 @@ class AsyncToloka:
     ``base_url`` or ``TOLOKA_BASE_URL`` (v2-beta), ``v1_base_url`` or ``TOLOKA_V1_BASE_URL``
     (e.g. ``https://sandbox.toloka.dev/api/v1``). Every request is retried by one loop
     (``max_retries`` re-sends after the first attempt; 408/429/5xx, ``Retry-After`` honoured,
-    nothing re-sent that may have been applied), paced at ``requests_per_second``, and v1
-    tasks at ``tasks_per_minute``/``tasks_per_day`` (``None`` turns a limit off; a spent day
-    raises :class:`QuotaExceededError` unless ``wait_for_quota=True``). ``http_client``,
+    nothing re-sent that may have been applied); ``timeout`` bounds each attempt and
+    ``call_timeout`` (120 s) the whole call, retries included. Requests are paced at
+    ``requests_per_second``, and v1 tasks at ``tasks_per_minute``/``tasks_per_day``
+    (``None`` turns a limit off; a spent day raises :class:`QuotaExceededError` unless
+    ``wait_for_quota=True``). ``http_client``,
     ``transport`` and ``storage_client`` replace the networking (retries still apply);
     plain ``http://`` to another machine (API or presigned storage) is refused unless
     ``allow_insecure_http=True``; ``sleep`` and ``clock`` replace how the client waits and
@@ -86,6 +89,7 @@ class AsyncToloka:
         base_url: str | httpx.URL | None = None,
         v1_base_url: str | httpx.URL | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         wait_for_quota: bool = False,
         poll_policy: PollPolicy | None = None,
@@ -106,6 +110,7 @@ class AsyncToloka:
             base_url=base_url,
             v1_base_url=v1_base_url,
             timeout=timeout,
+            call_timeout=call_timeout,
             max_retries=max_retries,
             wait_for_quota=wait_for_quota,
             poll_policy=poll_policy or PollPolicy(),
@@ -183,6 +188,7 @@ class AsyncToloka:
         self,
         *,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        call_timeout: float | None | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         wait_for_quota: bool | NotGiven = NOT_GIVEN,
         poll_policy: PollPolicy | NotGiven = NOT_GIVEN,
@@ -196,6 +202,7 @@ class AsyncToloka:
         """
         settings = self._core.settings.evolve(
             timeout=timeout,
+            call_timeout=call_timeout,
             max_retries=max_retries,
             wait_for_quota=wait_for_quota,
             poll_policy=poll_policy,

@@ -51,6 +51,12 @@ class AsyncPipelines(AsyncResource):
         """Save a pipeline as a portable ``.pipeline`` file (written atomically)."""
         response = await self._send(A.req_export_pipeline(pipeline_id), stream=True)
         try:
+            if response.headers.get("content-type", "").startswith("text/html"):
+                # A web page, not a pipeline file: a wrong base_url, else the API changed.
+                await self._core.verify_api("v2")
+                raise A.drift(
+                    "exportPipeline", "<body>", "answered an HTML page, not a .pipeline file"
+                )
             with AtomicFile(path) as out:
                 async for block in response.aiter_bytes():
                     out.write(block)

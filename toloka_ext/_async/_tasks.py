@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ from .._v1._logic import (
     CreateOptions,
     Pending,
     SubmitOutcomeUnknown,
+    ValidatedSpool,
     apply_log,
     apply_sync_response,
     apply_validation_error,
@@ -178,6 +179,7 @@ class AsyncTasks:
         wait_for_quota: bool | None = None,
         keep_tasks: bool = True,
         poll_policy: PollPolicy | None = None,
+        validate_first: bool = False,
     ) -> TaskCreateResult:
         """Create any number of tasks; return what happened to each original position.
 
@@ -206,7 +208,11 @@ class AsyncTasks:
 
         Note:
             A list is checked in full before anything is sent; other iterables are checked
-            one chunk ahead of sending. A sync request whose answer is lost (or answered
+            one chunk ahead of sending, so a bad task late in a generator stops the batch
+            after earlier chunks were created: the :class:`InvalidInputError` then says how
+            many, and ``exc.partial_result`` holds them by position. ``validate_first=True``
+            reads the whole iterable first (spooled to disk past a few MB), so nothing is
+            sent unless every task is valid. A sync request whose answer is lost (or answered
             502/504 by a gateway) is not re-sent: its positions land in ``result.unknown``.
             The client-side ``tasks_per_day`` budget, like the API's daily quota, raises
             :class:`QuotaExceededError` rather than sleeping, unless ``wait_for_quota``.
@@ -226,13 +232,23 @@ class AsyncTasks:
             keep_tasks=keep_tasks,
             wait_for_quota=wait_for_quota,
         )
-        if isinstance(tasks, Iterable):
-            prevalidate(tasks, options)
+        spool: ValidatedSpool | None = None
         result = TaskCreateResult()
-        if options.async_mode:
-            await self._create_async(tasks, options, result, on_progress, poll_policy)
-        else:
-            await self._create_sync(tasks, options, result, on_progress)
+        try:
+            if isinstance(tasks, Sequence):
+                prevalidate(tasks, options)
+            elif validate_first:
+                spool = ValidatedSpool(options)
+                async for chunk in aiter_chunks(tasks, options.chunk_size):
+                    spool.add(chunk)
+                tasks = spool
+            if options.async_mode:
+                await self._create_async(tasks, options, result, on_progress, poll_policy)
+            else:
+                await self._create_sync(tasks, options, result, on_progress)
+        finally:
+            if spool is not None:
+                spool.close()
         return result
 
     async def _create_sync(

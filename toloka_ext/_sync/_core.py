@@ -29,6 +29,7 @@ from .._logging import hide_presigned_queries
 from .._primitives_sync import sleep as default_sleep
 from .._ratelimit import TokenBucket
 from .._retry import (
+    Deadline,
     RetryPolicy,
     log_retry,
     outcome_unknown_error,
@@ -81,11 +82,14 @@ def send_with_retries(
     sleep: Sleep,
     bucket: TokenBucket | None = None,
     read: bool = False,
+    deadline: Deadline | None = None,
 ) -> httpx.Response:
     """Send ``request`` until it succeeds, fails for good, or may have been applied.
 
     The only retry loop of the package. ``read=True`` reads a successful body inside the
-    attempt, so a connection lost mid-body of an idempotent request is retried too.
+    attempt, so a connection lost mid-body of an idempotent request is retried too. With a
+    ``deadline`` every attempt's timeouts are cut to what is left of it, and no retry starts
+    that could not finish before it (waits for a quota the caller asked to wait for aside).
 
     Raises:
         QuotaExceededError: a daily quota is spent and ``policy.wait_for_quota`` is off.
@@ -100,6 +104,8 @@ def send_with_retries(
             delay = bucket.reserve()
             if delay > 0:
                 sleep(delay)
+        if deadline is not None:
+            deadline.fit(request, attempt)
         try:
             response = send(request)
             if read or should_retry_status(response.status_code) or response.is_error:
@@ -113,6 +119,8 @@ def send_with_retries(
             if error is not None:
                 raise error from exc
             delay = max(0.0, policy.delay(attempt, None))
+            if deadline is not None:
+                deadline.check_wait(request, delay, attempt, cause=exc)
             log_retry(request, attempt, delay, repr(exc))
             sleep(delay)
             attempt += 1
@@ -128,6 +136,8 @@ def send_with_retries(
             raise make_status_error(response)
         if action == "unknown":
             raise outcome_unknown_error(request, response)
+        if deadline is not None and action == "retry":
+            deadline.check_wait(request, delay, attempt, cause=make_status_error(response))
         log_retry(request, attempt, delay, f"status {response.status_code}")
         sleep(delay)
         if action == "quota":
@@ -267,9 +277,13 @@ class Core:
         after an unknown outcome (set it when the request carries an idempotency key). With
         ``stream=True`` the body is not read: close the response.
 
+        No call blocks longer than the client's ``call_timeout`` in all (retries and the
+        waits between them included; waiting for a quota the caller asked to wait for aside).
+
         Raises:
             APIStatusError: a 4xx/5xx answer (after retries), typed by status.
-            APIConnectionError: no answer (``OutcomeUnknownError`` if it may have applied).
+            APIConnectionError: no answer (``OutcomeUnknownError`` if it may have applied;
+                ``APITimeoutError`` once the call's deadline passed).
         """
         auth = self.auth(api)
         merged = {"User-Agent": USER_AGENT, **self.settings.default_headers, **(headers or {})}
@@ -297,6 +311,7 @@ class Core:
         def send(req: httpx.Request) -> httpx.Response:
             return http.send(req, stream=True, auth=auth)
 
+        call_timeout = self.settings.call_timeout
         response = send_with_retries(
             send,
             request,
@@ -304,6 +319,7 @@ class Core:
             sleep=self.sleep,
             bucket=self.request_bucket,
             read=not stream,
+            deadline=Deadline(call_timeout, self.clock) if call_timeout is not None else None,
         )
         if response.is_error and response.status_code < 500 and not looks_like_api(response):
             self.verify_api(api)  # an HTML 404 is a wrong base_url more often than drift

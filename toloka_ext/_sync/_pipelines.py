@@ -53,6 +53,12 @@ class Pipelines(Resource):
         """Save a pipeline as a portable ``.pipeline`` file (written atomically)."""
         response = self._send(A.req_export_pipeline(pipeline_id), stream=True)
         try:
+            if response.headers.get("content-type", "").startswith("text/html"):
+                # A web page, not a pipeline file: a wrong base_url, else the API changed.
+                self._core.verify_api("v2")
+                raise A.drift(
+                    "exportPipeline", "<body>", "answered an HTML page, not a .pipeline file"
+                )
             with AtomicFile(path) as out:
                 for block in response.iter_bytes():
                     out.write(block)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any
 
 import attrs
 import httpx
 
+from .. import _json
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
 from .._exceptions import APIError, APIStatusError, InvalidInputError, TolokaError
 from ._chunking import Chunk
@@ -53,9 +55,57 @@ class SubmitOutcomeUnknown(Exception):
 
 
 def attach(exc: TolokaError, result: TaskCreateResult) -> TolokaError:
-    """Hang the result so far on the error that stopped a batch."""
+    """Hang the result so far on the error that stopped a batch.
+
+    Bad input found after tasks were already sent says so in its message: how many were
+    created, where to find them, and how to have everything checked first.
+    """
     exc.partial_result = result
+    if isinstance(exc, InvalidInputError) and result.total and not exc.args[0].endswith(_HINT):
+        created = len(result.task_ids)
+        unknown = result.unknown_count
+        exc.args = (
+            f"{exc.args[0]}; {created} task(s) before it were already created"
+            + (f" and {unknown} may have been" if unknown else "")
+            + f" (exc.partial_result: task_ids, errors and unknown by position){_HINT}",
+        )
     return exc
+
+
+_HINT = "; pass validate_first=True to check every task before the first request"
+
+
+class ValidatedSpool:
+    """Every task of an iterable checked and spooled (memory, then disk) before any request.
+
+    ``validate_first=True`` of ``create_tasks``: a generator is read to its end, each task
+    checked as it is read, then the batch is sent from the spool, so bad input anywhere
+    stops it before anything is created.
+    """
+
+    def __init__(self, options: CreateOptions) -> None:
+        self.options = options
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
+        self.count = 0
+
+    def add(self, chunk: Chunk[Any]) -> None:
+        """Check one chunk (``InvalidInputError`` with its position) and keep its tasks."""
+        payloads, _ = normalize_chunk(chunk, self.options)
+        for payload in payloads:
+            self._spool.write(_json.dumps(payload) + b"\n")
+        self.count += len(payloads)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._spool.seek(0)
+        for line in self._spool:
+            task: dict[str, Any] = json.loads(line)
+            yield task
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+_SPOOL_MEMORY = 8 * 1024 * 1024
 
 
 def single_params(*, allow_defaults: bool, open_pool: bool) -> dict[str, Any]:
