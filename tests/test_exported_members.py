@@ -25,7 +25,16 @@ import toloka_ext.types
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "toloka_ext"
 EXCEPTIONS_FILE = PACKAGE_DIR / "_exceptions.py"
-RESOURCES = ("tasks", "projects", "datasets", "uploads", "pipelines", "runs", "exports")
+RESOURCES = (
+    "tasks",
+    "operations",
+    "projects",
+    "datasets",
+    "uploads",
+    "pipelines",
+    "runs",
+    "exports",
+)
 
 
 def _classes(module: types.ModuleType) -> list[tuple[str, type]]:

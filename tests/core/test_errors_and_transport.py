@@ -37,7 +37,7 @@ def _web_page(status: int) -> httpx.MockTransport:
         ("base_url", lambda c: c.runs.get("run-1")),
         ("base_url", lambda c: list(c.projects.list())),
         ("base_url", lambda c: c.pipelines.export_to_file("pl-1", "x.pipeline")),
-        ("v1_base_url", lambda c: c.tasks.get_operation("op-1")),
+        ("v1_base_url", lambda c: c.operations.get("op-1")),
         (
             "v1_base_url",
             lambda c: c.tasks.create_task(

@@ -86,13 +86,17 @@ class SyncFacade:
 
 @pytest.fixture(params=["sync", "async"])
 def twin(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Any]:
-    """``Toloka().tasks`` or ``AsyncToloka().tasks`` (driven synchronously) on the sandbox."""
+    """``Toloka().tasks`` or ``AsyncToloka().tasks`` (driven synchronously) on the sandbox,
+    with the client's ``operations`` as ``twin.ops``."""
     if request.param == "sync":
         with sandbox.client(poll_policy=FAST_POLL) as c:
+            c.tasks.ops = c.operations  # type: ignore[attr-defined]
             yield c.tasks
         return
     aclient = sandbox.async_client(poll_policy=FAST_POLL)
-    yield SyncFacade(aclient.tasks)
+    facade = SyncFacade(aclient.tasks)
+    facade.ops = SyncFacade(aclient.operations)  # type: ignore[attr-defined]
+    yield facade
     anyio.run(aclient.aclose)
 
 

@@ -157,19 +157,20 @@ def test_generator_memory_stays_at_a_few_chunks(create: Any, sandbox: Sandbox) -
     assert seen_at_request == [min(20 + 10 * k, 100) for k in range(10)]
 
 
-def test_sync_outcome_unknown_is_reported_not_resent(create: Any, sandbox: Sandbox) -> None:
+def test_sync_outcome_unknown_is_settled_not_resent(create: Any, sandbox: Sandbox) -> None:
     sandbox.faults = faults(
         Fault("status", status=503, route="createTasks", on_nth=(1,)),
         Fault("reset_after", route="createTasks", on_nth=(3,)),  # applied, answer lost
     )
     result = create((task(i) for i in range(30)), chunk_size=10)
-    assert result.unknown == [range(10, 20)]
-    assert sorted(result.task_ids) == list(range(10)) + list(range(20, 30))
     assert len(posts(sandbox)) == 4  # 503 retried once; the lost answer never re-sent
-    # The server did create the unknown chunk, exactly once.
+    # The server did create the lost chunk, exactly once; reading the pool back says so.
     assert len(sandbox.tasks()) == 30 and sorted(ids_by_position(sandbox)) == list(range(30))
     assert sandbox.counters.applied["createTasks"] == 3
-    assert result.unknown_count == 10 and list(result.unknown_positions())[0] == 10
+    assert result.ok and result.unknown == [] and result.task_ids == ids_by_position(sandbox)
+    assert result.created[15].input_values == {"n": 15}
+    # one read of the pool's newest task before the first request, one read-back at the end
+    assert len(sandbox.requests_for("listTasks")) == 2
 
 
 def test_retry_after_and_rate_limit_retries(create: Any, sandbox: Sandbox) -> None:
@@ -308,7 +309,8 @@ def test_async_create_lost_after_apply_is_recovered_from_the_409(
     assert retry.params["operation_id"] == op_id
     # The first answer never arrived; the retry's did, and it was the conflict.
     assert answers.statuses("POST", "/tasks") == [(409, "OPERATION_ALREADY_EXISTS")]
-    order = [(r.operation, r.path.rsplit("/", 1)[-1]) for r in sandbox.requests[:3]]
+    v1 = [r for r in sandbox.requests if r.operation != "listTasks"]
+    order = [(r.operation, r.path.rsplit("/", 1)[-1]) for r in v1[:3]]
     assert order == [("createTasks", "tasks"), ("createTasks", "tasks"), ("getOperation", op_id)]
     assert result.ok and [op.id for op in result.operations] == [op_id]
     assert sorted(result.task_ids) == list(range(5))
@@ -498,13 +500,13 @@ async def test_async_client_single_and_async_iterable(
 def test_operation_helpers(twin: Any, sandbox: Sandbox) -> None:
     result = twin.create_tasks([task(0)], async_mode=True)
     op_id = result.operations[0].id
-    assert twin.get_operation(op_id).status == "SUCCESS"
-    assert twin.wait_operation(op_id).id == op_id
-    log = twin.get_operation_log(op_id)
+    assert twin.ops.get(op_id).status == "SUCCESS"
+    assert twin.ops.wait(op_id).id == op_id
+    log = twin.ops.get_log(op_id)
     assert [i.type for i in log] == ["TASK_CREATE"]
     assert log[0].output == {"task_id": sandbox.tasks()[0]["id"]}
     with pytest.raises(tx.NotFoundError):
-        twin.get_operation("missing")
+        twin.ops.get("missing")
 
 
 def test_poll_timeout_reports_the_chunk_as_unknown(twin: Any, sandbox: Sandbox) -> None:
@@ -534,7 +536,7 @@ def test_sandbox_url_and_env_credentials(monkeypatch: pytest.MonkeyPatch) -> Non
         http = httpx.Client(transport=sb.transport, event_hooks={"request": [seen.append]})
         with http, Toloka(v1_base_url="https://sandbox.toloka.dev/api/v1", http_client=http) as c:
             with pytest.raises(tx.NotFoundError):  # the sandbox took the key: 404, not 401
-                c.tasks.get_operation("op")
+                c.operations.get("op")
     assert str(seen[0].url) == "https://sandbox.toloka.dev/api/v1/operations/op"
     assert seen[0].headers["Authorization"] == "ApiKey env-key"
     monkeypatch.delenv("TOLOKA_API_KEY")
@@ -576,8 +578,7 @@ def test_sync_chunk_answered_by_a_gateway_is_unknown_not_resent(
     result = create((task(i) for i in range(30)), chunk_size=10)
     assert len(posts(sandbox)) == 3  # the second chunk was not sent twice
     assert len(sandbox.tasks()) == 30  # ... so nothing was created twice
-    assert result.unknown == [range(10, 20)]
-    assert sorted(result.task_ids) == list(range(10)) + list(range(20, 30))
+    assert result.ok and result.task_ids == ids_by_position(sandbox)  # settled by reading back
     assert create.sleeps == []
 
 
@@ -625,9 +626,10 @@ def test_create_task_answered_by_a_gateway_raises_outcome_unknown(
         "__init__",
         "create_task",
         "create_tasks",
-        "get_operation",
-        "get_operation_log",
-        "wait_operation",
+        "get",
+        "list",
+        "update",
+        "set_overlap_or_min",
     ],
 )
 def test_async_twin_takes_the_same_options(name: str) -> None:
@@ -639,7 +641,8 @@ def test_async_twin_takes_the_same_options(name: str) -> None:
         assert shape(Toloka) == shape(AsyncToloka)
     else:
         assert shape(Tasks) == shape(AsyncTasks)
-        assert inspect.iscoroutinefunction(getattr(AsyncTasks, name))
+        if name != "list":  # a paginator, returned at once
+            assert inspect.iscoroutinefunction(getattr(AsyncTasks, name))
     public = {n for n in dir(Tasks) if not n.startswith("_")}
     assert public == {n for n in dir(AsyncTasks) if not n.startswith("_")}
     public = {n for n in dir(Toloka) if not n.startswith("_")} - {"close"}
@@ -769,17 +772,17 @@ def test_timeouts_are_configurable(sandbox: Sandbox, kind: str) -> None:
         with sandbox.client(timeout=timeout) as client:
             client.tasks.create_tasks([task(0)])
             with pytest.raises(tx.NotFoundError):
-                client.with_options(timeout=1.5).tasks.get_operation("x")
+                client.with_options(timeout=1.5).operations.get("x")
     else:
 
         async def go() -> None:
             async with sandbox.async_client(timeout=timeout) as client:
                 await client.tasks.create_tasks([task(0)])
                 with pytest.raises(tx.NotFoundError):
-                    await client.with_options(timeout=1.5).tasks.get_operation("x")
+                    await client.with_options(timeout=1.5).operations.get("x")
 
         anyio.run(go)
-    default, per_call = (r.timeout for r in sandbox.requests)
+    default, per_call = (r.timeout for r in sandbox.requests if r.operation != "listTasks")
     assert default == {"connect": 2.0, "read": 7.0, "write": 7.0, "pool": 7.0}
     assert per_call == {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}
 

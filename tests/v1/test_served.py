@@ -29,7 +29,7 @@ def _created(db: Path) -> tuple[list[dict[str, Any]], Any]:
         return sandbox.tasks(), sandbox.counters
 
 
-def test_sync_mode_lost_answer_is_unknown_and_created_once(tmp_path: Path) -> None:
+def test_sync_mode_lost_answer_is_settled_and_created_once(tmp_path: Path) -> None:
     db = tmp_path / "served.db"
     # The second chunk is applied, then the server drops the connection.
     with (
@@ -37,13 +37,19 @@ def test_sync_mode_lost_answer_is_unknown_and_created_once(tmp_path: Path) -> No
         server.client(poll_policy=FAST_POLL) as client,
     ):
         result = client.tasks.create_tasks((task(i) for i in range(30)), chunk_size=10)
-    assert result.unknown == [range(10, 20)]
-    assert sorted(result.task_ids) == list(range(10)) + list(range(20, 30))
+        unsettled = client.tasks.create_tasks(
+            (task(i) for i in range(30, 40)),
+            chunk_size=10,
+            resolve_unknown=False,
+            raise_on_unknown=False,
+        )
+    assert result.ok and sorted(result.task_ids) == list(range(30))  # read back from the pool
     tasks, counters = _created(db)
-    assert sorted(t["input_values"]["n"] for t in tasks) == list(range(30))  # each once
-    assert counters.received["createTasks"] == 3  # the lost chunk was not re-sent
-    assert counters.applied["createTasks"] == 3
+    assert sorted(t["input_values"]["n"] for t in tasks) == list(range(40))  # each once
+    assert counters.received["createTasks"] == 4  # the lost chunk was not re-sent
+    assert counters.applied["createTasks"] == 4
     assert {t["id"] for t in tasks} >= set(result.task_ids.values())
+    assert unsettled.unknown == [] and unsettled.ok  # nothing was lost the second time
 
 
 def test_async_mode_lost_answer_is_recovered_from_the_409(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ def test_generator_is_checked_chunk_by_chunk_and_reports_what_was_done(
 def test_typed_tasks_are_sent_with_all_fields(twin: Any, sandbox: Sandbox) -> None:
     def new_key(operation: str, body: Any) -> Any:
         if operation == "createTasks":
-            body["remaining_overlap"] = 1  # a key this client version does not know
+            body["queue_position"] = 1  # a key this client version does not know
         return body
 
     sandbox.rewrite = new_key
@@ -186,4 +186,4 @@ def test_typed_tasks_are_sent_with_all_fields(twin: Any, sandbox: Sandbox) -> No
     assert stored["id"] == created.id and stored["known_solutions"] == sent["known_solutions"]
     assert created.known_solutions == typed.known_solutions
     assert created.baseline_solutions == [BaselineSolution(output_values={"r": "OK"})]
-    assert created.extra["remaining_overlap"] == 1  # unknown response keys are kept
+    assert created.extra["queue_position"] == 1  # unknown response keys are kept

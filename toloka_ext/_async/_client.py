@@ -34,6 +34,7 @@ from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, 
 from ._core import AsyncCore, AsyncSleep
 from ._datasets import AsyncDatasets
 from ._exports import AsyncExports
+from ._operations import AsyncOperations
 from ._pipelines import AsyncPipelines
 from ._projects import AsyncProjects
 from ._resource import AsyncResource
@@ -73,7 +74,9 @@ class AsyncToloka:
     """
 
     tasks: AsyncTasks
-    """API v1 tasks and operations."""
+    """API v1 tasks: create, list, get, update."""
+    operations: AsyncOperations
+    """API v1 operations: get, log, wait, list."""
     projects: AsyncProjects
     datasets: AsyncDatasets
     uploads: AsyncUploads
@@ -150,7 +153,8 @@ class AsyncToloka:
     def _setup(self, core: AsyncCore, limits: TaskLimits) -> None:
         self._core = core
         self._limits = limits
-        self.tasks = AsyncTasks(core, limits)
+        self.operations = AsyncOperations(core)
+        self.tasks = AsyncTasks(core, limits, self.operations)
         self.projects = AsyncProjects(core)
         self.uploads = AsyncUploads(core)
         self.datasets = AsyncDatasets(core, self.uploads)

@@ -1,19 +1,27 @@
-"""Auto-paging over the Pipeline API's ``limit``/``offset`` lists.
+"""Auto-paging: the Pipeline API's ``limit``/``offset`` lists and API v1's keyset lists.
 
-``client.projects.list()`` returns a paginator at once and fetches nothing until used:
-iterate it for every item of every page, or walk ``iter_pages()`` / ``first_page()``.
+``client.projects.list()`` or ``client.tasks.list(...)`` returns a paginator at once and
+fetches nothing until used: iterate it for every item of every page, or walk
+``iter_pages()`` / ``first_page()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from .._v2._adapter import PageData
 
-__all__ = ["AsyncFetchPage", "AsyncPage", "AsyncPaginator"]
+__all__ = [
+    "AsyncFetchKeyset",
+    "AsyncFetchPage",
+    "AsyncKeysetPaginator",
+    "AsyncPage",
+    "AsyncPaginator",
+]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 class AsyncFetchPage(Protocol):
@@ -91,4 +99,48 @@ class AsyncPaginator(Generic[T]):
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.iter_pages():
             for item in page.items:
+                yield item
+
+
+class AsyncFetchKeyset(Protocol[T_co]):
+    """Fetch the page after the item with id ``after`` (``None``: the first page)."""
+
+    async def __call__(self, after: str | None, /) -> tuple[Sequence[T_co], bool]: ...
+
+
+class AsyncKeysetPaginator(Generic[T]):
+    """Every item of an API v1 list, a page at a time, keyed by the last id seen.
+
+    API v1 lists answer ``{items, has_more}`` with no offset and no total: each next page
+    asks for the items after the last one (``id_gt``, or ``id_lt`` sorting by ``-id``), so
+    items added meanwhile are neither skipped nor repeated, and nothing is held but a page.
+
+    Example::
+
+        async for task in client.tasks.list(pool_id="1234", limit=300):
+            print(task.id, task.remaining_overlap)
+    """
+
+    def __init__(self, *, fetch: AsyncFetchKeyset[T], key: Callable[[T], str]) -> None:
+        self._fetch = fetch
+        self._key = key
+
+    async def first_page(self) -> list[T]:
+        """The first page's items."""
+        items, _ = await self._fetch(None)
+        return list(items)
+
+    async def iter_pages(self) -> AsyncIterator[list[T]]:
+        after: str | None = None
+        while True:
+            items, has_more = await self._fetch(after)
+            if items:
+                yield list(items)
+            if not has_more or not items:
+                return
+            after = self._key(items[-1])
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.iter_pages():
+            for item in page:
                 yield item

@@ -36,6 +36,7 @@ from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, 
 from ._core import Core, Sleep
 from ._datasets import Datasets
 from ._exports import Exports
+from ._operations import Operations
 from ._pipelines import Pipelines
 from ._projects import Projects
 from ._resource import Resource
@@ -75,7 +76,9 @@ class Toloka:
     """
 
     tasks: Tasks
-    """API v1 tasks and operations."""
+    """API v1 tasks: create, list, get, update."""
+    operations: Operations
+    """API v1 operations: get, log, wait, list."""
     projects: Projects
     datasets: Datasets
     uploads: Uploads
@@ -152,7 +155,8 @@ class Toloka:
     def _setup(self, core: Core, limits: TaskLimits) -> None:
         self._core = core
         self._limits = limits
-        self.tasks = Tasks(core, limits)
+        self.operations = Operations(core)
+        self.tasks = Tasks(core, limits, self.operations)
         self.projects = Projects(core)
         self.uploads = Uploads(core)
         self.datasets = Datasets(core, self.uploads)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-import httpx
+import attrs
 
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
 from .._exceptions import (
     APIConnectionError,
-    ApiDriftError,
     APIStatusError,
     ConflictError,
     NotFoundError,
@@ -22,15 +22,16 @@ from .._exceptions import (
     TolokaError,
 )
 from .._logging import logger
-from .._polling import PollPolicy, choose_policy
+from .._polling import PollPolicy
 from .._primitives_sync import iter_chunks
 from .._ratelimit import DailyBudget, TokenBucket
-from .._types import NOT_GIVEN, NotGiven
 from .._v1._chunking import Chunk
 from .._v1._logic import (
     MAX_IN_FLIGHT,
     CreateOptions,
     Pending,
+    Planned,
+    RequestPlanner,
     SubmitOutcomeUnknown,
     ValidatedSpool,
     apply_log,
@@ -38,23 +39,38 @@ from .._v1._logic import (
     apply_validation_error,
     attach,
     check_tasks_argument,
-    json_body,
     mark_unaccounted_unknown,
-    normalize_chunk,
-    parse_log,
     prevalidate,
     single_params,
 )
-from .._v1._models import CreateProgress, Operation, OperationLogItem, Task, TaskCreateResult
-from .._v1._validation import normalize_task
+from .._v1._models import (
+    BaselineSolution,
+    CreateProgress,
+    KnownSolution,
+    Operation,
+    Task,
+    TaskCreateResult,
+)
+from .._v1._resolve import NOT_CREATED, UnknownTracker, apply_settled, merge_ranges, settle
+from .._v1._validation import list_params, normalize_task, overlap_patch, task_patch
 from ._core import Core
-from ._polling import poll_until
+from ._operations import Operations, V1Resource, path_id
+from ._pagination import KeysetPaginator
 
 __all__ = ["Tasks", "TaskLimits"]
 
 ProgressCallback = Callable[[CreateProgress], object]
 TaskLike = Task | Mapping[str, Any]
 _JSON = {"Content-Type": "application/json"}
+
+
+def _note(tracker: UnknownTracker | None, pending: Pending, result: TaskCreateResult) -> None:
+    if tracker is not None:
+        tracker.note(pending.chunk, pending.payloads, result)
+
+
+def _all_decided(result: TaskCreateResult, chunk: Chunk[Any]) -> bool:
+    return all(p in result.errors or p in result.task_ids for p in chunk.positions)
 
 
 class TaskLimits:
@@ -65,31 +81,13 @@ class TaskLimits:
         self.daily = DailyBudget(tasks_per_day, url=url)
 
 
-def _describe(op: Operation) -> str:
-    return f"operation {op.id} status {op.status} details {op.details}"
+class Tasks(V1Resource):
+    """``client.tasks``: API v1 tasks: create one or millions, list, read, change."""
 
-
-def _operation_failed(op: Operation) -> OperationFailedError:
-    return OperationFailedError(f"ended in a failed state: {_describe(op)}", obj=op)
-
-
-class Tasks:
-    """``client.tasks``: create v1 tasks (one or millions) and follow their operations."""
-
-    def __init__(self, core: Core, limits: TaskLimits) -> None:
-        self._core = core
+    def __init__(self, core: Core, limits: TaskLimits, operations: Operations) -> None:
+        super().__init__(core)
         self._limits = limits
-
-    def __repr__(self) -> str:
-        return f"<Tasks {self._core.settings.v1_base_url}>"
-
-    def _json(self, response: httpx.Response, operation: str) -> object:
-        """The JSON body of a 2xx answer; not JSON: a wrong ``v1_base_url``, else drift."""
-        try:
-            return json_body(response, operation)
-        except ApiDriftError:
-            self._core.verify_api("v1")
-            raise
+        self._operations = operations
 
     def _acquire(self, count: int, wait_for_quota: bool | None) -> None:
         wait = self._core.settings.wait_for_quota if wait_for_quota is None else wait_for_quota
@@ -127,43 +125,130 @@ class Tasks:
         )
         return Task.from_dict(self._json(response, "createTasks"))
 
-    def get_operation(self, operation_id: str | uuid.UUID) -> Operation:
-        """Fetch an operation."""
-        response = self._core.request("v1", "GET", f"/operations/{operation_id}")
-        return Operation.from_dict(self._json(response, "getOperation"))
+    def get(self, task_id: str) -> Task:
+        """One task by id: ``client.tasks.get("00012bb84--62d8...")``."""
+        path = f"/tasks/{path_id(task_id, 'task_id')}"
+        response = self._core.request("v1", "GET", path)
+        return Task.from_dict(self._json(response, "getTask"), operation="getTask")
 
-    def get_operation_log(self, operation_id: str | uuid.UUID) -> list[OperationLogItem]:
-        """Fetch an operation's log (one entry per processed task)."""
-        response = self._core.request("v1", "GET", f"/operations/{operation_id}/log")
-        return parse_log(self._json(response, "getOperationLog"))
-
-    def wait_operation(
+    def list(
         self,
-        operation_id: str | uuid.UUID,
         *,
-        poll_policy: PollPolicy | None = None,
-        timeout: float | None | NotGiven = NOT_GIVEN,
-        on_progress: Callable[[Operation], object] | None = None,
-    ) -> Operation:
-        """Poll with backoff until ``SUCCESS`` and return the operation.
+        pool_id: str,
+        overlap: int | None = None,
+        overlap_gt: int | None = None,
+        overlap_gte: int | None = None,
+        overlap_lt: int | None = None,
+        overlap_lte: int | None = None,
+        created_gt: datetime | str | None = None,
+        created_gte: datetime | str | None = None,
+        created_lt: datetime | str | None = None,
+        created_lte: datetime | str | None = None,
+        id_gt: str | None = None,
+        id_gte: str | None = None,
+        id_lt: str | None = None,
+        id_lte: str | None = None,
+        sort: str = "id",
+        limit: int = 50,
+    ) -> KeysetPaginator[Task]:
+        """The tasks of a pool matching every filter given, a page at a time.
 
-        Raises:
-            OperationFailedError: the operation ended ``FAIL`` (``.obj`` is the operation).
-            PollTimeoutError: the policy's timeout (or ``timeout`` seconds) passed.
+        Pages follow one another by id (``sort="id"``, or ``"-id"`` newest first) with
+        ``limit`` tasks each (at most 300): only a page is held, whatever the pool's size.
+
+        Example::
+
+            for task in client.tasks.list(pool_id="1234", overlap_gte=3, limit=300):
+                print(task.id, task.remaining_overlap)
         """
-
-        def fetch() -> Operation:
-            return self.get_operation(operation_id)
-
-        return poll_until(
-            self._core,
-            fetch,
-            is_done=lambda op: op.succeeded,
-            is_failed=lambda op: op.failed,
-            failure=_operation_failed,
-            policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
-            on_progress=on_progress,
+        params = list_params(
+            sort=sort,
+            limit=limit,
+            times={
+                "created_gt": created_gt,
+                "created_gte": created_gte,
+                "created_lt": created_lt,
+                "created_lte": created_lte,
+            },
+            counts={
+                "overlap": overlap,
+                "overlap_gt": overlap_gt,
+                "overlap_gte": overlap_gte,
+                "overlap_lt": overlap_lt,
+                "overlap_lte": overlap_lte,
+            },
+            strings={
+                "pool_id": pool_id,
+                "id_gt": id_gt,
+                "id_gte": id_gte,
+                "id_lt": id_lt,
+                "id_lte": id_lte,
+            },
         )
+        return self._keyset(
+            "/tasks",
+            "listTasks",
+            params,
+            lambda item, field: Task.from_dict(item, operation="listTasks", field=field),
+            key=lambda task: task.id or "",
+        )
+
+    def update(
+        self,
+        task_id: str,
+        *,
+        overlap: int | None = None,
+        infinite_overlap: bool | None = None,
+        known_solutions: Sequence[KnownSolution | Mapping[str, Any]] | None = None,
+        baseline_solutions: Sequence[BaselineSolution | Mapping[str, Any]] | None = None,
+        message_on_unknown_solution: str | None = None,
+        open_pool: bool = False,
+    ) -> Task:
+        """Change a task (``PATCH /tasks/{id}``): only the fields given are sent.
+
+        ``overlap`` is 1..30000; ``open_pool`` opens the task's pool afterwards.
+
+        Example::
+
+            task = client.tasks.update(task_id, overlap=5, open_pool=True)
+        """
+        body = task_patch(
+            overlap=overlap,
+            infinite_overlap=infinite_overlap,
+            known_solutions=known_solutions,
+            baseline_solutions=baseline_solutions,
+            message_on_unknown_solution=message_on_unknown_solution,
+        )
+        path = f"/tasks/{path_id(task_id, 'task_id')}"
+        response = self._core.request(
+            "v1",
+            "PATCH",
+            path,
+            json=body,
+            params={"open_pool": True} if open_pool else None,
+            idempotent=True,  # setting fields to values: the same twice is the same
+        )
+        return Task.from_dict(self._json(response, "patchTask"), operation="patchTask")
+
+    def set_overlap_or_min(
+        self,
+        task_id: str,
+        *,
+        overlap: int | None = None,
+        infinite_overlap: bool | None = None,
+    ) -> Task:
+        """Stop giving out a task: its overlap becomes ``overlap`` (0..30000), or the least it
+        can be (what Tolokers already took). ``infinite_overlap=False`` ends an infinite one.
+
+        Example::
+
+            client.tasks.set_overlap_or_min(task_id, overlap=0)
+        """
+        body = overlap_patch(overlap=overlap, infinite_overlap=infinite_overlap)
+        path = f"/tasks/{path_id(task_id, 'task_id')}/set-overlap-or-min"
+        response = self._core.request("v1", "PATCH", path, json=body, idempotent=True)
+        data = self._json(response, "setTaskOverlapOrMin")
+        return Task.from_dict(data, operation="setTaskOverlapOrMin")
 
     # -- batches ------------------------------------------------------------------------
 
@@ -182,6 +267,9 @@ class Tasks:
         keep_tasks: bool = True,
         poll_policy: PollPolicy | None = None,
         validate_first: bool = False,
+        resolve_unknown: bool = True,
+        resend_missing: bool = False,
+        raise_on_unknown: bool = True,
     ) -> TaskCreateResult:
         """Create any number of tasks; return what happened to each original position.
 
@@ -215,7 +303,15 @@ class Tasks:
             many, and ``exc.partial_result`` holds them by position. ``validate_first=True``
             reads the whole iterable first (spooled to disk past a few MB), so nothing is
             sent unless every task is valid. A sync request whose answer is lost (or answered
-            502/504 by a gateway) is not re-sent: its positions land in ``result.unknown``.
+            502/504 by a gateway) is not re-sent blindly. With ``resolve_unknown`` (the
+            default) the call then reads the pool's tasks created since it began (one
+            extra request per pool notes where that is, before its first request) and
+            matches them to the lost positions by content: a position matched once is
+            created, one matched by nothing is not created (an error ``NOT_CREATED``; with
+            ``resend_missing=True`` it is sent once more, and settled the same way), and
+            anything ambiguous stays in ``result.unknown``. If any position is still
+            unknown at the end, :class:`OutcomeUnknownError` is raised with the whole
+            result in ``exc.partial_result``, unless ``raise_on_unknown=False``.
             The client-side ``tasks_per_day`` budget, like the API's daily quota, raises
             :class:`QuotaExceededError` rather than sleeping, unless ``wait_for_quota``.
             In async mode an error stops new submissions, but operations already started
@@ -236,6 +332,7 @@ class Tasks:
         )
         spool: ValidatedSpool | None = None
         result = TaskCreateResult()
+        tracker = UnknownTracker() if resolve_unknown else None
         try:
             if isinstance(tasks, Sequence):
                 prevalidate(tasks, options)
@@ -244,14 +341,116 @@ class Tasks:
                 for chunk in iter_chunks(tasks, options.chunk_size):
                     spool.add(chunk)
                 tasks = spool
-            if options.async_mode:
-                self._create_async(tasks, options, result, on_progress, poll_policy)
-            else:
-                self._create_sync(tasks, options, result, on_progress)
+            self._create(tasks, options, result, on_progress, poll_policy, tracker)
         finally:
             if spool is not None:
                 spool.close()
+        if tracker is not None and result.unknown:
+            self._settle(tracker, result, options)
+            if resend_missing:
+                self._resend(tracker, result, options, poll_policy)
+        if result.unknown and raise_on_unknown:
+            raise attach(
+                OutcomeUnknownError(
+                    f"{result.unknown_count} task(s) may or may not have been created (their "
+                    "answers were lost and the pool's tasks could not tell): see "
+                    "exc.partial_result.unknown; pass raise_on_unknown=False to get the "
+                    "result instead"
+                ),
+                result,
+            ) from None
         return result
+
+    def _create(
+        self,
+        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        options: CreateOptions,
+        result: TaskCreateResult,
+        on_progress: ProgressCallback | None,
+        poll_policy: PollPolicy | None,
+        tracker: UnknownTracker | None,
+    ) -> None:
+        if options.async_mode:
+            self._create_async(tasks, options, result, on_progress, poll_policy, tracker)
+        else:
+            self._create_sync(tasks, options, result, on_progress, tracker)
+
+    def _floors(self, tracker: UnknownTracker | None, payloads: Sequence[dict[str, Any]]) -> None:
+        """Note each new pool's newest task id before the call's first request to it."""
+        if tracker is None:
+            return
+        for pool in tracker.pools_to_floor(payloads):
+            try:
+                newest = self.list(pool_id=pool, sort="-id", limit=1).first_page()
+            except TolokaError as exc:
+                logger.warning(
+                    "cannot read the tasks of pool %s to settle lost answers (%s)", pool, exc
+                )
+                tracker.unavailable.add(pool)
+                continue
+            tracker.floors[pool] = newest[0].id if newest else None
+
+    def _settle(
+        self, tracker: UnknownTracker, result: TaskCreateResult, options: CreateOptions
+    ) -> None:
+        """Read back what each pool created since the call began; settle lost positions."""
+        known = set(result.task_ids.values())
+        bound = 2 * result.total + 10_000
+        for pool, lost in tracker.by_pool(result.unknown_positions()).items():
+            if pool not in tracker.floors:
+                continue
+            floor = tracker.floors[pool]
+            new: list[Task] = []
+            complete = True
+            try:
+                for task in self.list(pool_id=pool, id_gt=floor, sort="id", limit=300):
+                    new.append(task)
+                    if len(new) >= bound:
+                        complete = False  # a concurrent writer this busy: trust nothing
+                        break
+            except TolokaError as exc:
+                logger.warning("cannot read back pool %s to settle lost answers (%s)", pool, exc)
+                continue
+            if not complete:
+                continue
+            settled = settle(lost, new, known, complete=complete)
+            apply_settled(result, settled, keep_tasks=options.keep_tasks)
+            known |= {t.id for t in settled.created.values() if t.id}
+
+    def _resend(
+        self,
+        tracker: UnknownTracker,
+        result: TaskCreateResult,
+        options: CreateOptions,
+        poll_policy: PollPolicy | None,
+    ) -> None:
+        """Send the positions found not created once more (settled the same way)."""
+        missing = sorted(
+            p
+            for p, errors in result.errors.items()
+            if p in tracker.lost and set(errors) == {""} and errors[""].code == NOT_CREATED
+        )
+        if not missing:
+            return
+        again = attrs.evolve(options, open_pool=False, operation_id=None)
+        sub = TaskCreateResult()
+        sub_tracker = UnknownTracker()
+        sub_tracker.floors = dict(tracker.floors)
+        payloads = [tracker.lost[p] for p in missing]
+        self._create(payloads, again, sub, None, poll_policy, sub_tracker)
+        if sub.unknown:
+            self._settle(sub_tracker, sub, again)
+        for local, position in enumerate(missing):
+            del result.errors[position]
+            if local in sub.task_ids:
+                result.task_ids[position] = sub.task_ids[local]
+            if local in sub.created:
+                result.created[position] = sub.created[local]
+            if local in sub.errors:
+                result.errors[position] = sub.errors[local]
+        still = [missing[p] for p in sub.unknown_positions()]
+        result.unknown = merge_ranges([*result.unknown_positions(), *still])
+        result.operations.extend(sub.operations)
 
     def _create_sync(
         self,
@@ -259,46 +458,68 @@ class Tasks:
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
+        tracker: UnknownTracker | None,
     ) -> None:
-        for chunk in iter_chunks(tasks, options.chunk_size):
+        planner = RequestPlanner(options)
+        for tasks_chunk in iter_chunks(tasks, options.chunk_size):
             try:
-                payloads, body = normalize_chunk(chunk, options)
-                self._acquire(len(payloads), options.wait_for_quota)
+                planned = planner.plan(tasks_chunk)
             except TolokaError as exc:
                 raise attach(exc, result) from None
-            result.total += len(payloads)
+            for request in planned:
+                self._floors(tracker, request.payloads)
+                self._send_sync_chunk(request, options, result, on_progress)
+                if tracker is not None:
+                    tracker.note(request.chunk, request.payloads, result)
+
+    def _send_sync_chunk(
+        self,
+        request: Planned,
+        options: CreateOptions,
+        result: TaskCreateResult,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        """One sync-mode request; its answer merged into ``result`` by position."""
+        chunk = request.chunk
+        try:
+            self._acquire(len(request.payloads), options.wait_for_quota)
+        except TolokaError as exc:
+            raise attach(exc, result) from None
+        result.total += len(request.payloads)
+        try:
+            response = self._core.request(
+                "v1",
+                "POST",
+                "/tasks",
+                content=request.body,
+                headers=_JSON,
+                params=options.params(is_last=chunk.is_last),
+                wait_for_quota=options.wait_for_quota,
+            )
+        except OutcomeUnknownError as exc:
+            logger.warning("chunk %d: outcome unknown (%s)", chunk.index, exc)
+            result.unknown.append(chunk.positions)
+        except APIStatusError as exc:
+            recorded = apply_validation_error(result, chunk, exc)
+            if not (recorded and options.skip_invalid_items and _all_decided(result, chunk)):
+                raise attach(exc, result) from None
+            # Every task of the request was invalid: Toloka refuses the whole request even
+            # with skip_invalid_items, which asked to skip them: recorded, and on we go.
+        except TolokaError as exc:
+            raise attach(exc, result) from None
+        else:
             try:
-                response = self._core.request(
-                    "v1",
-                    "POST",
-                    "/tasks",
-                    content=body,
-                    headers=_JSON,
-                    params=options.params(is_last=chunk.is_last),
-                    wait_for_quota=options.wait_for_quota,
+                apply_sync_response(
+                    result,
+                    chunk,
+                    self._json(response, "createTasks"),
+                    keep_tasks=options.keep_tasks,
                 )
-            except OutcomeUnknownError as exc:
-                logger.warning("chunk %d: outcome unknown (%s)", chunk.index, exc)
-                result.unknown.append(chunk.positions)
-            except APIStatusError as exc:
-                apply_validation_error(result, chunk, exc)
-                raise attach(exc, result) from None
             except TolokaError as exc:
+                mark_unaccounted_unknown(result, chunk)
                 raise attach(exc, result) from None
-            else:
-                try:
-                    apply_sync_response(
-                        result,
-                        chunk,
-                        self._json(response, "createTasks"),
-                        keep_tasks=options.keep_tasks,
-                    )
-                except TolokaError as exc:
-                    mark_unaccounted_unknown(result, chunk)
-                    raise attach(exc, result) from None
-            del payloads, body
-            if on_progress is not None:
-                on_progress(result.progress(chunk.index + 1))
+        if on_progress is not None:
+            on_progress(result.progress(chunk.index + 1))
 
     def _submit(self, chunk: Chunk[Any], body: bytes, options: CreateOptions) -> Operation:
         op_id = options.chunk_operation_id(chunk)
@@ -317,7 +538,7 @@ class Tasks:
             # The operation may exist already (409 OPERATION_ALREADY_EXISTS on a retry after a
             # lost answer, or a re-run with the same operation_id): read it by id.
             try:
-                return self.get_operation(op_id)
+                return self._operations.get(op_id)
             except NotFoundError:
                 raise exc from None  # it does not exist: nothing of this chunk was created
             except TolokaError:
@@ -339,14 +560,14 @@ class Tasks:
                 on_progress(result.progress(chunks_done, op))
 
         try:
-            final = self.wait_operation(
+            final = self._operations.wait(
                 pending.operation.id, poll_policy=poll_policy, on_progress=progress
             )
         except OperationFailedError as exc:
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.chunk.index] = failed
             try:
-                log = self.get_operation_log(failed.id)
+                log = self._operations.get_log(failed.id)
             except TolokaError:
                 # FAIL creates nothing, but which task was at fault is not known.
                 result.unknown.append(pending.chunk.positions)
@@ -359,13 +580,16 @@ class Tasks:
                 keep_tasks=options.keep_tasks,
                 succeeded=False,
             )
-            raise
+            if not (options.skip_invalid_items and _all_decided(result, pending.chunk)):
+                raise
+            # Every task was invalid (Toloka fails such a batch even with skip_invalid_items,
+            # which asked to skip them): recorded by position, and on we go.
         except TolokaError:
             result.unknown.append(pending.chunk.positions)
             raise
         result.operations[pending.chunk.index] = final
         try:
-            log = self.get_operation_log(final.id)
+            log = self._operations.get_log(final.id)
             apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
         except TolokaError:
             mark_unaccounted_unknown(result, pending.chunk)
@@ -380,35 +604,41 @@ class Tasks:
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
         poll_policy: PollPolicy | None,
+        tracker: UnknownTracker | None,
     ) -> None:
         in_flight: list[Pending] = []
         done = 0
         finishing = False
+        planner = RequestPlanner(options)
         try:
-            for chunk in iter_chunks(tasks, options.chunk_size):
-                payloads, body = normalize_chunk(chunk, options)
-                # open_pool rides on the last chunk: everything before it must be in first.
-                must_drain = chunk.is_last and options.open_pool
-                while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
-                    pending = in_flight.pop(0)
-                    done += 1
-                    finishing = True
-                    self._finish(pending, options, result, on_progress, poll_policy, done)
-                    finishing = False
-                self._acquire(len(payloads), options.wait_for_quota)
-                result.total += len(payloads)
-                try:
-                    operation = self._submit(chunk, body, options)
-                except SubmitOutcomeUnknown as unknown:
-                    result.unknown.append(chunk.positions)
-                    raise unknown.error from None
-                result.operations.append(operation)
-                in_flight.append(Pending(chunk, payloads, operation))
+            for tasks_chunk in iter_chunks(tasks, options.chunk_size):
+                for request in planner.plan(tasks_chunk):
+                    chunk = request.chunk
+                    # open_pool rides on the last request: everything before it goes first.
+                    must_drain = chunk.is_last and options.open_pool
+                    while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
+                        pending = in_flight.pop(0)
+                        done += 1
+                        finishing = True
+                        self._finish(pending, options, result, on_progress, poll_policy, done)
+                        _note(tracker, pending, result)
+                        finishing = False
+                    self._floors(tracker, request.payloads)
+                    self._acquire(len(request.payloads), options.wait_for_quota)
+                    result.total += len(request.payloads)
+                    try:
+                        operation = self._submit(chunk, request.body, options)
+                    except SubmitOutcomeUnknown as unknown:
+                        result.unknown.append(chunk.positions)
+                        raise unknown.error from None
+                    result.operations.append(operation)
+                    in_flight.append(Pending(chunk, request.payloads, operation))
             finishing = True
             while in_flight:
                 pending = in_flight.pop(0)
                 done += 1
                 self._finish(pending, options, result, on_progress, poll_policy, done)
+                _note(tracker, pending, result)
         except TolokaError as exc:
             if not finishing:
                 # Bad input further on, a quota, a lost submit: the operations already

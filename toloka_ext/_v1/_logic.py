@@ -6,8 +6,8 @@ import json
 import tempfile
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, TypeVar
 
 import attrs
 import httpx
@@ -28,6 +28,8 @@ from ._models import (
 from ._validation import check_operation_id, encode_tasks, normalize_task
 
 __all__ = ["CreateOptions", "json_body", "mark_unaccounted_unknown"]
+
+T = TypeVar("T")
 
 MAX_IN_FLIGHT = 4
 """Async operations submitted ahead of the one being awaited (bounds memory to a few chunks)."""
@@ -84,16 +86,16 @@ class ValidatedSpool:
     """
 
     def __init__(self, options: CreateOptions) -> None:
-        self.options = options
+        self._planner = RequestPlanner(options)
         self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
         self.count = 0
 
     def add(self, chunk: Chunk[Any]) -> None:
         """Check one chunk (``InvalidInputError`` with its position) and keep its tasks."""
-        payloads, _ = normalize_chunk(chunk, self.options)
-        for payload in payloads:
-            self._spool.write(_json.dumps(payload) + b"\n")
-        self.count += len(payloads)
+        for planned in self._planner.plan(chunk):
+            for payload in planned.payloads:
+                self._spool.write(_json.dumps(payload) + b"\n")
+            self.count += len(planned.payloads)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self._spool.seek(0)
@@ -116,6 +118,20 @@ def single_params(*, allow_defaults: bool, open_pool: bool) -> dict[str, Any]:
     if open_pool:
         params["open_pool"] = True
     return params
+
+
+def parse_page(
+    data: object, operation: str, parse: Callable[[object, str], T]
+) -> tuple[list[T], bool]:
+    """A v1 list page ``{items, has_more}``: the parsed items and whether more follow."""
+    if not isinstance(data, Mapping):
+        raise _drift(operation, "(body)", f"expected a page object, got {type(data).__name__}")
+    items, has_more = data.get("items"), data.get("has_more")
+    if not isinstance(items, list):
+        raise _drift(operation, "items", f"expected an array, got {type(items).__name__}")
+    if not isinstance(has_more, bool):
+        raise _drift(operation, "has_more", f"needed to page on, got {has_more!r}")
+    return [parse(item, f"items[{i}]") for i, item in enumerate(items)], has_more
 
 
 def parse_log(data: object) -> list[OperationLogItem]:
@@ -217,31 +233,112 @@ def check_tasks_argument(tasks: object) -> None:
         )
 
 
-def prevalidate(tasks: Iterable[Any], options: CreateOptions) -> None:
+def prevalidate(tasks: Sequence[Any], options: CreateOptions) -> None:
     """Check a whole list before sending anything (iterators are checked chunk by chunk)."""
-    if isinstance(tasks, Sequence):
-        size = options.chunk_size
-        for start in range(0, len(tasks), size):
-            payloads = [
-                normalize_task(
-                    task, start + offset, allow_defaults=options.allow_defaults, check_json=False
-                )
-                for offset, task in enumerate(tasks[start : start + size])
-            ]
-            encode_tasks(payloads, start)
+    planner = RequestPlanner(options)
+    size = options.chunk_size
+    for start in range(0, len(tasks), size):
+        items = list(tasks[start : start + size])
+        planner.plan(Chunk(index=0, start=start, items=items, is_last=False))
 
 
-def normalize_chunk(
-    chunk: Chunk[Any], options: CreateOptions
-) -> tuple[list[dict[str, Any]], bytes]:
-    """The checked JSON objects of a chunk and the request body that carries them."""
-    payloads = [
-        normalize_task(
-            task, chunk.start + offset, allow_defaults=options.allow_defaults, check_json=False
+MAX_INPUT_BYTES = 1_048_576
+"""The ``input_values`` of one create request total at most this many bytes."""
+MAX_OUTPUT_BYTES = 4_194_304
+"""The known solutions' ``output_values`` of one create request, at most this many bytes."""
+
+
+@attrs.frozen
+class Planned:
+    """One create request: its positions (``chunk``), the tasks to send and the exact body."""
+
+    chunk: Chunk[Any]
+    payloads: list[dict[str, Any]]
+    body: bytes
+
+
+def _weights(payload: Mapping[str, Any]) -> tuple[int, int]:
+    inputs = len(_json.dumps(payload.get("input_values")))
+    outputs = sum(
+        len(_json.dumps(s.get("output_values")))
+        for s in payload.get("known_solutions") or ()
+        if isinstance(s, Mapping)
+    )
+    return inputs, outputs
+
+
+class RequestPlanner:
+    """Turns chunks of tasks into requests that respect the count and the byte limits.
+
+    A chunk holds at most ``chunk_size`` tasks; a request also carries at most
+    :data:`MAX_INPUT_BYTES` of ``input_values`` and :data:`MAX_OUTPUT_BYTES` of known
+    solutions' ``output_values``, so a chunk over either is cut in several requests (a task
+    over a limit alone is bad input). Requests are numbered in order across the call: the
+    number seeds a request's ``operation_id``, so a rerun with the same input reuses them.
+    """
+
+    def __init__(self, options: CreateOptions) -> None:
+        self.options = options
+        self.next_index = 0
+
+    def plan(self, chunk: Chunk[Any]) -> list[Planned]:
+        payloads = [
+            normalize_task(
+                task,
+                chunk.start + offset,
+                allow_defaults=self.options.allow_defaults,
+                check_json=False,
+            )
+            for offset, task in enumerate(chunk.items)
+        ]
+        body = encode_tasks(payloads, chunk.start)
+        # input_values are part of the body: under the limit, no need to weigh each task.
+        spans = (
+            [(0, len(payloads))] if len(body) <= MAX_INPUT_BYTES else self._spans(chunk, payloads)
         )
-        for offset, task in enumerate(chunk.items)
-    ]
-    return payloads, encode_tasks(payloads, chunk.start)
+        planned = []
+        for start, end in spans:
+            part = payloads[start:end]
+            planned.append(
+                Planned(
+                    Chunk(
+                        index=self.next_index,
+                        start=chunk.start + start,
+                        items=chunk.items[start:end],
+                        is_last=chunk.is_last and end == len(payloads),
+                    ),
+                    part,
+                    body if len(spans) == 1 else encode_tasks(part, chunk.start + start),
+                )
+            )
+            self.next_index += 1
+        return planned
+
+    @staticmethod
+    def _spans(chunk: Chunk[Any], payloads: list[dict[str, Any]]) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        start = inputs = outputs = 0
+        for offset, payload in enumerate(payloads):
+            size_in, size_out = _weights(payload)
+            if size_in > MAX_INPUT_BYTES or size_out > MAX_OUTPUT_BYTES:
+                over_input = size_in > MAX_INPUT_BYTES
+                raise InvalidInputError(
+                    f"{size_in if over_input else size_out} bytes of "
+                    f"{'input_values' if over_input else 'known solutions output_values'}: "
+                    f"over the {MAX_INPUT_BYTES if over_input else MAX_OUTPUT_BYTES}-byte "
+                    "limit of a whole request",
+                    position=chunk.start + offset,
+                    field="input_values" if over_input else "known_solutions",
+                )
+            if offset > start and (
+                inputs + size_in > MAX_INPUT_BYTES or outputs + size_out > MAX_OUTPUT_BYTES
+            ):
+                spans.append((start, offset))
+                start, inputs, outputs = offset, 0, 0
+            inputs += size_in
+            outputs += size_out
+        spans.append((start, len(payloads)))
+        return spans
 
 
 def _offset(key: object, size: int, field: str) -> int:

@@ -74,6 +74,15 @@ def _take_str(data: Mapping[str, Any], key: str, *, operation: str, prefix: str)
     return str(value)
 
 
+def _take_int(data: Mapping[str, Any], key: str, *, operation: str, prefix: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _drift(operation, f"{prefix}{key}", f"expected an integer, got {value!r}")
+    return value
+
+
 @attrs.define(kw_only=True)
 class KnownSolution:
     """A correct answer for a control/training task; ``correctness_weight`` in 0..1."""
@@ -140,6 +149,7 @@ _TASK_KEYS: Final = frozenset(
         "reserved_for",
         "unavailable_for",
         "origin_task_id",
+        "remaining_overlap",
         "id",
         "created",
     }
@@ -168,6 +178,8 @@ class Task:
     reserved_for: list[str] | None = attrs.field(default=None, kw_only=True)
     unavailable_for: list[str] | None = attrs.field(default=None, kw_only=True)
     origin_task_id: str | None = attrs.field(default=None, kw_only=True)
+    remaining_overlap: int | None = attrs.field(default=None, kw_only=True)
+    """How many more Tolokers may still get the task (read-only, set by the API)."""
     id: str | None = attrs.field(default=None, kw_only=True)
     created: datetime | None = attrs.field(default=None, kw_only=True)
     extra: dict[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
@@ -198,6 +210,8 @@ class Task:
             out["unavailable_for"] = self.unavailable_for
         if self.origin_task_id is not None:
             out["origin_task_id"] = self.origin_task_id
+        if self.remaining_overlap is not None:
+            out["remaining_overlap"] = self.remaining_overlap
         if self.id is not None:
             out["id"] = self.id
         if self.created is not None:
@@ -246,6 +260,9 @@ class Task:
             reserved_for=obj.get("reserved_for"),
             unavailable_for=obj.get("unavailable_for"),
             origin_task_id=_take_str(obj, "origin_task_id", operation=operation, prefix=prefix),
+            remaining_overlap=_take_int(
+                obj, "remaining_overlap", operation=operation, prefix=prefix
+            ),
             id=_take_str(obj, "id", operation=operation, prefix=prefix),
             created=parse_utc(obj.get("created"), operation=operation, field=f"{prefix}created"),
             extra={k: v for k, v in obj.items() if k not in _TASK_KEYS},

@@ -5,13 +5,30 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from .._exceptions import InvalidInputError
 from .._json import dumps, find_non_json
-from ._models import BaselineSolution, KnownSolution, Task
+from ._models import BaselineSolution, KnownSolution, Task, format_utc
 
-__all__ = ["check_operation_id", "encode_tasks", "normalize_task"]
+__all__ = [
+    "MAX_OVERLAP",
+    "check_id",
+    "check_operation_id",
+    "encode_tasks",
+    "list_params",
+    "normalize_task",
+    "overlap_patch",
+    "task_patch",
+]
+
+MAX_OVERLAP = 30_000
+"""The published bound of ``overlap`` (1..30000; 0 only to stop a task, see
+``set_overlap_or_min``)."""
+MAX_PAGE = 300
+SORTS = ("id", "-id")
+"""What the list iterators page by (keyset: ``id_gt``/``id_lt``, no offset exists)."""
 
 
 def check_operation_id(value: object) -> uuid.UUID:
@@ -119,6 +136,7 @@ def normalize_task(
         data: dict[str, Any] = task.to_dict()
         data.pop("id", None)
         data.pop("created", None)
+        data.pop("remaining_overlap", None)
     elif isinstance(task, Mapping):
         data = dict(task)
     else:
@@ -183,9 +201,11 @@ def normalize_task(
         raise InvalidInputError(
             f"overlap must be an integer >= 1, got {overlap!r}", position=position, field="overlap"
         )
-    elif overlap < 1:
+    elif not 1 <= overlap <= MAX_OVERLAP:
         raise InvalidInputError(
-            f"overlap must be >= 1, got {overlap}", position=position, field="overlap"
+            f"overlap must be from 1 to {MAX_OVERLAP}, got {overlap}",
+            position=position,
+            field="overlap",
         )
 
     for key in ("reserved_for", "unavailable_for"):
@@ -203,3 +223,116 @@ def normalize_task(
         path, reason = bad
         raise InvalidInputError(reason, position=position, field=path or None)
     return data
+
+
+def check_id(value: object, field: str) -> str:
+    """A non-empty object id (``task_id``, ``operation_id``...)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{field} must be a non-empty string, got {value!r}", field=field)
+    return value
+
+
+def _time(value: object, field: str) -> str:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, str) and value:
+        return value
+    raise InvalidInputError(f"{field} must be a datetime or a string, got {value!r}", field=field)
+
+
+def _flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{field} must be true or false, got {value!r}", field=field)
+    return value
+
+
+def _count(value: object, field: str, *, low: int = 0, high: int = MAX_OVERLAP) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInputError(
+            f"{field} must be an integer from {low} to {high}, got {value!r}", field=field
+        )
+    return value
+
+
+def list_params(
+    *,
+    sort: str,
+    limit: int,
+    times: Mapping[str, object],
+    counts: Mapping[str, object],
+    strings: Mapping[str, object],
+) -> dict[str, str | int]:
+    """Checked query parameters of a v1 list: ``times`` take a datetime or a string,
+    ``counts`` an integer, ``strings`` a non-empty string; ``None`` means not given."""
+    if sort not in SORTS:
+        raise InvalidInputError(
+            f"sort must be one of {', '.join(SORTS)} (lists page by id), got {sort!r}",
+            field="sort",
+        )
+    params: dict[str, str | int] = {
+        "sort": sort,
+        "limit": _count(limit, "limit", low=1, high=MAX_PAGE),
+    }
+    for name, value in times.items():
+        if value is not None:
+            params[name] = _time(value, name)
+    for name, value in counts.items():
+        if value is not None:
+            params[name] = _count(value, name, high=2**31)
+    for name, value in strings.items():
+        if value is not None:
+            params[name] = check_id(value, name)
+    return params
+
+
+def task_patch(
+    *,
+    overlap: int | None,
+    infinite_overlap: bool | None,
+    known_solutions: object,
+    baseline_solutions: object,
+    message_on_unknown_solution: str | None,
+) -> dict[str, Any]:
+    """The body of ``PATCH /tasks/{id}`` (only the fields given)."""
+    body: dict[str, Any] = {}
+    if overlap is not None:
+        body["overlap"] = _count(overlap, "overlap", low=1)
+    if infinite_overlap is not None:
+        body["infinite_overlap"] = _flag(infinite_overlap, "infinite_overlap")
+    if known_solutions is not None:
+        body["known_solutions"] = _solutions(
+            known_solutions, 0, "known_solutions", "correctness_weight", KnownSolution
+        )
+    if baseline_solutions is not None:
+        body["baseline_solutions"] = _solutions(
+            baseline_solutions, 0, "baseline_solutions", "confidence_weight", BaselineSolution
+        )
+    if message_on_unknown_solution is not None:
+        if not isinstance(message_on_unknown_solution, str):
+            raise InvalidInputError(
+                "message_on_unknown_solution must be a string", field="message_on_unknown_solution"
+            )
+        body["message_on_unknown_solution"] = message_on_unknown_solution
+    if not body:
+        raise InvalidInputError("nothing to change: pass at least one field")
+    bad = find_non_json(body)
+    if bad is not None:
+        raise InvalidInputError(bad[1], field=bad[0] or None)
+    return {
+        k: ([s.to_dict() if hasattr(s, "to_dict") else s for s in v] if isinstance(v, list) else v)
+        for k, v in body.items()
+    }
+
+
+def overlap_patch(*, overlap: int | None, infinite_overlap: bool | None) -> dict[str, Any]:
+    """The body of ``PATCH /tasks/{id}/set-overlap-or-min``."""
+    body: dict[str, Any] = {}
+    if overlap is not None:
+        body["overlap"] = _count(overlap, "overlap")
+    if infinite_overlap is not None:
+        body["infinite_overlap"] = _flag(infinite_overlap, "infinite_overlap")
+    if not body:
+        raise InvalidInputError("pass overlap (0 stops the task) or infinite_overlap")
+    return body

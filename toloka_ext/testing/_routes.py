@@ -57,8 +57,19 @@ ROUTES: list[Route] = [
     _route("v2", "POST", "/pipelines/{pipelineId}/runs", "startRun", _v2.start_run),
     _route("v2", "GET", "/runs/{runId}", "getRun", _v2.get_run),
     _route("v1", "POST", "/tasks", "createTasks", _v1.create_tasks),
-    _route("v1", "GET", "/operations/{operation_id}", "getOperation", _v1.get_operation),
-    _route("v1", "GET", "/operations/{operation_id}/log", "getOperationLog", _v1.get_operation_log),
+    _route("v1", "GET", "/tasks", "listTasks", _v1.list_tasks),
+    _route("v1", "GET", "/tasks/{id}", "getTask", _v1.get_task),
+    _route("v1", "PATCH", "/tasks/{id}", "patchTask", _v1.patch_task),
+    _route(
+        "v1",
+        "PATCH",
+        "/tasks/{id}/set-overlap-or-min",
+        "setTaskOverlapOrMin",
+        _v1.set_task_overlap_or_min,
+    ),
+    _route("v1", "GET", "/operations", "listOperations", _v1.list_operations),
+    _route("v1", "GET", "/operations/{id}", "getOperation", _v1.get_operation),
+    _route("v1", "GET", "/operations/{id}/log", "getOperationLog", _v1.get_operation_log),
 ]
 
 

@@ -130,10 +130,31 @@ TASK_CREATE: dict[str, Any] = {
             },
         },
         "message_on_unknown_solution": {"type": "string"},
-        "overlap": {"type": "integer", "minimum": 1},
+        "overlap": {"type": "integer", "minimum": 1, "maximum": 30000},
         "infinite_overlap": {"type": "boolean"},
         "reserved_for": {"type": "array", "items": {"type": "string"}},
         "unavailable_for": {"type": "array", "items": {"type": "string"}},
         "origin_task_id": {"type": "string"},
+    },
+}
+
+_SOLUTIONS = TASK_CREATE["properties"]
+TASK_PATCH: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "overlap": {"type": "integer", "minimum": 1, "maximum": 30000},
+        "infinite_overlap": {"type": "boolean"},
+        "baseline_solutions": _SOLUTIONS["baseline_solutions"],
+        "known_solutions": _SOLUTIONS["known_solutions"],
+        "message_on_unknown_solution": {"type": "string"},
+    },
+}
+TASK_OVERLAP_PATCH: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "overlap": {"type": "integer", "minimum": 0, "maximum": 30000},
+        "infinite_overlap": {"type": "boolean"},
     },
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from . import _schemas as S
@@ -65,6 +67,7 @@ def check_task(
     stored["infinite_overlap"] = infinite
     if overlap is not None:
         stored["overlap"] = overlap
+        stored["remaining_overlap"] = overlap  # no Toloker has taken it yet
     return stored, {}
 
 
@@ -123,6 +126,7 @@ def create_tasks(ctx: Ctx) -> Reply:
             f"At most {limit} tasks in {mode} request, got {len(tasks)}",
             code="VALIDATION_ERROR",
         )
+    _check_request_bytes(tasks)
     ctx.runtime.take_tasks(len(tasks), ctx.now())
     parameters = {
         "open_pool": open_pool,
@@ -167,6 +171,9 @@ def create_tasks(ctx: Ctx) -> Reply:
             )
         raise ApiError(400, "Validation failed", code="VALIDATION_ERROR", payload=payload)
     valid = [(i, t) for i, (t, _) in enumerate(results) if t is not None]
+    if errors and not valid:
+        # Nothing to create: Toloka fails the whole batch, skip_invalid_items or not.
+        raise ApiError(400, "Validation failed", code="VALIDATION_ERROR", payload=errors)
     created = _create(ctx, [t for _, t in valid])
     if open_pool and created:
         _open_pools(ctx, created)
@@ -237,6 +244,16 @@ def _run_operation(ctx: Ctx, op: Obj) -> None:
     )
     if params["open_pool"] and created:
         _open_pools(ctx, created)
+        # Not a task step: its output is the pool's answer, not a task id.
+        log.extend(
+            {
+                "type": "POOL_OPEN",
+                "success": True,
+                "input": {"pool_id": pool_id},
+                "output": {"code": "OK", "message": "Pool opened", "request_id": op["id"]},
+            }
+            for pool_id in sorted({t["pool_id"] for t in created})
+        )
     op["status"] = "FAIL" if fail else "SUCCESS"
     op["finished"] = iso_v1(ctx.now())
     op["progress"] = 100
@@ -271,9 +288,9 @@ def advance_operation(ctx: Ctx, op: Obj) -> None:
 
 
 def _operation(ctx: Ctx) -> Obj:
-    op = ctx.backend.get("operation", ctx.request.params["operation_id"])
+    op = ctx.backend.get("operation", ctx.request.params["id"])
     if op is None:
-        raise ApiError(404, f"Operation {ctx.request.params['operation_id']} does not exist")
+        raise ApiError(404, f"Operation {ctx.request.params['id']} does not exist")
     return op
 
 
@@ -286,3 +303,164 @@ def get_operation(ctx: Ctx) -> Reply:
 def get_operation_log(ctx: Ctx) -> Reply:
     op = _operation(ctx)
     return Reply(200, list(op["_log"]))
+
+
+# -- limits of one create request ----------------------------------------------------------
+MAX_INPUT_BYTES = 1_048_576
+MAX_OUTPUT_BYTES = 4_194_304
+
+
+def _check_request_bytes(tasks: list[Any]) -> None:
+    """The create-tasks page: ``input_values`` of one request total at most 1 MiB, the
+    known solutions' ``output_values`` at most 4 MiB."""
+    inputs = outputs = 0
+    for task in tasks:
+        if not isinstance(task, dict):
+            continue
+        inputs += len(json.dumps(task.get("input_values"), ensure_ascii=False).encode())
+        for solution in task.get("known_solutions") or ():
+            if isinstance(solution, dict):
+                value = solution.get("output_values")
+                outputs += len(json.dumps(value, ensure_ascii=False).encode())
+    if inputs > MAX_INPUT_BYTES or outputs > MAX_OUTPUT_BYTES:
+        raise ApiError(
+            400,
+            f"Request too large: input_values total {inputs} bytes (limit {MAX_INPUT_BYTES}), "
+            f"known solutions' output_values {outputs} bytes (limit {MAX_OUTPUT_BYTES})",
+            code="VALIDATION_ERROR",
+        )
+
+
+# -- the task resource and the list of operations -----------------------------------------
+_SORT_KEYS = {"id", "-id", "created", "-created", "submitted", "-submitted"}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _bounds(ctx: Ctx, field: str, cast: Callable[[str], Any]) -> list[tuple[str, Any]]:
+    out = []
+    for op in ("gt", "gte", "lt", "lte"):
+        raw = ctx.request.q_str(f"{field}_{op}")
+        if raw is not None:
+            try:
+                out.append((op, cast(raw)))
+            except ValueError:
+                raise ApiError(
+                    400, f"{field}_{op}: not a valid value", code="VALIDATION_ERROR"
+                ) from None
+    return out
+
+
+def _keep(value: Any, bounds: list[tuple[str, Any]]) -> bool:
+    return all(value is not None and _COMPARE[op](value, bound) for op, bound in bounds)
+
+
+def _sort_key(name: str) -> Callable[[Obj], str]:
+    def key(obj: Obj) -> str:
+        return str(obj.get(name, ""))
+
+    return key
+
+
+def _sorted_page(ctx: Ctx, objs: list[Obj], default_sort: str) -> Reply:
+    """``{items, has_more}``: Toloka's lists have no offset and no total; callers page by
+    keys (``sort=id`` and ``id_gt``)."""
+    sort = ctx.request.q_str("sort") or default_sort
+    keys = [k.strip() for k in sort.split(",") if k.strip()]
+    if not keys or any(k not in _SORT_KEYS for k in keys):
+        raise ApiError(400, f"sort: unknown key in {sort!r}", code="VALIDATION_ERROR")
+    for key in reversed(keys):  # stable sorts: the last key first
+        objs.sort(key=_sort_key(key.lstrip("-")), reverse=key.startswith("-"))
+    limit = ctx.request.q_int("limit", 50, minimum=1, maximum=300)
+    page = objs[: limit + 1]
+    return Reply(200, {"items": [public(o) for o in page[:limit]], "has_more": len(page) > limit})
+
+
+def list_tasks(ctx: Ctx) -> Reply:
+    pool_id = ctx.request.q_str("pool_id")
+    if not pool_id:
+        raise ApiError(400, "pool_id: Value must be present", code="VALIDATION_ERROR")
+    overlap = ctx.request.q_str("overlap")
+    ids = _bounds(ctx, "id", str)
+    created = _bounds(ctx, "created", str)
+    overlaps = _bounds(ctx, "overlap", int)
+    tasks = [
+        t
+        for t in ctx.backend.all("task")
+        if t["pool_id"] == pool_id
+        and (overlap is None or str(t.get("overlap")) == overlap)
+        and _keep(t["id"], ids)
+        and _keep(t.get("created"), created)
+        and _keep(t.get("overlap"), overlaps)
+    ]
+    return _sorted_page(ctx, tasks, "id")
+
+
+def _task(ctx: Ctx) -> Obj:
+    task = ctx.backend.get("task", ctx.request.params["id"])
+    if task is None:
+        raise ApiError(404, f"Task {ctx.request.params['id']} does not exist")
+    return task
+
+
+def get_task(ctx: Ctx) -> Reply:
+    return Reply(200, public(_task(ctx)))
+
+
+def patch_task(ctx: Ctx) -> Reply:
+    task = _task(ctx)
+    data = ctx.request.json(S.TASK_PATCH)
+    pool = ctx.backend.get("pool", task["pool_id"])
+    if data.get("baseline_solutions") and pool and not pool.get("baseline_solutions_allowed"):
+        raise ApiError(400, "baseline_solutions is not allowed here", code="VALUE_NOT_ALLOWED")
+    task.update(data)
+    if data.get("infinite_overlap"):
+        task.pop("overlap", None)
+        task.pop("remaining_overlap", None)
+    elif "overlap" in data:
+        task["infinite_overlap"] = False
+        task["remaining_overlap"] = task["overlap"]  # nobody has taken it in the sandbox
+    ctx.backend.save("task", task)
+    if ctx.request.q_bool("open_pool"):
+        _open_pools(ctx, [task])
+    return Reply(200, public(task))
+
+
+def set_task_overlap_or_min(ctx: Ctx) -> Reply:
+    task = _task(ctx)
+    data = ctx.request.json(S.TASK_OVERLAP_PATCH)
+    if "overlap" not in data and "infinite_overlap" not in data:
+        raise ApiError(400, "overlap: Value must be present", code="VALIDATION_ERROR")
+    done = 0  # assignments already given out: none in the sandbox, so the minimum is 0
+    if "overlap" in data or data.get("infinite_overlap") is False:
+        task["infinite_overlap"] = False
+        task["overlap"] = max(int(data.get("overlap", done)), done)
+        task["remaining_overlap"] = task["overlap"] - done
+    else:
+        task["infinite_overlap"] = True
+        task.pop("overlap", None)
+        task.pop("remaining_overlap", None)
+    ctx.backend.save("task", task)
+    return Reply(200, public(task))
+
+
+def list_operations(ctx: Ctx) -> Reply:
+    kind = ctx.request.q_str("type")
+    status = ctx.request.q_str("status")
+    ids = _bounds(ctx, "id", str)
+    submitted = _bounds(ctx, "submitted", str)
+    finished = _bounds(ctx, "finished", str)
+    ops = [
+        op
+        for op in ctx.backend.all("operation")
+        if (kind is None or op.get("type") == kind)
+        and (status is None or op.get("status") == status)
+        and _keep(op["id"], ids)
+        and _keep(op.get("submitted"), submitted)
+        and _keep(op.get("finished"), finished)
+    ]
+    return _sorted_page(ctx, ops, "id")

@@ -8,8 +8,8 @@ Every model keeps the fields the bundled snapshot does not describe in ``extra``
 status value it does not list as the raw string (``status.is_known`` is ``False``).
 """
 
-from .._async._pagination import AsyncPage, AsyncPaginator
-from .._sync._pagination import Page, Paginator
+from .._async._pagination import AsyncKeysetPaginator, AsyncPage, AsyncPaginator
+from .._sync._pagination import KeysetPaginator, Page, Paginator
 from .._types import JsonObject, JsonValue
 from .._v1._models import (
     BaselineSolution,
@@ -44,6 +44,7 @@ from .._v2._workflow import AddItemsSummary, ProcessResult
 __all__ = [
     "Account",
     "AddItemsSummary",
+    "AsyncKeysetPaginator",
     "AsyncPage",
     "AsyncPaginator",
     "BaselineSolution",
@@ -59,6 +60,7 @@ __all__ = [
     "ItemFilterMatch",
     "JsonObject",
     "JsonValue",
+    "KeysetPaginator",
     "KnownSolution",
     "Operation",
     "OperationLogItem",

@@ -1,0 +1,157 @@
+"""Settling "outcome unknown": which tasks of a lost request the server did create (no I/O).
+
+A sync create whose answer is lost (or answered 502/504 by a gateway) may or may not have
+been applied, and it is never re-sent blindly. With the task list the client can find out:
+
+1. before a call's first request to a pool, the newest task id of that pool is noted (its
+   *floor*): every task created since has a greater id (Toloka's task ids grow with
+   creation time, and its lists page by them);
+2. at the end of the call, the pool's tasks above the floor are read back (bounded), those
+   the call already knows are set aside, and the others are matched to the lost positions
+   by content (``pool_id`` + ``input_values``):
+
+   * a position whose content matches exactly one new task was created (that task);
+   * a position nothing matches was not created, if the read reached the end of the pool;
+   * anything else (two positions of the same content, a concurrent writer's identical
+     task, a read cut short) stays unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ._chunking import Chunk
+from ._models import FieldError, Task, TaskCreateResult
+
+__all__ = [
+    "NOT_CREATED",
+    "Settled",
+    "UnknownTracker",
+    "apply_settled",
+    "content_key",
+    "merge_ranges",
+    "settle",
+]
+
+NOT_CREATED = "NOT_CREATED"
+"""The field-error code of a position found not created after its answer was lost."""
+
+
+def content_key(pool_id: object, input_values: object) -> str:
+    """What identifies a task's content for matching (canonical JSON)."""
+    return json.dumps([pool_id, input_values], sort_keys=True, separators=(",", ":"), default=str)
+
+
+class UnknownTracker:
+    """What one ``create_tasks`` call needs to settle unknown positions at its end."""
+
+    def __init__(self) -> None:
+        self.floors: dict[str, str | None] = {}
+        """pool id -> the newest task id before the call's first request to it (None: empty)."""
+        self.unavailable: set[str] = set()
+        """Pools whose floor could not be read: their unknown positions stay unknown."""
+        self.lost: dict[int, dict[str, Any]] = {}
+
+    def pools_to_floor(self, payloads: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Pools of ``payloads`` whose floor is not known yet (in first-seen order)."""
+        out: list[str] = []
+        for payload in payloads:
+            pool = str(payload.get("pool_id"))
+            if pool not in self.floors and pool not in self.unavailable and pool not in out:
+                out.append(pool)
+        return out
+
+    def note(
+        self, chunk: Chunk[Any], payloads: list[dict[str, Any]], result: TaskCreateResult
+    ) -> None:
+        """Keep the payloads of the positions of ``chunk`` that ended unknown."""
+        for span in result.unknown:
+            for position in range(
+                max(span.start, chunk.start), min(span.stop, chunk.start + len(payloads))
+            ):
+                self.lost[position] = payloads[position - chunk.start]
+
+    def by_pool(self, unknown: Iterable[int]) -> dict[str, dict[int, dict[str, Any]]]:
+        out: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        for position in unknown:
+            payload = self.lost.get(position)
+            if payload is not None:
+                out[str(payload.get("pool_id"))][position] = payload
+        return out
+
+
+@attrs.frozen
+class Settled:
+    """The verdict on a pool's lost positions."""
+
+    created: dict[int, Task]
+    not_created: list[int]
+    still_unknown: list[int]
+
+
+def settle(
+    lost: Mapping[int, Mapping[str, Any]],
+    new_tasks: Iterable[Task],
+    known_ids: set[str],
+    *,
+    complete: bool,
+) -> Settled:
+    """Match lost positions to tasks created since the call began (see the module docstring).
+
+    ``new_tasks`` are the pool's tasks above the floor; ``known_ids`` the ids the call
+    already accounts for; ``complete`` whether the read reached the end of the pool.
+    """
+    candidates: dict[str, list[Task]] = defaultdict(list)
+    for task in new_tasks:
+        if task.id and task.id not in known_ids:
+            candidates[content_key(task.pool_id, task.input_values)].append(task)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for position, payload in lost.items():
+        groups[content_key(payload.get("pool_id"), payload.get("input_values"))].append(position)
+    created: dict[int, Task] = {}
+    not_created: list[int] = []
+    unknown: list[int] = []
+    for key, positions in groups.items():
+        found = candidates.get(key, [])
+        if len(positions) == 1 and len(found) == 1:
+            created[positions[0]] = found[0]
+        elif not found and complete:
+            not_created.extend(positions)
+        else:
+            unknown.extend(positions)
+    return Settled(created, sorted(not_created), sorted(unknown))
+
+
+def apply_settled(result: TaskCreateResult, settled: Settled, *, keep_tasks: bool) -> None:
+    """Move settled positions out of ``result.unknown`` into ``task_ids``/``errors``."""
+    for position, task in settled.created.items():
+        assert task.id is not None
+        result.task_ids[position] = task.id
+        if keep_tasks:
+            result.created[position] = task
+    for position in settled.not_created:
+        result.errors[position] = {
+            "": FieldError(
+                code=NOT_CREATED,
+                message="the answer was lost and the server holds no such task: not created "
+                "(pass resend_missing=True to send it again)",
+            )
+        }
+    decided = set(settled.created) | set(settled.not_created)
+    remaining = [p for p in result.unknown_positions() if p not in decided]
+    result.unknown = merge_ranges(remaining)
+
+
+def merge_ranges(positions: Iterable[int]) -> list[range]:
+    out: list[range] = []
+    for position in sorted(positions):
+        if out and out[-1].stop == position:
+            out[-1] = range(out[-1].start, position + 1)
+        else:
+            out.append(range(position, position + 1))
+    return out
