@@ -1,22 +1,44 @@
-"""Pull the v2-beta OpenAPI document, validate and normalize it, snapshot it, report changes.
+"""Pull an OpenAPI document and report what changed (v2-beta: against its snapshot; v1:
+against the project's ``openapi/v1.yaml``).
 
 Usage::
 
     python scripts/pull_spec.py                       # live: https://platform.toloka.ai/api/v2-beta/doc
     python scripts/pull_spec.py --file spec.json --reconstructed
     python scripts/pull_spec.py --dry-run --report-json report.json
+    python scripts/pull_spec.py --api v1              # Toloka's published API v1 document
+    python scripts/pull_spec.py --api v1 --file ../shared/reference/toloka-v1-openapi/fullApi.yaml
 
-Steps: fetch (``--url``, default the official URL) or read (``--file``); parse JSON or YAML;
-validate with openapi-spec-validator (3.0 / 3.1); normalize (sorted keys, block style, no
-wrapping, trailing newline, lists kept in order); stamp ``info.x-snapshot`` with source, mode,
-date and the sha256 of the normalized document without ``x-snapshot``; compare with the
+``--api v2`` (the default): the Pipeline API v2-beta document, snapshot ``openapi/v2-beta.yaml``.
+
+``--api v1``: Toloka's own published OpenAPI document for API v1, by default
+https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml (the raw file
+of ``en/api/reference/fullApi.yaml`` in the public repository ``Toloka/docs``, branch
+``main``; the source of the API reference on Toloka's documentation site). Every file a
+``$ref`` names is fetched relative to that URL (``--file``: read relative to the file). In
+memory only, the document is trimmed to the operations ``toloka_ext`` calls and made
+self-contained (``scripts/published_v1.py``), its ``$ref``s inlined, and compared with the
+project's own ``openapi/v1.yaml`` (``scripts/v1_compare.py``). No copy of it is stored: the
+baseline is ``openapi/v1.yaml`` plus the reviewed differences file
+``openapi/v1-differences.yaml``. Reported, one line each (operation, what, ours vs
+published): every difference not listed there (a change on Toloka's side), and every listed
+difference that is gone. Exit 4 when one of them can break the client, 3 otherwise (the
+rule table is ``v1_compare.RULES``). It writes nothing under ``openapi/`` (only the report
+files asked for); a change is a prompt to review ``openapi/v1.yaml``, ``toloka_ext`` and
+the differences file, never applied automatically.
+
+v2 steps: fetch (``--url``, default the official URL) or read (``--file``); parse JSON or
+YAML; validate with openapi-spec-validator (3.0 / 3.1); normalize (sorted keys, block style,
+no wrapping, trailing newline, lists kept in order); stamp ``info.x-snapshot`` with source,
+mode, date and the sha256 of the normalized document without ``x-snapshot``; compare with the
 previous snapshot at ``--output`` (``scripts/specdiff.py``) and print the change report.
 The snapshot is replaced atomically (temp file + ``os.replace``) only when everything
 succeeded and the content hash changed; on any error the existing file is left untouched.
 
 Exit codes (the same with ``--dry-run``, which writes no snapshot):
-    0  no change (or first snapshot: "new snapshot")
-    1  error: network, HTTP status, unparsable body, invalid document, unreadable file
+    0  no change (or first snapshot: "new snapshot"; v1: nothing new, nothing gone)
+    1  error: network, HTTP status, unparsable body, invalid document, unreadable file,
+       unresolvable ``$ref``
     2  usage error
     3  compatible change (info/warning only, or a change outside the API surface)
     4  breaking change for clients
@@ -31,7 +53,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +66,11 @@ import yaml
 if __package__ in (None, ""):  # run as `python scripts/pull_spec.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts import published_v1, v1_compare
 from scripts.specdiff import EXIT_BREAKING, EXIT_COMPATIBLE, EXIT_NO_CHANGE, Report, diff_specs
 
 DEFAULT_URL = "https://platform.toloka.ai/api/v2-beta/doc"
+DEFAULT_V1_URL = published_v1.DEFAULT_URL
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = "openapi/v2-beta.yaml"  # relative to the repository root, not the cwd
 EXIT_ERROR = 1
@@ -58,6 +84,10 @@ EPILOG = """exit codes:
   2  usage error
   3  compatible change (written unless --dry-run)
   4  breaking change for clients (written unless --dry-run)
+
+--api v1 writes no snapshot: it compares the published document with openapi/v1.yaml and
+openapi/v1-differences.yaml; 3 and 4 then mean differences not listed there (or listed
+ones gone), 4 when one can break the client.
 """
 
 
@@ -76,6 +106,24 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+# The same loader on libyaml when PyYAML has it: ~10x faster for the big published v1
+# document and its ~20 files (v2 keeps the pure-Python loader it always used).
+_CLoader: Any = type(
+    "_CLoader",
+    (getattr(yaml, "CSafeLoader", yaml.SafeLoader),),
+    {"yaml_implicit_resolvers": _Loader.yaml_implicit_resolvers},
+)
+
+
+def load_text_fast(text: str) -> Any:
+    """:func:`load_text` on libyaml when available (same result, faster)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    return yaml.load(text, Loader=_CLoader)  # noqa: S506 - a safe loader
 
 
 class _Dumper(yaml.SafeDumper):
@@ -191,10 +239,15 @@ def normalize(doc: dict[str, Any], *, source: str, mode: str, date: str) -> tupl
 # --------------------------------------------------------------------------- fetch / parse
 
 
-def fetch(url: str) -> str:
+def fetch(url: str, client: httpx.Client | None = None) -> str:
+    """The body at ``url``; ``client`` reuses one connection pool for many files (a new
+    client per request costs ~0.2 s: it loads the CA bundle each time)."""
     headers = {"Accept": "application/json, application/yaml;q=0.9, */*;q=0.1"}
     try:
-        response = httpx.get(url, headers=headers, timeout=TIMEOUT, follow_redirects=True)
+        if client is None:
+            response = httpx.get(url, headers=headers, timeout=TIMEOUT, follow_redirects=True)
+        else:
+            response = client.get(url, headers=headers)
     except httpx.HTTPError as exc:
         raise PullError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from exc
     if not response.is_success:
@@ -212,12 +265,12 @@ def read_file(path: str) -> str:
         raise PullError(f"cannot read {path}: {exc}") from exc
 
 
-def parse(text: str, source: str) -> dict[str, Any]:
+def parse(text: str, source: str, loads: Callable[[str], Any] = load_text) -> dict[str, Any]:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] == "<":
         raise PullError(f"{source}: body is HTML/XML, not an OpenAPI JSON/YAML document")
     try:
-        doc = load_text(text)
+        doc = loads(text)
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PullError(f"{source}: body is neither JSON nor YAML ({first})") from exc
@@ -237,12 +290,7 @@ def validate(doc: dict[str, Any], source: str) -> None:
         ValidatorDetectError,
     )
 
-    version = doc.get("openapi")
-    if not isinstance(version, str) or not version.startswith(SUPPORTED_VERSIONS):
-        found = f"openapi: {version!r}" if "openapi" in doc else "no 'openapi' field"
-        if "swagger" in doc:
-            found = f"swagger: {doc['swagger']!r}"
-        raise PullError(f"{source}: not an OpenAPI 3.0/3.1 document ({found})")
+    validate_version(doc, source)
     try:
         osv_validate(doc)
     except OpenAPIValidationError as exc:
@@ -256,6 +304,15 @@ def validate(doc: dict[str, Any], source: str) -> None:
         raise PullError(
             f"{source}: invalid OpenAPI document: {type(exc).__name__}: {detail}"
         ) from exc
+
+
+def validate_version(doc: dict[str, Any], source: str) -> None:
+    version = doc.get("openapi")
+    if not isinstance(version, str) or not version.startswith(SUPPORTED_VERSIONS):
+        found = f"openapi: {version!r}" if "openapi" in doc else "no 'openapi' field"
+        if "swagger" in doc:
+            found = f"swagger: {doc['swagger']!r}"
+        raise PullError(f"{source}: not an OpenAPI 3.0/3.1 document ({found})")
 
 
 def _first_line(text: str) -> str:
@@ -382,6 +439,149 @@ def run(
     return outcome, "\n".join(lines) + "\n"
 
 
+# --------------------------------------------------------------------------- API v1
+
+
+def load_url(url: str, client: httpx.Client | None = None) -> str:
+    """The text at an absolute ``http(s)://`` or ``file://`` URL (``$ref`` targets)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "file":
+        return read_file(urllib.request.url2pathname(parts.path))
+    if parts.scheme in ("http", "https"):
+        return fetch(url, client)
+    raise PullError(f"cannot fetch {url}: only http(s) and file URLs are followed")
+
+
+def pull_v1(*, source: str, is_file: bool) -> dict[str, Any]:
+    """Toloka's published API v1 document at ``source`` (URL or path), trimmed to the
+    operations the client uses and made self-contained (``scripts/published_v1.py``)."""
+    if is_file:
+        return _pull_v1(Path(source).resolve().as_uri(), read_file(source), source, None)
+    with httpx.Client(timeout=TIMEOUT, follow_redirects=True) as client:
+        return _pull_v1(source, fetch(source, client), source, client)
+
+
+def _pull_v1(root_url: str, text: str, source: str, client: httpx.Client | None) -> dict[str, Any]:
+    doc = parse(text, source, loads=load_text_fast)
+    validate_version(doc, source)
+    try:
+        result, notes = published_v1.pull_published(
+            root_url, doc, load=lambda url: load_url(url, client), parse=load_text_fast
+        )
+    except published_v1.BundleError as exc:
+        raise PullError(f"{source}: {exc}") from exc
+    for note in notes:
+        print(f"note: {source}: {note}", file=sys.stderr)
+    trimmed: dict[str, Any] = plain(result)
+    return trimmed
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class V1Outcome:
+    """What ``--api v1`` found: the classified findings of :mod:`scripts.v1_compare`."""
+
+    findings: list[v1_compare.Finding]
+    report: Report
+    published_sha256: str
+    listed: int  # differences listed in the differences file
+    ours: str
+    differences: str
+
+    @property
+    def exit_code(self) -> int:
+        return self.report.exit_code
+
+    @property
+    def status(self) -> str:
+        return "changed" if self.findings else "no change"
+
+    def as_dict(self, *, source: str, mode: str, date: str) -> dict[str, Any]:
+        return {
+            "api": "v1",
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "written": False,
+            "source": source,
+            "mode": mode,
+            "date": date,
+            "ours": self.ours,
+            "differences": self.differences,
+            "published_sha256": self.published_sha256,
+            "listed": self.listed,
+            "new": sum(not f.gone for f in self.findings),
+            "gone": sum(f.gone for f in self.findings),
+            **{k: v for k, v in self.report.as_dict().items() if k != "exit_code"},
+        }
+
+    def to_markdown(self, *, source: str) -> str:
+        intro = (
+            f"Toloka's published API v1 document (`{source}`, trimmed to the operations the"
+            f" client uses; sha256 `{self.published_sha256[:12]}`) compared with `{self.ours}`."
+            f" Every difference not listed in `{self.differences}` is a change on Toloka's"
+            " side; a listed difference that is gone is one too. Review `openapi/v1.yaml`,"
+            " `toloka_ext` and the differences file; nothing was changed automatically."
+        )
+        status = f"Status: {self.status} (exit {self.exit_code})"
+        return f"{status}\n\n{intro}\n\n{self.report.to_markdown()}"
+
+
+def run_v1(
+    *,
+    published: dict[str, Any],
+    source: str,
+    ours: Path = v1_compare.OURS,
+    differences: Path = v1_compare.DIFFERENCES,
+) -> tuple[V1Outcome, str]:
+    """Compare the pulled document (:func:`pull_v1`) with ours and the differences file;
+    returns the outcome and the report text. Writes nothing."""
+    digest = hashlib.sha256(
+        json.dumps(published, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    try:
+        theirs = v1_compare.Resolver(keep_cycles=True).inline(published)
+    except (LookupError, TypeError, ValueError) as exc:  # a $ref the bundler let through
+        raise PullError(f"{source}: cannot inline the $refs: {type(exc).__name__}: {exc}") from exc
+    try:
+        mine = v1_compare.resolve_file(ours)
+        listed = v1_compare.listed_differences(differences)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, LookupError, TypeError) as exc:
+        detail = _first_line(str(exc))
+        raise PullError(f"cannot read {_shown(ours)} or {_shown(differences)}: {detail}") from exc
+    findings = v1_compare.compare(mine, theirs, listed)
+    outcome = V1Outcome(
+        findings=findings,
+        report=v1_compare.report(findings),
+        published_sha256=digest,
+        listed=sum(len(whats) for whats in listed.values()),
+        ours=_shown(ours),
+        differences=_shown(differences),
+    )
+    head = f"Compared {source} (sha256 {digest[:12]}) with {outcome.ours}"
+    if not findings:
+        lines = [
+            f"{head}: no change",
+            f"(all {outcome.listed} differences listed in {outcome.differences} are still there,"
+            " and there is no other)",
+        ]
+    else:
+        new = sum(not f.gone for f in findings)
+        lines = [
+            f"{head}: {new} difference(s) not listed in {outcome.differences},"
+            f" {len(findings) - new} listed difference(s) gone",
+            outcome.report.to_text().rstrip("\n"),
+            f"Review {outcome.ours}, toloka_ext and {outcome.differences} (nothing was written).",
+        ]
+    return outcome, "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -395,25 +595,38 @@ def _date(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pull_spec.py",
-        description="Pull, validate and normalize the v2-beta OpenAPI document; report changes.",
+        description="Pull an OpenAPI document (v2-beta, or Toloka's published v1); report changes.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--api",
+        choices=("v2", "v1"),
+        default="v2",
+        help="v2: the Pipeline API v2-beta document against its snapshot (default); v1: Toloka's"
+        " published API v1 document against openapi/v1.yaml and openapi/v1-differences.yaml",
+    )
     src = parser.add_mutually_exclusive_group()
-    src.add_argument("--url", help=f"fetch from URL (default {DEFAULT_URL})")
+    src.add_argument(
+        "--url", help=f"fetch from URL (default {DEFAULT_URL}; --api v1: {DEFAULT_V1_URL})"
+    )
     src.add_argument("--file", help="read a local JSON/YAML file instead of fetching")
-    parser.add_argument("--output", help=f"snapshot path (default: <repo>/{DEFAULT_OUTPUT})")
+    parser.add_argument(
+        "--output", help=f"snapshot path (default: <repo>/{DEFAULT_OUTPUT}; not for --api v1)"
+    )
     parser.add_argument(
         "--mode",
         choices=("live", "reconstructed", "file"),
-        help="recorded in info.x-snapshot.mode (default: live for a URL, file for --file)",
+        help="recorded in info.x-snapshot.mode, or in the v1 report (default: live for a URL,"
+        " file for --file; reconstructed is for v2 only)",
     )
     parser.add_argument("--reconstructed", action="store_true", help="same as --mode reconstructed")
     parser.add_argument("--date", type=_date, help="snapshot date YYYY-MM-DD (default: today UTC)")
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="report only; write no snapshot (report files still written)",
+        help="report only; write no snapshot (report files still written; --api v1 never"
+        " writes one)",
     )
     parser.add_argument("--report-json", help="also write the report as JSON here")
     parser.add_argument("--report-md", help="also write the report as Markdown here")
@@ -426,36 +639,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.reconstructed and args.mode not in (None, "reconstructed"):
         parser.error("--reconstructed conflicts with --mode " + args.mode)
     mode = "reconstructed" if args.reconstructed else args.mode
-    source = args.file if args.file is not None else (args.url or DEFAULT_URL)
+    v1 = args.api == "v1"
+    if v1 and mode == "reconstructed":
+        parser.error("--api v1 pulls Toloka's published document: it is never 'reconstructed'")
+    if v1 and args.output is not None:
+        parser.error("--output: --api v1 writes no snapshot (it compares with openapi/v1.yaml)")
+    source = (
+        args.file
+        if args.file is not None
+        else (args.url or (DEFAULT_V1_URL if v1 else DEFAULT_URL))
+    )
     mode = mode or ("file" if args.file is not None else "live")
     date = args.date or dt.datetime.now(dt.UTC).date().isoformat()
     output = Path(args.output) if args.output else ROOT / DEFAULT_OUTPUT
 
     try:
-        text = read_file(args.file) if args.file is not None else fetch(source)
-        outcome, report_text = run(
-            text=text, source=source, mode=mode, date=date, output=output, dry_run=args.dry_run
-        )
+        if v1:
+            published = pull_v1(source=source, is_file=args.file is not None)
+            v1_outcome, report_text = run_v1(published=published, source=source)
+            if args.dry_run:
+                report_text += "(dry run: --api v1 writes nothing anyway)\n"
+        else:
+            text = read_file(args.file) if args.file is not None else fetch(source)
+            outcome, report_text = run(
+                text=text, source=source, mode=mode, date=date, output=output, dry_run=args.dry_run
+            )
     except PullError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
 
     sys.stdout.write(report_text)
-    data = outcome.as_dict(source=source, mode=mode, output=str(output))
+    if v1:
+        data = v1_outcome.as_dict(source=source, mode=mode, date=date)
+        markdown = v1_outcome.to_markdown(source=source)
+        exit_code = v1_outcome.exit_code
+    else:
+        data = outcome.as_dict(source=source, mode=mode, output=str(output))
+        markdown = f"Status: {outcome.status} (exit {outcome.exit_code})\n\n"
+        markdown += outcome.report.to_markdown()
+        exit_code = outcome.exit_code
     try:
         if args.report_json:
             payload = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
             Path(args.report_json).write_text(payload, encoding="utf-8")
         if args.report_md:
-            Path(args.report_md).write_text(
-                f"Status: {outcome.status} (exit {outcome.exit_code})\n\n"
-                + outcome.report.to_markdown(),
-                encoding="utf-8",
-            )
+            Path(args.report_md).write_text(markdown, encoding="utf-8")
     except OSError as exc:
         print(f"error: cannot write report: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    return outcome.exit_code
+    return exit_code
 
 
 if __name__ == "__main__":

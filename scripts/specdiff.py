@@ -1,8 +1,15 @@
 """Compare two OpenAPI 3.0 / 3.1 documents and classify each change *for clients*.
 
 A focused stand-in for oasdiff (which cannot be installed here); rule ids follow oasdiff's
-names. "Breaking" means a generated client that sends requests and parses responses
-according to the old document can fail against a server following the new one.
+names. The maintained npm differ api-smart-diff (pinned in package.json) was compared with
+this module on every spec pair the tests use (``tests/test_smart_diff.py``) and not adopted:
+it disagrees with oasdiff's rules on several of them (response enum values added, response
+type changes, 3.0/3.1 nullability, allOf restructuring), where this module does not.
+
+"Breaking" means a generated client that sends requests and parses responses according to
+the old document can fail against a server following the new one. Operations are matched
+by method and path template, path parameters by position (``/runs/{runId}`` and
+``/runs/{id}`` are the same operation with the same parameter), as oasdiff does.
 
 Levels:
     breaking  a client built from the old document can fail (exit code 4)
@@ -362,6 +369,9 @@ def _merge_into(acc: dict[str, Any], part: Mapping[str, Any]) -> None:
             acc["properties"] = {**acc["properties"], **value}
         elif key == "required" and isinstance(value, list):
             acc["required"] = [*acc.get("required", []), *value]
+        elif key == "enum" and isinstance(value, list) and isinstance(acc.get("enum"), list):
+            # Every allOf part must hold: only the values all parts allow remain.
+            acc["enum"] = [v for v in acc["enum"] if v in value]
         elif key in ("oneOf", "anyOf") and key in acc:
             continue  # keep the first; nested alternatives inside allOf are rare
         else:
@@ -540,8 +550,11 @@ def _compare_schema(
             _compare_schema(walk, old_props[name], new_props[name], prefix, sub, stack)
 
     # containers
-    if o.items is not None and n.items is not None:
-        _compare_schema(walk, o.items, n.items, prefix, f"{spath}[]", stack)
+    if o.items is not None or n.items is not None:
+        # No `items` is an array of anything: the type rules say which side that breaks.
+        old_items = {} if o.items is None else o.items
+        new_items = {} if n.items is None else n.items
+        _compare_schema(walk, old_items, new_items, prefix, f"{spath}[]", stack)
     if isinstance(o.additional, Mapping) and isinstance(n.additional, Mapping):
         _compare_schema(walk, o.additional, n.additional, prefix, f"{spath}.*", stack)
 
@@ -585,7 +598,14 @@ def _operations(doc: _Doc) -> dict[tuple[str, str], tuple[str, dict[str, Any], l
     return out
 
 
-def _parameters(doc: _Doc, common: list[Any], op: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+def _parameters(
+    doc: _Doc,
+    common: list[Any],
+    op: Mapping[str, Any],
+    rename: Mapping[str, str] | None = None,
+) -> dict[tuple[str, str], Any]:
+    """(in, name) -> parameter; ``rename`` maps this side's path parameter names to the
+    other side's (a path parameter is its position in the template, as in oasdiff)."""
     params: dict[tuple[str, str], dict[str, Any]] = {}
     own = _list(op.get("parameters"))
     for raw in [*common, *own]:
@@ -593,8 +613,22 @@ def _parameters(doc: _Doc, common: list[Any], op: Mapping[str, Any]) -> dict[tup
         name, where = p.get("name"), p.get("in")
         if isinstance(name, str) and isinstance(where, str):
             key_name = name.lower() if where == "header" else name
+            if where == "path" and rename:
+                key_name = rename.get(key_name, key_name)
             params[(where, key_name)] = p
     return params
+
+
+_TEMPLATE_NAME = re.compile(r"\{([^}/]*)\}")
+
+
+def _path_renames(old_path: str, new_path: str) -> dict[str, str]:
+    """Old path parameter name -> new one, by position (``/runs/{runId}`` -> ``/runs/{id}``)."""
+    old_names = _TEMPLATE_NAME.findall(old_path)
+    new_names = _TEMPLATE_NAME.findall(new_path)
+    if len(old_names) != len(new_names):
+        return {}
+    return {o: n for o, n in zip(old_names, new_names, strict=True) if o != n}
 
 
 def _list(value: Any) -> list[Any]:
@@ -643,14 +677,15 @@ def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> Report:
             path, _, _ = n_ops[key]
             add("endpoint-added", method, path, "", "new path" if key[0] not in o_paths else "")
             continue
-        _, old_op, old_common = o_ops[key]
+        old_path, old_op, old_common = o_ops[key]
         path, new_op, new_common = n_ops[key]
 
         def emit_for(m: str = method, p: str = path) -> Callable[[str, str, str], None]:
             return lambda rule_id, loc, detail: add(rule_id, m, p, loc, detail)
 
         emit = emit_for()
-        _compare_operation(o_doc, n_doc, old_op, new_op, old_common, new_common, emit)
+        renames = _path_renames(old_path, path)
+        _compare_operation(o_doc, n_doc, old_op, new_op, old_common, new_common, emit, renames)
 
     changes.sort(key=Change.sort_key)
     return Report(changes=changes)
@@ -664,6 +699,7 @@ def _compare_operation(
     old_common: list[Any],
     new_common: list[Any],
     emit: Callable[[str, str, str], None],
+    renames: Mapping[str, str] | None = None,
 ) -> None:
     # metadata
     if bool(old_op.get("deprecated")) != bool(new_op.get("deprecated")):
@@ -678,7 +714,7 @@ def _compare_operation(
     _compare_security(o_doc, n_doc, old_op, new_op, emit)
 
     # parameters
-    o_params = _parameters(o_doc, old_common, old_op)
+    o_params = _parameters(o_doc, old_common, old_op, renames)
     n_params = _parameters(n_doc, new_common, new_op)
     for where, name in sorted(o_params.keys() | n_params.keys()):
         loc = f"{where} {name}"

@@ -11,6 +11,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from scripts.mockserver import SPECS
+from scripts.pull_spec import content_hash, load_text
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -158,3 +159,107 @@ def test_error_statuses_are_documented(name: str) -> None:
             assert "application/json" in response["content"], (op, status)
     statuses = {status for _, status, _, _ in _responses(spec)}
     assert {"400", "401", "403", "404", "409", "429", "500", "503"} <= statuses
+
+
+def _request_examples(spec: dict[str, Any]) -> Iterator[tuple[str, str, Any, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in METHODS or "requestBody" not in op:
+                continue
+            for media, content in _resolve(spec, op["requestBody"])["content"].items():
+                examples = [content["example"]] if "example" in content else []
+                examples += [
+                    _resolve(spec, e)["value"] for e in content.get("examples", {}).values()
+                ]
+                for example in examples:
+                    yield f"{method.upper()} {path}", media, example, content["schema"]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_request_body_example_conforms(name: str) -> None:
+    spec = _load(name)
+    checked = 0
+    for _, media, example, schema in _request_examples(spec):
+        if media == "application/json":
+            OAS30Validator({**schema, "components": spec["components"]}).validate(example)
+            checked += 1
+    assert checked > 5
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_snapshot_hash_matches_the_content(name: str) -> None:
+    doc = load_text(SPECS[name].read_text(encoding="utf-8"))
+    assert doc["info"]["x-snapshot"]["sha256"] == content_hash(doc)
+
+
+def _v1_ops() -> dict[str, dict[str, Any]]:
+    spec = _load("v1")
+    return {
+        op["operationId"]: {"op": op, "where": f"{method.upper()} {path}"}
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    }
+
+
+def test_v1_declares_every_operation_the_client_uses() -> None:
+    declared = {op_id: entry["where"] for op_id, entry in _v1_ops().items()}
+    assert declared == {
+        "createTasks": "POST /tasks",
+        "listTasks": "GET /tasks",
+        "getTask": "GET /tasks/{id}",
+        "patchTask": "PATCH /tasks/{id}",
+        "setTaskOverlapOrMin": "PATCH /tasks/{id}/set-overlap-or-min",
+        "listOperations": "GET /operations",
+        "getOperation": "GET /operations/{id}",
+        "getOperationLog": "GET /operations/{id}/log",
+    }
+
+
+def _named_examples(op: dict[str, Any], status: str) -> list[str]:
+    return list(op["responses"][status]["content"]["application/json"]["examples"])
+
+
+def test_v1_named_examples_the_contract_tests_pick() -> None:
+    """tests/v1/test_contract.py selects these with ``Prefer: example=<name>``; Prism serves
+    the first one when nothing is preferred."""
+    ops = {op_id: entry["op"] for op_id, entry in _v1_ops().items()}
+    assert {"single", "batch", "batch_with_errors", "async_operation"} <= set(
+        _named_examples(ops["createTasks"], "201")
+    )
+    assert _named_examples(ops["getOperationLog"], "200")[0] == "mixed"
+    for op_id in ("getOperation", "listOperations", "listTasks", "getTask"):
+        assert _named_examples(ops[op_id], "200")[0] == "success", op_id
+
+
+def test_v1_states_the_published_facts() -> None:
+    spec = _load("v1")
+    schemas = spec["components"]["schemas"]
+    ops = {op_id: entry["op"] for op_id, entry in _v1_ops().items()}
+    create = ops["createTasks"]
+    # Auth: ApiKey is the documented form, OAuth the legacy one.
+    assert spec["security"] == [{"ApiKey": []}, {"OAuth": []}]
+    assert spec["components"]["securitySchemes"]["OAuth"]["x-legacy"] is True
+    # A retried async create answers 409 OPERATION_ALREADY_EXISTS.
+    conflicts = create["responses"]["409"]["content"]["application/json"]["examples"]
+    assert "OPERATION_ALREADY_EXISTS" in {e["value"]["code"] for e in conflicts.values()}
+    # Limits of one request and the quota.
+    limits = create["x-rate-limits"]
+    assert limits["max_input_values_bytes_per_request"] == 1_048_576
+    assert limits["max_known_solutions_output_values_bytes_per_request"] == 4_194_304
+    assert (limits["tasks_per_minute"], limits["tasks_per_day"]) == (200_000, 4_000_000)
+    assert "1,048,576" in create["description"] and "4,194,304" in create["description"]
+    overlap = schemas["TaskCreate"]["properties"]["overlap"]
+    assert (overlap["minimum"], overlap["maximum"]) == (1, 30000)
+    assert {"remaining_overlap", "origin_task_id"} <= set(schemas["Task"]["properties"])
+    # Lists: {items, has_more}, keyset paging, no offset, no total.
+    limit = spec["components"]["parameters"]["Limit"]["schema"]
+    assert (limit["default"], limit["maximum"]) == (50, 300)
+    for op_id, page in (("listTasks", "TaskList"), ("listOperations", "OperationList")):
+        assert set(schemas[page]["properties"]) == {"items", "has_more"}
+        names = {_resolve(spec, p)["name"] for p in ops[op_id]["parameters"]}
+        assert {"sort", "limit", "id_gt"} <= names and not names & {"offset", "page"}
+    # The log is an array of entries; entries that are not task steps exist.
+    log = ops["getOperationLog"]["responses"]["200"]["content"]["application/json"]
+    assert log["schema"]["type"] == "array"
+    assert any(e["type"] == "POOL_OPEN" for e in log["examples"]["with_pool_open"]["value"])

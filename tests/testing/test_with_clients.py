@@ -76,12 +76,25 @@ def test_async_tasks_are_created_exactly_once_despite_a_lost_answer() -> None:
     assert sandbox.counters.tasks_created == 3000  # ...and nothing was created twice
 
 
-def test_sync_lost_answer_is_reported_unknown() -> None:
+def test_sync_lost_answer_is_settled_by_reading_the_pool_back() -> None:
     faults = FaultConfig(faults=[Fault("reset_after", route="createTasks", on_nth=(1,))])
     sandbox = Sandbox(faults=faults)
     with sandbox.client() as client:
         result = client.tasks.create_tasks(_tasks(7000))
-    # the first chunk was applied but its answer lost: the client does not re-send it
+    # the first request was applied but its answer lost: not re-sent, read back instead
+    assert sandbox.counters.received["createTasks"] == 2
+    assert len(result.created) == 7000 and result.unknown == []
+    assert sandbox.counters.tasks_created == 7000
+
+
+def test_sync_lost_answer_is_reported_unknown_without_read_back() -> None:
+    faults = FaultConfig(faults=[Fault("reset_after", route="createTasks", on_nth=(1,))])
+    sandbox = Sandbox(faults=faults)
+    with sandbox.client() as client:
+        result = client.tasks.create_tasks(
+            _tasks(7000), resolve_unknown=False, raise_on_unknown=False
+        )
+    # the first request was applied but its answer lost: the client does not re-send it
     assert len(result.created) == 2000
     assert sum(len(chunk) for chunk in result.unknown) == 5000
     assert sandbox.counters.tasks_created == 7000

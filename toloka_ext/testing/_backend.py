@@ -72,7 +72,9 @@ class Backend:
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, data TEXT)")
         self._db.commit()
-        for kind, oid, data in self._db.execute("SELECT kind, id, data FROM objects"):
+        # In id order: task ids grow with creation, and the task list relies on that order.
+        rows = self._db.execute("SELECT kind, id, data FROM objects ORDER BY kind, id")
+        for kind, oid, data in rows:
             self.tables.setdefault(kind, {})[oid] = json.loads(data)
         for key, data in self._db.execute("SELECT key, data FROM meta"):
             if key == "seq":

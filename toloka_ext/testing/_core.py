@@ -35,23 +35,46 @@ def parse_json(raw: bytes | str) -> Any:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
     except UnicodeDecodeError as exc:
         raise ValueError(str(exc)) from None
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            _check_text(value)
-        elif isinstance(value, dict | list):
-            if depth > MAX_DEPTH:
-                raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-            if isinstance(value, dict):
-                for key in value:
-                    _check_text(key)
-                stack.extend((child, depth + 1) for child in value.values())
-            else:
-                stack.extend((child, depth + 1) for child in value)
+    # A lone surrogate can only come from an escape (raw UTF-8 cannot hold one): strings are
+    # walked only when the text has such an escape; containers always, for their depth.
+    if isinstance(raw, bytes):
+        strings = _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    else:
+        strings = _SURROGATE_ESCAPE.search(raw) is not None
+    if strings:
+        _check_strings(data)
+    # Depth, one level at a time (a comprehension per level, not a step per container).
+    level = [data] if isinstance(data, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        level = [
+            child
+            for value in level
+            for child in (value.values() if type(value) is dict else value)
+            if type(child) is dict or type(child) is list
+        ]
     return data
 
 
+def _check_strings(data: Any) -> None:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict):
+            for key in value:
+                _check_text(key)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

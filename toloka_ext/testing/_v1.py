@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Callable
@@ -30,7 +31,7 @@ def check_task(
 ) -> tuple[Obj | None, FieldErrors]:
     """The task as it would be stored, or its field errors (v1-create-tasks rules)."""
     if schema_errors is None:
-        issues = validate(task, S.TASK_CREATE)
+        issues = [] if _plainly_valid(task) else validate(task, S.TASK_CREATE)
         schema_errors = {path: _err(code, msg) for path, code, msg in issues}
     errors: FieldErrors = dict(schema_errors)
     if not isinstance(task, dict) or errors:
@@ -69,6 +70,33 @@ def check_task(
         stored["overlap"] = overlap
         stored["remaining_overlap"] = overlap  # no Toloker has taken it yet
     return stored, {}
+
+
+# The scalar fields of TASK_CREATE and a check of each: a task made of these alone (the usual
+# shape) is valid without the generic validator, which costs ~50 µs a task. Anything else
+# (arrays, a wrong type, an unknown key's neighbours) takes the generic path.
+_SCALAR_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "pool_id": lambda v: isinstance(v, str),
+    "input_values": lambda v: isinstance(v, dict),
+    "overlap": lambda v: type(v) is int and 1 <= v <= 30000,
+    "infinite_overlap": lambda v: isinstance(v, bool),
+    "message_on_unknown_solution": lambda v: isinstance(v, str),
+    "origin_task_id": lambda v: isinstance(v, str),
+}
+
+
+def _plainly_valid(task: Any) -> bool:
+    """True only when ``validate(task, S.TASK_CREATE)`` would find nothing, checked fast."""
+    if not isinstance(task, dict) or "pool_id" not in task or "input_values" not in task:
+        return False
+    for key, value in task.items():
+        check = _SCALAR_CHECKS.get(key)
+        if check is None:
+            if key in S.TASK_CREATE["properties"]:
+                return False  # a structured field: the generic validator decides
+        elif not check(value):
+            return False
+    return True
 
 
 def _pool_status_check(ctx: Ctx, tasks: list[Any]) -> None:
@@ -136,7 +164,7 @@ def create_tasks(ctx: Ctx) -> Reply:
     schema_errors = {
         str(i): {path: _err(code, msg) for path, code, msg in issues}
         for i, task in enumerate(tasks)
-        if (issues := validate(task, S.TASK_CREATE))
+        if not _plainly_valid(task) and (issues := validate(task, S.TASK_CREATE))
     }
     if schema_errors and (single or not skip_invalid):
         payload = schema_errors["0"] if single else schema_errors
@@ -310,18 +338,27 @@ MAX_INPUT_BYTES = 1_048_576
 MAX_OUTPUT_BYTES = 4_194_304
 
 
+def _json_bytes(values: list[Any]) -> int:
+    """Bytes of each value as compact UTF-8 JSON, summed (one encoder call for them all)."""
+    if not values:
+        return 0
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode()) - len(values) - 1  # the brackets and the commas between
+
+
 def _check_request_bytes(tasks: list[Any]) -> None:
     """The create-tasks page: ``input_values`` of one request total at most 1 MiB, the
-    known solutions' ``output_values`` at most 4 MiB."""
-    inputs = outputs = 0
-    for task in tasks:
-        if not isinstance(task, dict):
-            continue
-        inputs += len(json.dumps(task.get("input_values"), ensure_ascii=False).encode())
-        for solution in task.get("known_solutions") or ():
-            if isinstance(solution, dict):
-                value = solution.get("output_values")
-                outputs += len(json.dumps(value, ensure_ascii=False).encode())
+    known solutions' ``output_values`` at most 4 MiB (each counted as compact UTF-8 JSON)."""
+    dicts = [t for t in tasks if isinstance(t, dict)]
+    inputs = _json_bytes([t.get("input_values") for t in dicts])
+    outputs = _json_bytes(
+        [
+            s.get("output_values")
+            for t in dicts
+            for s in (t.get("known_solutions") or ())
+            if isinstance(s, dict)
+        ]
+    )
     if inputs > MAX_INPUT_BYTES or outputs > MAX_OUTPUT_BYTES:
         raise ApiError(
             400,
@@ -332,7 +369,8 @@ def _check_request_bytes(tasks: list[Any]) -> None:
 
 
 # -- the task resource and the list of operations -----------------------------------------
-_SORT_KEYS = {"id", "-id", "created", "-created", "submitted", "-submitted"}
+_TASK_SORT_KEYS = frozenset({"id", "created"})
+_OPERATION_SORT_KEYS = frozenset({"id", "submitted", "finished"})
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "gt": lambda a, b: a > b,
     "gte": lambda a, b: a >= b,
@@ -366,17 +404,40 @@ def _sort_key(name: str) -> Callable[[Obj], str]:
     return key
 
 
-def _sorted_page(ctx: Ctx, objs: list[Obj], default_sort: str) -> Reply:
+def _sort_keys(ctx: Ctx, allowed: frozenset[str]) -> list[str]:
+    """The ``sort`` parameter as keys (``-`` for descending); absent means ``id``."""
+    sort = ctx.request.q_str("sort")
+    if sort is None:
+        return ["id"]
+    keys = [k.strip() for k in sort.split(",")]
+    if not all(k.lstrip("-") in allowed for k in keys):
+        raise ApiError(
+            400,
+            f"sort: {sort!r} is not a list of {', '.join(sorted(allowed))} (each may start with -)",
+            code="VALIDATION_ERROR",
+        )
+    return keys
+
+
+def _page(
+    ctx: Ctx, source: list[Obj], keep: Callable[[Obj], bool], keys: list[str], *, in_id_order: bool
+) -> Reply:
     """``{items, has_more}``: Toloka's lists have no offset and no total; callers page by
-    keys (``sort=id`` and ``id_gt``)."""
-    sort = ctx.request.q_str("sort") or default_sort
-    keys = [k.strip() for k in sort.split(",") if k.strip()]
-    if not keys or any(k not in _SORT_KEYS for k in keys):
-        raise ApiError(400, f"sort: unknown key in {sort!r}", code="VALIDATION_ERROR")
-    for key in reversed(keys):  # stable sorts: the last key first
-        objs.sort(key=_sort_key(key.lstrip("-")), reverse=key.startswith("-"))
+    keys (``sort=id`` and ``id_gt``).
+
+    ``in_id_order`` says ``source`` already comes in ascending id order (tasks are stored in
+    creation order and their ids grow): sorted by id alone, a page then costs its own size,
+    not the pool's — the client's one-task lookup before a create stays cheap at 1M tasks.
+    """
     limit = ctx.request.q_int("limit", 50, minimum=1, maximum=300)
-    page = objs[: limit + 1]
+    if in_id_order and keys in (["id"], ["-id"]):
+        ordered = reversed(source) if keys == ["-id"] else iter(source)
+        page = list(itertools.islice(filter(keep, ordered), limit + 1))
+    else:
+        listed = list(filter(keep, source))
+        for key in reversed(keys):  # stable sorts: the last key first
+            listed.sort(key=_sort_key(key.lstrip("-")), reverse=key.startswith("-"))
+        page = listed[: limit + 1]
     return Reply(200, {"items": [public(o) for o in page[:limit]], "has_more": len(page) > limit})
 
 
@@ -385,19 +446,21 @@ def list_tasks(ctx: Ctx) -> Reply:
     if not pool_id:
         raise ApiError(400, "pool_id: Value must be present", code="VALIDATION_ERROR")
     overlap = ctx.request.q_str("overlap")
+    keys = _sort_keys(ctx, _TASK_SORT_KEYS)
     ids = _bounds(ctx, "id", str)
     created = _bounds(ctx, "created", str)
     overlaps = _bounds(ctx, "overlap", int)
-    tasks = [
-        t
-        for t in ctx.backend.all("task")
-        if t["pool_id"] == pool_id
-        and (overlap is None or str(t.get("overlap")) == overlap)
-        and _keep(t["id"], ids)
-        and _keep(t.get("created"), created)
-        and _keep(t.get("overlap"), overlaps)
-    ]
-    return _sorted_page(ctx, tasks, "id")
+
+    def keep(t: Obj) -> bool:
+        return (
+            t["pool_id"] == pool_id
+            and (overlap is None or str(t.get("overlap")) == overlap)
+            and _keep(t["id"], ids)
+            and _keep(t.get("created"), created)
+            and _keep(t.get("overlap"), overlaps)
+        )
+
+    return _page(ctx, list(ctx.backend.all("task")), keep, keys, in_id_order=True)
 
 
 def _task(ctx: Ctx) -> Obj:
@@ -449,18 +512,20 @@ def set_task_overlap_or_min(ctx: Ctx) -> Reply:
 
 
 def list_operations(ctx: Ctx) -> Reply:
+    keys = _sort_keys(ctx, _OPERATION_SORT_KEYS)
     kind = ctx.request.q_str("type")
     status = ctx.request.q_str("status")
     ids = _bounds(ctx, "id", str)
     submitted = _bounds(ctx, "submitted", str)
     finished = _bounds(ctx, "finished", str)
-    ops = [
-        op
-        for op in ctx.backend.all("operation")
-        if (kind is None or op.get("type") == kind)
-        and (status is None or op.get("status") == status)
-        and _keep(op["id"], ids)
-        and _keep(op.get("submitted"), submitted)
-        and _keep(op.get("finished"), finished)
-    ]
-    return _sorted_page(ctx, ops, "id")
+
+    def keep(op: Obj) -> bool:
+        return (
+            (kind is None or op.get("type") == kind)
+            and (status is None or op.get("status") == status)
+            and _keep(op["id"], ids)
+            and _keep(op.get("submitted"), submitted)
+            and _keep(op.get("finished"), finished)
+        )
+
+    return _page(ctx, list(ctx.backend.all("operation")), keep, keys, in_id_order=False)

@@ -1,0 +1,898 @@
+"""``scripts/pull_spec.py --api v1``: Toloka's published API v1 document against ours.
+
+The published document is fetched (over HTTP, every ``$ref`` relative to its URL) or read
+(``--file``), trimmed to the operations the client uses and resolved, in memory only, then
+compared with the project's own ``openapi/v1.yaml`` and the reviewed list of differences
+``openapi/v1-differences.yaml`` (``scripts/v1_compare.py``). What is reported is what changed
+on Toloka's side: a difference not listed, or a listed one gone.
+
+The reference copy of the published document lives in
+``../shared/reference/toloka-v1-openapi/`` and is only read: tests that need it skip with one
+line when it is absent, and play Toloka's changes on a copy under ``tmp_path`` (``--file``) or
+on files served from memory by a local HTTP server. Nothing may be written under
+``openapi/``: every test here checks that the folder is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import published_v1, pull_spec, specdiff, v1_compare
+from scripts.pull_spec import load_text_fast, main
+from tests._http import RouteServer
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI = ROOT / "openapi"
+REFERENCE = ROOT.parent / "shared" / "reference" / "toloka-v1-openapi"
+BASE = "/Toloka/docs/main/en/api/reference"
+USED = {
+    ("POST", "/tasks"),
+    ("GET", "/tasks"),
+    ("GET", "/tasks/{id}"),
+    ("PATCH", "/tasks/{id}"),
+    ("PATCH", "/tasks/{id}/set-overlap-or-min"),
+    ("GET", "/operations"),
+    ("GET", "/operations/{id}"),
+    ("GET", "/operations/{id}/log"),
+}
+OPERATION = "/operations/{id}"
+ADDITIONAL = "parts/api/additional.yaml"
+
+Doc = dict[str, Any]
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(autouse=True)
+def openapi_untouched() -> Iterator[None]:
+    """Whatever a test does, nothing under openapi/ is created, changed or removed."""
+    before = _tree(OPENAPI)
+    yield
+    assert _tree(OPENAPI) == before
+    assert not (OPENAPI / "v1-published.yaml").exists()
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, str]:
+    """Every file of the published document, by path relative to ``fullApi.yaml``."""
+    if not (REFERENCE / "fullApi.yaml").is_file():
+        pytest.skip(f"{REFERENCE} is absent: the published API v1 document is not available")
+    return {
+        p.relative_to(REFERENCE).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(REFERENCE.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def reference_doc(reference: dict[str, str]) -> Doc:
+    """The reference copy pulled once: trimmed and bundled (``$ref``s internal)."""
+    return pull_spec.pull_v1(source=str(REFERENCE / "fullApi.yaml"), is_file=True)
+
+
+# --------------------------------------------------------------------------- rule table
+
+LOCATIONS = [
+    ("(operation)", ("operation", "operation")),
+    ("operationId", ("operation", "operationId")),
+    ("security", ("operation", "security")),
+    ("security.schemes", ("operation", "security.schemes")),
+    ("parameters[query:limit]", ("request", "parameter")),
+    ("parameters[query:a.b]", ("request", "parameter")),
+    ("parameters[query:pool_id].required", ("request", "parameter.required")),
+    ("parameters[query:limit].schema.maximum", ("request", "maximum")),
+    ("requestBody", ("request", "body")),
+    ("requestBody.required", ("request", "body.required")),
+    ("requestBody.schema.oneOf[1].items.required", ("request", "required")),
+    ("requestBody.schema.oneOf[0].properties.origin_task_id", ("request", "property")),
+    ("requestBody.schema.properties.type", ("request", "property")),
+    ("requestBody.schema.properties.type.type", ("request", "type")),
+    ("requestBody.schema.properties.properties", ("request", "property")),
+    ("requestBody.schema.additionalProperties", ("request", "additionalProperties")),
+    ("requestBody.schema.oneOf", ("request", "alternatives")),
+    ("responses.201", ("response", "status")),
+    ("responses.201.schema.oneOf[2]", ("response", "alternative")),
+    ("responses.201.schema.oneOf[2].properties.type.enum", ("response", "enum")),
+    (
+        "responses.200.schema.properties.items.items.properties.created.format",
+        ("response", "format"),
+    ),
+    ("responses.200.schema.properties.items", ("response", "property")),
+    ("responses.200.schema.additionalProperties.properties.x.minimum", ("response", "minimum")),
+    ("responses.200.schema.type", ("response", "type")),
+    ("responses.200.headers.X-Rate", ("response", "other")),
+    ("requestBody.schema.properties", ("request", "other")),
+    ("nonsense", ("operation", "other")),
+]
+
+
+@pytest.mark.parametrize(("what", "expected"), LOCATIONS, ids=[w for w, _ in LOCATIONS])
+def test_locate_reads_every_kind_of_difference(what: str, expected: tuple[str, str]) -> None:
+    assert v1_compare.locate(what) == expected
+
+
+# (what, ours, published) -> the rule that names it. Every rule has at least one row.
+CASES: list[tuple[str, Any, Any, str]] = [
+    ("(operation)", "declared", "absent", "operation-gone"),
+    ("security.schemes", ["apiKey header Authorization"], ["apiKey header X-Key"],
+     "security-credentials-changed"),
+    ("security.schemes", ["apiKey header Authorization"],
+     ["apiKey header Authorization", "http bearer"], "security-credentials-added"),
+    ("security", [["a"], ["a"]], [["b"]], "security-changed"),
+    ("operationId", "listTasks", "getTasks", "operation-id-changed"),
+    ("parameters[query:id_gt]", "declared", "absent", "request-parameter-gone"),
+    ("parameters[query:project_id]", "absent", "declared, required",
+     "request-parameter-added-required"),
+    ("parameters[query:project_id]", "absent", "declared", "request-parameter-added"),
+    ("parameters[query:pool_id].required", False, True, "request-parameter-became-required"),
+    ("parameters[query:pool_id].required", True, False, "request-parameter-became-optional"),
+    ("requestBody", "declared", "absent", "request-body-gone"),
+    ("requestBody", "absent", "declared, required", "request-body-added-required"),
+    ("requestBody", "absent", "declared", "request-body-added"),
+    ("requestBody.required", None, True, "request-body-became-required"),
+    ("requestBody.required", True, False, "request-body-became-optional"),
+    ("requestBody.schema.properties.overlap", "declared", "absent", "request-property-gone"),
+    ("requestBody.schema.properties.properties", "declared", "absent", "request-property-gone"),
+    ("requestBody.schema.oneOf[1].items.properties.priority", "absent", "declared",
+     "request-property-added"),
+    ("requestBody.schema.required", ["pool_id"], ["overlap", "pool_id"],
+     "request-property-became-required"),
+    ("requestBody.schema.oneOf[0].required", ["input_values", "pool_id"], ["pool_id"],
+     "request-property-became-optional"),
+    ("parameters[query:overlap_gt].schema.type", "integer", "string", "request-type-changed"),
+    ("requestBody.schema.properties.type.type", "string", "integer", "request-type-changed"),
+    ("parameters[query:operation_id].schema.format", "uuid", None, "request-format-changed"),
+    ("parameters[query:status].schema.enum", ["FAIL", "SUCCESS"], ["SUCCESS"],
+     "request-enum-value-removed"),
+    ("parameters[query:status].schema.enum", None, ["SUCCESS"], "request-enum-value-removed"),
+    ("parameters[query:status].schema.enum", ["SUCCESS"], ["FAIL", "SUCCESS"],
+     "request-enum-value-added"),
+    ("parameters[query:status].schema.enum", ["SUCCESS"], None, "request-enum-value-added"),
+    ("parameters[query:limit].schema.minimum", 1, 2, "request-minimum-raised"),
+    ("parameters[query:limit].schema.minimum", None, 0, "request-minimum-raised"),
+    ("parameters[query:limit].schema.minimum", 1, "1", "request-minimum-raised"),
+    ("parameters[query:limit].schema.minimum", 1, 0, "request-minimum-lowered"),
+    ("parameters[query:limit].schema.minimum", 1, None, "request-minimum-lowered"),
+    ("requestBody.schema.properties.overlap.maximum", 30000, 3000, "request-maximum-lowered"),
+    ("parameters[query:limit].schema.maximum", None, 300, "request-maximum-lowered"),
+    ("parameters[query:limit].schema.maximum", 300, 1000, "request-maximum-raised"),
+    ("parameters[query:limit].schema.maximum", 300, None, "request-maximum-raised"),
+    ("requestBody.schema.additionalProperties", None, False, "request-object-closed"),
+    ("requestBody.schema.additionalProperties", False, None, "request-object-opened"),
+    ("requestBody.schema.properties.x.additionalProperties", "schema", None,
+     "request-object-opened"),
+    ("requestBody.schema.oneOf[1]", "declared", "absent", "request-alternative-gone"),
+    ("requestBody.schema.oneOf", 2, 1, "request-alternatives-fewer"),
+    ("requestBody.schema.oneOf", 2, 3, "request-alternatives-more"),
+    ("responses.201", "declared", "absent", "response-status-gone"),
+    ("responses.202", "absent", "declared", "response-status-added"),
+    ("responses.200.schema.properties.items.items.properties.remaining_overlap", "declared",
+     "absent", "response-property-gone"),
+    ("responses.200.schema.properties.type", "absent", "declared", "response-property-added"),
+    ("responses.200.schema.properties.has_more.type", "boolean", "string",
+     "response-type-changed"),
+    ("responses.200.schema.properties.created.format", "date-time", None,
+     "response-format-changed"),
+    ("responses.200.schema.properties.status.enum", ["FAIL"], ["CANCELLED", "FAIL"],
+     "response-enum-value-added"),
+    ("responses.200.schema.properties.status.enum", ["FAIL"], None, "response-enum-value-added"),
+    ("responses.200.schema.properties.status.enum", ["FAIL", "PENDING"], ["FAIL"],
+     "response-enum-value-removed"),
+    ("responses.200.schema.properties.status.enum", None, ["FAIL"],
+     "response-enum-value-removed"),
+    ("responses.201.schema.oneOf[0].properties.items.additionalProperties", "schema", None,
+     "response-map-gone"),
+    ("responses.201.schema.oneOf[0].properties.items.additionalProperties", None, "schema",
+     "response-map-changed"),
+    ("responses.201.schema.oneOf[2]", "declared", "absent", "response-alternative-gone"),
+    ("responses.201.schema.oneOf", 3, 4, "response-alternatives-more"),
+    ("responses.201.schema.oneOf", 3, 2, "response-alternatives-fewer"),
+    ("responses.200.headers.X-Rate", 1, 2, "difference-other"),
+]  # fmt: skip
+BREAKING = {
+    "operation-gone", "security-credentials-changed", "security-changed",
+    "request-parameter-gone", "request-parameter-added-required",
+    "request-parameter-became-required", "request-body-gone", "request-body-added-required",
+    "request-body-became-required", "request-property-gone", "request-property-became-required",
+    "request-type-changed", "request-format-changed", "request-enum-value-removed",
+    "request-minimum-raised", "request-maximum-lowered", "request-object-closed",
+    "request-alternative-gone", "request-alternatives-fewer", "response-status-gone",
+    "response-property-gone", "response-type-changed", "response-format-changed",
+    "response-map-gone", "response-alternative-gone",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "ours", "published", "rule"),
+    CASES,
+    ids=[f"{rule}:{what}:{ours}->{published}" for what, ours, published, rule in CASES],
+)
+def test_rule_table_classifies(what: str, ours: Any, published: Any, rule: str) -> None:
+    found = v1_compare.classify(what, ours, published)
+    assert found.name == rule
+    assert found.breaking == (rule in BREAKING)
+
+
+def test_every_rule_has_a_case_and_a_unique_name() -> None:
+    names = [r.name for r in v1_compare.RULES]
+    assert len(names) == len(set(names))
+    every = {*names, v1_compare.OTHER.name}
+    assert {rule for *_, rule in CASES} == every
+    assert BREAKING == {r.name for r in v1_compare.RULES if r.breaking}
+    assert not v1_compare.OTHER.breaking and not v1_compare.GONE.breaking
+    assert {v1_compare.OTHER.level, v1_compare.GONE.level} <= {"warning", "info"}
+
+
+def _op(status_enum: list[str], *params: Doc, drop: str = "") -> Doc:
+    fields = {"id": {"type": "string"}, "status": {"type": "string", "enum": status_enum}}
+    fields.pop(drop, None)
+    schema = {"type": "object", "properties": fields}
+    return {
+        "operationId": "getTask",
+        "parameters": [{"in": "path", "name": "id", "required": True}, *params],
+        "responses": {"200": {"content": {"application/json": {"schema": schema}}}},
+    }
+
+
+def test_compare_reports_unlisted_and_gone_differences() -> None:
+    ours = {"paths": {"/tasks/{id}": {"get": _op(["A"])}}}
+    optional = {"in": "query", "name": "fields", "schema": {"type": "string"}}
+    published = {"paths": {"/tasks/{taskId}": {"get": _op(["A", "B"], optional)}}}
+    published["paths"]["/tasks/{taskId}"]["get"]["operationId"] = "readTask"
+    listed = {"GET /tasks/{id}": {"operationId", "responses.200.schema.properties.gone"}}
+
+    findings = v1_compare.compare(ours, published, listed)
+    assert [(f.what, f.rule.name) for f in findings] == [
+        ("parameters[query:fields]", "request-parameter-added"),
+        ("responses.200.schema.properties.gone", "listed-difference-gone"),
+        ("responses.200.schema.properties.status.enum", "response-enum-value-added"),
+    ]
+    report = v1_compare.report(findings)
+    assert report.exit_code == 3
+    lines = report.to_text().splitlines()
+    assert (
+        "[warning] response-enum-value-added  GET /tasks/{id}  responses.200.schema.properties"
+        '.status.enum: ours ["A"], published ["A", "B"]'
+    ) in lines
+    assert (
+        "[compatible] listed-difference-gone  GET /tasks/{id}  responses.200.schema.properties"
+        ".gone: listed in openapi/v1-differences.yaml, no longer found: review the entry"
+    ) in lines
+
+    published["paths"]["/tasks/{taskId}"]["get"] = _op(["A"], drop="id")
+    (finding,) = v1_compare.compare(ours, published, {})
+    assert finding.change().line() == (
+        "[BREAKING] response-property-gone  GET /tasks/{id}  responses.200.schema.properties.id:"
+        ' ours "declared", published "absent"'
+    )
+    assert v1_compare.report([finding]).exit_code == 4
+    assert v1_compare.report([]).exit_code == 0
+
+
+def test_inline_resolves_structure_keeps_data_and_refuses_external_refs() -> None:
+    doc = {
+        "c": {"type": "integer"},
+        "example": {"$ref": "./not-a-file.yaml"},  # data
+        "properties": {"example": {"$ref": "#/c"}, "default": {"$ref": "#/c"}},  # names
+        "examples": {"one": {"value": {"$ref": "#/c"}}},  # an Example Object's value: data
+    }
+    assert v1_compare.Resolver().inline(doc) == {
+        "c": {"type": "integer"},
+        "example": {"$ref": "./not-a-file.yaml"},
+        "properties": {"example": {"type": "integer"}, "default": {"type": "integer"}},
+        "examples": {"one": {"value": {"$ref": "#/c"}}},
+    }
+    with pytest.raises(ValueError, match="is not internal"):
+        v1_compare.Resolver().inline({"a": {"$ref": "./parts/x.yaml#/b"}})
+    loop = {"a": {"items": {"$ref": "#/a"}}, "b": {"$ref": "#/a"}}
+    # the cycle stops where it would repeat: a tree of depth one, not an endless one
+    assert v1_compare.Resolver(keep_cycles=True).inline(loop)["b"] == {"items": {"$ref": "#/a"}}
+    with pytest.raises(v1_compare.RefCycleError):
+        v1_compare.Resolver().inline(loop)
+
+
+def test_a_listed_security_difference_does_not_hide_a_credential_change() -> None:
+    def doc(header: str, *names: str) -> Doc:
+        schemes = {n: {"type": "apiKey", "in": "header", "name": header} for n in names}
+        op: Doc = {"responses": {}, "security": [{n: []} for n in names]}
+        return {"paths": {"/x": {"get": op}}, "components": {"securitySchemes": schemes}}
+
+    ours = doc("Authorization", "ApiKey", "OAuth")  # the same header twice, as ours has it
+    listed = {"GET /x": {"security"}}
+    assert v1_compare.compare(ours, doc("Authorization", "api_key1"), listed) == []
+    (finding,) = v1_compare.compare(ours, doc("X-Api-Key", "api_key1"), listed)
+    assert (finding.what, finding.rule.name) == ("security.schemes", "security-credentials-changed")
+
+
+# --------------------------------------------------------------------------- the CLI on a copy
+
+
+def _copy(tmp_path: Path) -> Path:
+    """A copy of the reference folder under ``tmp_path``; returns its ``fullApi.yaml``."""
+    root = tmp_path / "toloka-v1-openapi"
+    shutil.copytree(REFERENCE, root)
+    return root / "fullApi.yaml"
+
+
+def _edit(root: Path, rel: str, change: Callable[[Any], None]) -> None:
+    path = root.parent / rel
+    doc = load_text_fast(path.read_text(encoding="utf-8"))
+    change(doc)
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def _schema(name: str, change: Callable[[Doc], None]) -> Callable[[Doc], None]:
+    return lambda doc: change(doc["components"]["schemas"][name])
+
+
+def _param(
+    path: str, method: str, name: str, change: Callable[[Doc], None]
+) -> Callable[[Doc], None]:
+    def edit(doc: Doc) -> None:
+        (param,) = [p for p in doc["paths"][path][method]["parameters"] if p["name"] == name]
+        change(param)
+
+    return edit
+
+
+def _add_param(path: str, method: str, param: Doc) -> Callable[[Doc], None]:
+    return lambda doc: doc["paths"][path][method]["parameters"].append(param)
+
+
+def _unused_changes(doc: Doc) -> None:
+    del doc["paths"]["/pools"]["post"]
+    doc["paths"]["/pools/{id}"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] = {"$ref": "./parts/api/missing.yaml#/components/schemas/Gone"}  # even a broken ref
+    doc["components"]["schemas"]["PoolViewV1"]["properties"]["id"]["type"] = "integer"
+
+
+def _example_data(examples: Doc) -> None:
+    examples["success"]["value"]["details"] = {"$ref": "./not-a-file.yaml"}  # data, not a ref
+    examples["success"]["value"]["status"] = "SOMETHING ELSE"
+
+
+def _drop_log(doc: Doc) -> None:
+    del doc["paths"]["/operations/{id}/log"]
+
+
+def _rename_header(doc: Doc) -> None:
+    doc["components"]["securitySchemes"]["api_key1"]["name"] = "X-Api-Key"
+
+
+def _malformed_parameters(doc: Doc) -> None:
+    doc["paths"]["/tasks/{id}"]["patch"]["parameters"] = "not a list"
+
+
+# (id, file, change, exit code, a line the report must hold)
+CHANGES: list[tuple[str, str, Callable[[Any], None], int, str]] = [
+    (
+        "response-field-removed",
+        "fullApi.yaml",
+        _schema("OperationViewV1", lambda s: s["properties"].pop("status")),
+        4,
+        "[BREAKING] response-property-gone  GET /operations/{id}  responses.200.schema"
+        '.properties.status: ours "declared", published "absent"',
+    ),
+    (
+        "response-field-retyped-in-another-file",
+        ADDITIONAL,
+        _schema("HasMore", lambda s: s.update(type="string")),
+        4,
+        "[BREAKING] response-type-changed  GET /operations  responses.200.schema.properties"
+        '.has_more.type: ours "boolean", published "string"',
+    ),
+    (
+        "optional-request-field-added",
+        "fullApi.yaml",
+        _schema("TaskPatchV1", lambda s: s["properties"].update(priority={"type": "integer"})),
+        3,
+        "[compatible] request-property-added  PATCH /tasks/{id}  requestBody.schema.properties"
+        '.priority: ours "absent", published "declared"',
+    ),
+    (
+        "request-field-became-required",
+        "fullApi.yaml",
+        _schema("TaskPatchV1", lambda s: s.update(required=["overlap"])),
+        4,
+        "[BREAKING] request-property-became-required  PATCH /tasks/{id}  requestBody.schema"
+        '.required: ours [], published ["overlap"]',
+    ),
+    (
+        "response-enum-value-added",
+        "fullApi.yaml",
+        _schema("OperationViewV1", lambda s: s["properties"]["status"]["enum"].append("CANCELLED")),
+        3,
+        "[warning] response-enum-value-added  GET /operations/{id}  responses.200.schema"
+        '.properties.status.enum: ours ["FAIL", "PENDING", "RUNNING", "SUCCESS"], published'
+        ' ["CANCELLED", "FAIL", "PENDING", "RUNNING", "SUCCESS"]',
+    ),
+    (
+        "required-parameter-added",
+        "fullApi.yaml",
+        _add_param(
+            "/tasks",
+            "get",
+            {"in": "query", "name": "project_id", "required": True, "schema": {"type": "string"}},
+        ),
+        4,
+        "[BREAKING] request-parameter-added-required  GET /tasks  parameters[query:project_id]:"
+        ' ours "absent", published "declared, required"',
+    ),
+    (
+        "listed-difference-gone",
+        "fullApi.yaml",
+        _param("/tasks", "get", "limit", lambda p: p["schema"].update(maximum=300)),
+        3,
+        "[compatible] listed-difference-gone  GET /tasks  parameters[query:limit].schema.maximum:"
+        " listed in openapi/v1-differences.yaml, no longer found: review the entry",
+    ),
+    (
+        "request-bound-narrowed",
+        "fullApi.yaml",
+        _schema("TaskPatchV1", lambda s: s["properties"]["overlap"].update(maximum=3000)),
+        4,
+        "[BREAKING] request-maximum-lowered  PATCH /tasks/{id}  requestBody.schema.properties"
+        ".overlap.maximum: ours 30000, published 3000",
+    ),
+    (
+        "request-enum-restricted",
+        "fullApi.yaml",
+        _param("/operations", "get", "status", lambda p: p["schema"].update(enum=["SUCCESS"])),
+        4,
+        "[BREAKING] request-enum-value-removed  GET /operations  parameters[query:status].schema"
+        '.enum: ours null, published ["SUCCESS"]',
+    ),
+    (
+        "operation-removed",
+        "fullApi.yaml",
+        _drop_log,
+        4,
+        '[BREAKING] operation-gone  GET /operations/{id}/log  (operation): ours "declared",'
+        ' published "absent"',
+    ),
+    (
+        "security-header-renamed",
+        "fullApi.yaml",
+        _rename_header,
+        4,
+        "[BREAKING] security-credentials-changed  GET /tasks  security.schemes: ours"
+        ' ["apiKey header Authorization"], published ["apiKey header X-Api-Key"]',
+    ),
+    (
+        "malformed-parameters",
+        "fullApi.yaml",
+        _malformed_parameters,
+        4,
+        "[BREAKING] request-parameter-gone  PATCH /tasks/{id}  parameters[query:open_pool]:"
+        ' ours "declared", published "absent"',
+    ),
+    ("unused-operations-changed", "fullApi.yaml", _unused_changes, 0, "no change"),
+    ("example-data-changed", "responses/api/operation-id.yaml", _example_data, 0, "no change"),
+]
+
+
+def test_the_reference_copy_agrees_with_ours(
+    reference: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rj, rm = tmp_path / "report.json", tmp_path / "report.md"
+    argv = ["--api", "v1", "--file", str(REFERENCE / "fullApi.yaml")]
+    assert main([*argv, "--report-json", str(rj), "--report-md", str(rm)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Compared {REFERENCE / 'fullApi.yaml'} (sha256 ")
+    assert "with openapi/v1.yaml: no change" in out
+    data = json.loads(rj.read_text(encoding="utf-8"))
+    listed = v1_compare.listed_differences()
+    assert data["status"] == "no change" and data["exit_code"] == 0 and data["written"] is False
+    assert data["listed"] == sum(map(len, listed.values())) > 0
+    assert (data["new"], data["gone"], data["changes"]) == (0, 0, [])
+    assert (data["api"], data["mode"], data["ours"]) == ("v1", "file", "openapi/v1.yaml")
+    assert rm.read_text(encoding="utf-8").startswith("Status: no change (exit 0)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]
+
+
+@pytest.mark.parametrize(
+    ("rel", "change", "code", "line"),
+    [c[1:] for c in CHANGES],
+    ids=[c[0] for c in CHANGES],
+)
+def test_a_change_on_tolokas_side_is_reported_and_classified(
+    reference: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    rel: str,
+    change: Callable[[Any], None],
+    code: int,
+    line: str,
+) -> None:
+    root = _copy(tmp_path)
+    _edit(root, rel, change)
+    assert main(["--api", "v1", "--file", str(root)]) == code
+    out = capsys.readouterr().out
+    assert line in out, out
+    assert (root.parent / rel).read_text(encoding="utf-8") != reference[rel]  # the copy changed
+    assert "Review openapi/v1.yaml" in out if code else "Review" not in out
+
+
+def test_report_files_and_dry_run(
+    reference: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _copy(tmp_path)
+    _edit(root, "fullApi.yaml", _schema("OperationViewV1", lambda s: s["properties"].pop("id")))
+    _edit(root, ADDITIONAL, _schema("HasMore", lambda s: s.update(type="string")))
+    _edit(
+        root,
+        "fullApi.yaml",
+        _param("/tasks", "get", "limit", lambda p: p["schema"].update(minimum=1)),
+    )
+    rj, rm = tmp_path / "report.json", tmp_path / "report.md"
+    argv = ["--api", "v1", "--file", str(root), "--dry-run", "--date", "2026-11-23"]
+    exit_code = main([*argv, "--report-json", str(rj), "--report-md", str(rm)])
+    out = capsys.readouterr().out
+    assert "(dry run: --api v1 writes nothing anyway)" in out
+
+    data = json.loads(rj.read_text(encoding="utf-8"))
+    assert data["exit_code"] == exit_code and data["status"] == "changed"
+    assert (data["date"], data["source"], data["written"]) == ("2026-11-23", str(root), False)
+    assert data["gone"] == 1 and data["new"] == len(data["changes"]) - 1
+    assert data["counts"]["breaking"] == len([c for c in data["changes"] if c["breaking"]]) > 0
+    by_rule = {(c["rule_id"], c["method"], c["path"], c["location"]) for c in data["changes"]}
+    assert {
+        ("response-property-gone", "GET", OPERATION, "responses.200.schema.properties.id"),
+        ("response-type-changed", "GET", "/tasks", "responses.200.schema.properties.has_more.type"),
+        ("listed-difference-gone", "GET", "/tasks", "parameters[query:limit].schema.minimum"),
+    } <= by_rule
+    for change in data["changes"]:  # one line each: operation, what, ours vs published
+        assert f"  {change['method']} {change['path']}  {change['location']}: " in out
+
+    md = rm.read_text(encoding="utf-8")
+    assert md.startswith(f"Status: changed (exit {exit_code})\n\n")
+    assert "compared with `openapi/v1.yaml`" in md
+    assert (
+        "| response-property-gone | GET /operations/{id} | responses.200.schema.properties.id |"
+        in md
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.json",
+        "report.md",
+        "toloka-v1-openapi",
+    ]
+
+
+# --------------------------------------------------------------------------- fetching and resolving
+
+
+class Published:
+    """The published document served over HTTP, one route per file, editable per test."""
+
+    def __init__(self, server: RouteServer, files: dict[str, str]) -> None:
+        self.server = server
+        self.texts = dict(files)
+        for rel, text in files.items():
+            self.put(rel, text)
+
+    @property
+    def url(self) -> str:
+        return self.server.url(f"{BASE}/fullApi.yaml")
+
+    def doc(self, rel: str = "fullApi.yaml") -> Doc:
+        value: Doc = load_text_fast(self.texts[rel])
+        return value
+
+    def put(self, rel: str, body: str | Doc) -> None:
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        self.texts[rel] = text
+        # GitHub serves raw files as text/plain, whatever their extension.
+        self.server.set(text, path=f"{BASE}/{rel}", ctype="text/plain; charset=utf-8")
+
+    def remove(self, rel: str) -> None:
+        del self.server.routes[f"{BASE}/{rel}"]
+
+    def fetched(self) -> list[str]:
+        return [h.removeprefix(f"{BASE}/") for h in self.server.hits]
+
+
+@pytest.fixture
+def published(reference: dict[str, str]) -> Iterator[Published]:
+    with RouteServer() as server:
+        yield Published(server, reference)
+
+
+def operations(doc: Doc) -> set[tuple[str, str]]:
+    return {(m.upper(), p) for p, item in doc["paths"].items() for m in item if m != "parameters"}
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+
+def test_http_pull_resolves_every_ref_relative_to_the_url(
+    published: Published, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = pull_spec.pull_v1(source=published.url, is_file=False)
+    err = capsys.readouterr().err
+    pull_spec.validate(doc, "pulled")  # a valid OpenAPI document on its own
+    assert operations(doc) == USED
+    assert all(r.startswith("#/components/") for r in refs(doc)), set(refs(doc))
+    schemas = doc["components"]["schemas"]
+    assert {"OperationLog", "HasMore", "OperationViewV1", "TaskViewV1"} <= set(schemas)
+    assert not {"PoolViewV1", "ProjectViewV1", "SkillViewV1"} & set(schemas)
+    for ref in refs(doc):  # every internal ref leads somewhere
+        kind, name = ref.split("/")[2:]
+        assert name in doc["components"][kind], ref
+    assert set(doc["components"]["securitySchemes"]) == {"api_key1"}
+    assert [t["name"] for t in doc["tags"]] == ["task", "operation"]
+
+    # whole-file refs inlined: a Markdown description, named examples, code samples
+    assert doc["info"]["description"].startswith(
+        published.texts["parts/api/info-description.md"][:40]
+    )
+    get_op = doc["paths"][OPERATION]["get"]
+    media = get_op["responses"]["200"]["content"]["application/json"]
+    assert media["examples"]["success"]["value"]["status"] == "SUCCESS"
+    assert get_op["x-code-samples"][0]["lang"] == "shell"
+
+    # each file fetched once, over HTTP, and only the files the used operations reach
+    fetched = published.fetched()
+    assert len(fetched) == len(set(fetched))
+    assert {"fullApi.yaml", ADDITIONAL, "parts/api/info-description.md"} <= set(fetched)
+    assert {"responses/api/operation-id.yaml", "code-samples/api/post-tasks.yaml"} <= set(fetched)
+    assert not [f for f in fetched if "pool" in f or "skill" in f]
+
+    # the published document repeats some enum values: dropped, with a note on stderr
+    language = schemas["AdditionalLanguage"]["properties"]["language"]["enum"]
+    assert len(language) == len(set(language))
+    assert "repeated enum values dropped at $.components.schemas.AdditionalLanguage" in err
+
+    # and the pull over HTTP agrees with ours as the reference copy does
+    assert main(["--api", "v1", "--url", published.url]) == 0
+    assert f"Compared {published.url} (sha256 " in capsys.readouterr().out
+
+
+def test_file_pull_matches_the_http_pull_and_is_deterministic(
+    published: Published, reference_doc: Doc
+) -> None:
+    assert pull_spec.pull_v1(source=published.url, is_file=False) == reference_doc
+    again = pull_spec.pull_v1(source=str(REFERENCE / "fullApi.yaml"), is_file=True)
+    assert json.dumps(again) == json.dumps(reference_doc)  # same content, same key order
+
+
+def test_example_data_is_copied_as_data(published: Published) -> None:
+    examples = published.doc("responses/api/operation-id.yaml")
+    _example_data(examples)
+    published.put("responses/api/operation-id.yaml", examples)
+    doc = pull_spec.pull_v1(source=published.url, is_file=False)
+    media = doc["paths"][OPERATION]["get"]["responses"]["200"]["content"]["application/json"]
+    assert media["examples"]["success"]["value"]["details"] == {"$ref": "./not-a-file.yaml"}
+
+
+def _with_tree(published: Published) -> None:
+    """A recursive schema across two files, reached from a response the client reads."""
+    doc, extra = published.doc(), published.doc(ADDITIONAL)
+    node_ref = f"./{ADDITIONAL}#/components/schemas/TreeNode"
+    doc["components"]["schemas"]["Tree"] = {
+        "type": "object",
+        "properties": {"node": {"$ref": node_ref}},
+    }
+    doc["components"]["schemas"]["OperationViewV1"]["properties"]["tree"] = {"$ref": node_ref}
+    extra["components"]["schemas"]["TreeNode"] = {
+        "type": "object",
+        "properties": {
+            "value": {"type": "string"},
+            "children": {
+                "type": "array",
+                "items": {"$ref": "../../fullApi.yaml#/components/schemas/Tree"},
+            },
+        },
+    }
+    published.put("fullApi.yaml", doc)
+    published.put(ADDITIONAL, extra)
+
+
+def test_ref_cycle_across_files_becomes_internal_refs_and_still_compares(
+    published: Published, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _with_tree(published)
+    doc = pull_spec.pull_v1(source=published.url, is_file=False)
+    schemas = doc["components"]["schemas"]
+    assert schemas["OperationViewV1"]["properties"]["tree"] == {
+        "$ref": "#/components/schemas/TreeNode"
+    }
+    children = schemas["TreeNode"]["properties"]["children"]
+    assert children["items"] == {"$ref": "#/components/schemas/Tree"}
+    assert schemas["Tree"]["properties"]["node"] == {"$ref": "#/components/schemas/TreeNode"}
+    with pytest.raises(v1_compare.RefCycleError):
+        v1_compare.Resolver().inline(doc)
+
+    capsys.readouterr()
+    code = main(["--api", "v1", "--url", published.url])
+    out = capsys.readouterr().out
+    assert code == specdiff.EXIT_COMPATIBLE, out  # an optional response field, however deep
+    assert (
+        "[compatible] response-property-added  GET /operations/{id}  responses.200.schema"
+        '.properties.tree: ours "absent", published "declared"'
+    ) in out
+
+
+def test_component_name_clash_gets_the_file_stem(published: Published) -> None:
+    extra = published.doc(ADDITIONAL)
+    # additional.yaml's own "#/components/..." refs point into additional.yaml, not fullApi.yaml
+    extra["components"]["schemas"]["OperationViewV1"] = {"type": "string"}
+    extra["components"]["schemas"]["OperationLog"]["properties"]["operation"] = {
+        "$ref": "#/components/schemas/OperationViewV1"
+    }
+    published.put(ADDITIONAL, extra)
+    schemas = pull_spec.pull_v1(source=published.url, is_file=False)["components"]["schemas"]
+    assert schemas["OperationLog"]["properties"]["operation"] == {
+        "$ref": "#/components/schemas/OperationViewV1_additional"
+    }
+    assert schemas["OperationViewV1_additional"] == {"type": "string"}
+    assert schemas["OperationViewV1"]["type"] == "object"  # fullApi.yaml's keeps its name
+
+
+def _missing_file(p: Published) -> None:
+    p.remove("responses/api/operation-id.yaml")
+
+
+def _missing_component(p: Published) -> None:
+    extra = p.doc(ADDITIONAL)
+    del extra["components"]["schemas"]["HasMore"]
+    p.put(ADDITIONAL, extra)
+
+
+def _missing_internal(p: Published) -> None:
+    doc = p.doc()
+    del doc["components"]["schemas"]["OperationViewV1"]
+    p.put("fullApi.yaml", doc)
+
+
+def _not_yaml(p: Published) -> None:
+    p.put(ADDITIONAL, "components: [unclosed\n")
+
+
+def _inline_cycle(p: Published) -> None:
+    doc = p.doc()
+    doc["paths"][OPERATION]["get"]["x-code-samples"] = {"$ref": "./code-samples/api/loop-a.yaml"}
+    p.put("fullApi.yaml", doc)
+    p.put("code-samples/api/loop-a.yaml", "$ref: ./loop-b.yaml\n")
+    p.put("code-samples/api/loop-b.yaml", "$ref: './loop-a.yaml'\n")
+
+
+def _not_openapi_3(p: Published) -> None:
+    p.put("fullApi.yaml", "swagger: '2.0'\npaths: {}\n")
+
+
+UNRESOLVABLE = {
+    "file-404": (_missing_file, "responses/api/operation-id.yaml returned HTTP 404"),
+    "missing-component": (
+        _missing_component,
+        "additional.yaml has nothing at #/components/schemas/HasMore",
+    ),
+    "missing-internal": (
+        _missing_internal,
+        "fullApi.yaml has nothing at #/components/schemas/OperationViewV1",
+    ),
+    "not-yaml": (_not_yaml, "additional.yaml is not JSON/YAML"),
+    "inline-cycle": (_inline_cycle, "$ref cycle cannot be inlined: "),
+    "swagger-2": (_not_openapi_3, "not an OpenAPI 3.0/3.1 document (swagger: '2.0')"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNRESOLVABLE))
+def test_unresolvable_document_fails_with_one_line_and_writes_nothing(
+    case: str, published: Published, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    breaker, message = UNRESOLVABLE[case]
+    breaker(published)
+    rj, rm = tmp_path / "report.json", tmp_path / "report.md"
+    argv = ["--api", "v1", "--url", published.url, "--report-json", str(rj), "--report-md", str(rm)]
+    assert main(argv) == pull_spec.EXIT_ERROR
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    errors = [line for line in captured.err.splitlines() if not line.startswith("note: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {published.url}: ")
+    assert message in errors[0]
+    assert list(tmp_path.iterdir()) == []  # no report
+
+
+def test_inline_cycle_names_the_chain(published: Published) -> None:
+    _inline_cycle(published)
+    with pytest.raises(pull_spec.PullError) as info:
+        pull_spec.pull_v1(source=published.url, is_file=False)
+    loop = published.server.url(f"{BASE}/code-samples/api/loop-")
+    assert str(info.value).endswith(f"{loop}a.yaml -> {loop}b.yaml -> {loop}a.yaml")
+
+
+def test_file_mode_missing_ref_target(
+    reference: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "fullApi.yaml"  # the root alone: its refs lead to files that are not here
+    src.write_text(reference["fullApi.yaml"], encoding="utf-8")
+    assert main(["--api", "v1", "--file", str(src)]) == pull_spec.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {src}: cannot resolve $ref ")
+    assert f"cannot read {tmp_path}/" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["fullApi.yaml"]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_v1_cli_defaults_and_usage(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[str] = []
+
+    def fake_fetch(url: str, client: object = None) -> str:
+        asked.append(url)
+        raise pull_spec.PullError(f"cannot fetch {url}: offline in tests")
+
+    monkeypatch.setattr(pull_spec, "fetch", fake_fetch)
+    assert main(["--api", "v1"]) == pull_spec.EXIT_ERROR
+    assert asked == [
+        "https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml"
+    ]
+    assert published_v1.DEFAULT_URL == asked[0]
+    assert capsys.readouterr().err == f"error: cannot fetch {asked[0]}: offline in tests\n"
+    for argv, message in (
+        (["--reconstructed"], "never 'reconstructed'"),
+        (["--output", "openapi/v1-published.yaml"], "--api v1 writes no snapshot"),
+    ):
+        with pytest.raises(SystemExit) as usage:
+            main(["--api", "v1", *argv])
+        assert usage.value.code == 2
+        assert message in capsys.readouterr().err
+    assert len(asked) == 1
+
+
+def test_the_project_keeps_no_copy_of_the_published_document() -> None:
+    """No document under openapi/ carries the published operations' own names."""
+    published_ids = {"createTask", "getTasks", "setOverlapOrMin_1", "getOperations"}
+    for path in sorted(OPENAPI.rglob("*.y*ml")):
+        doc = v1_compare.load_yaml(path.read_text(encoding="utf-8"))
+        paths = doc.get("paths") if isinstance(doc, dict) else None
+        ids = {
+            op.get("operationId")
+            for item in (paths or {}).values()
+            for op in item.values()
+            if isinstance(op, dict)
+        }
+        assert not ids & published_ids, f"{path} looks like a copy of the published document"
+
+
+def test_subprocess_v1_dry_run(reference: dict[str, str], tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "pull_spec.py"),
+            *("--api", "v1", "--file", str(REFERENCE / "fullApi.yaml"), "--dry-run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "with openapi/v1.yaml: no change" in proc.stdout and "dry run" in proc.stdout
+    assert list(tmp_path.iterdir()) == []
