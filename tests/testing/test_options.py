@@ -236,6 +236,7 @@ def test_client_helpers_pass_the_sandbox_and_take_overrides(
         "v1_base_url",
         "transport",
         "sleep",
+        "clock",
         "max_retries",
     }
     assert sync.kwargs["api_key"] == "sandbox-key"

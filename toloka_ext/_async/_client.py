@@ -23,6 +23,7 @@ from .._constants import (
 )
 from .._polling import PollPolicy
 from .._primitives_async import sleep as default_sleep
+from .._progress import bars
 from .._ratelimit import TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
@@ -249,6 +250,7 @@ class AsyncToloka:
         on_progress: Callable[[Run], object] | None = None,
         policy: PollPolicy | None = None,
         upload_threshold: int = DEFAULT_UPLOAD_THRESHOLD,
+        progress: bool = False,
     ) -> ProcessResult:
         """Run new rows through a pipeline: new dataset, add rows, copy the pipeline, attach,
         run, watch, export, download. Returns the objects and the result file.
@@ -256,6 +258,8 @@ class AsyncToloka:
         With ``journal`` (a file path) the call is resumable: run it again with the same
         journal after a crash and it continues from the last completed step, creating
         nothing twice. Rows must then be re-readable (a file, or a list), and identical.
+        ``progress=True`` shows bars on stderr for the rows, the run and the download
+        (needs Rich: the ``cli`` extra).
 
         Example::
 
@@ -280,8 +284,12 @@ class AsyncToloka:
             output=Path(output) if output is not None else None,
             policy=policy,
             on_progress=on_progress,
+            display=bars(progress),
         )
-        with prepare_rows(rows, fields=fields, upload_threshold=upload_threshold) as prepared:
+        with (
+            opts.display,
+            prepare_rows(rows, fields=fields, upload_threshold=upload_threshold) as prepared,
+        ):
             book = Journal.open(journal) if journal is not None else Journal.memory()
             return await self._workflows.process(pipeline_id, prepared, book, opts)
 

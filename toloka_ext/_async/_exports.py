@@ -12,6 +12,7 @@ import httpx
 from .._exceptions import ApiDriftError, ConflictError, ExportFailedError, local_status_error
 from .._logging import logger
 from .._polling import PollPolicy, choose_policy
+from .._progress import ProgressBars, bars
 from .._retry import transport_error
 from .._types import NOT_GIVEN, JsonObject, NotGiven
 from .._v2 import _adapter as A
@@ -132,19 +133,31 @@ class AsyncExports(AsyncResource):
         assert export.download_url is not None
         return await self._core.storage("GET", export.download_url, stream=True)
 
-    async def download(self, export: Export | str, path: str | os.PathLike[str]) -> Path:
+    async def download(
+        self, export: Export | str, path: str | os.PathLike[str], *, progress: bool = False
+    ) -> Path:
         """Download the result file to ``path``, streamed, atomically (no partial file).
+        ``progress=True`` shows the bytes received as a bar on stderr (Rich).
 
         Example::
 
             await client.exports.download(export, "results.jsonl")
         """
+        with bars(progress) as display:
+            return await self._download(export, path, display)
+
+    async def _download(
+        self, export: Export | str, path: str | os.PathLike[str], display: ProgressBars
+    ) -> Path:
         ready = await self._ready(export)
         response = await self._open(ready)
+        size = response.headers.get("content-length")
+        total = int(size) if size and size.isdigit() else None
         try:
             with AtomicFile(path) as out:
                 async for block in response.aiter_bytes(_RESULT_CHUNK):
                     out.write(block)
+                    display.advance("download", len(block), total)
                 return out.commit()
         except httpx.TransportError as exc:
             raise transport_error(exc, response.request) from exc

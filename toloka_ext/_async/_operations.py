@@ -12,6 +12,7 @@ import httpx
 
 from .._exceptions import ApiDriftError, OperationFailedError
 from .._polling import PollPolicy, choose_policy
+from .._progress import bars, operation_bar
 from .._types import NOT_GIVEN, NotGiven
 from .._v1._logic import json_body, parse_log, parse_page
 from .._v1._models import Operation, OperationLogItem
@@ -98,8 +99,11 @@ class AsyncOperations(AsyncV1Resource):
         poll_policy: PollPolicy | None = None,
         timeout: float | None | NotGiven = NOT_GIVEN,
         on_progress: Callable[[Operation], object] | None = None,
+        progress: bool = False,
     ) -> Operation:
         """Poll with backoff until ``SUCCESS`` and return the operation.
+
+        ``progress=True`` shows the operation's percentage as a bar on stderr (Rich).
 
         Raises:
             OperationFailedError: the operation ended ``FAIL`` (``.obj`` is the operation).
@@ -109,15 +113,16 @@ class AsyncOperations(AsyncV1Resource):
         async def fetch() -> Operation:
             return await self.get(operation_id)
 
-        return await poll_until(
-            self._core,
-            fetch,
-            is_done=lambda op: op.succeeded,
-            is_failed=lambda op: op.failed,
-            failure=_operation_failed,
-            policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
-            on_progress=on_progress,
-        )
+        with bars(progress) as display:
+            return await poll_until(
+                self._core,
+                fetch,
+                is_done=lambda op: op.succeeded,
+                is_failed=lambda op: op.failed,
+                failure=_operation_failed,
+                policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
+                on_progress=operation_bar(display, on_progress),
+            )
 
     def list(
         self,

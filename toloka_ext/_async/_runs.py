@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from .._exceptions import RunFailedError
 from .._polling import PollPolicy, choose_policy
+from .._progress import bars, run_bar
 from .._types import NOT_GIVEN, NotGiven
 from .._v2 import _adapter as A
 from .._v2._models import Run
@@ -44,11 +45,13 @@ class AsyncRuns(AsyncResource):
         policy: PollPolicy | None = None,
         timeout: float | None | NotGiven = NOT_GIVEN,
         on_progress: Callable[[Run], object] | None = None,
+        progress: bool = False,
     ) -> Run:
         """Poll a run (backoff up to a cap) until it completes; return the final run.
 
         ``on_progress(run)`` is called after every poll (``run.progress`` has total /
-        completed / failed). A status this snapshot does not know keeps the poll going until
+        completed / failed; ``progress=True`` draws it as a bar on stderr, with Rich). A
+        status this snapshot does not know keeps the poll going until
         ``timeout`` (seconds; ``None`` waits forever; default from the client's policy).
 
         Example::
@@ -63,15 +66,16 @@ class AsyncRuns(AsyncResource):
         async def fetch() -> Run:
             return await self.get(run_id)
 
-        return await poll_until(
-            self._core,
-            fetch,
-            is_done=run_is_done,
-            is_failed=run_is_failed,
-            failure=RunFailedError,
-            policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
-            on_progress=on_progress,
-        )
+        with bars(progress) as display:
+            return await poll_until(
+                self._core,
+                fetch,
+                is_done=run_is_done,
+                is_failed=run_is_failed,
+                failure=RunFailedError,
+                policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
+                on_progress=run_bar(display, on_progress),
+            )
 
     async def _list_all(self, pipeline_id: str) -> builtins.list[Run]:
         return [run async for run in self.list(pipeline_id, limit=100)]

@@ -8,6 +8,7 @@ import tempfile
 import weakref
 from pathlib import Path
 
+from .._progress import run_bar
 from .._v2._journal import Journal
 from .._v2._models import Dataset, Export, Pipeline, Run
 from .._v2._results import export_format
@@ -75,6 +76,7 @@ class AsyncWorkflows:
 
         # 3. The rows.
         items = await self._datasets._add(dataset_id, prepared, journal, project_id, opts.policy)
+        opts.display.update("rows", items.rows, items.rows)
 
         # 4. The pipeline copy.
         rec = journal.get_done("copy")
@@ -108,7 +110,7 @@ class AsyncWorkflows:
                 started = await self._runs.start(copy.id)
             rec = journal.done("run", id=started.id)
         run = await self._runs.watch(
-            str(rec["id"]), policy=opts.policy, on_progress=opts.on_progress
+            str(rec["id"]), policy=opts.policy, on_progress=run_bar(opts.display, opts.on_progress)
         )
 
         # 7. The export: the dataset is this job's alone, so an export of it is the one it
@@ -139,7 +141,7 @@ class AsyncWorkflows:
         rec = journal.get_done("download")
         try:
             if rec is None or not os.path.exists(str(rec["path"])):
-                await self._exports.download(export, output)
+                await self._exports._download(export, output, opts.display)
                 journal.done("download", path=str(output))
         except BaseException:
             if scratch is not None:

@@ -14,6 +14,7 @@ import httpx
 from .._exceptions import ApiDriftError, ConflictError, ExportFailedError, local_status_error
 from .._logging import logger
 from .._polling import PollPolicy, choose_policy
+from .._progress import ProgressBars, bars
 from .._retry import transport_error
 from .._types import NOT_GIVEN, JsonObject, NotGiven
 from .._v2 import _adapter as A
@@ -134,19 +135,31 @@ class Exports(Resource):
         assert export.download_url is not None
         return self._core.storage("GET", export.download_url, stream=True)
 
-    def download(self, export: Export | str, path: str | os.PathLike[str]) -> Path:
+    def download(
+        self, export: Export | str, path: str | os.PathLike[str], *, progress: bool = False
+    ) -> Path:
         """Download the result file to ``path``, streamed, atomically (no partial file).
+        ``progress=True`` shows the bytes received as a bar on stderr (Rich).
 
         Example::
 
             client.exports.download(export, "results.jsonl")
         """
+        with bars(progress) as display:
+            return self._download(export, path, display)
+
+    def _download(
+        self, export: Export | str, path: str | os.PathLike[str], display: ProgressBars
+    ) -> Path:
         ready = self._ready(export)
         response = self._open(ready)
+        size = response.headers.get("content-length")
+        total = int(size) if size and size.isdigit() else None
         try:
             with AtomicFile(path) as out:
                 for block in response.iter_bytes(_RESULT_CHUNK):
                     out.write(block)
+                    display.advance("download", len(block), total)
                 return out.commit()
         except httpx.TransportError as exc:
             raise transport_error(exc, response.request) from exc

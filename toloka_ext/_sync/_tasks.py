@@ -14,16 +14,21 @@ import attrs
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
 from .._exceptions import (
     APIConnectionError,
+    ApiDriftError,
     APIStatusError,
+    BadRequestError,
     ConflictError,
     NotFoundError,
     OperationFailedError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     TolokaError,
 )
 from .._logging import logger
+from .._pandas import DataFrameLike
 from .._polling import PollPolicy
 from .._primitives_sync import iter_chunks
+from .._progress import ProgressBars, bars
 from .._ratelimit import DailyBudget, TokenBucket
 from .._v1._chunking import Chunk
 from .._v1._logic import (
@@ -52,7 +57,13 @@ from .._v1._models import (
     TaskCreateResult,
 )
 from .._v1._resolve import NOT_CREATED, UnknownTracker, apply_settled, merge_ranges, settle
-from .._v1._validation import list_params, normalize_task, overlap_patch, task_patch
+from .._v1._validation import (
+    list_params,
+    normalize_task,
+    overlap_patch,
+    task_patch,
+    tasks_from_frame,
+)
 from ._core import Core
 from ._operations import Operations, V1Resource, path_id
 from ._pagination import KeysetPaginator
@@ -254,7 +265,7 @@ class Tasks(V1Resource):
 
     def create_tasks(
         self,
-        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        tasks: Iterable[TaskLike] | Iterable[TaskLike] | DataFrameLike,
         *,
         async_mode: bool = False,
         allow_defaults: bool = False,
@@ -270,15 +281,18 @@ class Tasks(V1Resource):
         resolve_unknown: bool = True,
         resend_missing: bool = False,
         raise_on_unknown: bool = True,
+        progress: bool = False,
     ) -> TaskCreateResult:
         """Create any number of tasks; return what happened to each original position.
 
         ``tasks`` may be a list or any iterable (a generator of millions is fine: at most
         a few chunks of input are held; the result keeps one entry per task, only the id
-        with ``keep_tasks=False``). Sync mode sends requests of at most ``chunk_size`` (≤ 5000)
-        tasks; ``async_mode`` starts one operation per chunk with a client-made
-        ``operation_id`` reused on every retry, polls it and reads its log. ``open_pool``
-        goes with the last request only, after every other chunk is in. See
+        with ``keep_tasks=False``). A ``pandas.DataFrame`` gives one task a row: columns
+        ``pool_id``, ``overlap``..., ``input_values`` holding dicts or ``input_values.<key>``
+        columns; a missing cell leaves its field out. Sync mode sends requests of at most
+        ``chunk_size`` (≤ 5000) tasks; ``async_mode`` starts one operation per chunk with a
+        client-made ``operation_id`` reused on every retry, polls it and reads its log.
+        ``open_pool`` goes with the last request only, after every other chunk is in. See
         :class:`~toloka_ext.types.TaskCreateResult` for the result.
 
         ``operation_id`` (async mode): with one chunk it is used as is; with several, chunk
@@ -314,11 +328,13 @@ class Tasks(V1Resource):
             result in ``exc.partial_result``, unless ``raise_on_unknown=False``.
             The client-side ``tasks_per_day`` budget, like the API's daily quota, raises
             :class:`QuotaExceededError` rather than sleeping, unless ``wait_for_quota``.
+            ``progress=True`` shows a bar on stderr (needs Rich: the ``cli`` extra).
             In async mode an error stops new submissions, but operations already started
             are still waited for, so their results are exact. An error that stops the batch
             carries the result so far in ``exc.partial_result``. No tasks, no request: an
             empty iterable does not open the pool.
         """
+        tasks = tasks_from_frame(tasks)
         check_tasks_argument(tasks)
         options = CreateOptions.build(
             async_mode=async_mode,
@@ -333,6 +349,10 @@ class Tasks(V1Resource):
         spool: ValidatedSpool | None = None
         result = TaskCreateResult()
         tracker = UnknownTracker() if resolve_unknown else None
+        display = bars(progress)
+        on_progress = _with_bar(
+            display, len(tasks) if isinstance(tasks, Sequence) else None, on_progress
+        )
         try:
             if isinstance(tasks, Sequence):
                 prevalidate(tasks, options)
@@ -343,6 +363,7 @@ class Tasks(V1Resource):
                 tasks = spool
             self._create(tasks, options, result, on_progress, poll_policy, tracker)
         finally:
+            display.close()
             if spool is not None:
                 spool.close()
         if tracker is not None and result.unknown:
@@ -375,19 +396,30 @@ class Tasks(V1Resource):
         else:
             self._create_sync(tasks, options, result, on_progress, tracker)
 
-    def _floors(self, tracker: UnknownTracker | None, payloads: Sequence[dict[str, Any]]) -> None:
+    def _floors(
+        self,
+        tracker: UnknownTracker | None,
+        payloads: Sequence[dict[str, Any]],
+        result: TaskCreateResult,
+    ) -> None:
         """Note each new pool's newest task id before the call's first request to it."""
         if tracker is None:
             return
         for pool in tracker.pools_to_floor(payloads):
             try:
                 newest = self.list(pool_id=pool, sort="-id", limit=1).first_page()
-            except TolokaError as exc:
+            except (ApiDriftError, BadRequestError, PermissionDeniedError, NotFoundError) as exc:
+                # The list is not readable here (changed shape, a key without the right to
+                # read tasks): creating still works, only settling a lost answer would not.
                 logger.warning(
                     "cannot read the tasks of pool %s to settle lost answers (%s)", pool, exc
                 )
                 tracker.unavailable.add(pool)
                 continue
+            except TolokaError as exc:
+                # A bad key, a quota or an outage would answer the create the same way:
+                # raised here, before anything is sent, it costs nothing and names the cause.
+                raise attach(exc, result) from None
             tracker.floors[pool] = newest[0].id if newest else None
 
     def _settle(
@@ -467,7 +499,7 @@ class Tasks(V1Resource):
             except TolokaError as exc:
                 raise attach(exc, result) from None
             for request in planned:
-                self._floors(tracker, request.payloads)
+                self._floors(tracker, request.payloads, result)
                 self._send_sync_chunk(request, options, result, on_progress)
                 if tracker is not None:
                     tracker.note(request.chunk, request.payloads, result)
@@ -623,7 +655,7 @@ class Tasks(V1Resource):
                         self._finish(pending, options, result, on_progress, poll_policy, done)
                         _note(tracker, pending, result)
                         finishing = False
-                    self._floors(tracker, request.payloads)
+                    self._floors(tracker, request.payloads, result)
                     self._acquire(len(request.payloads), options.wait_for_quota)
                     result.total += len(request.payloads)
                     try:
@@ -653,3 +685,18 @@ class Tasks(V1Resource):
             for pending in in_flight:
                 result.unknown.append(pending.chunk.positions)
             raise attach(exc, result) from None
+
+
+def _with_bar(
+    display: ProgressBars, total: int | None, on_progress: ProgressCallback | None
+) -> ProgressCallback | None:
+    """``on_progress`` that also moves the "tasks" bar (decided positions of ``total``)."""
+    if not display.enabled:
+        return on_progress
+
+    def report(progress: CreateProgress) -> None:
+        display.update("tasks", progress.created + progress.failed + progress.unknown, total)
+        if on_progress is not None:
+            on_progress(progress)
+
+    return report

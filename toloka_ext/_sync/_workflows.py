@@ -10,6 +10,7 @@ import tempfile
 import weakref
 from pathlib import Path
 
+from .._progress import run_bar
 from .._v2._journal import Journal
 from .._v2._models import Dataset, Export, Pipeline, Run
 from .._v2._results import export_format
@@ -77,6 +78,7 @@ class Workflows:
 
         # 3. The rows.
         items = self._datasets._add(dataset_id, prepared, journal, project_id, opts.policy)
+        opts.display.update("rows", items.rows, items.rows)
 
         # 4. The pipeline copy.
         rec = journal.get_done("copy")
@@ -109,7 +111,9 @@ class Workflows:
                 journal.intent("run", pipeline_id=copy.id)
                 started = self._runs.start(copy.id)
             rec = journal.done("run", id=started.id)
-        run = self._runs.watch(str(rec["id"]), policy=opts.policy, on_progress=opts.on_progress)
+        run = self._runs.watch(
+            str(rec["id"]), policy=opts.policy, on_progress=run_bar(opts.display, opts.on_progress)
+        )
 
         # 7. The export: the dataset is this job's alone, so an export of it is the one it
         # asked for.
@@ -139,7 +143,7 @@ class Workflows:
         rec = journal.get_done("download")
         try:
             if rec is None or not os.path.exists(str(rec["path"])):
-                self._exports.download(export, output)
+                self._exports._download(export, output, opts.display)
                 journal.done("download", path=str(output))
         except BaseException:
             if scratch is not None:

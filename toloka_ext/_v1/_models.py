@@ -6,14 +6,21 @@ Every model keeps response keys it does not know in ``extra`` (never dropped), a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from .._exceptions import ApiDriftError
+from .._pandas import require_pandas
 from .._types import JsonObject
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped]
+else:  # `pandas.DataFrame` in signatures resolves at run time without importing pandas early
+    from .._pandas import pandas_on_demand as pandas
 
 __all__ = [
     "BaselineSolution",
@@ -46,9 +53,15 @@ def parse_utc(value: object, *, operation: str, field: str) -> datetime | None:
     if not isinstance(value, str):
         raise _drift(operation, field, f"expected a time string, got {type(value).__name__}")
     try:
-        parsed = datetime.fromisoformat(value)
+        return _parse_time(value)
     except ValueError:
         raise _drift(operation, field, f"unparseable time {value!r}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_time(value: str) -> datetime:
+    # Cached: the tasks of one request share their creation time, often to the millisecond.
+    parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -225,6 +238,10 @@ class Task:
         Raises:
             ApiDriftError: the object does not have the documented shape.
         """
+        if type(data) is dict and data.keys() <= _PLAIN_ANSWER_KEYS:
+            fast = cls._from_plain(data)
+            if fast is not None:
+                return fast
         prefix = f"{field}." if field else ""
         obj = _mapping(data, operation=operation, field=field or "task")
         pool_id = _take_str(obj, "pool_id", operation=operation, prefix=prefix)
@@ -267,6 +284,50 @@ class Task:
             created=parse_utc(obj.get("created"), operation=operation, field=f"{prefix}created"),
             extra={k: v for k, v in obj.items() if k not in _TASK_KEYS},
         )
+
+    @classmethod
+    def _from_plain(cls, data: dict[str, Any]) -> Task | None:
+        """The usual answer (scalar fields of the exact types), without the general checks;
+        ``None`` sends anything else down the general path, which names what is wrong."""
+        pool_id, task_id = data.get("pool_id"), data.get("id")
+        input_values, overlap = data.get("input_values"), data.get("overlap")
+        remaining, created = data.get("remaining_overlap"), data.get("created")
+        infinite = data.get("infinite_overlap", False)
+        message, origin = data.get("message_on_unknown_solution"), data.get("origin_task_id")
+        if not (
+            type(pool_id) is str
+            and pool_id
+            and (task_id is None or type(task_id) is str)
+            and (input_values is None or type(input_values) is dict)
+            and (overlap is None or type(overlap) is int)
+            and (remaining is None or type(remaining) is int)
+            and type(infinite) is bool
+            and (message is None or type(message) is str)
+            and (origin is None or type(origin) is str)
+            and (created is None or type(created) is str)
+        ):
+            return None
+        try:
+            when = None if created is None else _parse_time(created)
+        except ValueError:
+            return None
+        return cls(
+            pool_id=pool_id,
+            input_values=dict(input_values or {}),
+            message_on_unknown_solution=message,
+            overlap=overlap,
+            infinite_overlap=infinite,
+            origin_task_id=origin,
+            remaining_overlap=remaining,
+            id=task_id,
+            created=when,
+            reserved_for=data.get("reserved_for"),
+            unavailable_for=data.get("unavailable_for"),
+        )
+
+
+# The keys of an answer :meth:`Task._from_plain` reads: no solutions, nothing extra.
+_PLAIN_ANSWER_KEYS: Final = _TASK_KEYS - {"known_solutions", "baseline_solutions"}
 
 
 @attrs.define(kw_only=True)
@@ -454,6 +515,51 @@ class TaskCreateResult:
     def unknown_positions(self) -> Iterator[int]:
         for r in self.unknown:
             yield from r
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per position of the input, in order (needs ``pip install 'toloka-ext[pandas]'``).
+
+        Columns: ``position``; ``status`` (``created``, ``failed``, ``unknown`` or
+        ``not_processed``); ``task_id``; ``unknown`` (the request may or may not have been
+        applied); ``error_field``, ``error_code``, ``error_message`` (several field errors of
+        one task are joined with ``"; "``, in the same order in the three columns).
+
+        Example::
+
+            frame = result.to_pandas()
+            retry = tasks_df[frame["status"] == "failed"]   # the same positions
+        """
+        pd = require_pandas("TaskCreateResult.to_pandas()")
+        last = max([self.total - 1, *self.task_ids, *self.errors, *self.unknown_positions()])
+        count = last + 1
+        status: list[str] = ["not_processed"] * count
+        task_id: list[str | None] = [None] * count
+        unknown = [False] * count
+        error_field: list[str | None] = [None] * count
+        error_code: list[str | None] = [None] * count
+        error_message: list[str | None] = [None] * count
+        for position, tid in self.task_ids.items():
+            status[position] = "created"
+            task_id[position] = tid
+        for position, errors in self.errors.items():
+            status[position] = "failed"
+            error_field[position] = "; ".join(errors)
+            error_code[position] = "; ".join(e.code for e in errors.values())
+            error_message[position] = "; ".join(e.message for e in errors.values())
+        for position in self.unknown_positions():
+            status[position] = "unknown"
+            unknown[position] = True
+        return pd.DataFrame(
+            {
+                "position": range(count),
+                "status": status,
+                "task_id": task_id,
+                "unknown": unknown,
+                "error_field": error_field,
+                "error_code": error_code,
+                "error_message": error_message,
+            }
+        )
 
     def __repr__(self) -> str:
         return (

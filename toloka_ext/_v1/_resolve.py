@@ -59,12 +59,8 @@ class UnknownTracker:
 
     def pools_to_floor(self, payloads: Iterable[Mapping[str, Any]]) -> list[str]:
         """Pools of ``payloads`` whose floor is not known yet (in first-seen order)."""
-        out: list[str] = []
-        for payload in payloads:
-            pool = str(payload.get("pool_id"))
-            if pool not in self.floors and pool not in self.unavailable and pool not in out:
-                out.append(pool)
-        return out
+        pools = dict.fromkeys(str(payload.get("pool_id")) for payload in payloads)
+        return [p for p in pools if p not in self.floors and p not in self.unavailable]
 
     def note(
         self, chunk: Chunk[Any], payloads: list[dict[str, Any]], result: TaskCreateResult

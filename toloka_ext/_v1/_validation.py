@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+import operator
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from .._exceptions import InvalidInputError
 from .._json import dumps, find_non_json
+from .._pandas import DataFrameLike, is_dataframe, iter_frame_rows
 from ._models import BaselineSolution, KnownSolution, Task, format_utc
 
 __all__ = [
     "MAX_OVERLAP",
+    "FrameTasks",
     "check_id",
     "check_operation_id",
     "encode_tasks",
@@ -21,6 +24,7 @@ __all__ = [
     "normalize_task",
     "overlap_patch",
     "task_patch",
+    "tasks_from_frame",
 ]
 
 MAX_OVERLAP = 30_000
@@ -120,6 +124,42 @@ def encode_tasks(payloads: list[dict[str, Any]], start: int) -> bytes:
         raise InvalidInputError(f"tasks cannot be encoded as JSON: {exc}") from None
 
 
+# A task made only of these fields, each of the exact type checked below, needs nothing of
+# the general path but a copy: it is most tasks, and the general path costs several times more.
+_PLAIN_KEYS = frozenset(
+    {
+        "pool_id",
+        "input_values",
+        "overlap",
+        "infinite_overlap",
+        "message_on_unknown_solution",
+        "origin_task_id",
+    }
+)
+
+
+def _plain_task(task: dict[str, Any]) -> bool:
+    if not task.keys() <= _PLAIN_KEYS:
+        return False
+    pool_id = task.get("pool_id")
+    if type(pool_id) is not str or not pool_id or type(task.get("input_values")) is not dict:
+        return False
+    overlap = task.get("overlap")
+    if overlap is None:
+        if task.get("infinite_overlap") is not True:
+            return False  # the general path decides (allow_defaults, the error message)
+    elif type(overlap) is not int or not 1 <= overlap <= MAX_OVERLAP:
+        return False
+    infinite = task.get("infinite_overlap")
+    if infinite is not None and type(infinite) is not bool:
+        return False
+    for key in ("message_on_unknown_solution", "origin_task_id"):
+        value = task.get(key)
+        if value is not None and type(value) is not str:
+            return False
+    return True
+
+
 def normalize_task(
     task: object, position: int, *, allow_defaults: bool, check_json: bool = True
 ) -> dict[str, Any]:
@@ -132,8 +172,12 @@ def normalize_task(
             values JSON cannot carry (NaN, infinities, sets, arbitrary objects; with
             ``check_json=False`` this is left to :func:`encode_tasks`).
     """
-    if isinstance(task, Task):
-        data: dict[str, Any] = task.to_dict()
+    plain = type(task) is dict and _plain_task(cast(dict[str, Any], task))
+    data: dict[str, Any]
+    if plain:
+        data = dict(cast(dict[str, Any], task))  # the usual shape: every field right
+    elif isinstance(task, Task):
+        data = task.to_dict()
         data.pop("id", None)
         data.pop("created", None)
         data.pop("remaining_overlap", None)
@@ -143,7 +187,18 @@ def normalize_task(
         raise InvalidInputError(
             f"a task must be a Task or a mapping, got {type(task).__name__}", position=position
         )
+    if not plain:
+        _check_fields(data, position, allow_defaults=allow_defaults)
+    bad = find_non_json(data) if check_json else None
+    if bad is not None:
+        path, reason = bad
+        raise InvalidInputError(reason, position=position, field=path or None)
+    return data
 
+
+def _check_fields(data: dict[str, Any], position: int, *, allow_defaults: bool) -> None:
+    """The general checks of :func:`normalize_task`; fixes ``data`` in place (int pool ids,
+    solutions as plain objects)."""
     pool_id = data.get("pool_id")
     if pool_id is None or pool_id == "":
         raise InvalidInputError("pool_id is required", position=position, field="pool_id")
@@ -218,11 +273,70 @@ def normalize_task(
                 f"must be a string, got {type(value).__name__}", position=position, field=key
             )
 
-    bad = find_non_json(data) if check_json else None
-    if bad is not None:
-        path, reason = bad
-        raise InvalidInputError(reason, position=position, field=path or None)
-    return data
+
+T = TypeVar("T")
+
+
+class FrameTasks(Sequence[dict[str, Any]]):
+    """A ``pandas.DataFrame`` as tasks: one task a row, converted a block at a time.
+
+    Columns are task fields (``pool_id``, ``input_values``, ``overlap``...); a column
+    ``input_values.<key>`` (e.g. from ``df.add_prefix("input_values.")``) fills that key of
+    ``input_values``, and an ``input_values`` column holds dicts. A missing cell leaves the
+    field out (so a gap in ``overlap`` means "not given"), and whole floats in ``overlap``
+    (pandas turns an integer column with gaps into floats) are sent as integers. A sequence,
+    so ``create_tasks`` checks every row before sending anything, as for a list.
+    """
+
+    def __init__(self, frame: DataFrameLike) -> None:
+        self.frame = frame
+        self._len = len(frame)
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._len)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return list(self._rows(start, stop))
+        i = operator.index(index)
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError("task position out of range")
+        return next(self._rows(i, i + 1))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._rows(0, self._len)
+
+    def _rows(self, start: int, stop: int) -> Iterator[dict[str, Any]]:
+        frame = self.frame if (start, stop) == (0, self._len) else self.frame.iloc[start:stop]
+        for row in iter_frame_rows(frame, drop_missing=True, nest_dotted=True, first=start):
+            overlap = row.get("overlap")
+            if type(overlap) is float and overlap.is_integer():
+                row["overlap"] = int(overlap)
+            yield row
+
+
+@overload
+def tasks_from_frame(tasks: Iterable[T] | DataFrameLike) -> Iterable[T]: ...
+@overload
+def tasks_from_frame(
+    tasks: Iterable[T] | AsyncIterable[T] | DataFrameLike,
+) -> Iterable[T] | AsyncIterable[T]: ...
+def tasks_from_frame(
+    tasks: Iterable[T] | AsyncIterable[T] | DataFrameLike,
+) -> Iterable[T] | AsyncIterable[T]:
+    """``tasks`` as given, or a DataFrame as :class:`FrameTasks` (pandas is never imported)."""
+    if is_dataframe(tasks):
+        return cast("Iterable[T]", FrameTasks(cast(DataFrameLike, tasks)))
+    return cast("Iterable[T] | AsyncIterable[T]", tasks)
 
 
 def check_id(value: object, field: str) -> str:

@@ -12,12 +12,18 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from .._pandas import records_frame
 from ._models import Export
 from ._rows import iter_result_rows
 
-__all__ = ["AtomicFile", "export_format", "read_result_rows"]
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped]
+else:  # `pandas.DataFrame` in signatures resolves at run time without importing pandas early
+    from .._pandas import pandas_on_demand as pandas
+
+__all__ = ["AtomicFile", "export_format", "read_result_rows", "result_frame"]
 
 
 class AtomicFile:
@@ -83,6 +89,12 @@ def read_result_rows(
         fmt = suffix if suffix in ("jsonl", "json", "csv") else "jsonl"
     with open(p, "rb") as fh:
         yield from iter_result_rows(fh, fmt)
+
+
+def result_frame(path: str | os.PathLike[str], fmt: str | None = None) -> pandas.DataFrame:
+    """A downloaded result file as a DataFrame: the same rows as :func:`read_result_rows`
+    (so CSV values stay strings), one column per key in order of first appearance."""
+    return records_frame(read_result_rows(path, fmt), what="to_pandas()")
 
 
 class IterReader(io.RawIOBase):

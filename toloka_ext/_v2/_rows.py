@@ -25,6 +25,7 @@ import attrs
 
 from .. import _json
 from .._exceptions import InvalidInputError
+from .._pandas import DataFrameLike, is_dataframe, iter_frame_rows
 from ._models import FieldSpec
 
 __all__ = [
@@ -104,12 +105,31 @@ class CsvFile:
 
 
 Rows = (
-    Iterable[Mapping[str, Any]] | JsonLinesFile | JsonArrayFile | CsvFile | str | os.PathLike[str]
+    Iterable[Mapping[str, Any]]
+    | JsonLinesFile
+    | JsonArrayFile
+    | CsvFile
+    | str
+    | os.PathLike[str]
+    | DataFrameLike
 )
-"""What ``add_items``/``process_new_data`` accept: dicts, or a .jsonl/.json/.csv path."""
+"""What ``add_items``/``process_new_data`` accept: dicts, a .jsonl/.json/.csv path, or a
+``pandas.DataFrame`` (one row a row, columns as keys, a missing value as ``null``; see
+:mod:`toloka_ext._pandas`)."""
 
 FieldsArg = Sequence[str | FieldSpec | Mapping[str, Any]] | None
 """Field declarations: names, :class:`FieldSpec` or ``{"name", "jsonSchema"}`` mappings."""
+
+
+class _FrameRows:
+    """A DataFrame's rows, converted lazily a block at a time; re-iterable (a journal
+    resume reads the rows again)."""
+
+    def __init__(self, frame: DataFrameLike) -> None:
+        self.frame = frame
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter_frame_rows(self.frame, drop_missing=False)
 
 
 def _check_file(path: Path) -> None:
@@ -124,6 +144,8 @@ def open_rows(rows: object) -> Iterable[object]:
     if isinstance(rows, JsonLinesFile | JsonArrayFile | CsvFile):
         _check_file(rows.path)
         return rows
+    if is_dataframe(rows):
+        return _FrameRows(cast(DataFrameLike, rows))
     if isinstance(rows, str | os.PathLike):
         path = Path(rows)
         _check_file(path)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from .._exceptions import InvalidInputError
 from .._polling import PollPolicy
+from .._progress import ProgressBars
 from .._types import JsonObject
 from ._adapter import drift
 from ._models import (
@@ -28,7 +29,12 @@ from ._models import (
     Upload,
     UploadStatus,
 )
-from ._results import read_result_rows
+from ._results import read_result_rows, result_frame
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped]
+else:  # `pandas.DataFrame` in signatures resolves at run time without importing pandas early
+    from .._pandas import pandas_on_demand as pandas
 
 __all__ = [
     "AddItemsSummary",
@@ -143,6 +149,10 @@ class ProcessResult:
     def rows(self) -> list[JsonObject]:
         return list(self.iter_rows())
 
+    def to_pandas(self) -> pandas.DataFrame:
+        """The result rows as a DataFrame (needs ``pip install 'toloka-ext[pandas]'``)."""
+        return result_frame(self.path, self.format)
+
 
 @attrs.frozen
 class ProcessOptions:
@@ -155,6 +165,7 @@ class ProcessOptions:
     output: Path | None
     policy: PollPolicy | None
     on_progress: Callable[[Run], object] | None
+    display: ProgressBars
 
 
 def check_item_limit(item_limit: int | None) -> None:

@@ -7,10 +7,36 @@ In-process (no sockets)::
     with sandbox.client() as client:            # a toloka_ext.Toloka bound to the sandbox
         result = client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
 
-or ``sandbox.http_client()`` for raw HTTP, or ``with mock_toloka() as sandbox: ...`` to
-route every httpx request for Toloka hosts to it; as a real server:
-``python -m toloka_ext.testing serve --port 0`` or ``with SandboxServer() as server: ...``.
-The pytest plugin gives ``toloka_sandbox`` and ``toloka_sandbox_server`` fixtures.
+``sandbox.async_client()`` gives the ``AsyncToloka`` twin; both are configured (key, base
+URLs, transport) and run on virtual time: their waits between polls move
+``sandbox.client_time`` instead of sleeping. ``sandbox.http_client()`` gives raw HTTP.
+
+What every sandbox holds from the start (``Sandbox.reset()`` goes back to it):
+
+* API key ``"sandbox-key"`` (``ApiKey``, both APIs) and OAuth token ``"sandbox-token"``
+  (v1 only); change them with ``Sandbox(api_key=..., oauth_token=...)``;
+* v2 project ``prj-1`` ("Sandbox project") and pipeline ``pl-1`` ("Annotate items", in
+  ``prj-1``), which labels each item ``yes`` or ``no`` in the field ``label``;
+* v1 pools ``1`` and ``pool-1`` (no default overlap: tasks need ``overlap``) and
+  ``pool-2`` (default overlap 3), all closed and without an input spec.
+
+More with :meth:`Sandbox.add_project`, :meth:`Sandbox.add_pipeline` and
+:meth:`Sandbox.add_pool` (which takes an ``input_spec`` the tasks are checked against);
+options (polls to finish, page sizes, labels...) with ``Sandbox(...)`` or later
+:meth:`Sandbox.configure`. Example::
+
+    sandbox.add_pool("42", default_overlap=1, input_spec={"image": "string"})
+    project = sandbox.add_project("Moderation")
+    sandbox.add_pipeline("pl-7", name="Moderate", project_id=project)
+    sandbox.configure(run_polls=1, max_page_size=2)
+
+Code that builds its own clients: ``with mock_toloka() as sandbox: ...`` routes every httpx
+request for Toloka hosts to a sandbox; such clients must use its key
+(``Toloka(api_key="sandbox-key")``). As a real server:
+``python -m toloka_ext.testing serve --port 0`` (its banner names the URLs, the key and the
+seeded objects; needs ``pip install 'toloka-ext[testing]'``) or
+``with SandboxServer() as server: ...``. The pytest plugin gives the ``toloka_sandbox`` and
+``toloka_sandbox_server`` fixtures.
 
 What a test can script (see each docstring): faults with any status, body or headers,
 lost answers and client crashes before or after a request was applied
@@ -23,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._backend import Counters
-    from ._clock import Clock, ManualClock, SystemClock
+    from ._clock import Clock, ManualClock, SystemClock, VirtualTime
     from ._config import SandboxConfig
     from ._faults import Fault, FaultConfig, SimulatedCrash
     from ._mock import current_sandbox, mock_toloka
@@ -39,6 +65,7 @@ _LAZY = {
     "Clock": "._clock",
     "ManualClock": "._clock",
     "SystemClock": "._clock",
+    "VirtualTime": "._clock",
     "SandboxConfig": "._config",
     "Fault": "._faults",
     "FaultConfig": "._faults",
@@ -85,6 +112,7 @@ __all__ = [
     "SandboxTransport",
     "SimulatedCrash",
     "SystemClock",
+    "VirtualTime",
     "current_sandbox",
     "mock_toloka",
     "serve_in_background",

@@ -4,6 +4,8 @@ Imports only the standard library and pytest at import time, so registering it t
 ``pytest11`` entry point never breaks pytest for installs without the ``testing`` extra.
 Options go through a marker: ``@pytest.mark.toloka_sandbox(seed=3, run_polls=1)``.
 
+Seeded objects, the clients and the setup methods are listed in each fixture's docstring.
+
 Example::
 
     def test_labels(toloka_sandbox):
@@ -38,10 +40,32 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
 def toloka_sandbox(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh in-process :class:`toloka_ext.testing.Sandbox`, recording its requests.
 
-    It offers ``.client()`` / ``.async_client()`` (``toloka_ext.Toloka`` / ``AsyncToloka``
-    bound to it), ``.http_client()``, ``.transport``, ``.v2_base_url``, ``.v1_base_url``,
-    ``.api_key``, ``.counters`` and ``.requests`` / ``.requests_for(operation_id)``
-    (``record_requests`` is on unless the marker turns it off).
+    Clients, already configured (key, base URLs, in-process transport):
+    ``.client()`` (``toloka_ext.Toloka``) and ``.async_client()`` (``AsyncToloka``), both
+    on the sandbox's virtual time: waits between polls and ``Retry-After`` waits move
+    ``.client_time`` (and a ``ManualClock`` given as ``clock=``) instead of sleeping.
+    Also ``.http_client()``, ``.transport``, ``.v2_base_url``, ``.v1_base_url``,
+    ``.counters`` and ``.requests`` / ``.requests_for(operation_id)`` (``record_requests``
+    is on unless the marker turns it off).
+
+    Seeded: API key ``"sandbox-key"`` (``.api_key``; OAuth token ``"sandbox-token"`` for
+    v1); v2 project ``prj-1``; pipeline ``pl-1`` (labels items ``yes``/``no`` in
+    ``label``); v1 pools ``1`` and ``pool-1`` (tasks need ``overlap``) and ``pool-2``
+    (default overlap 3). Set up more with ``.add_project(name)``,
+    ``.add_pipeline(pipeline_id, name=, project_id=)``,
+    ``.add_pool(pool_id, default_overlap=, status=, input_spec=)``, and change options with
+    ``.configure(run_polls=1, ...)`` or the marker.
+
+    Example::
+
+        @pytest.mark.toloka_sandbox(run_polls=1)
+        def test_tasks(toloka_sandbox):
+            toloka_sandbox.add_pool("42", input_spec={"url": "string"})
+            with toloka_sandbox.client() as client:
+                result = client.tasks.create_tasks(
+                    [{"pool_id": "42", "input_values": {"url": "a"}, "overlap": 1}]
+                )
+            assert result.ok and len(toloka_sandbox.tasks("42")) == 1
     """
     from toloka_ext.testing import Sandbox
 
@@ -58,8 +82,12 @@ def toloka_sandbox(request: pytest.FixtureRequest) -> Iterator[Any]:
 def toloka_sandbox_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A :class:`toloka_ext.testing.SandboxServer` process on a free port, stopped afterwards.
 
-    It offers ``.client()`` / ``.async_client()`` over real HTTP, ``.url``,
-    ``.v2_base_url``, ``.v1_base_url``, ``.auth_headers()``, ``.kill()`` and ``.start()``.
+    It offers ``.client()`` / ``.async_client()`` over real HTTP, configured and on virtual
+    time like ``toloka_sandbox``'s (``.client_time``), ``.url``, ``.v2_base_url``,
+    ``.v1_base_url``, ``.api_key``, ``.auth_headers()``, ``.banner``, ``.kill()`` and
+    ``.start()``. Seeded like ``toloka_sandbox`` (key ``"sandbox-key"``, project ``prj-1``,
+    pipeline ``pl-1``, pools ``1``, ``pool-1``, ``pool-2``); marker options are passed to
+    the served sandbox (JSON values only). Needs ``pip install 'toloka-ext[testing]'``.
     """
     from toloka_ext.testing import SandboxServer
 

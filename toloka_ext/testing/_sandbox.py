@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast, overloa
 import httpx
 
 from ._backend import Backend, Counters
-from ._clock import Clock, SystemClock, iso_v2
+from ._clock import Clock, SystemClock, VirtualTime, iso_v2
 from ._config import (
     DEFAULT_API_BASE,
     DEFAULT_PIPELINES,
@@ -34,14 +34,6 @@ __all__ = ["Sandbox"]
 
 Obj = dict[str, Any]
 T = TypeVar("T")
-
-
-def _no_sleep(_seconds: float) -> None:
-    """The clients' waits, skipped: a sandbox moves on when polled, not with time."""
-
-
-async def _async_no_sleep(_seconds: float) -> None:
-    """The async clients' waits, skipped (see :func:`_no_sleep`)."""
 
 
 class _Option(Generic[T]):
@@ -74,6 +66,12 @@ class Sandbox:
         with sandbox.http_client() as http:       # or raw HTTP
             r = http.get(f"{sandbox.v2_base_url}/projects", headers=sandbox.auth_headers("v2"))
             assert r.json()["projects"][0]["id"] == "prj-1"
+
+    Seeded (what :meth:`reset` goes back to): v2 project ``prj-1``, pipeline ``pl-1`` (in
+    ``prj-1``, labels each item ``yes``/``no`` in ``label``), v1 pools ``1``, ``pool-1`` (no
+    default overlap) and ``pool-2`` (default overlap 3); clients authenticate with
+    :attr:`api_key` (``"sandbox-key"``). Add more with :meth:`add_project`,
+    :meth:`add_pipeline` and :meth:`add_pool`; change options with :meth:`configure`.
 
     Options (keyword-only; all but ``db_path``, ``faults``, ``rewrite`` and
     ``record_requests`` are kept in the immutable :attr:`config`, see :meth:`configure`):
@@ -364,39 +362,58 @@ class Sandbox:
         return httpx.AsyncClient(transport=self.transport, **kwargs)
 
     def client(self, **kwargs: Any) -> Toloka:
-        """A :class:`toloka_ext.Toloka` bound to this sandbox, both APIs, polling without sleeps.
+        """A :class:`toloka_ext.Toloka` bound to this sandbox (both APIs), on virtual time.
 
-        Keyword arguments go to ``Toloka`` and override the defaults (``api_key``,
-        ``base_url``, ``v1_base_url``, ``transport``, ``sleep``).
+        Configured: ``api_key`` (:attr:`api_key`, ``"sandbox-key"`` by default), ``base_url``
+        and ``v1_base_url`` (the sandbox's), ``transport`` (in-process, no sockets), and
+        ``sleep`` / ``clock`` on :attr:`client_time`: the client never really waits (a
+        poll interval or a ``Retry-After`` moves virtual time, and a ``ManualClock``
+        sandbox's clock with it), so poll timeouts and call deadlines are reached after
+        the same waits every run, in milliseconds. Keyword arguments go to ``Toloka`` and
+        override these.
 
         Example:
             with sandbox.client() as client:
                 result = client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
-                created = client.tasks.create_tasks(tasks, async_mode=True)
+                created = client.tasks.create_tasks(
+                    [{"pool_id": "pool-1", "input_values": {"url": "a"}, "overlap": 1}]
+                )
         """
         from toloka_ext import Toloka
 
         self._client_defaults(kwargs)
-        kwargs.setdefault("sleep", _no_sleep)
+        kwargs.setdefault("sleep", self.client_time.sleep)
         return Toloka(**kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncToloka:
-        """A :class:`toloka_ext.AsyncToloka` bound to this sandbox (see :meth:`client`).
+        """A :class:`toloka_ext.AsyncToloka` bound to this sandbox, on the same virtual time
+        as :meth:`client` (its waits move :attr:`client_time`; nothing really sleeps).
 
         Example:
             async with sandbox.async_client() as client:
-                result = await client.process_new_data("pl-1", rows)
+                result = await client.process_new_data("pl-1", [{"url": "https://x/1.jpg"}])
         """
         from toloka_ext import AsyncToloka
 
         self._client_defaults(kwargs)
-        kwargs.setdefault("sleep", _async_no_sleep)
+        kwargs.setdefault("sleep", self.client_time.async_sleep)
         return AsyncToloka(**kwargs)
+
+    @property
+    def client_time(self) -> VirtualTime:
+        """The virtual time of the clients from :meth:`client` / :meth:`async_client`
+        (shared by all of them): ``.slept`` and ``.sleeps`` say how much they waited."""
+        time = self.__dict__.get("_client_time")
+        if time is None:
+            time = self.__dict__["_client_time"] = VirtualTime(lambda: self.config.clock)
+        return cast(VirtualTime, time)
 
     def _client_defaults(self, kwargs: dict[str, Any]) -> None:
         kwargs.setdefault("api_key", self.api_key)
         kwargs.setdefault("base_url", self.v2_base_url)
         kwargs.setdefault("v1_base_url", self.v1_base_url)
+        if "sleep" not in kwargs:  # a caller's own sleep keeps the real clock with it
+            kwargs.setdefault("clock", self.client_time.monotonic)
         if "http_client" not in kwargs:  # the clients take one or the other
             kwargs.setdefault("transport", self.transport)
 

@@ -7,19 +7,25 @@ that attaches ``Authorization`` only to the API origin sends none to storage (an
 answers 403 to any request that carries one).
 
 Readiness: ``serve`` binds its socket first (``port=0`` picks a free one), builds every URL
-from the port it really got, and then prints one banner line to stdout::
+from the port it really got (presigned storage URLs included), and then prints one banner
+to stdout: a first line for programs, then indented lines for people::
 
-    Toloka sandbox on http://127.0.0.1:PORT (v2: http://127.0.0.1:PORT/api/v2-beta,
-    v1: http://127.0.0.1:PORT/api/v1) api key: sandbox-key
+    Toloka sandbox on URL (v2: URL/api/v2-beta, v1: URL/api/v1) api key: sandbox-key
+      v2 projects:  prj-1 "Sandbox project"
+      v2 pipelines: pl-1 "Annotate items" (project prj-1)
+      v1 pools:     1, pool-1, pool-2 (default overlap 3)
+      clients:      TOLOKA_API_KEY=sandbox-key TOLOKA_BASE_URL=URL/api/v2-beta ...
 
-(one line, wrapped here).
+(``URL`` is ``http://127.0.0.1:PORT``.)
 
-A parent process reads the port from that line; ``SandboxServer`` does exactly that.
+A parent process reads the port from the first line; ``SandboxServer`` does exactly that
+(and keeps the indented lines out of its own stdout).
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import queue
@@ -36,10 +42,13 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
+from ._clock import VirtualTime
 from ._faults import Fault, FaultConfig
 
 if TYPE_CHECKING:
     from toloka_ext import AsyncToloka, Toloka
+
+    from ._sandbox import Sandbox
 
 __all__ = [
     "BANNER_PREFIX",
@@ -47,6 +56,7 @@ __all__ = [
     "ServeError",
     "UVICORN_MISSING",
     "banner",
+    "describe",
     "faults_from_json",
     "faults_to_json",
     "serve",
@@ -93,6 +103,38 @@ def faults_to_json(config: FaultConfig) -> str:
 
 def banner(url: str, v2_url: str, v1_url: str, api_key: str) -> str:
     return f"{BANNER_PREFIX}{url} (v2: {v2_url}, v1: {v1_url}) api key: {api_key}"
+
+
+_LISTED = 8  # objects named per kind in the banner; a long-lived --db may hold thousands
+
+
+def _listing(items: list[str]) -> str:
+    if not items:
+        return "(none)"
+    more = len(items) - _LISTED
+    return ", ".join(items[:_LISTED]) + (f" and {more} more" if more > 0 else "")
+
+
+def describe(sandbox: Sandbox) -> list[str]:
+    """The banner's lines for people: what exists to call, and how to point a client at it."""
+    backend = sandbox.backend
+    with backend.lock:
+        projects = [f'{p["id"]} "{p.get("name", "")}"' for p in backend.all("project")]
+        pipelines = [
+            f'{p["id"]} "{p.get("name", "")}" (project {p.get("projectId")})'
+            for p in backend.all("pipeline")
+        ]
+        pools = [
+            p["id"] + (f" (default overlap {n})" if (n := p.get("default_overlap")) else "")
+            for p in backend.all("pool")
+        ]
+    return [
+        f"  v2 projects:  {_listing(projects)}",
+        f"  v2 pipelines: {_listing(pipelines)}",
+        f"  v1 pools:     {_listing(pools)}",
+        f"  clients:      TOLOKA_API_KEY={sandbox.api_key} TOLOKA_BASE_URL={sandbox.v2_base_url}"
+        f" TOLOKA_V1_BASE_URL={sandbox.v1_base_url}",
+    ]
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -146,7 +188,8 @@ def serve(
 ) -> None:
     """Serve a sandbox on ``host:port`` until SIGTERM / SIGINT (``port=0``: any free port).
 
-    Prints the banner line to ``out`` (stdout) once the socket listens. Raises
+    Prints the banner (see the module docstring) to ``out`` (stdout) once the socket
+    listens. Raises
     :class:`ServeError` without uvicorn or when the port cannot be bound.
 
     Example:
@@ -178,7 +221,7 @@ def serve(
         try:
             stream = out or sys.stdout
             line = banner(sandbox.url, sandbox.v2_base_url, sandbox.v1_base_url, api_key)
-            stream.write(line + "\n")
+            stream.write("\n".join([line, *describe(sandbox)]) + "\n")
             stream.flush()
             config = uvicorn.Config(
                 sandbox.asgi_app, log_level="warning", lifespan="on", access_log=False
@@ -189,14 +232,6 @@ def serve(
             sandbox.close()
     finally:
         sock.close()
-
-
-def _no_sleep(_seconds: float) -> None:
-    """Polls need no waits: a sandbox moves on when polled."""
-
-
-async def _async_no_sleep(_seconds: float) -> None:
-    """See :func:`_no_sleep`."""
 
 
 class SandboxServer:
@@ -243,6 +278,8 @@ class SandboxServer:
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[str] | None = None
         self.banner: str | None = None
+        self.client_time = VirtualTime()
+        """The virtual time of :meth:`client` / :meth:`async_client` (``.slept``, ``.sleeps``)."""
 
     def _require_port(self) -> int:
         if self.port is None:
@@ -271,7 +308,12 @@ class SandboxServer:
         return {"Authorization": f"ApiKey {self.api_key}"}
 
     def client(self, **kwargs: Any) -> Toloka:
-        """A :class:`toloka_ext.Toloka` on this server over real HTTP, polling without sleeps.
+        """A :class:`toloka_ext.Toloka` on this server over real HTTP, on virtual time.
+
+        ``api_key``, ``base_url`` and ``v1_base_url`` are the server's; ``sleep`` and
+        ``clock`` run on :attr:`client_time`, so nothing really waits between polls (the
+        sandbox moves on when polled) and poll timeouts are reached after the same waits
+        every run. Keyword arguments override these.
 
         Example:
             with SandboxServer() as server, server.client() as client:
@@ -280,7 +322,7 @@ class SandboxServer:
         from toloka_ext import Toloka
 
         self._client_defaults(kwargs)
-        kwargs.setdefault("sleep", _no_sleep)
+        kwargs.setdefault("sleep", self.client_time.sleep)
         return Toloka(**kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncToloka:
@@ -288,17 +330,22 @@ class SandboxServer:
         from toloka_ext import AsyncToloka
 
         self._client_defaults(kwargs)
-        kwargs.setdefault("sleep", _async_no_sleep)
+        kwargs.setdefault("sleep", self.client_time.async_sleep)
         return AsyncToloka(**kwargs)
 
     def _client_defaults(self, kwargs: dict[str, Any]) -> None:
         kwargs.setdefault("api_key", self.api_key)
         kwargs.setdefault("base_url", self.v2_base_url)
         kwargs.setdefault("v1_base_url", self.v1_base_url)
+        if "sleep" not in kwargs:  # a caller's own sleep keeps the real clock with it
+            kwargs.setdefault("clock", self.client_time.monotonic)
 
     def start(self) -> SandboxServer:
         if self.process is not None and self.process.poll() is None:
             raise RuntimeError("already running")
+        if importlib.util.find_spec("uvicorn") is None:
+            # Said here, not as "exited with 1" after the child printed it to its stderr.
+            raise ModuleNotFoundError(UVICORN_MISSING, name="uvicorn")
         cmd = [
             sys.executable, "-m", "toloka_ext.testing", "serve",
             "--port", str(self.port or 0), "--seed", str(self.seed),
@@ -325,12 +372,15 @@ class SandboxServer:
 
         def pump() -> None:
             # Hands the banner over, then keeps draining stdout (a full pipe would block
-            # the server) and passes anything else through.
-            banner_seen = False
+            # the server) and passes anything else through but the banner's lines for people.
+            banner_seen = in_banner = False
             for line in stdout:
                 if not banner_seen and line.startswith(BANNER_PREFIX):
-                    banner_seen = True
+                    banner_seen = in_banner = True
                     lines.put(line.rstrip("\n"))
+                    continue
+                in_banner = in_banner and line.startswith("  ")
+                if in_banner:
                     continue
                 try:
                     sys.stdout.write(line)
