@@ -56,7 +56,10 @@ def test_process_new_data_shows_rows_run_and_download(
 ) -> None:
     with Sandbox().client() as client:
         result = client.process_new_data(
-            "pl-1", [{"text": f"row {i}"} for i in range(40)], output=tmp_path / "out", progress=True
+            "pl-1",
+            [{"text": f"row {i}"} for i in range(40)],
+            output=tmp_path / "out",
+            progress=True,
         )
     assert len(result.rows()) == 40
     err = capsys.readouterr().err
@@ -87,7 +90,10 @@ def test_without_rich_the_call_names_the_extra_before_sending(
 ) -> None:
     monkeypatch.setitem(sys.modules, "rich.progress", None)
     sandbox = _sandbox()
-    with sandbox.client() as client, pytest.raises(tx.InvalidInputError, match=r"toloka-ext\[cli\]"):
+    with (
+        sandbox.client() as client,
+        pytest.raises(tx.InvalidInputError, match=r"toloka-ext\[cli\]"),
+    ):
         client.tasks.create_tasks(_tasks(5), progress=True)
     assert sandbox.counters.tasks_created == 0
 
