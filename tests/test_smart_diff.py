@@ -890,10 +890,9 @@ def _classifying_tests(path: Path, *, calls: str | None = None) -> set[str]:
 def test_every_classification_test_has_its_pairs_here() -> None:
     covered = {p.test for p in PAIRS} | set(ALSO_COVERED)
     tests = Path(__file__).parent
-    expected = (
-        _classifying_tests(tests / "test_specdiff.py", calls="diff_specs")
-        | _classifying_tests(tests / "test_pull_spec.py")
-    )
+    expected = _classifying_tests(
+        tests / "test_specdiff.py", calls="diff_specs"
+    ) | _classifying_tests(tests / "test_pull_spec.py")
     # `pull_spec --api v1` no longer classifies with a differ (it compares the published
     # document with openapi/v1.yaml and its reviewed differences): the v1 pairs stay here
     # as evaluation data for the two differs, not as the cover of a test.
