@@ -41,7 +41,12 @@ def tasks(n: int, pool: str) -> Iterator[dict[str, Any]]:
 
 
 def run_sync(server: SandboxServer, n: int, options: dict[str, Any]) -> float:
-    with Toloka(api_key=server.api_key, v1_base_url=server.v1_base_url, poll_policy=POLL) as c:
+    with Toloka(
+        api_key=server.api_key,
+        v1_base_url=server.v1_base_url,
+        poll_policy=POLL,
+        tasks_per_minute=None,
+    ) as c:
         start = time.perf_counter()
         result = c.tasks.create_tasks(tasks(n, "pool-1"), **options)
         elapsed = time.perf_counter() - start
@@ -52,7 +57,10 @@ def run_sync(server: SandboxServer, n: int, options: dict[str, Any]) -> float:
 def run_async(server: SandboxServer, n: int, options: dict[str, Any]) -> float:
     async def go() -> float:
         async with AsyncToloka(
-            api_key=server.api_key, v1_base_url=server.v1_base_url, poll_policy=POLL
+            api_key=server.api_key,
+            v1_base_url=server.v1_base_url,
+            poll_policy=POLL,
+            tasks_per_minute=None,
         ) as c:
             start = time.perf_counter()
             result = await c.tasks.create_tasks(tasks(n, "pool-1"), **options)
@@ -70,7 +78,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     n = args.tasks
-    # No client-side task budget in the way: the point is the client's own cost.
+    # No client-side task budget in the way (tasks_per_minute=None): the point is the
+    # client's own cost.
     modes = {
         "sync mode": {"keep_tasks": True},
         "async mode": {"async_mode": True, "keep_tasks": True},
