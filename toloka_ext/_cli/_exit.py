@@ -1,0 +1,123 @@
+"""Exit codes of ``toloka-ext`` and the one line an error prints (standard library only).
+
+=====  ============================================================================
+code   meaning
+=====  ============================================================================
+0      success (``spec``: no API change)
+1      the API refused or failed (a status, a connection error, a failed run or
+       export, a poll timeout); ``spec pull``: the document could not be fetched
+2      bad usage or bad input: a wrong option, an unreadable or invalid file, no
+       credentials, a journal of another call; nothing was sent
+3      API drift: Toloka answered in a shape the bundled snapshot does not know
+       (``spec``: the API changed compatibly)
+4      outcome unknown: a request may or may not have been applied; check before
+       re-sending (``spec``: a breaking API change)
+130    interrupted (Ctrl-C); ``process`` prints the command that resumes
+=====  ============================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._exceptions import (
+    ApiDriftError,
+    APIStatusError,
+    ConfigurationError,
+    InvalidInputError,
+    JournalCorruptError,
+    JournalMismatchError,
+    OutcomeUnknownError,
+    TolokaError,
+)
+
+__all__ = [
+    "API_ERROR",
+    "BAD_INPUT",
+    "DRIFT",
+    "EPILOG",
+    "INTERRUPTED",
+    "OK",
+    "OUTCOME_UNKNOWN",
+    "PROG",
+    "CliError",
+    "error_document",
+    "exit_code_for",
+    "one_line",
+]
+
+PROG = "toloka-ext"
+
+OK = 0
+API_ERROR = 1
+BAD_INPUT = 2
+DRIFT = 3
+OUTCOME_UNKNOWN = 4
+INTERRUPTED = 130
+
+EPILOG = """Exit codes:
+  0    ok (spec: no API change)
+  1    API error: a status, no connection, a failed run, a timeout
+  2    bad usage or input: options, files, missing key (nothing sent)
+  3    API drift (spec: a compatible API change)
+  4    outcome unknown: check before re-sending (spec: a breaking change)
+  130  interrupted (process prints the command that resumes)"""
+
+
+class CliError(Exception):
+    """A failure the command line found itself (a bad file, no credentials): one line + code."""
+
+    def __init__(self, message: str, *, code: int = BAD_INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code of an error (see the module docstring)."""
+    if isinstance(exc, CliError):
+        return exc.code
+    if isinstance(exc, KeyboardInterrupt):
+        return INTERRUPTED
+    if isinstance(exc, ConfigurationError | InvalidInputError):
+        return BAD_INPUT
+    if isinstance(exc, JournalMismatchError | JournalCorruptError):
+        return BAD_INPUT
+    if isinstance(exc, ApiDriftError):
+        return DRIFT
+    if isinstance(exc, OutcomeUnknownError):
+        return OUTCOME_UNKNOWN
+    if isinstance(exc, TolokaError):
+        return API_ERROR
+    return API_ERROR
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def one_line(exc: BaseException, *, prog: str = PROG) -> str:
+    """``toloka-ext: error: ...``: the error's class (for library errors) and message, one
+    line. Library messages never carry a credential (see ``toloka_ext._exceptions``)."""
+    if isinstance(exc, CliError):
+        return f"{prog}: error: {_flat(exc.message)}"
+    if isinstance(exc, TolokaError):
+        text = _flat(str(exc)) or type(exc).__name__
+        return f"{prog}: error: {type(exc).__name__}: {text}"
+    return f"{prog}: error: {type(exc).__name__}: {_flat(str(exc))}"
+
+
+def error_document(exc: BaseException) -> dict[str, Any]:
+    """The ``--json`` form of an error: ``{"error": {type, message, exit_code, ...}}``."""
+    info: dict[str, Any] = {
+        "type": type(exc).__name__,
+        "message": _flat(exc.message if isinstance(exc, CliError) else str(exc)),
+        "exit_code": exit_code_for(exc),
+    }
+    if isinstance(exc, APIStatusError):
+        info.update(status_code=exc.status_code, code=exc.code, request_id=exc.request_id)
+    if isinstance(exc, ApiDriftError):
+        info.update(operation=exc.operation, field=exc.field)
+    if isinstance(exc, InvalidInputError):
+        info.update(position=exc.position, field=exc.field)
+    return {"error": info}

@@ -1,0 +1,341 @@
+"""API v1 commands: ``tasks create|list|get`` and ``operations get|log|list``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .._v2._rows import iter_json_array
+from ._exit import OUTCOME_UNKNOWN, CliError
+from ._output import result_document
+from ._progress import TaskBar
+from ._state import state_of
+from ._v2 import take
+
+__all__ = ["TaskFile", "register"]
+
+TASK_COLUMNS = (
+    "id",
+    "pool_id",
+    "overlap",
+    "remaining=remaining_overlap",
+    "created",
+    "input_values",
+)
+OPERATION_COLUMNS = ("id", "type", "status", "progress", "submitted", "finished")
+LOG_COLUMNS = ("type", "success", "input", "output")
+
+Limit = Annotated[
+    int, typer.Option("--limit", min=0, help="At most this many items (0: all of them).")
+]
+
+
+class TaskFile:
+    """Task objects from a JSON Lines file or a file holding one JSON array (told apart by
+    the first character), read twice: once to check and count before anything is sent,
+    then streamed to ``create_tasks``.
+
+    ``pool`` fills ``pool_id`` where a task has none (a different one is an error);
+    ``overlap`` fills ``overlap`` likewise.
+    """
+
+    def __init__(self, path: Path, *, pool: str | None, overlap: int | None) -> None:
+        self.path = path
+        self.pool = pool
+        self.overlap = overlap
+        self.is_array = self._first_char() == "["
+        self.count = sum(1 for _ in self._tasks())
+
+    def _first_char(self) -> str:
+        with open(self.path, encoding="utf-8") as fh:
+            while True:
+                block = fh.read(4096)
+                if not block:
+                    return ""
+                stripped = block.lstrip()
+                if stripped:
+                    return stripped[0]
+
+    def _raw(self) -> Iterator[tuple[str, object]]:
+        """(where, value) for each task in the file."""
+        with open(self.path, encoding="utf-8") as fh:
+            if self.is_array:
+                try:
+                    for i, value in enumerate(iter_json_array(fh, name=str(self.path))):
+                        yield f"element {i}", value
+                except ValueError as exc:
+                    raise CliError(f"{self.path}: not a JSON array of tasks: {exc}") from None
+                return
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield f"line {lineno}", json.loads(line)
+                except ValueError as exc:
+                    raise CliError(f"{self.path}: line {lineno} is not valid JSON: {exc}") from None
+
+    def _tasks(self) -> Iterator[dict[str, Any]]:
+        try:
+            for where, value in self._raw():
+                if not isinstance(value, dict):
+                    raise CliError(
+                        f"{self.path}: {where} is not a task object ({type(value).__name__})"
+                    )
+                yield self._complete(where, value)
+        except UnicodeDecodeError as exc:
+            raise CliError(f"{self.path}: not UTF-8 text ({exc.reason})") from None
+
+    def _complete(self, where: str, task: dict[str, Any]) -> dict[str, Any]:
+        pool = task.get("pool_id")
+        if self.pool is not None:
+            if pool is None:
+                task["pool_id"] = self.pool
+            elif str(pool) != self.pool:
+                raise CliError(
+                    f"{self.path}: {where} is a task for pool {pool}, not --pool {self.pool}"
+                )
+        elif pool is None:
+            raise CliError(f"{self.path}: {where} has no pool_id: pass --pool")
+        if self.overlap is not None and "overlap" not in task:
+            task["overlap"] = self.overlap
+        return task
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._tasks()
+
+
+tasks = typer.Typer(help="API v1 tasks: create many, list, get.", no_args_is_help=True)
+
+
+@tasks.command("create")
+def tasks_create(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Task objects ({pool_id, input_values, overlap, ...}): JSON lines or one "
+            "JSON array.",
+            show_default=False,
+        ),
+    ],
+    pool: Annotated[
+        str | None,
+        typer.Option("--pool", help="The pool (filled in where a task has no pool_id)."),
+    ] = None,
+    overlap: Annotated[
+        int | None,
+        typer.Option("--overlap", min=1, help="Overlap for tasks that do not set one."),
+    ] = None,
+    async_mode: Annotated[
+        bool, typer.Option("--async-mode", help="One background operation per chunk.")
+    ] = False,
+    allow_defaults: Annotated[
+        bool, typer.Option("--allow-defaults", help="Use the pool's default overlap.")
+    ] = False,
+    skip_invalid_items: Annotated[
+        bool,
+        typer.Option("--skip-invalid-items", help="Create the valid tasks, report the others."),
+    ] = False,
+    open_pool: Annotated[
+        bool, typer.Option("--open-pool", help="Open the pool after the last chunk.")
+    ] = False,
+    operation_id: Annotated[
+        str | None,
+        typer.Option(
+            "--operation-id",
+            help="Async mode: a UUID; rerunning with the same id and file reuses the same "
+            "operations instead of creating tasks twice.",
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-size", min=1, help="Tasks per request (at most 5000).", show_default=False
+        ),
+    ] = None,
+    wait_for_quota: Annotated[
+        bool,
+        typer.Option(
+            "--wait-for-quota", help="Sleep through a spent daily quota instead of stopping."
+        ),
+    ] = False,
+    resolve_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resolve-unknown/--no-resolve-unknown",
+            help="After a lost answer, read the pool back to settle which tasks exist.",
+        ),
+    ] = True,
+    resend_missing: Annotated[
+        bool,
+        typer.Option("--resend-missing", help="Send once more what was settled as not created."),
+    ] = False,
+    validate_first: Annotated[
+        bool,
+        typer.Option(
+            "--validate-first/--no-validate-first",
+            help="Check every task before sending any (else one chunk ahead).",
+        ),
+    ] = True,
+) -> None:
+    """Create tasks from a file with a progress bar; exit 4 if some may or may not exist.
+
+    Positions in the output count the file's tasks from 0.
+    """
+    state = state_of(ctx)
+    source = TaskFile(file, pool=pool, overlap=overlap)
+    kwargs: dict[str, Any] = {}
+    if chunk_size is not None:
+        kwargs["chunk_size"] = chunk_size
+    with state.client() as client, TaskBar(source.count, enabled=state.progress) as bar:
+        result = client.tasks.create_tasks(
+            source,
+            async_mode=async_mode,
+            allow_defaults=allow_defaults,
+            skip_invalid_items=skip_invalid_items,
+            open_pool=open_pool,
+            operation_id=operation_id,
+            on_progress=bar,
+            wait_for_quota=wait_for_quota,
+            keep_tasks=False,  # the ids are all the command reports
+            validate_first=validate_first,
+            resolve_unknown=resolve_unknown,
+            resend_missing=resend_missing,
+            raise_on_unknown=False,  # reported below, with exit code 4
+            **kwargs,
+        )
+    doc = result_document(result)
+    human = [
+        f"created {doc['created']} of {result.total} tasks"
+        + (f", {doc['failed']} invalid (skipped)" if doc["failed"] else "")
+        + (f", {doc['unknown']} unknown" if doc["unknown"] else "")
+    ]
+    for position, errors in sorted(result.errors.items())[:20]:
+        reasons = "; ".join(f"{path or 'task'}: {e.code} {e.message}" for path, e in errors.items())
+        human.append(f"  position {position}: {reasons}")
+    if len(result.errors) > 20:
+        human.append(f"  ... and {len(result.errors) - 20} more (--json lists all)")
+    if result.unknown:
+        ranges = ", ".join(f"{r.start}-{r.stop - 1}" for r in result.unknown)
+        human.append(
+            f"  positions {ranges} may or may not have been created: check the pool before "
+            "sending them again"
+        )
+    state.output.show(doc, human="\n".join(human))
+    if result.unknown:
+        raise typer.Exit(OUTCOME_UNKNOWN)
+
+
+@tasks.command("list")
+def tasks_list(
+    ctx: typer.Context,
+    pool: Annotated[str, typer.Option("--pool", help="The pool.")],
+    overlap: Annotated[int | None, typer.Option(help="Overlap equal to.")] = None,
+    overlap_gt: Annotated[int | None, typer.Option(help="Overlap greater than.")] = None,
+    overlap_gte: Annotated[int | None, typer.Option(help="Overlap at least.")] = None,
+    overlap_lt: Annotated[int | None, typer.Option(help="Overlap less than.")] = None,
+    overlap_lte: Annotated[int | None, typer.Option(help="Overlap at most.")] = None,
+    created_gt: Annotated[str | None, typer.Option(help="Created after (ISO time, UTC).")] = None,
+    created_gte: Annotated[str | None, typer.Option(help="Created at or after.")] = None,
+    created_lt: Annotated[str | None, typer.Option(help="Created before.")] = None,
+    created_lte: Annotated[str | None, typer.Option(help="Created at or before.")] = None,
+    id_gt: Annotated[str | None, typer.Option(help="Id after.")] = None,
+    id_lt: Annotated[str | None, typer.Option(help="Id before.")] = None,
+    sort: Annotated[str, typer.Option(help="id (oldest first) or -id (newest first).")] = "id",
+    limit: Limit = 100,
+) -> None:
+    """List the tasks of a pool matching every filter given."""
+    state = state_of(ctx)
+    with state.client() as client:
+        found = client.tasks.list(
+            pool_id=pool,
+            overlap=overlap,
+            overlap_gt=overlap_gt,
+            overlap_gte=overlap_gte,
+            overlap_lt=overlap_lt,
+            overlap_lte=overlap_lte,
+            created_gt=created_gt,
+            created_gte=created_gte,
+            created_lt=created_lt,
+            created_lte=created_lte,
+            id_gt=id_gt,
+            id_lt=id_lt,
+            sort=sort,
+            limit=min(limit, 300) if limit else 300,
+        )
+        items = take(found, limit)
+    state.output.rows(items, TASK_COLUMNS)
+
+
+@tasks.command("get")
+def tasks_get(
+    ctx: typer.Context, task_id: Annotated[str, typer.Argument(help="The task.")]
+) -> None:
+    """One task."""
+    state = state_of(ctx)
+    with state.client() as client:
+        task = client.tasks.get(task_id)
+    state.output.show(task)
+
+
+operations = typer.Typer(help="API v1 operations: get, log, list.", no_args_is_help=True)
+
+
+@operations.command("get")
+def operations_get(
+    ctx: typer.Context, operation_id: Annotated[str, typer.Argument(help="The operation.")]
+) -> None:
+    """An operation's state."""
+    state = state_of(ctx)
+    with state.client() as client:
+        op = client.operations.get(operation_id)
+    progress = f" ({op.progress}%)" if op.progress is not None and not op.is_final else ""
+    state.output.show(op, human=f"operation {op.id} {op.type or ''} {op.status}{progress}")
+
+
+@operations.command("log")
+def operations_log(
+    ctx: typer.Context, operation_id: Annotated[str, typer.Argument(help="The operation.")]
+) -> None:
+    """An operation's log (one entry per task created or refused)."""
+    state = state_of(ctx)
+    with state.client() as client:
+        log = client.operations.get_log(operation_id)
+    state.output.rows(log, LOG_COLUMNS)
+
+
+@operations.command("list")
+def operations_list(
+    ctx: typer.Context,
+    type_: Annotated[str | None, typer.Option("--type", help="e.g. TASK.BATCH_CREATE.")] = None,
+    status: Annotated[str | None, typer.Option(help="PENDING, RUNNING, SUCCESS or FAIL.")] = None,
+    submitted_gt: Annotated[str | None, typer.Option(help="Submitted after.")] = None,
+    submitted_lt: Annotated[str | None, typer.Option(help="Submitted before.")] = None,
+    sort: Annotated[str, typer.Option(help="id or -id.")] = "id",
+    limit: Limit = 100,
+) -> None:
+    """List the account's operations."""
+    state = state_of(ctx)
+    with state.client() as client:
+        found = client.operations.list(
+            type=type_,
+            status=status,
+            submitted_gt=submitted_gt,
+            submitted_lt=submitted_lt,
+            sort=sort,
+            limit=min(limit, 300) if limit else 300,
+        )
+        items = take(found, limit)
+    state.output.rows(items, OPERATION_COLUMNS)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tasks, name="tasks")
+    app.add_typer(operations, name="operations")
