@@ -8,17 +8,21 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint typecheck unit contract contract-live bench generate check-generated pull-spec mock regenerate clean
+.PHONY: help install demo test lint typecheck unit contract contract-live bench generate check-generated pull-spec mock regenerate clean docs mutation
 
 help:
 	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
 	@echo "make test             lint, type-check, check generated/, run every test"
 	@echo "make generate         regenerate generated/ from openapi/v2-beta.yaml, toloka_ext/_sync/ from _async/"
 	@echo "make check-generated  fail if generated/ or toloka_ext/_sync/ differ from their sources"
-	@echo "make pull-spec        pull the live spec, normalize it, report changes (ARGS=--file X ...)"
+	@echo "make docs             build the documentation site into site/ (mkdocs --strict: warnings fail)"
+	@echo "make pull-spec        pull the v2-beta spec, report changes (ARGS=--file X; ARGS=\"--api v1\": published v1 vs openapi/v1.yaml)"
 	@echo "make mock             serve both contracts with Prism on 127.0.0.1 (Ctrl-C stops)"
 	@echo "make contract         schemathesis + property tests against Prism and the sandbox"
 	@echo "make contract-live    validate the live API through a Prism proxy (needs TOLOKA_API_KEY)"
+	@echo "make bench            v1 create_tasks vs toloka-kit and plain httpx, v2 upload memory (~15 min;"
+	@echo "                      ARGS=--quick to check the harness) -> bench/out/v1_create.{md,png,json}"
+	@echo "make mutation         mutmut over the pure core, kill rate per module (~1 h; ARGS=\"retry journal\")"
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -26,7 +30,7 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet -e '.[testing]'
+	$(PY) -m pip install --quiet -e '.[testing,cli]'
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -45,8 +49,12 @@ unit: install
 contract: install
 	$(PY) -m pytest tests/contract tests/drift tests/testing/test_schemathesis.py tests/testing/test_schemathesis_asgi.py
 
-bench: install
-	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+bench: $(STAMP)
+	$(PY) bench/compare.py $(ARGS)
+
+# Not part of `make test`: an hour of mutants. Runs in scratch copies outside the tree.
+mutation: $(STAMP)
+	$(PY) scripts/mutation.py --survivors $(ARGS)
 
 contract-live: install
 	$(PY) scripts/contract_live.py $(ARGS)
@@ -77,3 +85,7 @@ clean:
 
 regenerate: install
 	$(PY) scripts/regenerate.py $(ARGS)
+
+# The documentation site (mkdocs.yml, docs/); warnings are errors.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
