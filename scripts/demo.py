@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toloka_ext import Task, Toloka  # noqa: E402
-from toloka_ext.types import Run  # noqa: E402
 
 ROWS = 2_000
 TASKS = 12_000
@@ -49,19 +48,13 @@ def _pipeline(client: Toloka, pipeline: str | None, workdir: Path) -> None:
         print("v2-beta: skipped (set TOLOKA_PIPELINE_ID)")
         return
     rows = [{"url": f"https://img.example.com/{i}.jpg", "lang": "en"} for i in range(ROWS)]
-
-    def progress(run: Run) -> None:
-        if run.progress:
-            p = run.progress
-            print(f"    run {run.id}: {run.status} {p.completed}/{p.total} done, {p.failed} failed")
-
     started = time.perf_counter()
     result = client.process_new_data(
         pipeline,
         rows,
         journal=workdir / "demo.journal",
         output=workdir / "results.jsonl",
-        on_progress=progress,
+        progress=True,  # bars on stderr: rows, run, download
     )
     results = result.rows()
     print(
@@ -70,18 +63,19 @@ def _pipeline(client: Toloka, pipeline: str | None, workdir: Path) -> None:
         f"{len(results)} result rows in {time.perf_counter() - started:.1f}s"
     )
     print(f"    first result: {results[0] if results else None}")
+    print(f"    results: {result.path}  journal: {workdir / 'demo.journal'}")
 
 
 def _tasks(client: Toloka, pool: str | None) -> None:
     if pool is None:
         print("v1: skipped (set TOLOKA_POOL_ID)")
         return
-    tasks = (
+    tasks = [
         Task(pool, {"image": f"https://img.example.com/{i}.jpg"}, overlap=1) for i in range(TASKS)
-    )
+    ]
     started = time.perf_counter()
     result = client.tasks.create_tasks(
-        tasks, async_mode=True, skip_invalid_items=True, open_pool=True
+        tasks, async_mode=True, skip_invalid_items=True, open_pool=True, progress=True
     )
     print(
         f"v1: {len(result.task_ids)} tasks created in pool {pool} through "
@@ -91,10 +85,15 @@ def _tasks(client: Toloka, pool: str | None) -> None:
 
 
 def main() -> int:
-    with _target() as (label, client, pipeline, pool), tempfile.TemporaryDirectory() as tmp:
+    # A new folder each run: a journal left by an earlier run would resume that run's job.
+    base = Path(os.environ.get("TOLOKA_DEMO_OUT", "demo-output")).resolve()
+    base.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=base))
+    with _target() as (label, client, pipeline, pool):
         print(f"toloka-ext demo against the {label}")
-        _pipeline(client, pipeline, Path(tmp))
+        _pipeline(client, pipeline, workdir)
         _tasks(client, pool)
+    print(f"done: results and journal in {workdir}")
     return 0
 
 
