@@ -28,7 +28,6 @@ unless re-sending it cannot duplicate its effect"):
 
 from __future__ import annotations
 
-import calendar
 import email.utils
 import math
 import random
@@ -168,10 +167,9 @@ def seconds_until_interval_reset(interval: str, *, now: float | None = None) -> 
     period = {"MIN": 60, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}.get(interval.upper())
     if period is None:
         return None
-    tm = time.gmtime(current)
-    start_of_day = calendar.timegm((tm.tm_year, tm.tm_mon, tm.tm_mday, 0, 0, 0))
-    into = current - start_of_day
-    return period - (into % period)
+    # Unix time counts every UTC day as 86400 s from a midnight: a boundary of any of these
+    # periods is a multiple of it.
+    return period - (current % period)
 
 
 def backoff_delay(

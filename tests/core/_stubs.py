@@ -60,3 +60,21 @@ class AsyncSleeps(list[float]):
 
     def __bool__(self) -> bool:
         return True
+
+
+class FakeClock:
+    """A monotonic clock that moves only when slept on; records every sleep."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)

@@ -34,25 +34,7 @@ from toloka_ext._sync._polling import poll_until
 from toloka_ext._types import NOT_GIVEN
 from toloka_ext.types import Run, RunStatus
 
-from ._stubs import Script, ok
-
-
-class FakeClock:
-    """A monotonic clock that moves only when slept on; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
+from ._stubs import FakeClock, Script, ok
 
 
 def test_token_bucket_burst_then_rate() -> None:

@@ -22,10 +22,6 @@ class Chunk(Generic[T]):
     items: list[T]
     is_last: bool
 
-    def position(self, offset: int) -> int:
-        """The caller's position of item ``offset`` of this chunk."""
-        return self.start + offset
-
     @property
     def positions(self) -> range:
         return range(self.start, self.start + len(self.items))

@@ -88,14 +88,12 @@ class ValidatedSpool:
     def __init__(self, options: CreateOptions) -> None:
         self._planner = RequestPlanner(options)
         self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
-        self.count = 0
 
     def add(self, chunk: Chunk[Any]) -> None:
         """Check one chunk (``InvalidInputError`` with its position) and keep its tasks."""
         for planned in self._planner.plan(chunk):
             for payload in planned.payloads:
                 self._spool.write(_json.dumps(payload) + b"\n")
-            self.count += len(planned.payloads)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self._spool.seek(0)
@@ -453,7 +451,7 @@ def apply_validation_error(
 
 
 def _log_key(values: object) -> str:
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(values, sort_keys=True)  # a dict key: JSON values, any key order
 
 
 def _outcome_items(log: Iterable[OperationLogItem]) -> list[OperationLogItem]:

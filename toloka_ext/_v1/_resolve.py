@@ -44,7 +44,9 @@ NOT_CREATED = "NOT_CREATED"
 
 def content_key(pool_id: object, input_values: object) -> str:
     """What identifies a task's content for matching (canonical JSON)."""
-    return json.dumps([pool_id, input_values], sort_keys=True, separators=(",", ":"), default=str)
+    # Only compared with other keys made here, from JSON values: the key order is all that
+    # needs fixing.
+    return json.dumps([pool_id, input_values], sort_keys=True)
 
 
 class UnknownTracker:

@@ -434,10 +434,7 @@ def task_patch(
     bad = find_non_json(body)
     if bad is not None:
         raise InvalidInputError(bad[1], field=bad[0] or None)
-    return {
-        k: ([s.to_dict() if hasattr(s, "to_dict") else s for s in v] if isinstance(v, list) else v)
-        for k, v in body.items()
-    }
+    return body  # solutions are plain mappings already (_solutions turns models into dicts)
 
 
 def overlap_patch(*, overlap: int | None, infinite_overlap: bool | None) -> dict[str, Any]:

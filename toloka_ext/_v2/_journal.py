@@ -209,7 +209,7 @@ def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     if kind not in _KINDS:
         raise corrupt(f"unknown record kind {kind!r}")
     if kind != "params" and (not isinstance(rec.get("step"), str) or not rec["step"]):
-        raise corrupt(f"a {kind} record without its step")
+        raise corrupt(f"{'an' if kind == 'intent' else 'a'} {kind} record without its step")
     if number == 1 and kind != "params":
         raise corrupt("the first record must hold the call's parameters")
     return rec

@@ -1,0 +1,247 @@
+"""The spec differ's rules that mutation testing found untested (docs/mutation.md).
+
+A removed security scheme, an array schema gaining or losing ``items`` on one side, ``allOf``
+parts that narrow an ``enum``, and the command line comparing the two files it was given.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scripts.specdiff import Report, diff_specs, main
+
+SPECS = Path(__file__).parent / "fixtures" / "specs"
+RUNS = "/projects/{projectId}/runs"
+RUN = "/runs/{runId}"
+ALL_OPS = [("GET", RUNS), ("POST", RUNS), ("GET", RUN), ("DELETE", RUN)]
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load((SPECS / "base_v30.yaml").read_text(encoding="utf-8"))
+    return doc
+
+
+def changed(doc: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    new = copy.deepcopy(doc)
+    change(new)
+    return new
+
+
+def found(report: Report) -> list[tuple[str, str, str, str, str]]:
+    return [(c.rule_id, c.level, c.method, c.path, c.location) for c in report.changes]
+
+
+# ------------------------------------------------------------------------------- security
+
+
+def _secured(doc: dict[str, Any]) -> dict[str, Any]:
+    def change(d: dict[str, Any]) -> None:
+        d["components"]["securitySchemes"] = {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization"},
+            "OAuth": {"type": "http", "scheme": "bearer"},
+        }
+        d["security"] = [{"ApiKey": []}]
+
+    return changed(doc, change)
+
+
+def test_a_removed_security_scheme_breaks_every_operation_that_uses_it(
+    base: dict[str, Any],
+) -> None:
+    old = _secured(base)
+    new = changed(old, lambda d: d["components"]["securitySchemes"].pop("ApiKey"))
+    report = diff_specs(old, new)
+    assert sorted(found(report)) == sorted(
+        ("api-security-component-removed", "breaking", method, path, "security ApiKey")
+        for method, path in ALL_OPS
+    )
+    assert {c.detail for c in report.changes} == {"scheme definition removed"}
+    assert report.exit_code == 4
+
+
+def test_removing_a_scheme_no_operation_uses_changes_nothing(base: dict[str, Any]) -> None:
+    old = _secured(base)
+    new = changed(old, lambda d: d["components"]["securitySchemes"].pop("OAuth"))
+    report = diff_specs(old, new)
+    assert report.changes == [] and report.exit_code == 0
+
+
+# -------------------------------------------------------------------------------- items
+
+
+def _fields(doc: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = doc["components"]["schemas"]["CreateRun"]["properties"]["fields"]
+    return result
+
+
+def _run_items(doc: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = doc["components"]["schemas"]["RunList"]["properties"]["items"]
+    return result
+
+
+def test_request_array_gaining_an_items_schema_is_breaking(base: dict[str, Any]) -> None:
+    # Old clients may send any element; the server now takes only objects with a name.
+    old = changed(base, lambda d: _fields(d).pop("items"))
+    report = diff_specs(old, base)
+    assert found(report) == [
+        ("request-property-type-changed", "breaking", "POST", RUNS, "request body .fields[]")
+    ]
+    assert report.changes[0].detail == "type any -> object"
+
+
+def test_request_array_losing_its_items_schema_is_compatible(base: dict[str, Any]) -> None:
+    new = changed(base, lambda d: _fields(d).pop("items"))
+    report = diff_specs(base, new)
+    assert report.changes == [] and report.exit_code == 0
+
+
+def test_response_array_losing_its_items_schema_is_breaking(base: dict[str, Any]) -> None:
+    # A client parsing runs may now receive any element.
+    new = changed(base, lambda d: _run_items(d).pop("items"))
+    report = diff_specs(base, new)
+    assert found(report) == [
+        ("response-property-type-changed", "breaking", "GET", RUNS, "response 200 body .items[]")
+    ]
+    assert report.changes[0].detail == "type object -> any"
+
+
+def test_response_array_gaining_an_items_schema_is_compatible(base: dict[str, Any]) -> None:
+    old = changed(base, lambda d: _run_items(d).pop("items"))
+    report = diff_specs(old, base)
+    assert report.changes == [] and report.exit_code == 0
+
+
+def test_items_changed_on_both_sides_are_still_compared(base: dict[str, Any]) -> None:
+    def change(d: dict[str, Any]) -> None:
+        _fields(d)["items"]["properties"]["type"]["enum"] = ["text"]
+
+    report = diff_specs(base, changed(base, change))
+    assert [c.location for c in report.changes] == [
+        "request body .fields[].type",
+        "request body .fields[].type",
+    ]
+    assert {c.rule_id for c in report.changes} == {"request-property-enum-value-removed"}
+
+
+# -------------------------------------------------------------------------------- allOf
+
+
+def _status_param(doc: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = doc["paths"][RUNS]["get"]["parameters"][1]
+    return result
+
+
+def test_an_allof_part_narrowing_an_enum_removes_values(base: dict[str, Any]) -> None:
+    # Every allOf part must hold, so the allowed values are those all parts allow.
+    def narrowed(d: dict[str, Any]) -> None:
+        _status_param(d)["schema"] = {
+            "allOf": [
+                {"$ref": "#/components/schemas/RunStatus"},
+                {"enum": ["running", "failed"]},
+            ]
+        }
+
+    report = diff_specs(base, changed(base, narrowed))
+    assert found(report) == [
+        ("request-parameter-enum-value-removed", "breaking", "GET", RUNS, "query status")
+    ]
+    assert report.changes[0].detail == 'enum value "completed" removed'
+
+    widened = diff_specs(changed(base, narrowed), base)
+    assert found(widened) == [
+        ("request-parameter-enum-value-added", "info", "GET", RUNS, "query status")
+    ]
+
+
+def test_allof_lists_other_than_required_and_enum_keep_the_first_part(
+    base: dict[str, Any],
+) -> None:
+    # A later part repeating a variant list does not add variants the first part lacks.
+    def variants(*extra: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+        def change(d: dict[str, Any]) -> None:
+            _status_param(d)["schema"] = {
+                "allOf": [{"oneOf": [{"type": "string", "title": "Name"}]}, *extra]
+            }
+
+        return change
+
+    old = changed(base, variants())
+    same = changed(base, variants({"oneOf": [{"type": "integer", "title": "Number"}]}))
+    assert diff_specs(old, same).changes == []
+
+
+def test_allof_required_lists_are_merged(base: dict[str, Any]) -> None:
+    def split(d: dict[str, Any]) -> None:
+        d["components"]["schemas"]["CreateRun"] = {
+            "allOf": [
+                {
+                    "type": "object",
+                    "required": ["pipelineId"],
+                    "properties": {"pipelineId": {"type": "string"}},
+                },
+                {"required": ["itemLimit"], "properties": {"itemLimit": {"type": "integer"}}},
+            ]
+        }
+
+    report = diff_specs(base, changed(base, split))
+    assert [(c.rule_id, c.location) for c in report.changes] == [
+        ("request-property-became-required", "request body .itemLimit"),
+        ("request-property-removed", "request body .fields"),
+    ]
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def _write(path: Path, doc: dict[str, Any]) -> str:
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_main_compares_the_two_files_it_is_given(
+    base: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = changed(base, lambda d: d["paths"].pop(RUN))
+    old_file, new_file = _write(tmp_path / "old.yaml", base), _write(tmp_path / "new.yaml", new)
+
+    assert main([old_file, new_file]) == 4
+    text = capsys.readouterr().out
+    assert "[BREAKING] api-path-removed-without-deprecation  GET /runs/{runId}" in text
+    assert "Summary: 2 change(s): 2 breaking" in text
+
+    assert main([new_file, old_file, "--format", "json"]) == 3
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 3
+    assert [(c["rule_id"], c["method"]) for c in data["changes"]] == [
+        ("endpoint-added", "GET"),
+        ("endpoint-added", "DELETE"),
+    ]
+
+    assert main([old_file, new_file, "--format", "markdown"]) == 4
+    assert capsys.readouterr().out.startswith("# API change report\n\n## Breaking (2)")
+
+    assert main([old_file, old_file]) == 0
+    assert "No API changes." in capsys.readouterr().out
+
+
+def test_main_lists_the_rules_and_needs_both_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--rules"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert any(
+        line.split()[:2] == ["breaking", "api-security-component-removed"] for line in listed
+    )
+    assert len(listed) > 50
+    with pytest.raises(SystemExit) as info:
+        main([str(tmp_path / "only.yaml")])
+    assert info.value.code == 2
+    assert "OLD and NEW are required" in capsys.readouterr().err
