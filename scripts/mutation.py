@@ -6,21 +6,23 @@ Each target (below) is run in its own scratch copy of the repository (``--work``
 the target's tests that cover the changed function; a mutant the tests do not notice
 *survives*.
 
-Survivors are then split mechanically, by comparing the syntax trees of the original and
-the mutated function:
+Every mutant is then classified mechanically, by comparing the syntax trees of the original
+and the mutated function (:func:`is_message_only`):
 
-* **message-only**: every difference is a string literal inside the message of an error or
-  a log line: the first positional argument of a call to a name ending in ``Error``,
-  ``Exception`` or ``Warning``, of the error helpers listed in :data:`MESSAGE_CALLS`, or of a
-  ``logger.*`` call. Such mutants change wording only; they are excluded from the kill rate
-  and counted in the ``excluded`` column.
-* **behavioural**: everything else, including a changed ``field=``/``code=`` argument or a
-  message replaced by ``None``. The kill rate is ``killed / (killed + behavioural
-  survivors)``; each behavioural survivor is printed with its diff.
+* **message-only**: every difference is a string literal (or f-string) of a message that
+  became another string or ``None``: the message argument of an error (a name ending in
+  ``Error``, ``Exception`` or ``Warning``, or a helper in :data:`MESSAGE_ARGS`), any
+  argument of a ``logger.*`` call, or the value assigned to a local named ``message``.
+  Such mutants change wording only: they are left out of the kill rate, killed or not, and
+  counted in the ``excluded`` column.
+* **behavioural**: everything else, including a changed ``field=``/``code=`` argument, a
+  dropped argument, or arithmetic inside a message. The kill rate is ``killed /
+  behavioural mutants`` (a mutant no selected test reaches counts as a survivor); each
+  behavioural survivor is printed with its diff (``--survivors``).
 
 Usage::
 
-    python scripts/mutation.py                 # every target (about half an hour on 2 cores)
+    python scripts/mutation.py                 # every target (an hour or more on 2 cores)
     python scripts/mutation.py retry journal   # some of them
     python scripts/mutation.py --json out.json --survivors  # figures as JSON, survivor diffs
 
@@ -369,7 +371,7 @@ def table(outcomes: list[Outcome]) -> str:
             f"{o.rate:9.1f}%  ({o.killed}/{o.counted}, {o.seconds / 60:.1f} min)"
         )
     lines.append(
-        "kill rate = killed / (killed + behavioural survivors); excluded = message-only survivors"
+        "kill rate = killed / behavioural mutants; excluded = message-only mutants (not counted)"
     )
     return "\n".join(lines)
 
