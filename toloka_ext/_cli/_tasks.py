@@ -14,7 +14,7 @@ from ._exit import OUTCOME_UNKNOWN, CliError
 from ._output import result_document
 from ._progress import TaskBar
 from ._state import state_of
-from ._v2 import take
+from ._v2 import Limit, take
 
 __all__ = ["TaskFile", "register"]
 
@@ -28,10 +28,6 @@ TASK_COLUMNS = (
 )
 OPERATION_COLUMNS = ("id", "type", "status", "progress", "submitted", "finished")
 LOG_COLUMNS = ("type", "success", "input", "output")
-
-Limit = Annotated[
-    int, typer.Option("--limit", min=0, help="At most this many items (0: all of them).")
-]
 
 
 class TaskFile:

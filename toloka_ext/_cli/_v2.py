@@ -40,6 +40,15 @@ EXPORT_COLUMNS = ("id", "status", "format", "items=item_count", "dataset_id")
 Limit = Annotated[
     int, typer.Option("--limit", min=0, help="At most this many items (0: all of them).")
 ]
+UploadThreshold = Annotated[
+    int | None,
+    typer.Option(
+        "--upload-threshold",
+        min=0,
+        help="Bytes above which rows go through one upload instead of inline requests.",
+        show_default=False,
+    ),
+]
 Timeout = Annotated[
     float | None,
     typer.Option(
@@ -193,15 +202,7 @@ def datasets_add_items(
         list[str] | None,
         typer.Option("--field", help="A field to declare (repeat); default: inferred."),
     ] = None,
-    upload_threshold: Annotated[
-        int | None,
-        typer.Option(
-            "--upload-threshold",
-            min=0,
-            help="Bytes above which rows go through one upload instead of inline requests.",
-            show_default=False,
-        ),
-    ] = None,
+    upload_threshold: UploadThreshold = None,
 ) -> None:
     """Add rows to a dataset (inline requests or one upload, as fits)."""
     state = state_of(ctx)

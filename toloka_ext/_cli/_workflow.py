@@ -11,7 +11,7 @@ import typer
 from .._exceptions import JournalCorruptError, JournalMismatchError, TolokaError
 from ._exit import INTERRUPTED
 from ._state import State, state_of
-from ._v2 import item_filter, watched
+from ._v2 import UploadThreshold, item_filter, watched
 
 __all__ = ["register", "resume_command"]
 
@@ -91,15 +91,7 @@ def process(
     name_prefix: Annotated[
         str, typer.Option("--name-prefix", help="Prefix of the names of what is created.")
     ] = "toloka-ext",
-    upload_threshold: Annotated[
-        int | None,
-        typer.Option(
-            "--upload-threshold",
-            min=0,
-            help="Bytes above which rows go through one upload instead of inline requests.",
-            show_default=False,
-        ),
-    ] = None,
+    upload_threshold: UploadThreshold = None,
 ) -> None:
     """Run new rows through a pipeline: dataset, rows, copy, attach, run, export, download.
 
