@@ -8,62 +8,30 @@ the extension layer builds its requests: one place that knows where each operati
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
 
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
-
-def _resolve(spec: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
-def _properties(spec: dict[str, Any], schema: Any) -> tuple[list[str], list[str]]:
-    """Top-level property names and required names of a request body schema."""
-    schema = _resolve(spec, schema) or {}
-    names: list[str] = []
-    required: list[str] = []
-    for part in [schema, *(schema.get("allOf") or [])]:
-        part = _resolve(spec, part) or {}
-        names.extend(part.get("properties", {}))
-        required.extend(part.get("required", []))
-    return sorted(set(names)), sorted(set(required))
+def _load_optable() -> ModuleType:
+    """``toloka_ext/_optable.py`` by its path: importing ``toloka_ext`` would import the
+    generated package this script is helping to write."""
+    path = Path(__file__).resolve().parent.parent / "toloka_ext" / "_optable.py"
+    spec = importlib.util.spec_from_file_location("_toloka_ext_optable", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    table: dict[str, dict[str, Any]] = {}
-    for path, item in spec.get("paths", {}).items():
-        shared = [_resolve(spec, p) for p in item.get("parameters", [])]
-        for method in _METHODS:
-            op = item.get(method)
-            if op is None:
-                continue
-            params = shared + [_resolve(spec, p) for p in op.get("parameters", [])]
-            entry: dict[str, Any] = {
-                "method": method.upper(),
-                "path": path,
-                "path_params": sorted(p["name"] for p in params if p.get("in") == "path"),
-                "query": sorted(p["name"] for p in params if p.get("in") == "query"),
-                "headers": sorted(p["name"] for p in params if p.get("in") == "header"),
-                "body": None,
-                "body_required": [],
-                "content_type": None,
-            }
-            body = _resolve(spec, op.get("requestBody"))
-            if body:
-                content_type, media = next(iter(body.get("content", {}).items()))
-                entry["content_type"] = content_type
-                entry["body"], entry["body_required"] = _properties(spec, media.get("schema"))
-            table[str(op["operationId"])] = entry
-    return dict(sorted(table.items()))
+    """The snapshot's operation table (one implementation: ``toloka_ext._optable``)."""
+    table: dict[str, dict[str, Any]] = _load_optable().operation_table(spec)
+    return table
 
 
 def render(spec_path: Path) -> str:

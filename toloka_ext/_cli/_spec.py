@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 import typer
 
+from .._optable import METHODS, operation_table, resolve
 from ._exit import API_ERROR, BAD_INPUT, CliError
 from ._state import state_of
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["load_document", "operation_table", "register", "skeleton"]
 
 DEFAULT_SPEC_URL = "https://platform.toloka.ai/api/v2-beta/doc"
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _FETCH_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 Format = Annotated[
@@ -108,60 +108,6 @@ def _print_report(ctx: typer.Context, report: Report, fmt: str, meta: dict[str, 
 # -- the operation table (what toloka_pipeline_api._snapshot.OPERATIONS holds) -----------
 
 
-def _resolve(doc: dict[str, Any], node: Any) -> Any:
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node and seen < 64:
-        target: Any = doc
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
-        node = target
-        seen += 1
-    return node
-
-
-def _properties(doc: dict[str, Any], schema: Any) -> tuple[list[str], list[str]]:
-    schema = _resolve(doc, schema) or {}
-    names: list[str] = []
-    required: list[str] = []
-    for part in [schema, *(schema.get("allOf") or [])]:
-        part = _resolve(doc, part) or {}
-        names.extend(part.get("properties", {}))
-        required.extend(part.get("required", []))
-    return sorted(set(names)), sorted(set(required))
-
-
-def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per operation: method, path, parameter names by location, request-body properties
-    (the same table ``scripts/snapshot_module.py`` writes into the generated package)."""
-    table: dict[str, dict[str, Any]] = {}
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        shared = [_resolve(doc, p) for p in item.get("parameters", [])]
-        for method in _METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            params = shared + [_resolve(doc, p) for p in op.get("parameters", [])]
-            entry: dict[str, Any] = {
-                "method": method.upper(),
-                "path": path,
-                "path_params": sorted(p["name"] for p in params if p.get("in") == "path"),
-                "query": sorted(p["name"] for p in params if p.get("in") == "query"),
-                "headers": sorted(p["name"] for p in params if p.get("in") == "header"),
-                "body": None,
-                "body_required": [],
-                "content_type": None,
-            }
-            body = _resolve(doc, op.get("requestBody"))
-            if body and body.get("content"):
-                content_type, media = next(iter(body["content"].items()))
-                entry["content_type"] = content_type
-                entry["body"], entry["body_required"] = _properties(doc, media.get("schema"))
-            table[str(op.get("operationId") or f"{method.upper()} {path}")] = entry
-    return dict(sorted(table.items()))
-
-
 _TEMPLATE = re.compile(r"\{[^}/]*\}")
 
 
@@ -173,12 +119,12 @@ def _required_params(doc: dict[str, Any]) -> dict[tuple[str, str, str, str], boo
         if not isinstance(item, dict):
             continue
         shape = _TEMPLATE.sub("{}", path)
-        for method in _METHODS:
+        for method in METHODS:
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
             for p in [*item.get("parameters", []), *op.get("parameters", [])]:
-                p = _resolve(doc, p)
+                p = resolve(doc, p)
                 if isinstance(p, dict) and p.get("in") in ("query", "header"):
                     key = (method.upper(), shape, str(p["in"]), str(p.get("name")))
                     out[key] = bool(p.get("required", False))

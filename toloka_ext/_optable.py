@@ -1,0 +1,83 @@
+"""The operation table of an OpenAPI document: per ``operationId`` its method, path,
+parameter names by location and top-level request-body properties.
+
+One function serves both places that need it: ``scripts/snapshot_module.py`` writes the
+snapshot's table into the generated package (``toloka_pipeline_api._snapshot``), from
+which the extension layer builds its requests, and ``toloka-ext spec pull`` reduces a live
+document to the same table to compare it with that snapshot. Pure and dependency-free:
+the generator loads this file by path, before the package it describes exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["METHODS", "operation_table", "resolve"]
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+_MAX_REF_HOPS = 64  # a $ref chain longer than this is a cycle: stop rather than spin
+
+
+def resolve(doc: dict[str, Any], node: Any) -> Any:
+    """Follow local ``$ref`` s (``#/components/...``, JSON-pointer escapes); a dangling
+    one resolves to ``{}``."""
+    hops = 0
+    while isinstance(node, dict) and "$ref" in node and hops < _MAX_REF_HOPS:
+        target: Any = doc
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
+        node = target
+        hops += 1
+    return node
+
+
+def _properties(doc: dict[str, Any], schema: Any) -> tuple[list[str], list[str]]:
+    """Top-level property names and required names of a request body schema."""
+    schema = resolve(doc, schema) or {}
+    names: list[str] = []
+    required: list[str] = []
+    for part in [schema, *(schema.get("allOf") or [])]:
+        part = resolve(doc, part) or {}
+        names.extend(part.get("properties", {}))
+        required.extend(part.get("required", []))
+    return sorted(set(names)), sorted(set(required))
+
+
+def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per operation, sorted by id: ``method``, ``path``, ``path_params``, ``query``,
+    ``headers``, ``body`` (property names, ``None`` without a body), ``body_required``,
+    ``content_type``. An operation without ``operationId`` is keyed ``"METHOD /path"``.
+
+    Example::
+
+        operation_table({"paths": {"/runs/{id}": {"get": {"operationId": "getRun"}}}})
+        # {"getRun": {"method": "GET", "path": "/runs/{id}", "path_params": [], ...}}
+    """
+    table: dict[str, dict[str, Any]] = {}
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        shared = [resolve(doc, p) for p in item.get("parameters", [])]
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            params = shared + [resolve(doc, p) for p in op.get("parameters", [])]
+            entry: dict[str, Any] = {
+                "method": method.upper(),
+                "path": path,
+                "path_params": sorted(p["name"] for p in params if p.get("in") == "path"),
+                "query": sorted(p["name"] for p in params if p.get("in") == "query"),
+                "headers": sorted(p["name"] for p in params if p.get("in") == "header"),
+                "body": None,
+                "body_required": [],
+                "content_type": None,
+            }
+            body = resolve(doc, op.get("requestBody"))
+            if body and body.get("content"):
+                content_type, media = next(iter(body["content"].items()))
+                entry["content_type"] = content_type
+                entry["body"], entry["body_required"] = _properties(doc, media.get("schema"))
+            table[str(op.get("operationId") or f"{method.upper()} {path}")] = entry
+    return dict(sorted(table.items()))
