@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import json
 import os
 import shutil
@@ -269,14 +270,16 @@ def prepare(name: str, target: Target, work: Path) -> Path:
     return scratch
 
 
-def run_target(name: str, target: Target, work: Path, jobs: int) -> Outcome:
+def run_target(
+    name: str, target: Target, work: Path, jobs: int, only: tuple[str, ...] = ()
+) -> Outcome:
     start = time.monotonic()
     scratch = prepare(name, target, work)
     log = work / f"{name}.log"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *only],
             cwd=scratch,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -287,7 +290,12 @@ def run_target(name: str, target: Target, work: Path, jobs: int) -> Outcome:
     if proc.returncode != 0:
         outcome.error = f"mutmut exited {proc.returncode}; see {log}"
     collected = subprocess.run(
-        [sys.executable, str(scratch / "scripts" / "mutation.py"), "--collect"],
+        [
+            sys.executable,
+            str(scratch / "scripts" / "mutation.py"),
+            "--collect",
+            *(f"--only={pattern}" for pattern in only),
+        ],
         cwd=scratch,
         capture_output=True,
         text=True,
@@ -317,8 +325,9 @@ def run_target(name: str, target: Target, work: Path, jobs: int) -> Outcome:
     return outcome
 
 
-def collect() -> list[dict[str, Any]]:
-    """In a scratch copy after ``mutmut run``: every mutant, its status, diff and class."""
+def collect(only: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """In a scratch copy after ``mutmut run``: every mutant (or those matching ``only``),
+    its status, diff and class."""
     import libcst as cst
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.mutation.diff_apply import (
@@ -337,6 +346,8 @@ def collect() -> list[dict[str, Any]]:
         data.load()
         module = None
         for key, code in sorted(data.exit_code_by_key.items()):
+            if only and not any(fnmatch.fnmatchcase(key, pattern) for pattern in only):
+                continue
             # Every mutant is classified (killed or not): message-only ones are left out of
             # the rate either way, so "make mutation" measures behaviour alone.
             functions = read_functions_from_index(key, path)
@@ -390,10 +401,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NODEID",
         help="leave out a test that fails on the real code (mutmut needs a green run first)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only the mutants whose name matches (fnmatch, e.g. "
+        "'toloka_ext._v1._validation.x_normalize_task__mutmut_*'): to re-check survivors",
+    )
     parser.add_argument("--collect", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.collect:
-        json.dump(collect(), sys.stdout)
+        json.dump(collect(tuple(args.only)), sys.stdout)
         return 0
     if ROOT in args.work.resolve().parents or args.work.resolve() == ROOT:
         parser.error("--work must be outside the repository (mutmut rewrites files there)")
@@ -407,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name}: mutmut over {', '.join(TARGETS[name].files)}", flush=True)
         target = TARGETS[name]
         target = Target(target.files, target.tests, (*target.deselect, *args.deselect))
-        outcome = run_target(name, target, args.work, args.jobs)
+        outcome = run_target(name, target, args.work, args.jobs, tuple(args.only))
         outcomes.append(outcome)
         print(table([outcome]).splitlines()[1], flush=True)
         if args.survivors:

@@ -10,7 +10,9 @@ at its bounds. The answers are bent with the sandbox's ``rewrite=`` hook.
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -862,3 +864,217 @@ def test_a_log_not_echoing_inputs_faithfully_falls_back_to_request_order() -> No
     assert {k: v.output["task_id"] for k, v in matched.items()} == {0: "a", 1: "b"}
     fewer = match_log(log[:1], payloads)
     assert fewer == {}  # not one per task: nothing is guessed
+
+
+# ------------------------------------------- what a Task read back carries is never sent
+
+
+def _read_back(i: int) -> Task:
+    """A task as the API returns it: with ``id``, ``created`` and ``remaining_overlap``."""
+    return Task(
+        POOL,
+        {"n": i},
+        overlap=2,
+        id=f"read-{i}",
+        created=datetime(2026, 11, 26, 4, 0, tzinfo=UTC),
+        remaining_overlap=1,
+    )
+
+
+SERVER_ONLY = {"id", "created", "remaining_overlap"}
+
+
+@pytest.mark.parametrize("async_mode", [False, True])
+def test_a_task_read_back_and_created_again_sends_none_of_the_servers_fields(
+    client: Toloka, sandbox: Sandbox, async_mode: bool
+) -> None:
+    result = client.tasks.create_tasks([_read_back(0), _read_back(1)], async_mode=async_mode)
+    assert result.ok
+    sent = posts(sandbox)[0].json()
+    assert [sorted(t) for t in sent] == [["input_values", "overlap", "pool_id"]] * 2
+    assert {t["id"] for t in sandbox.tasks()}.isdisjoint({"read-0", "read-1"})
+
+
+def test_create_task_with_a_read_back_task_sends_none_of_the_servers_fields(
+    client: Toloka, sandbox: Sandbox
+) -> None:
+    created = client.tasks.create_task(_read_back(0))
+    (request,) = posts(sandbox)
+    assert SERVER_ONLY.isdisjoint(request.json())
+    assert created.id != "read-0" and created.remaining_overlap == 2
+
+
+def _refused(client: Toloka, sandbox: Sandbox, bad: Any, *, single: bool) -> tx.InvalidInputError:
+    """How ``bad`` is refused by ``create_task``, or as the second task of ``create_tasks``
+    (then at position 1); either way before anything is sent."""
+    with pytest.raises(tx.InvalidInputError) as info:
+        if single:
+            client.tasks.create_task(bad)
+        else:
+            client.tasks.create_tasks([task(0), bad])
+    assert info.value.position == (0 if single else 1)
+    assert posts(sandbox) == []
+    return info.value
+
+
+# ------------------------------------------------ the fast check never lets a bad task by
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"overlap": 0, "infinite_overlap": True}, "overlap"),
+        ({"overlap": 30_001, "infinite_overlap": True}, "overlap"),
+        ({"overlap": -3, "infinite_overlap": False}, "overlap"),
+        ({"overlap": True, "infinite_overlap": True}, "overlap"),
+        ({"overlap": 2.0, "infinite_overlap": True}, "overlap"),
+        ({"overlap": None, "infinite_overlap": False}, "overlap"),
+        ({"overlap": None, "infinite_overlap": None}, "overlap"),
+        ({"overlap": None, "infinite_overlap": "yes"}, "infinite_overlap"),
+        ({"overlap": 1, "infinite_overlap": 1}, "infinite_overlap"),
+        ({"overlap": 1, "infinite_overlap": "false"}, "infinite_overlap"),
+        ({"pool_id": ""}, "pool_id"),
+        ({"input_values": None}, "input_values"),
+        ({"origin_task_id": 7}, "origin_task_id"),
+        ({"message_on_unknown_solution": 7}, "message_on_unknown_solution"),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("single", [False, True], ids=["create_tasks", "create_task"])
+def test_overlap_and_its_flags_are_checked_whatever_else_the_task_says(
+    client: Toloka, sandbox: Sandbox, extra: dict[str, Any], field: str, single: bool
+) -> None:
+    assert _refused(client, sandbox, task(1, **extra), single=single).field == field
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"overlap": None, "infinite_overlap": True},
+        {"overlap": 5, "infinite_overlap": True},
+        {"overlap": 30_000, "infinite_overlap": False},
+        {"overlap": 1, "message_on_unknown_solution": "m", "origin_task_id": "t-0"},
+    ],
+    ids=repr,
+)
+def test_the_usual_task_shapes_go_out_unchanged(
+    client: Toloka, sandbox: Sandbox, extra: dict[str, Any]
+) -> None:
+    one = {k: v for k, v in task(0, **extra).items() if v is not None}
+    assert client.tasks.create_tasks([one]).ok
+    assert posts(sandbox)[0].json() == [one]
+
+
+def test_a_missing_overlap_takes_the_pools_default_only_when_asked(
+    client: Toloka, sandbox: Sandbox
+) -> None:
+    bare = {"pool_id": POOL, "input_values": {"n": 0}, "infinite_overlap": False}
+    with pytest.raises(tx.InvalidInputError, match="allow_defaults"):
+        client.tasks.create_tasks([bare])
+    assert client.tasks.create_tasks([bare], allow_defaults=True).ok
+    assert posts(sandbox)[0].json() == [bare]
+
+
+# ----------------------------------------- every refusal names the argument it refuses
+
+
+@pytest.mark.parametrize(
+    "tasks",
+    [task(0), Task(POOL, {"n": 0}, overlap=1), "tasks.jsonl", b"[]"],
+    ids=["mapping", "Task", "str", "bytes"],
+)
+def test_a_single_task_given_to_create_tasks_is_refused_by_name(
+    client: Toloka, sandbox: Sandbox, tasks: Any
+) -> None:
+    with pytest.raises(tx.InvalidInputError, match="create_task\\(\\)") as info:
+        client.tasks.create_tasks(tasks)
+    assert (info.value.field, info.value.position) == ("tasks", None)
+    assert posts(sandbox) == []
+
+
+def test_an_operation_id_without_async_mode_is_refused_by_name(
+    client: Toloka, sandbox: Sandbox
+) -> None:
+    with pytest.raises(tx.InvalidInputError, match="async_mode=True") as info:
+        client.tasks.create_tasks([task(0)], operation_id=uuid.uuid4())
+    assert (info.value.field, info.value.position) == ("operation_id", None)
+    assert posts(sandbox) == []
+
+
+@pytest.mark.parametrize("single", [False, True], ids=["create_tasks", "create_task"])
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        (float("nan"), "input_values.n"),
+        (float("inf"), "input_values.n"),
+        ({1, 2}, "input_values.n"),
+        (b"raw", "input_values.n"),
+        ({"deep": [0, object()]}, "input_values.n.deep[1]"),
+    ],
+    ids=["nan", "inf", "set", "bytes", "object"],
+)
+def test_a_value_json_cannot_carry_is_named_at_its_position_and_path(
+    client: Toloka, sandbox: Sandbox, value: object, where: str, single: bool
+) -> None:
+    bad = task(1, input_values={"n": value})
+    assert _refused(client, sandbox, bad, single=single).field == where
+
+
+@pytest.mark.parametrize("single", [False, True], ids=["create_tasks", "create_task"])
+@pytest.mark.parametrize("bad", [5, None, ["pool", "values"], "task"], ids=repr)
+def test_a_task_that_is_no_mapping_is_named_at_its_position(
+    client: Toloka, sandbox: Sandbox, bad: object, single: bool
+) -> None:
+    refusal = _refused(client, sandbox, bad, single=single)
+    assert refusal.field is None and "must be a Task or a mapping" in str(refusal)
+
+
+def _answering(body: bytes, content_type: str = "application/json") -> Toloka:
+    """A v1 API whose every answer is ``body``, except the JSON 404 that the client's
+    first-contact check of ``v1_base_url`` expects for an operation that does not exist."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/operations/00000000-0000-4000-8000-000000000000"):
+            return httpx.Response(404, json={"code": "DOES_NOT_EXIST", "message": "no"})
+        return httpx.Response(200, content=body, headers={"content-type": content_type})
+
+    return Toloka(
+        api_key="k",
+        v1_base_url="https://toloka.example/api/v1",
+        base_url="https://toloka.example/api/v2-beta",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        max_retries=0,
+    )
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe"], ids=["torn", "empty", "binary"])
+def test_an_answer_that_is_not_json_is_drift_naming_the_operation(body: bytes) -> None:
+    with _answering(body) as client:
+        with pytest.raises(tx.ApiDriftError) as info:
+            client.operations.get("op-1")
+        assert (info.value.operation, info.value.field) == ("getOperation", "(body)")
+        assert info.value.detail.startswith("response is not JSON")
+        with pytest.raises(tx.ApiDriftError) as info:
+            client.tasks.create_task(task(0))
+        assert (info.value.operation, info.value.field) == ("createTasks", "(body)")
+
+
+# -------------------------------------------------------------- count filters of a list
+
+
+@pytest.mark.parametrize(
+    "name", ["overlap", "overlap_gt", "overlap_gte", "overlap_lt", "overlap_lte"]
+)
+def test_count_filters_take_integers_from_0_to_2_to_the_31(
+    client: Toloka, sandbox: Sandbox, name: str
+) -> None:
+    for good in (0, 2**31):
+        assert list(client.tasks.list(pool_id=POOL, **{name: good})) == []
+        assert sandbox.requests_for("listTasks")[-1].params[name] == str(good)
+    sent = len(sandbox.requests_for("listTasks"))
+    for bad in (-1, 2**31 + 1, "3", 2.0, True, [1]):
+        with pytest.raises(tx.InvalidInputError) as info:
+            client.tasks.list(pool_id=POOL, **{name: bad})
+        assert info.value.field == name
+        assert str(2**31) in str(info.value)
+    assert len(sandbox.requests_for("listTasks")) == sent
