@@ -93,7 +93,11 @@ TARGETS: dict[str, Target] = {
     "specdiff": Target(
         # The spec differ (scripts/specdiff.py is that module under its old name).
         files=("toloka_ext/_specdiff.py",),
-        tests=("tests/test_specdiff.py", "tests/test_specdiff_mutants.py"),
+        tests=(
+            "tests/test_specdiff.py",
+            "tests/test_specdiff_mutants.py",
+            "tests/test_specdiff_report.py",
+        ),
     ),
 }
 

@@ -1003,21 +1003,38 @@ def test_an_operation_id_without_async_mode_is_refused_by_name(
 
 @pytest.mark.parametrize("single", [False, True], ids=["create_tasks", "create_task"])
 @pytest.mark.parametrize(
-    ("value", "where"),
+    ("value", "where", "why"),
     [
-        (float("nan"), "input_values.n"),
-        (float("inf"), "input_values.n"),
-        ({1, 2}, "input_values.n"),
-        (b"raw", "input_values.n"),
-        ({"deep": [0, object()]}, "input_values.n.deep[1]"),
+        (float("nan"), "input_values.n", "nan is not a valid JSON number"),
+        (float("inf"), "input_values.n", "inf is not a valid JSON number"),
+        ({1, 2}, "input_values.n", "set values cannot be sent as JSON"),
+        (b"raw", "input_values.n", "bytes values cannot be sent as JSON"),
+        ({"deep": [0, object()]}, "input_values.n.deep[1]", "object values cannot be sent"),
     ],
     ids=["nan", "inf", "set", "bytes", "object"],
 )
 def test_a_value_json_cannot_carry_is_named_at_its_position_and_path(
-    client: Toloka, sandbox: Sandbox, value: object, where: str, single: bool
+    client: Toloka, sandbox: Sandbox, value: object, where: str, why: str, single: bool
 ) -> None:
     bad = task(1, input_values={"n": value})
-    assert _refused(client, sandbox, bad, single=single).field == where
+    refusal = _refused(client, sandbox, bad, single=single)
+    assert refusal.field == where and why in str(refusal)
+
+
+def test_keys_json_turns_into_strings_are_no_reason_to_blame_another_task(
+    client: Toloka, sandbox: Sandbox
+) -> None:
+    """A number as a key goes out as a string (as ``json`` does): when a later task holds
+    what JSON cannot carry, that task is named, not the one with the number key."""
+    numbered = task(0, input_values={"n": 0, 7: "seven", None: "none", 1.5: "half"})
+    broken = task(1, input_values={"n": float("nan")})
+    with pytest.raises(tx.InvalidInputError) as info:
+        client.tasks.create_tasks([numbered, broken])
+    assert (info.value.position, info.value.field) == (1, "input_values.n")
+    assert posts(sandbox) == []
+    sandbox.add_pool("43", input_spec={"n": "integer", "7": "string"}, default_overlap=1)
+    assert client.tasks.create_tasks([task(0, pool_id="43", input_values={"n": 0, 7: "x"})]).ok
+    assert posts(sandbox)[0].json()[0]["input_values"] == {"n": 0, "7": "x"}
 
 
 @pytest.mark.parametrize("single", [False, True], ids=["create_tasks", "create_task"])
@@ -1026,7 +1043,8 @@ def test_a_task_that_is_no_mapping_is_named_at_its_position(
     client: Toloka, sandbox: Sandbox, bad: object, single: bool
 ) -> None:
     refusal = _refused(client, sandbox, bad, single=single)
-    assert refusal.field is None and "must be a Task or a mapping" in str(refusal)
+    assert refusal.field is None
+    assert f"must be a Task or a mapping, got {type(bad).__name__}" in str(refusal)
 
 
 def _answering(body: bytes, content_type: str = "application/json") -> Toloka:

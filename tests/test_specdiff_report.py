@@ -1,0 +1,832 @@
+# ruff: noqa: E501 - the expected report lines are kept whole, as a user reads them
+"""Every rule of the spec differ, as a user reads it: one edit of a small document per
+case, and the exact report lines it must produce (rule id, level, operation, place, words).
+
+``pull-spec`` and ``toloka-ext spec diff`` print these lines; a scheduled job acts on the
+exit code they add up to. Mutation testing (docs/mutation.md) found that a rule renamed, a
+location dropped or a condition flipped went unnoticed by the tests that only checked a
+verdict: this table pins each line. The edits apply to ``tests/fixtures/specs/base_v30.yaml``;
+``old`` and ``new`` are each the base with their own edit (``None``: the base itself).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from toloka_ext._specdiff import RULES, Report, diff_specs, main
+
+D = dict[str, Any]
+Edit = Callable[[D], object] | None
+BASE = Path(__file__).parent / "fixtures" / "specs" / "base_v30.yaml"
+RUNS = "/projects/{projectId}/runs"
+RUN = "/runs/{runId}"
+
+
+def s(d: D, name: str) -> D:
+    return d["components"]["schemas"][name]
+
+
+def op(d: D, path: str, method: str) -> D:
+    return d["paths"][path][method]
+
+
+def params(d: D) -> list:
+    return op(d, RUNS, "get")["parameters"]
+
+
+def body(d: D) -> D:
+    return op(d, RUNS, "post")["requestBody"]
+
+
+def ok(d: D, path: str = RUN, method: str = "get", status: str = "200") -> D:
+    return op(d, path, method)["responses"][status]
+
+
+def inline_enum(d: D) -> None:
+    params(d)[1]["schema"] = {"type": "string", "enum": ["a", "b"]}
+
+
+CASES: dict[str, tuple[Edit, Edit]] = {}
+
+
+def case(name: str, new: Any, old: Any = None) -> None:
+    CASES[name] = (old, new)
+
+
+# operations
+case("operation deprecated", lambda d: op(d, RUN, "get").update(deprecated=True))
+case("operation reactivated", lambda d: None, lambda d: op(d, RUN, "get").update(deprecated=True))
+case("operationId changed", lambda d: op(d, RUN, "get").update(operationId="fetchRun"))
+case("operationId added", lambda d: None, lambda d: op(d, RUN, "get").pop("operationId"))
+case("operationId dropped", lambda d: op(d, RUN, "get").pop("operationId"))
+case("operation removed", lambda d: d["paths"][RUN].pop("delete"))
+case(
+    "deprecated operation removed",
+    lambda d: d["paths"][RUN].pop("delete"),
+    lambda d: op(d, RUN, "delete").update(deprecated=True),
+)
+case("path removed", lambda d: d["paths"].pop(RUN))
+case(
+    "deprecated path removed",
+    lambda d: d["paths"].pop(RUN),
+    lambda d: [op(d, RUN, m).update(deprecated=True) for m in ("get", "delete")],
+)
+case(
+    "operation added",
+    lambda d: d["paths"][RUN].update(
+        patch={"operationId": "patchRun", "responses": {"204": {"description": "ok"}}}
+    ),
+)
+case(
+    "path added",
+    lambda d: d["paths"].update(
+        {"/health": {"get": {"responses": {"200": {"description": "ok"}}}}}
+    ),
+)
+# parameters
+case("parameter removed", lambda d: params(d).pop(0))
+case(
+    "parameters added",
+    lambda d: params(d).extend(
+        [
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "X-Trace", "in": "header", "schema": {"type": "string"}},
+        ]
+    ),
+)
+case("parameter became required", lambda d: params(d)[0].update(required=True))
+case("parameter became optional", lambda d: None, lambda d: params(d)[0].update(required=True))
+case(
+    "parameter type and format",
+    lambda d: params(d)[0].update(schema={"type": "string", "format": "uuid"}),
+)
+case(
+    "parameter format",
+    lambda d: params(d)[0]["schema"].update(format="int64"),
+    lambda d: params(d)[0]["schema"].update(format="int32"),
+)
+case(
+    "parameter enum",
+    lambda d: (inline_enum(d), params(d)[1]["schema"].update(enum=["b", "c"])),
+    inline_enum,
+)
+case(
+    "parameter nullable",
+    lambda d: (inline_enum(d), params(d)[1]["schema"].update(nullable=True)),
+    inline_enum,
+)
+case(
+    "parameter not nullable",
+    inline_enum,
+    lambda d: (inline_enum(d), params(d)[1]["schema"].update(nullable=True)),
+)
+# request body
+case("request body removed", lambda d: op(d, RUNS, "post").pop("requestBody"))
+case(
+    "required request body added",
+    lambda d: op(d, RUN, "delete").update(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    ),
+)
+case(
+    "optional request body added",
+    lambda d: op(d, RUN, "delete").update(
+        requestBody={"content": {"application/json": {"schema": {"type": "object"}}}}
+    ),
+)
+case("request body became optional", lambda d: body(d).update(required=False))
+case("request body became required", lambda d: None, lambda d: body(d).update(required=False))
+case(
+    "request media types",
+    lambda d: body(d).update(
+        content={"application/merge-patch+json": body(d)["content"]["application/json"]}
+    ),
+)
+case(
+    "request body type",
+    lambda d: body(d)["content"]["application/json"].update(
+        schema={"type": "array", "items": {"type": "string"}}
+    ),
+)
+case(
+    "request properties added",
+    lambda d: (
+        s(d, "CreateRun")["properties"].update(tag={"type": "string"}, owner={"type": "string"}),
+        s(d, "CreateRun")["required"].append("owner"),
+    ),
+)
+case("request property removed", lambda d: s(d, "CreateRun")["properties"].pop("itemLimit"))
+case(
+    "request property became required", lambda d: s(d, "CreateRun")["required"].append("itemLimit")
+)
+case("request property became optional", lambda d: s(d, "CreateRun").update(required=[]))
+case(
+    "request property type and format",
+    lambda d: s(d, "CreateRun")["properties"].update(
+        itemLimit={"type": "string"}, pipelineId={"type": "string", "format": "uuid"}
+    ),
+)
+case(
+    "request enum values",
+    lambda d: s(d, "CreateRun")["properties"]["fields"]["items"]["properties"]["type"].update(
+        enum=["text", "html"]
+    ),
+)
+case(
+    "request nullable", lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(nullable=True)
+)
+case(
+    "request not nullable",
+    lambda d: None,
+    lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(nullable=True),
+)
+# responses
+case(
+    "success status",
+    lambda d: op(d, RUNS, "post")["responses"].update(
+        {"202": op(d, RUNS, "post")["responses"].pop("201")}
+    ),
+)
+case(
+    "error status",
+    lambda d: op(d, RUN, "get")["responses"].update(
+        {"410": op(d, RUN, "get")["responses"].pop("404")}
+    ),
+)
+case(
+    "response media types",
+    lambda d: ok(d).update(content={"application/x-ndjson": ok(d)["content"]["application/json"]}),
+)
+case(
+    "response body type",
+    lambda d: ok(d)["content"]["application/json"].update(schema={"type": "string"}),
+)
+case(
+    "response properties removed",
+    lambda d: [s(d, "Run")["properties"].pop(k) for k in ("id", "note")],
+)
+case(
+    "response properties added",
+    lambda d: (
+        s(d, "Run")["properties"].update(a={"type": "string"}, b={"type": "string"}),
+        s(d, "Run")["required"].append("a"),
+    ),
+)
+case("response property became optional", lambda d: s(d, "Run")["required"].remove("progress"))
+case("response property became required", lambda d: s(d, "Run")["required"].append("note"))
+case(
+    "response property type and format",
+    lambda d: s(d, "Run")["properties"].update(
+        id={"type": "integer"}, finishedAt={"type": "string", "format": "date", "nullable": True}
+    ),
+)
+case(
+    "response enum value added and removed",
+    lambda d: s(d, "RunStatus").update(enum=["running", "completed", "cancelled"]),
+)
+case("response enum dropped", lambda d: s(d, "Run")["properties"]["kind"].pop("enum"))
+case("response nullable", lambda d: s(d, "Run")["properties"]["id"].update(nullable=True))
+case("response not nullable", lambda d: s(d, "Run")["properties"]["note"].pop("nullable"))
+
+
+# more: no-change edits and security
+def rename_run(d: D) -> None:
+    item = d["paths"].pop(RUN)
+    item["parameters"][0]["name"] = "id"
+    d["paths"]["/runs/{id}"] = item
+
+
+case("path parameter renamed", rename_run)
+case(
+    "request oneOf",
+    lambda d: s(d, "CreateRun")["properties"].update(
+        itemLimit={
+            "oneOf": [{"title": "Count", "type": "integer"}, {"title": "Flag", "type": "boolean"}]
+        }
+    ),
+    lambda d: s(d, "CreateRun")["properties"].update(
+        itemLimit={
+            "oneOf": [{"title": "Count", "type": "integer"}, {"title": "Name", "type": "string"}]
+        }
+    ),
+)
+case(
+    "response oneOf",
+    lambda d: s(d, "Run")["properties"].update(
+        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Code", "type": "integer"}]}
+    ),
+    lambda d: s(d, "Run")["properties"].update(
+        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Flag", "type": "boolean"}]}
+    ),
+)
+case(
+    "oneOf variant changed",
+    lambda d: s(d, "Run")["properties"].update(
+        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Code", "type": "string"}]}
+    ),
+    lambda d: s(d, "Run")["properties"].update(
+        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Code", "type": "integer"}]}
+    ),
+)
+
+
+def secured(d: D, *alternatives: dict) -> None:
+    d["components"]["securitySchemes"] = {
+        "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization"},
+        "OAuth": {"type": "http", "scheme": "bearer"},
+    }
+    d["security"] = list(alternatives) or [{"ApiKey": []}]
+
+
+case("security alternative added", lambda d: secured(d, {"ApiKey": []}, {"OAuth": []}), secured)
+case("security alternative removed", secured, lambda d: secured(d, {"ApiKey": []}, {"OAuth": []}))
+case("security changed", lambda d: secured(d, {"OAuth": []}), secured)
+case(
+    "security scheme changed",
+    lambda d: (
+        secured(d),
+        d["components"]["securitySchemes"]["ApiKey"].update({"in": "query", "name": "key"}),
+    ),
+    secured,
+)
+case(
+    "security scheme removed",
+    lambda d: (secured(d), d["components"]["securitySchemes"].pop("ApiKey")),
+    secured,
+)
+case(
+    "operation security overrides",
+    lambda d: (secured(d), op(d, RUN, "delete").update(security=[{"OAuth": []}])),
+    secured,
+)
+
+
+# -- how documents are read: refs, allOf, null variants, renamed path parameters
+
+
+def no_auth_on_delete(d: D) -> None:
+    secured(d)
+    op(d, RUN, "delete")["security"] = []
+
+
+case("security required where none was", secured, no_auth_on_delete)
+
+
+def extended_run(d: D) -> None:
+    run = s(d, "Run")
+    d["components"]["schemas"]["Run"] = {
+        "allOf": [run, {"properties": {"extra": {"type": "string"}}, "required": ["extra"]}]
+    }
+
+
+case("allOf part adds a required property", extended_run)
+case(
+    "$ref with a sibling",
+    lambda d: s(d, "Run")["properties"].update(
+        status={"$ref": "#/components/schemas/RunStatus", "nullable": True}
+    ),
+)
+
+
+def escaped_refs(code_type: str) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        d["components"]["schemas"]["Meta/V1"] = {
+            "type": "object",
+            "properties": {"a": {"type": code_type}},
+        }
+        d["components"]["schemas"]["Holder"] = {
+            "allOf": [{"type": "object", "properties": {"b": {"type": code_type}}}]
+        }
+        s(d, "CreateRun")["properties"].update(
+            meta={"$ref": "#/components/schemas/Meta~1V1"},
+            held={"$ref": "#/components/schemas/Holder/allOf/0"},
+        )
+
+    return edit
+
+
+case("refs through escaped names and list items", escaped_refs("integer"), escaped_refs("string"))
+
+
+def nullable_note(null: D) -> Callable[[D], None]:
+    return lambda d: s(d, "Run")["properties"].update(note={"oneOf": [{"type": "string"}, null]})
+
+
+case("a null variant spelled as a type list", nullable_note({"type": ["null"]}))
+case("a null variant spelled as an enum", nullable_note({"enum": [None]}))
+case(
+    "a null variant removed",
+    lambda d: s(d, "Run")["properties"]["note"].pop("nullable"),
+    nullable_note({"type": "null"}),
+)
+
+
+def targets(*names: str) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        alts = [{"$ref": f"#/components/schemas/{n}"} for n in names]
+        s(d, "CreateRun")["properties"]["target"] = {"oneOf": alts}
+
+    return edit
+
+
+case("variants named by their $ref", targets("Run", "RunList"), targets("Run", "Error", "RunList"))
+case(
+    "a type among several dropped",
+    lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(type="string"),
+    lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(type=["integer", "string"]),
+)
+case(
+    "values shown as JSON",
+    lambda d: s(d, "CreateRun")["properties"]["fields"]["items"]["properties"]["type"][
+        "enum"
+    ].extend(["é", {"b": 1, "a": 2}]),
+)
+
+ITEMS = "/projects/{projectId}/runs/{runId}/items"
+
+
+def items_path(run_param: str) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        d["paths"][ITEMS.replace("{runId}", "{" + run_param + "}")] = {
+            "parameters": [
+                {"name": "projectId", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": run_param, "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "get": {"operationId": "listItems", "responses": {"200": {"description": "ok"}}},
+        }
+
+    return edit
+
+
+case("one of two path parameters renamed", items_path("id"), items_path("runId"))
+case(
+    "a header parameter's name in another case",
+    lambda d: params(d).append({"name": "x-trace", "in": "header", "schema": {"type": "string"}}),
+    lambda d: params(d).append({"name": "X-Trace", "in": "header", "schema": {"type": "string"}}),
+)
+
+
+EXPECTED: dict[str, list[str]] = {
+    "operation deprecated": [
+        "[compatible] endpoint-deprecated  GET /runs/{runId}  operation deprecated",
+    ],
+    "operation reactivated": [
+        "[compatible] endpoint-reactivated  GET /runs/{runId}  operation no longer deprecated",
+    ],
+    "operationId changed": [
+        '[warning] api-operation-id-removed  GET /runs/{runId}  operationId "getRun" -> "fetchRun"',
+    ],
+    "operationId added": [
+        '[compatible] api-operation-id-added  GET /runs/{runId}  operationId "getRun"',
+    ],
+    "operationId dropped": [
+        '[warning] api-operation-id-removed  GET /runs/{runId}  operationId "getRun" -> null',
+    ],
+    "operation removed": [
+        "[BREAKING] api-removed-without-deprecation  DELETE /runs/{runId}  operation removed",
+    ],
+    "deprecated operation removed": [
+        "[BREAKING] api-removed-with-deprecation  DELETE /runs/{runId}  deprecated operation removed",
+    ],
+    "path removed": [
+        "[BREAKING] api-path-removed-without-deprecation  GET /runs/{runId}  path removed (all its operations)",
+        "[BREAKING] api-path-removed-without-deprecation  DELETE /runs/{runId}  path removed (all its operations)",
+    ],
+    "deprecated path removed": [
+        "[BREAKING] api-path-removed-with-deprecation  GET /runs/{runId}  deprecated path removed",
+        "[BREAKING] api-path-removed-with-deprecation  DELETE /runs/{runId}  deprecated path removed",
+    ],
+    "operation added": [
+        "[compatible] endpoint-added  PATCH /runs/{runId}  operation added",
+    ],
+    "path added": [
+        "[compatible] endpoint-added  GET /health  new path",
+    ],
+    "parameter removed": [
+        "[warning] request-parameter-removed  GET /projects/{projectId}/runs  query limit: parameter removed",
+    ],
+    "parameters added": [
+        "[BREAKING] new-required-request-parameter  GET /projects/{projectId}/runs  query q: required parameter added",
+        "[compatible] new-optional-request-parameter  GET /projects/{projectId}/runs  header x-trace: optional parameter added",
+    ],
+    "parameter became required": [
+        "[BREAKING] request-parameter-became-required  GET /projects/{projectId}/runs  query limit: parameter became required",
+    ],
+    "parameter became optional": [
+        "[compatible] request-parameter-became-optional  GET /projects/{projectId}/runs  query limit: parameter became optional",
+    ],
+    "parameter type and format": [
+        "[BREAKING] request-parameter-type-changed  GET /projects/{projectId}/runs  query limit: type integer -> string",
+    ],
+    "parameter format": [
+        '[BREAKING] request-parameter-format-changed  GET /projects/{projectId}/runs  query limit: format "int32" -> "int64"',
+    ],
+    "parameter enum": [
+        '[BREAKING] request-parameter-enum-value-removed  GET /projects/{projectId}/runs  query status: enum value "a" removed',
+        '[compatible] request-parameter-enum-value-added  GET /projects/{projectId}/runs  query status: enum value "c" added',
+    ],
+    "parameter nullable": [
+        "[compatible] request-parameter-became-nullable  GET /projects/{projectId}/runs  query status: parameter became nullable",
+    ],
+    "parameter not nullable": [
+        "[BREAKING] request-parameter-became-not-nullable  GET /projects/{projectId}/runs  query status: parameter became not nullable",
+    ],
+    "request body removed": [
+        "[warning] request-body-removed  POST /projects/{projectId}/runs  request body: request body removed",
+    ],
+    "required request body added": [
+        "[BREAKING] request-body-added-required  DELETE /runs/{runId}  required request body added",
+    ],
+    "optional request body added": [
+        "[compatible] request-body-added-optional  DELETE /runs/{runId}  optional request body added",
+    ],
+    "request body became optional": [
+        "[compatible] request-body-became-optional  POST /projects/{projectId}/runs  request body: request body became optional",
+    ],
+    "request body became required": [
+        "[BREAKING] request-body-became-required  POST /projects/{projectId}/runs  request body: request body became required",
+    ],
+    "request media types": [
+        "[BREAKING] request-media-type-removed  POST /projects/{projectId}/runs  request body (application/json): media type application/json removed",
+        "[compatible] request-media-type-added  POST /projects/{projectId}/runs  request body (application/merge-patch+json): media type application/merge-patch+json added",
+    ],
+    "request body type": [
+        "[BREAKING] request-body-type-changed  POST /projects/{projectId}/runs  request body: type object -> array",
+    ],
+    "request properties added": [
+        "[BREAKING] new-required-request-property  POST /projects/{projectId}/runs  request body .owner: required property added",
+        "[compatible] new-optional-request-property  POST /projects/{projectId}/runs  request body .tag: optional property added",
+    ],
+    "request property removed": [
+        "[warning] request-property-removed  POST /projects/{projectId}/runs  request body .itemLimit: optional property removed",
+    ],
+    "request property became required": [
+        "[BREAKING] request-property-became-required  POST /projects/{projectId}/runs  request body .itemLimit: request property became required",
+    ],
+    "request property became optional": [
+        "[compatible] request-property-became-optional  POST /projects/{projectId}/runs  request body .pipelineId: request property became optional",
+    ],
+    "request property type and format": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .itemLimit: type integer -> string",
+        '[BREAKING] request-property-format-changed  POST /projects/{projectId}/runs  request body .pipelineId: format null -> "uuid"',
+    ],
+    "request enum values": [
+        '[BREAKING] request-property-enum-value-removed  POST /projects/{projectId}/runs  request body .fields[].type: enum value "json" removed',
+        '[BREAKING] request-property-enum-value-removed  POST /projects/{projectId}/runs  request body .fields[].type: enum value "url" removed',
+        '[compatible] request-property-enum-value-added  POST /projects/{projectId}/runs  request body .fields[].type: enum value "html" added',
+    ],
+    "request nullable": [
+        "[compatible] request-property-became-nullable  POST /projects/{projectId}/runs  request body .itemLimit: request property became nullable",
+    ],
+    "request not nullable": [
+        "[BREAKING] request-property-became-not-nullable  POST /projects/{projectId}/runs  request body .itemLimit: request property became not nullable",
+    ],
+    "success status": [
+        "[BREAKING] response-success-status-removed  POST /projects/{projectId}/runs  response 201: success status removed",
+        "[compatible] response-success-status-added  POST /projects/{projectId}/runs  response 202: success status added",
+    ],
+    "error status": [
+        "[compatible] response-non-success-status-removed  GET /runs/{runId}  response 404: error status removed",
+        "[compatible] response-non-success-status-added  GET /runs/{runId}  response 410: error status added",
+    ],
+    "response media types": [
+        "[BREAKING] response-media-type-removed  GET /runs/{runId}  response 200 body (application/json): media type application/json removed",
+        "[compatible] response-media-type-added  GET /runs/{runId}  response 200 body (application/x-ndjson): media type application/x-ndjson added",
+    ],
+    "response body type": [
+        "[BREAKING] response-body-type-changed  GET /runs/{runId}  response 200 body: type object -> string",
+    ],
+    "response properties removed": [
+        "[BREAKING] response-required-property-removed  GET /projects/{projectId}/runs  response 200 body .items[].id: required property removed",
+        "[BREAKING] response-required-property-removed  POST /projects/{projectId}/runs  response 201 body .id: required property removed",
+        "[BREAKING] response-required-property-removed  GET /runs/{runId}  response 200 body .id: required property removed",
+        "[compatible] response-optional-property-removed  GET /projects/{projectId}/runs  response 200 body .items[].note: optional property removed",
+        "[compatible] response-optional-property-removed  POST /projects/{projectId}/runs  response 201 body .note: optional property removed",
+        "[compatible] response-optional-property-removed  GET /runs/{runId}  response 200 body .note: optional property removed",
+    ],
+    "response properties added": [
+        "[compatible] response-required-property-added  GET /projects/{projectId}/runs  response 200 body .items[].a: required property added",
+        "[compatible] response-optional-property-added  GET /projects/{projectId}/runs  response 200 body .items[].b: optional property added",
+        "[compatible] response-required-property-added  POST /projects/{projectId}/runs  response 201 body .a: required property added",
+        "[compatible] response-optional-property-added  POST /projects/{projectId}/runs  response 201 body .b: optional property added",
+        "[compatible] response-required-property-added  GET /runs/{runId}  response 200 body .a: required property added",
+        "[compatible] response-optional-property-added  GET /runs/{runId}  response 200 body .b: optional property added",
+    ],
+    "response property became optional": [
+        "[BREAKING] response-property-became-optional  GET /projects/{projectId}/runs  response 200 body .items[].progress: response property became optional",
+        "[BREAKING] response-property-became-optional  POST /projects/{projectId}/runs  response 201 body .progress: response property became optional",
+        "[BREAKING] response-property-became-optional  GET /runs/{runId}  response 200 body .progress: response property became optional",
+    ],
+    "response property became required": [
+        "[compatible] response-property-became-required  GET /projects/{projectId}/runs  response 200 body .items[].note: response property became required",
+        "[compatible] response-property-became-required  POST /projects/{projectId}/runs  response 201 body .note: response property became required",
+        "[compatible] response-property-became-required  GET /runs/{runId}  response 200 body .note: response property became required",
+    ],
+    "response property type and format": [
+        '[BREAKING] response-property-format-changed  GET /projects/{projectId}/runs  response 200 body .items[].finishedAt: format "date-time" -> "date"',
+        "[BREAKING] response-property-type-changed  GET /projects/{projectId}/runs  response 200 body .items[].id: type string -> integer",
+        '[BREAKING] response-property-format-changed  POST /projects/{projectId}/runs  response 201 body .finishedAt: format "date-time" -> "date"',
+        "[BREAKING] response-property-type-changed  POST /projects/{projectId}/runs  response 201 body .id: type string -> integer",
+        '[BREAKING] response-property-format-changed  GET /runs/{runId}  response 200 body .finishedAt: format "date-time" -> "date"',
+        "[BREAKING] response-property-type-changed  GET /runs/{runId}  response 200 body .id: type string -> integer",
+    ],
+    "response enum value added and removed": [
+        '[BREAKING] request-parameter-enum-value-removed  GET /projects/{projectId}/runs  query status: enum value "failed" removed',
+        '[warning] response-property-enum-value-added  GET /projects/{projectId}/runs  response 200 body .items[].status: enum value "cancelled" added',
+        '[warning] response-property-enum-value-added  POST /projects/{projectId}/runs  response 201 body .status: enum value "cancelled" added',
+        '[warning] response-property-enum-value-added  GET /runs/{runId}  response 200 body .status: enum value "cancelled" added',
+        '[compatible] request-parameter-enum-value-added  GET /projects/{projectId}/runs  query status: enum value "cancelled" added',
+        '[compatible] response-property-enum-value-removed  GET /projects/{projectId}/runs  response 200 body .items[].status: enum value "failed" removed',
+        '[compatible] response-property-enum-value-removed  POST /projects/{projectId}/runs  response 201 body .status: enum value "failed" removed',
+        '[compatible] response-property-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "failed" removed',
+    ],
+    "response enum dropped": [
+        '[warning] response-property-enum-removed  GET /projects/{projectId}/runs  response 200 body .items[].kind: enum ["manual", "scheduled"] dropped',
+        '[warning] response-property-enum-removed  POST /projects/{projectId}/runs  response 201 body .kind: enum ["manual", "scheduled"] dropped',
+        '[warning] response-property-enum-removed  GET /runs/{runId}  response 200 body .kind: enum ["manual", "scheduled"] dropped',
+    ],
+    "response nullable": [
+        "[BREAKING] response-property-became-nullable  GET /projects/{projectId}/runs  response 200 body .items[].id: response property became nullable",
+        "[BREAKING] response-property-became-nullable  POST /projects/{projectId}/runs  response 201 body .id: response property became nullable",
+        "[BREAKING] response-property-became-nullable  GET /runs/{runId}  response 200 body .id: response property became nullable",
+    ],
+    "response not nullable": [
+        "[compatible] response-property-became-not-nullable  GET /projects/{projectId}/runs  response 200 body .items[].note: response property became not nullable",
+        "[compatible] response-property-became-not-nullable  POST /projects/{projectId}/runs  response 201 body .note: response property became not nullable",
+        "[compatible] response-property-became-not-nullable  GET /runs/{runId}  response 200 body .note: response property became not nullable",
+    ],
+    "path parameter renamed": [],
+    "request oneOf": [
+        "[BREAKING] request-property-one-of-removed  POST /projects/{projectId}/runs  request body .itemLimit: variant Name removed",
+        "[compatible] request-property-one-of-added  POST /projects/{projectId}/runs  request body .itemLimit: variant Flag added",
+    ],
+    "response oneOf": [
+        "[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Code added",
+        "[warning] response-property-one-of-added  POST /projects/{projectId}/runs  response 201 body .note: variant Code added",
+        "[warning] response-property-one-of-added  GET /runs/{runId}  response 200 body .note: variant Code added",
+        "[compatible] response-property-one-of-removed  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Flag removed",
+        "[compatible] response-property-one-of-removed  POST /projects/{projectId}/runs  response 201 body .note: variant Flag removed",
+        "[compatible] response-property-one-of-removed  GET /runs/{runId}  response 200 body .note: variant Flag removed",
+    ],
+    "oneOf variant changed": [
+        "[BREAKING] response-property-type-changed  GET /projects/{projectId}/runs  response 200 body .items[].note<Code>: type integer -> string",
+        "[BREAKING] response-property-type-changed  POST /projects/{projectId}/runs  response 201 body .note<Code>: type integer -> string",
+        "[BREAKING] response-property-type-changed  GET /runs/{runId}  response 200 body .note<Code>: type integer -> string",
+    ],
+    "security alternative added": [
+        "[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative OAuth added",
+        "[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added",
+        "[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added",
+        "[compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added",
+    ],
+    "security alternative removed": [
+        "[compatible] api-security-removed  GET /projects/{projectId}/runs  security: alternative OAuth removed",
+        "[compatible] api-security-removed  POST /projects/{projectId}/runs  security: alternative OAuth removed",
+        "[compatible] api-security-removed  GET /runs/{runId}  security: alternative OAuth removed",
+        "[compatible] api-security-removed  DELETE /runs/{runId}  security: alternative OAuth removed",
+    ],
+    "security changed": [
+        "[BREAKING] api-security-changed  GET /projects/{projectId}/runs  security: ApiKey -> OAuth",
+        "[BREAKING] api-security-changed  POST /projects/{projectId}/runs  security: ApiKey -> OAuth",
+        "[BREAKING] api-security-changed  GET /runs/{runId}  security: ApiKey -> OAuth",
+        "[BREAKING] api-security-changed  DELETE /runs/{runId}  security: ApiKey -> OAuth",
+    ],
+    "security scheme changed": [
+        '[BREAKING] api-security-component-changed  GET /projects/{projectId}/runs  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"',
+        '[BREAKING] api-security-component-changed  POST /projects/{projectId}/runs  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"',
+        '[BREAKING] api-security-component-changed  GET /runs/{runId}  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"',
+        '[BREAKING] api-security-component-changed  DELETE /runs/{runId}  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"',
+    ],
+    "security scheme removed": [
+        "[BREAKING] api-security-component-removed  GET /projects/{projectId}/runs  security ApiKey: scheme definition removed",
+        "[BREAKING] api-security-component-removed  POST /projects/{projectId}/runs  security ApiKey: scheme definition removed",
+        "[BREAKING] api-security-component-removed  GET /runs/{runId}  security ApiKey: scheme definition removed",
+        "[BREAKING] api-security-component-removed  DELETE /runs/{runId}  security ApiKey: scheme definition removed",
+    ],
+    "operation security overrides": [
+        "[BREAKING] api-security-changed  DELETE /runs/{runId}  security: ApiKey -> OAuth",
+    ],
+    "security required where none was": [
+        "[BREAKING] api-security-changed  DELETE /runs/{runId}  security: (none) -> ApiKey",
+    ],
+    "allOf part adds a required property": [
+        "[compatible] response-required-property-added  GET /projects/{projectId}/runs  response 200 body .items[].extra: required property added",
+        "[compatible] response-required-property-added  POST /projects/{projectId}/runs  response 201 body .extra: required property added",
+        "[compatible] response-required-property-added  GET /runs/{runId}  response 200 body .extra: required property added",
+    ],
+    "$ref with a sibling": [
+        "[BREAKING] response-property-became-nullable  GET /projects/{projectId}/runs  response 200 body .items[].status: response property became nullable",
+        "[BREAKING] response-property-became-nullable  POST /projects/{projectId}/runs  response 201 body .status: response property became nullable",
+        "[BREAKING] response-property-became-nullable  GET /runs/{runId}  response 200 body .status: response property became nullable",
+    ],
+    "refs through escaped names and list items": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .held.b: type string -> integer",
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .meta.a: type string -> integer",
+    ],
+    "a null variant spelled as a type list": [],
+    "a null variant spelled as an enum": [],
+    "a null variant removed": [
+        "[compatible] response-property-became-not-nullable  GET /projects/{projectId}/runs  response 200 body .items[].note: response property became not nullable",
+        "[compatible] response-property-became-not-nullable  POST /projects/{projectId}/runs  response 201 body .note: response property became not nullable",
+        "[compatible] response-property-became-not-nullable  GET /runs/{runId}  response 200 body .note: response property became not nullable",
+    ],
+    "variants named by their $ref": [
+        "[BREAKING] request-property-one-of-removed  POST /projects/{projectId}/runs  request body .target: variant Error removed",
+    ],
+    "a type among several dropped": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .itemLimit: type integer|string -> string",
+    ],
+    "values shown as JSON": [
+        '[compatible] request-property-enum-value-added  POST /projects/{projectId}/runs  request body .fields[].type: enum value "é" added',
+        '[compatible] request-property-enum-value-added  POST /projects/{projectId}/runs  request body .fields[].type: enum value {"a": 2, "b": 1} added',
+    ],
+    "one of two path parameters renamed": [],
+    "a header parameter's name in another case": [],
+}
+
+
+def _report(name: str) -> Report:
+    old_edit, new_edit = CASES[name]
+    base = yaml.safe_load(BASE.read_text(encoding="utf-8"))
+
+    def made(edit: Edit) -> D:
+        doc = copy.deepcopy(base)
+        if edit is not None:
+            edit(doc)
+        return doc
+
+    return diff_specs(made(old_edit), made(new_edit))
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_each_change_is_reported_with_its_rule_place_and_words(name: str) -> None:
+    report = _report(name)
+    assert [c.line() for c in report.changes] == EXPECTED[name]
+    breaking = any(line.startswith("[BREAKING]") for line in EXPECTED[name])
+    assert report.exit_code == (4 if breaking else 3 if EXPECTED[name] else 0)
+    for change in report.changes:
+        assert change.level == RULES[change.rule_id][0]
+        assert change.as_dict()["breaking"] is (change.level == "breaking")
+
+
+def test_every_rule_is_pinned_by_some_case() -> None:
+    reported = {line.split()[1] for lines in EXPECTED.values() for line in lines}
+    assert reported == set(RULES)
+    assert set(EXPECTED) == set(CASES)
+
+
+def _mixed() -> Report:
+    """Changes of every level, sorted as a report sorts them (level, path, method...)."""
+    changes = [
+        *_report("operationId changed").changes,
+        *_report("request properties added").changes,
+        *_report("operation security overrides").changes,
+    ]
+    return Report(changes=sorted(changes, key=lambda c: c.sort_key()))
+
+
+def test_the_text_report_groups_by_level_most_serious_first() -> None:
+    assert _mixed().to_text() == (
+        "Breaking changes for clients (2):\n"
+        "[BREAKING] new-required-request-property  POST /projects/{projectId}/runs  "
+        "request body .owner: required property added\n"
+        "[BREAKING] api-security-changed  DELETE /runs/{runId}  security: ApiKey -> OAuth\n"
+        "Warnings (compatible for toloka_ext; closed-enum clients may fail) (1):\n"
+        '[warning] api-operation-id-removed  GET /runs/{runId}  operationId "getRun" -> "fetchRun"\n'
+        "Compatible changes (1):\n"
+        "[compatible] new-optional-request-property  POST /projects/{projectId}/runs  "
+        "request body .tag: optional property added\n"
+        "Summary: 4 change(s): 2 breaking, 1 warning(s), 1 compatible\n"
+    )
+
+
+def test_the_markdown_report_is_one_table_per_level() -> None:
+    assert _mixed().to_markdown() == (
+        "# API change report\n\n"
+        "## Breaking (2)\n\n"
+        "| rule | operation | location | detail |\n|---|---|---|---|\n"
+        "| new-required-request-property | POST /projects/{projectId}/runs | request body .owner"
+        " | required property added |\n"
+        "| api-security-changed | DELETE /runs/{runId} | security | ApiKey -> OAuth |\n\n"
+        "## Warnings (1)\n\n"
+        "| rule | operation | location | detail |\n|---|---|---|---|\n"
+        '| api-operation-id-removed | GET /runs/{runId} |  | operationId "getRun" -> "fetchRun" |'
+        "\n\n"
+        "## Compatible (1)\n\n"
+        "| rule | operation | location | detail |\n|---|---|---|---|\n"
+        "| new-optional-request-property | POST /projects/{projectId}/runs | request body .tag"
+        " | optional property added |\n\n"
+        "Summary: 4 change(s): 2 breaking, 1 warning(s), 1 compatible\n"
+    )
+
+
+def test_no_change_reads_as_such_in_every_format() -> None:
+    empty = _report("a null variant spelled as a type list")
+    assert empty.changes == [] and empty.exit_code == 0
+    summary = "Summary: 0 change(s): 0 breaking, 0 warning(s), 0 compatible"
+    assert empty.to_text() == f"No API changes.\n{summary}\n"
+    assert empty.to_markdown() == f"# API change report\n\nNo API changes.\n\n{summary}\n"
+    assert json.loads(empty.to_json()) == {
+        "changes": [],
+        "counts": {"breaking": 0, "info": 0, "warning": 0},
+        "exit_code": 0,
+    }
+
+
+def test_markdown_cells_keep_the_table_whole() -> None:
+    """A ``|`` or a line break in a name would split a row: escaped and joined."""
+    report = diff_specs(
+        {"paths": {"/a": {"post": {"requestBody": _body({"x": {}})}}}},
+        {"paths": {"/a": {"post": {"requestBody": _body({"x": {}, "p|q\nr": {}})}}}},
+    )
+    row = report.to_markdown().splitlines()[6]
+    assert row == (
+        "| new-optional-request-property | POST /a | request body .p\\|q r | "
+        "optional property added |"
+    )
+
+
+def _body(properties: D) -> D:
+    return {"content": {"application/json": {"schema": {"properties": properties}}}}
+
+
+def test_the_json_report_is_indented_sorted_and_keeps_unicode() -> None:
+    text = _report("values shown as JSON").to_json()
+    assert text.startswith('{\n  "changes": [\n    {\n      "breaking": false,\n')
+    assert '"detail": "enum value \\"é\\" added"' in text  # not \\u00e9
+    assert text.index('"counts"') < text.index('"exit_code"') and text.endswith("}\n")
+    data = json.loads(text)
+    assert data["exit_code"] == 3 and data["counts"] == {"breaking": 0, "warning": 0, "info": 2}
+    assert [list(c) for c in data["changes"]] == [sorted(data["changes"][0])] * 2
+
+
+def test_the_command_line_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    usage = capsys.readouterr().out
+    assert usage.startswith("usage: specdiff.py [-h]")
+    assert "Compare two OpenAPI 3.0 / 3.1 documents and classify each change *for" in usage
+    assert "--rules" in usage and "list the rules and exit" in usage
+    assert "{text,markdown,json}" in usage
+
+
+def test_the_command_line_refuses_an_unknown_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text(BASE.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main([str(spec), str(spec), "--format", "html"])
+    assert info.value.code == 2
+    assert "invalid choice: 'html'" in capsys.readouterr().err
