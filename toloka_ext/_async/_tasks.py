@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -309,8 +309,9 @@ class AsyncTasks(AsyncV1Resource):
             print(len(result.task_ids), result.errors, result.unknown)
 
         Note:
-            A list is checked in full before anything is sent; other iterables are checked
-            one chunk ahead of sending, so a bad task late in a generator stops the batch
+            A list is checked in full before anything is sent, and sent as checked (each
+            task read and encoded once; twice past 64 MiB of requests). Other iterables are
+            checked one chunk ahead of sending, so a bad task late in a generator stops the batch
             after earlier chunks were created: the :class:`InvalidInputError` then says how
             many, and ``exc.partial_result`` holds them by position. ``validate_first=True``
             reads the whole iterable first (spooled to disk past a few MB), so nothing is
@@ -351,15 +352,17 @@ class AsyncTasks(AsyncV1Resource):
         on_progress = _with_bar(
             display, len(tasks) if isinstance(tasks, Sequence) else None, on_progress
         )
+        planned: list[Planned] | None = None
         try:
             if isinstance(tasks, Sequence):
-                prevalidate(tasks, options)
+                planned = prevalidate(tasks, options)
             elif validate_first:
                 spool = ValidatedSpool(options)
                 async for chunk in aiter_chunks(tasks, options.chunk_size):
                     spool.add(chunk)
                 tasks = spool
-            await self._create(tasks, options, result, on_progress, poll_policy, tracker)
+            requests = _requests(tasks, options, planned)
+            await self._create(requests, options, result, on_progress, poll_policy, tracker)
         finally:
             display.close()
             if spool is not None:
@@ -382,7 +385,7 @@ class AsyncTasks(AsyncV1Resource):
 
     async def _create(
         self,
-        tasks: Iterable[TaskLike] | AsyncIterable[TaskLike],
+        requests: AsyncIterator[Planned],
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
@@ -390,9 +393,9 @@ class AsyncTasks(AsyncV1Resource):
         tracker: UnknownTracker | None,
     ) -> None:
         if options.async_mode:
-            await self._create_async(tasks, options, result, on_progress, poll_policy, tracker)
+            await self._create_async(requests, options, result, on_progress, poll_policy, tracker)
         else:
-            await self._create_sync(tasks, options, result, on_progress, tracker)
+            await self._create_sync(requests, options, result, on_progress, tracker)
 
     async def _floors(
         self,
@@ -467,7 +470,8 @@ class AsyncTasks(AsyncV1Resource):
         sub_tracker = UnknownTracker()
         sub_tracker.floors = dict(tracker.floors)
         payloads = [tracker.lost[p] for p in missing]
-        await self._create(payloads, again, sub, None, poll_policy, sub_tracker)
+        requests = _requests(payloads, again, None)
+        await self._create(requests, again, sub, None, poll_policy, sub_tracker)
         if sub.unknown:
             await self._settle(sub_tracker, sub, again)
         for local, position in enumerate(missing):
@@ -484,23 +488,20 @@ class AsyncTasks(AsyncV1Resource):
 
     async def _create_sync(
         self,
-        tasks: Iterable[TaskLike] | AsyncIterable[TaskLike],
+        requests: AsyncIterator[Planned],
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
         tracker: UnknownTracker | None,
     ) -> None:
-        planner = RequestPlanner(options)
-        async for tasks_chunk in aiter_chunks(tasks, options.chunk_size):
-            try:
-                planned = planner.plan(tasks_chunk)
-            except TolokaError as exc:
-                raise attach(exc, result) from None
-            for request in planned:
+        try:
+            async for request in requests:
                 await self._floors(tracker, request.payloads, result)
                 await self._send_sync_chunk(request, options, result, on_progress)
                 if tracker is not None:
                     tracker.note(request.chunk, request.payloads, result)
+        except TolokaError as exc:
+            raise attach(exc, result) from None  # bad input met while planning, mostly
 
     async def _send_sync_chunk(
         self,
@@ -631,7 +632,7 @@ class AsyncTasks(AsyncV1Resource):
 
     async def _create_async(
         self,
-        tasks: Iterable[TaskLike] | AsyncIterable[TaskLike],
+        requests: AsyncIterator[Planned],
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
@@ -641,30 +642,28 @@ class AsyncTasks(AsyncV1Resource):
         in_flight: list[Pending] = []
         done = 0
         finishing = False
-        planner = RequestPlanner(options)
         try:
-            async for tasks_chunk in aiter_chunks(tasks, options.chunk_size):
-                for request in planner.plan(tasks_chunk):
-                    chunk = request.chunk
-                    # open_pool rides on the last request: everything before it goes first.
-                    must_drain = chunk.is_last and options.open_pool
-                    while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
-                        pending = in_flight.pop(0)
-                        done += 1
-                        finishing = True
-                        await self._finish(pending, options, result, on_progress, poll_policy, done)
-                        _note(tracker, pending, result)
-                        finishing = False
-                    await self._floors(tracker, request.payloads, result)
-                    await self._acquire(len(request.payloads), options.wait_for_quota)
-                    result.total += len(request.payloads)
-                    try:
-                        operation = await self._submit(chunk, request.body, options)
-                    except SubmitOutcomeUnknown as unknown:
-                        result.unknown.append(chunk.positions)
-                        raise unknown.error from None
-                    result.operations.append(operation)
-                    in_flight.append(Pending(chunk, request.payloads, operation))
+            async for request in requests:
+                chunk = request.chunk
+                # open_pool rides on the last request: everything before it goes first.
+                must_drain = chunk.is_last and options.open_pool
+                while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
+                    pending = in_flight.pop(0)
+                    done += 1
+                    finishing = True
+                    await self._finish(pending, options, result, on_progress, poll_policy, done)
+                    _note(tracker, pending, result)
+                    finishing = False
+                await self._floors(tracker, request.payloads, result)
+                await self._acquire(len(request.payloads), options.wait_for_quota)
+                result.total += len(request.payloads)
+                try:
+                    operation = await self._submit(chunk, request.body, options)
+                except SubmitOutcomeUnknown as unknown:
+                    result.unknown.append(chunk.positions)
+                    raise unknown.error from None
+                result.operations.append(operation)
+                in_flight.append(Pending(chunk, request.payloads, operation))
             finishing = True
             while in_flight:
                 pending = in_flight.pop(0)
@@ -685,6 +684,24 @@ class AsyncTasks(AsyncV1Resource):
             for pending in in_flight:
                 result.unknown.append(pending.chunk.positions)
             raise attach(exc, result) from None
+
+
+async def _requests(
+    tasks: Iterable[TaskLike] | AsyncIterable[TaskLike],
+    options: CreateOptions,
+    planned: list[Planned] | None,
+) -> AsyncIterator[Planned]:
+    """The create requests of a call, in order: ``planned`` (a list already checked and
+    planned by :func:`prevalidate`) as it is, else planned chunk by chunk as they are sent
+    (bad input then raises here, between requests: the caller attaches the result so far)."""
+    if planned is not None:
+        for request in planned:
+            yield request
+        return
+    planner = RequestPlanner(options)
+    async for chunk in aiter_chunks(tasks, options.chunk_size):
+        for request in planner.plan(chunk):
+            yield request
 
 
 def _with_bar(

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -311,8 +311,9 @@ class Tasks(V1Resource):
             print(len(result.task_ids), result.errors, result.unknown)
 
         Note:
-            A list is checked in full before anything is sent; other iterables are checked
-            one chunk ahead of sending, so a bad task late in a generator stops the batch
+            A list is checked in full before anything is sent, and sent as checked (each
+            task read and encoded once; twice past 64 MiB of requests). Other iterables are
+            checked one chunk ahead of sending, so a bad task late in a generator stops the batch
             after earlier chunks were created: the :class:`InvalidInputError` then says how
             many, and ``exc.partial_result`` holds them by position. ``validate_first=True``
             reads the whole iterable first (spooled to disk past a few MB), so nothing is
@@ -353,15 +354,17 @@ class Tasks(V1Resource):
         on_progress = _with_bar(
             display, len(tasks) if isinstance(tasks, Sequence) else None, on_progress
         )
+        planned: list[Planned] | None = None
         try:
             if isinstance(tasks, Sequence):
-                prevalidate(tasks, options)
+                planned = prevalidate(tasks, options)
             elif validate_first:
                 spool = ValidatedSpool(options)
                 for chunk in iter_chunks(tasks, options.chunk_size):
                     spool.add(chunk)
                 tasks = spool
-            self._create(tasks, options, result, on_progress, poll_policy, tracker)
+            requests = _requests(tasks, options, planned)
+            self._create(requests, options, result, on_progress, poll_policy, tracker)
         finally:
             display.close()
             if spool is not None:
@@ -384,7 +387,7 @@ class Tasks(V1Resource):
 
     def _create(
         self,
-        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        requests: Iterator[Planned],
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
@@ -392,9 +395,9 @@ class Tasks(V1Resource):
         tracker: UnknownTracker | None,
     ) -> None:
         if options.async_mode:
-            self._create_async(tasks, options, result, on_progress, poll_policy, tracker)
+            self._create_async(requests, options, result, on_progress, poll_policy, tracker)
         else:
-            self._create_sync(tasks, options, result, on_progress, tracker)
+            self._create_sync(requests, options, result, on_progress, tracker)
 
     def _floors(
         self,
@@ -469,7 +472,8 @@ class Tasks(V1Resource):
         sub_tracker = UnknownTracker()
         sub_tracker.floors = dict(tracker.floors)
         payloads = [tracker.lost[p] for p in missing]
-        self._create(payloads, again, sub, None, poll_policy, sub_tracker)
+        requests = _requests(payloads, again, None)
+        self._create(requests, again, sub, None, poll_policy, sub_tracker)
         if sub.unknown:
             self._settle(sub_tracker, sub, again)
         for local, position in enumerate(missing):
@@ -486,23 +490,20 @@ class Tasks(V1Resource):
 
     def _create_sync(
         self,
-        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        requests: Iterator[Planned],
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
         tracker: UnknownTracker | None,
     ) -> None:
-        planner = RequestPlanner(options)
-        for tasks_chunk in iter_chunks(tasks, options.chunk_size):
-            try:
-                planned = planner.plan(tasks_chunk)
-            except TolokaError as exc:
-                raise attach(exc, result) from None
-            for request in planned:
+        try:
+            for request in requests:
                 self._floors(tracker, request.payloads, result)
                 self._send_sync_chunk(request, options, result, on_progress)
                 if tracker is not None:
                     tracker.note(request.chunk, request.payloads, result)
+        except TolokaError as exc:
+            raise attach(exc, result) from None  # bad input met while planning, mostly
 
     def _send_sync_chunk(
         self,
@@ -631,7 +632,7 @@ class Tasks(V1Resource):
 
     def _create_async(
         self,
-        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        requests: Iterator[Planned],
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
@@ -641,30 +642,28 @@ class Tasks(V1Resource):
         in_flight: list[Pending] = []
         done = 0
         finishing = False
-        planner = RequestPlanner(options)
         try:
-            for tasks_chunk in iter_chunks(tasks, options.chunk_size):
-                for request in planner.plan(tasks_chunk):
-                    chunk = request.chunk
-                    # open_pool rides on the last request: everything before it goes first.
-                    must_drain = chunk.is_last and options.open_pool
-                    while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
-                        pending = in_flight.pop(0)
-                        done += 1
-                        finishing = True
-                        self._finish(pending, options, result, on_progress, poll_policy, done)
-                        _note(tracker, pending, result)
-                        finishing = False
-                    self._floors(tracker, request.payloads, result)
-                    self._acquire(len(request.payloads), options.wait_for_quota)
-                    result.total += len(request.payloads)
-                    try:
-                        operation = self._submit(chunk, request.body, options)
-                    except SubmitOutcomeUnknown as unknown:
-                        result.unknown.append(chunk.positions)
-                        raise unknown.error from None
-                    result.operations.append(operation)
-                    in_flight.append(Pending(chunk, request.payloads, operation))
+            for request in requests:
+                chunk = request.chunk
+                # open_pool rides on the last request: everything before it goes first.
+                must_drain = chunk.is_last and options.open_pool
+                while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
+                    pending = in_flight.pop(0)
+                    done += 1
+                    finishing = True
+                    self._finish(pending, options, result, on_progress, poll_policy, done)
+                    _note(tracker, pending, result)
+                    finishing = False
+                self._floors(tracker, request.payloads, result)
+                self._acquire(len(request.payloads), options.wait_for_quota)
+                result.total += len(request.payloads)
+                try:
+                    operation = self._submit(chunk, request.body, options)
+                except SubmitOutcomeUnknown as unknown:
+                    result.unknown.append(chunk.positions)
+                    raise unknown.error from None
+                result.operations.append(operation)
+                in_flight.append(Pending(chunk, request.payloads, operation))
             finishing = True
             while in_flight:
                 pending = in_flight.pop(0)
@@ -685,6 +684,24 @@ class Tasks(V1Resource):
             for pending in in_flight:
                 result.unknown.append(pending.chunk.positions)
             raise attach(exc, result) from None
+
+
+def _requests(
+    tasks: Iterable[TaskLike] | Iterable[TaskLike],
+    options: CreateOptions,
+    planned: list[Planned] | None,
+) -> Iterator[Planned]:
+    """The create requests of a call, in order: ``planned`` (a list already checked and
+    planned by :func:`prevalidate`) as it is, else planned chunk by chunk as they are sent
+    (bad input then raises here, between requests: the caller attaches the result so far)."""
+    if planned is not None:
+        for request in planned:
+            yield request
+        return
+    planner = RequestPlanner(options)
+    for chunk in iter_chunks(tasks, options.chunk_size):
+        for request in planner.plan(chunk):
+            yield request
 
 
 def _with_bar(

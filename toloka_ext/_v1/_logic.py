@@ -231,13 +231,38 @@ def check_tasks_argument(tasks: object) -> None:
         )
 
 
-def prevalidate(tasks: Sequence[Any], options: CreateOptions) -> None:
-    """Check a whole list before sending anything (iterators are checked chunk by chunk)."""
+def prevalidate(
+    tasks: Sequence[Any], options: CreateOptions, *, keep_bytes: int | None = None
+) -> list[Planned] | None:
+    """Check a whole list before sending anything (iterators are checked chunk by chunk).
+
+    Checking a list plans all its requests; those are returned to be sent as they are if
+    they fit in ``keep_bytes`` (default :data:`KEPT_PLAN_BYTES`), so a list is checked and
+    encoded once. A larger list returns ``None``: it is planned again while sending, which
+    costs CPU instead of holding every request body at once.
+    """
+    budget = KEPT_PLAN_BYTES if keep_bytes is None else keep_bytes
     planner = RequestPlanner(options)
     size = options.chunk_size
+    kept: list[Planned] | None = []
+    weight = 0
     for start in range(0, len(tasks), size):
         items = list(tasks[start : start + size])
-        planner.plan(Chunk(index=0, start=start, items=items, is_last=False))
+        planned = planner.plan(
+            Chunk(index=start // size, start=start, items=items, is_last=start + size >= len(tasks))
+        )
+        if kept is not None:
+            weight += sum(len(p.body) + _KEPT_PAYLOAD_BYTES * len(p.payloads) for p in planned)
+            if weight <= budget:
+                kept.extend(planned)
+            else:
+                kept = None  # over budget: drop what was kept, re-plan while sending
+    return kept
+
+
+KEPT_PLAN_BYTES = 64 * 1024 * 1024
+"""How much memory the checked requests of a list may hold to be sent without re-planning."""
+_KEPT_PAYLOAD_BYTES = 256  # a kept payload's own dict, beyond the body bytes it encodes to
 
 
 MAX_INPUT_BYTES = 1_048_576
