@@ -416,6 +416,163 @@ case(
 )
 
 
+# -- what is sent or received, and types implied rather than written
+
+
+def read_only_id(d: D) -> None:
+    s(d, "CreateRun")["properties"]["id"] = {"type": "string", "readOnly": True}
+    s(d, "CreateRun")["required"].append("id")
+
+
+def write_only_secret(d: D) -> None:
+    s(d, "Run")["properties"]["secret"] = {"type": "string", "writeOnly": True}
+    s(d, "Run")["required"].append("secret")
+
+
+case("a readOnly property is not sent", read_only_id)
+case("a writeOnly property is not received", write_only_secret)
+
+
+def labels(value_type: str) -> Callable[[D], None]:
+    return lambda d: s(d, "CreateRun")["properties"].update(
+        labels={"additionalProperties": {"type": value_type}}
+    )
+
+
+case("a map's value type", labels("integer"), labels("string"))
+case(
+    "types implied by properties, items and additionalProperties",
+    lambda d: s(d, "CreateRun")["properties"].update(
+        fields={"items": s(d, "CreateRun")["properties"]["fields"]["items"]},
+        meta={"properties": {"a": {"type": "string"}}},
+        labels={"additionalProperties": {"type": "string"}},
+    ),
+    lambda d: s(d, "CreateRun")["properties"].update(
+        meta={"type": "object", "properties": {"a": {"type": "string"}}},
+        labels={"type": "object", "additionalProperties": {"type": "string"}},
+    ),
+)
+case(
+    "an array became a string",
+    lambda d: s(d, "CreateRun")["properties"].update(fields={"type": "string"}),
+    lambda d: s(d, "CreateRun")["properties"]["fields"].pop("type"),
+)
+case(
+    "a const value",
+    lambda d: s(d, "Run")["properties"].update(kind={"type": "string", "const": "batch"}),
+    lambda d: s(d, "Run")["properties"].update(kind={"type": "string", "const": "manual"}),
+)
+case(
+    "a schema wrapped in allOf",
+    lambda d: s(d, "CreateRun")["properties"].update(
+        fields={"allOf": [s(d, "CreateRun")["properties"]["fields"]]}
+    ),
+)
+case(
+    "properties next to allOf",
+    lambda d: d["components"]["schemas"].update(
+        Run={
+            "allOf": [{"$ref": "#/components/schemas/Progress"}],
+            "properties": {"runId": {"type": "string"}},
+            "required": ["runId"],
+        }
+    ),
+    lambda d: d["components"]["schemas"].update(
+        Run={"allOf": [{"$ref": "#/components/schemas/Progress"}]}
+    ),
+)
+case(
+    "unnamed variants matched by position",
+    lambda d: s(d, "Run")["properties"].update(
+        note={"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    ),
+    lambda d: s(d, "Run")["properties"].update(
+        note={"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}
+    ),
+)
+
+
+# -- parameters, bodies and media types at their edges
+
+
+def path_param_required(flag: bool | None) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        param = d["paths"][RUN]["parameters"][0]
+        param.pop("required")
+        if flag is not None:
+            param["required"] = flag
+
+    return edit
+
+
+case(
+    "a path parameter is required, said or not",
+    path_param_required(True),
+    path_param_required(None),
+)
+case(
+    "a parameter removed and the next one changed",
+    lambda d: (params(d).pop(0), params(d)[0].update(required=True)),
+)
+case("a parameter's type no longer constrained", lambda d: params(d)[0].update(schema={}))
+case(
+    "a request body schema where there was none",
+    lambda d: None,
+    lambda d: body(d)["content"]["application/json"].pop("schema"),
+)
+case(
+    "an error body in another media type",
+    lambda d: d["components"]["responses"]["NotFound"].update(
+        content={"application/problem+json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    ),
+)
+
+
+def dangling(d: D) -> None:
+    d["components"]["schemas"]["Holder"] = {"allOf": [{"type": "object"}]}
+    d["components"]["schemas"]["a~b"] = {"type": "object", "properties": {"c": {"type": "string"}}}
+    s(d, "CreateRun")["properties"].update(
+        gone={"$ref": "#/components/schemas/Holder/allOf/1"},
+        tilde={"$ref": "#/components/schemas/a~0b"},
+    )
+
+
+def dangling_changed(d: D) -> None:
+    dangling(d)
+    d["components"]["schemas"]["a~b"]["properties"]["c"]["type"] = "integer"
+
+
+case("refs past a list's end, or through a tilde", dangling_changed, dangling)
+
+
+# -- security alternatives of several schemes
+
+
+def two_schemes(d: D, *alternatives: dict[str, list[str]]) -> None:
+    secured(d, *alternatives)
+    d["components"]["securitySchemes"]["Basic"] = {"type": "http", "scheme": "basic"}
+
+
+case(
+    "schemes required together, and alternatives",
+    lambda d: two_schemes(d, {"Basic": []}),
+    lambda d: two_schemes(d, {"ApiKey": [], "OAuth": []}, {"OAuth": []}),
+)
+case(
+    "alternatives added in order",
+    lambda d: two_schemes(d, {"ApiKey": []}, {"OAuth": []}, {"Basic": []}),
+    lambda d: two_schemes(d, {"ApiKey": []}),
+)
+case(
+    "a new alternative's scheme redefined",
+    lambda d: (
+        two_schemes(d, {"ApiKey": []}, {"OAuth": []}),
+        d["components"]["securitySchemes"]["OAuth"].update(scheme="digest"),
+    ),
+    lambda d: two_schemes(d, {"ApiKey": []}),
+)
+
+
 EXPECTED: dict[str, list[str]] = {
     "operation deprecated": [
         "[compatible] endpoint-deprecated  GET /runs/{runId}  operation deprecated",
@@ -692,6 +849,72 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "one of two path parameters renamed": [],
     "a header parameter's name in another case": [],
+    "a readOnly property is not sent": [],
+    "a writeOnly property is not received": [],
+    "a map's value type": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .labels.*: type string -> integer",
+    ],
+    "types implied by properties, items and additionalProperties": [],
+    "an array became a string": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .fields: type array -> string",
+    ],
+    "a const value": [
+        '[warning] response-property-enum-value-added  GET /projects/{projectId}/runs  response 200 body .items[].kind: enum value "batch" added',
+        '[warning] response-property-enum-value-added  POST /projects/{projectId}/runs  response 201 body .kind: enum value "batch" added',
+        '[warning] response-property-enum-value-added  GET /runs/{runId}  response 200 body .kind: enum value "batch" added',
+        '[compatible] response-property-enum-value-removed  GET /projects/{projectId}/runs  response 200 body .items[].kind: enum value "manual" removed',
+        '[compatible] response-property-enum-value-removed  POST /projects/{projectId}/runs  response 201 body .kind: enum value "manual" removed',
+        '[compatible] response-property-enum-value-removed  GET /runs/{runId}  response 200 body .kind: enum value "manual" removed',
+    ],
+    "a schema wrapped in allOf": [],
+    "properties next to allOf": [
+        "[compatible] response-required-property-added  GET /projects/{projectId}/runs  response 200 body .items[].runId: required property added",
+        "[compatible] response-required-property-added  POST /projects/{projectId}/runs  response 201 body .runId: required property added",
+        "[compatible] response-required-property-added  GET /runs/{runId}  response 200 body .runId: required property added",
+    ],
+    "unnamed variants matched by position": [
+        "[compatible] response-property-one-of-removed  GET /projects/{projectId}/runs  response 200 body .items[].note: variant #2 removed",
+        "[compatible] response-property-one-of-removed  POST /projects/{projectId}/runs  response 201 body .note: variant #2 removed",
+        "[compatible] response-property-one-of-removed  GET /runs/{runId}  response 200 body .note: variant #2 removed",
+    ],
+    "a path parameter is required, said or not": [],
+    "a parameter removed and the next one changed": [
+        "[BREAKING] request-parameter-became-required  GET /projects/{projectId}/runs  query status: parameter became required",
+        "[warning] request-parameter-removed  GET /projects/{projectId}/runs  query limit: parameter removed",
+    ],
+    "a parameter's type no longer constrained": [],
+    "a request body schema where there was none": [
+        "[BREAKING] request-body-type-changed  POST /projects/{projectId}/runs  request body: type any -> object",
+    ],
+    "an error body in another media type": [
+        "[compatible] response-media-type-added  GET /projects/{projectId}/runs  response 404 body (application/problem+json): media type application/problem+json added",
+        "[compatible] response-media-type-added  GET /runs/{runId}  response 404 body (application/problem+json): media type application/problem+json added",
+    ],
+    "refs past a list's end, or through a tilde": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .tilde.c: type string -> integer",
+    ],
+    "schemes required together, and alternatives": [
+        "[BREAKING] api-security-changed  GET /projects/{projectId}/runs  security: ApiKey + OAuth, OAuth -> Basic",
+        "[BREAKING] api-security-changed  POST /projects/{projectId}/runs  security: ApiKey + OAuth, OAuth -> Basic",
+        "[BREAKING] api-security-changed  GET /runs/{runId}  security: ApiKey + OAuth, OAuth -> Basic",
+        "[BREAKING] api-security-changed  DELETE /runs/{runId}  security: ApiKey + OAuth, OAuth -> Basic",
+    ],
+    "alternatives added in order": [
+        "[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative Basic added",
+        "[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative OAuth added",
+        "[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative Basic added",
+        "[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added",
+        "[compatible] api-security-added  GET /runs/{runId}  security: alternative Basic added",
+        "[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added",
+        "[compatible] api-security-added  DELETE /runs/{runId}  security: alternative Basic added",
+        "[compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added",
+    ],
+    "a new alternative's scheme redefined": [
+        "[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative OAuth added",
+        "[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added",
+        "[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added",
+        "[compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added",
+    ],
 }
 
 
@@ -716,6 +939,7 @@ def test_each_change_is_reported_with_its_rule_place_and_words(name: str) -> Non
     assert report.exit_code == (4 if breaking else 3 if EXPECTED[name] else 0)
     for change in report.changes:
         assert change.level == RULES[change.rule_id][0]
+        assert isinstance(change.location, str) and change.detail
         assert change.as_dict()["breaking"] is (change.level == "breaking")
 
 

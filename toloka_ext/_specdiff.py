@@ -475,9 +475,11 @@ class _Walk:
     emit: Callable[[str, str, str], None]  # (rule_id, location, detail)
 
     def rule(self, suffix: str) -> str:
-        if self.kind == "parameter" and not suffix.startswith("property-"):
+        """The rule id of a change to the schema itself (``type-changed``...): a parameter's
+        are ``request-parameter-*``; a body's and its properties' ``<direction>-property-*``."""
+        if self.kind == "parameter":
             return f"request-parameter-{suffix}"
-        return f"{self.direction}-property-{suffix.removeprefix('property-')}"
+        return f"{self.direction}-property-{suffix}"
 
 
 def _compare_schema(
