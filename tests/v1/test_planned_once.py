@@ -79,3 +79,34 @@ def test_a_list_over_the_memory_budget_sends_the_same_requests(
     assert len(kept_bodies) == 3
     assert replanned_bodies == kept_bodies and replanned_params == kept_params
     assert kept_reads == [1] * 7 and replanned_reads == [2] * 7
+
+
+@pytest.mark.parametrize(("count", "last"), [(6, 2), (7, 3), (3, 1), (1, 1)])
+@pytest.mark.parametrize("async_mode", [False, True])
+def test_the_pool_opens_with_the_last_request_of_a_list(
+    client: Toloka, sandbox: Sandbox, count: int, last: int, async_mode: bool
+) -> None:
+    """Whether the list fills its last chunk exactly or not, ``open_pool`` rides on the
+    last request only."""
+    client.tasks.create_tasks(
+        [task(i) for i in range(count)], chunk_size=3, async_mode=async_mode, open_pool=True
+    )
+    opened = [r.params.get("open_pool") for r in sandbox.requests_for("createTasks")]
+    assert opened == [None] * (last - 1) + ["true"]
+
+
+def test_the_budget_counts_every_request_kept(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """7 small tasks in requests of 3 weigh about 2 KiB kept (bodies plus their dicts):
+    each request fits in 1,500 bytes, all of them do not, so the list is planned again."""
+    monkeypatch.setattr(_logic, "KEPT_PLAN_BYTES", 1_500)
+    tasks = [Counted(task(i)) for i in range(7)]
+    with sandbox.client() as client:
+        assert len(client.tasks.create_tasks(tasks, chunk_size=3).task_ids) == 7
+    assert [t.reads for t in tasks] == [2] * 7
+    monkeypatch.setattr(_logic, "KEPT_PLAN_BYTES", 4_000)
+    tasks = [Counted(task(i)) for i in range(7, 14)]
+    with sandbox.client() as client:
+        assert len(client.tasks.create_tasks(tasks, chunk_size=3).task_ids) == 7
+    assert [t.reads for t in tasks] == [1] * 7

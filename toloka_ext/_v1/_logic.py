@@ -231,17 +231,15 @@ def check_tasks_argument(tasks: object) -> None:
         )
 
 
-def prevalidate(
-    tasks: Sequence[Any], options: CreateOptions, *, keep_bytes: int | None = None
-) -> list[Planned] | None:
+def prevalidate(tasks: Sequence[Any], options: CreateOptions) -> list[Planned] | None:
     """Check a whole list before sending anything (iterators are checked chunk by chunk).
 
     Checking a list plans all its requests; those are returned to be sent as they are if
-    they fit in ``keep_bytes`` (default :data:`KEPT_PLAN_BYTES`), so a list is checked and
-    encoded once. A larger list returns ``None``: it is planned again while sending, which
-    costs CPU instead of holding every request body at once.
+    they fit in :data:`KEPT_PLAN_BYTES`, so a list is checked and encoded once. A larger
+    list returns ``None``: it is planned again while sending, which costs CPU instead of
+    holding every request body at once.
     """
-    budget = KEPT_PLAN_BYTES if keep_bytes is None else keep_bytes
+    budget = KEPT_PLAN_BYTES
     planner = RequestPlanner(options)
     size = options.chunk_size
     kept: list[Planned] | None = []
