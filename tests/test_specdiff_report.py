@@ -573,6 +573,69 @@ case(
 )
 
 
+# -- the other way round, and recursion
+
+
+case(
+    "a path parameter's required flag dropped", path_param_required(None), path_param_required(True)
+)
+case(
+    "alternatives replaced",
+    lambda d: two_schemes(d, {"ApiKey": []}, {"OAuth": []}),
+    lambda d: two_schemes(d, {"Basic": []}),
+)
+case("a readOnly property dropped from a request", lambda d: None, read_only_id)
+case(
+    "a response type implied by its properties",
+    lambda d: s(d, "Progress").pop("type"),
+)
+case(
+    "variants added to a typed schema",
+    lambda d: s(d, "Run")["properties"].update(
+        note={
+            "type": "string",
+            "oneOf": [{"title": "Short", "maxLength": 10}, {"title": "Long", "minLength": 11}],
+        }
+    ),
+    lambda d: s(d, "Run")["properties"].update(note={"type": "string"}),
+)
+
+
+def tree(name_type: str) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        d["components"]["schemas"]["Node"] = {
+            "type": "object",
+            "properties": {"name": {"type": name_type}},
+            "additionalProperties": {"$ref": "#/components/schemas/Node"},
+        }
+        s(d, "CreateRun")["properties"]["tree"] = {"$ref": "#/components/schemas/Node"}
+
+    return edit
+
+
+def expression(number_type: str) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        d["components"]["schemas"]["Expr"] = {
+            "oneOf": [
+                {"title": "Num", "type": number_type},
+                {
+                    "title": "Sum",
+                    "type": "object",
+                    "properties": {
+                        "args": {"type": "array", "items": {"$ref": "#/components/schemas/Expr"}}
+                    },
+                },
+            ]
+        }
+        s(d, "Run")["properties"]["expr"] = {"$ref": "#/components/schemas/Expr"}
+
+    return edit
+
+
+case("a recursive map", tree("integer"), tree("string"))
+case("recursive variants", expression("integer"), expression("string"))
+
+
 EXPECTED: dict[str, list[str]] = {
     "operation deprecated": [
         "[compatible] endpoint-deprecated  GET /runs/{runId}  operation deprecated",
@@ -914,6 +977,31 @@ EXPECTED: dict[str, list[str]] = {
         "[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added",
         "[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added",
         "[compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added",
+    ],
+    "a path parameter's required flag dropped": [],
+    "alternatives replaced": [
+        "[BREAKING] api-security-changed  GET /projects/{projectId}/runs  security: Basic -> ApiKey, OAuth",
+        "[BREAKING] api-security-changed  POST /projects/{projectId}/runs  security: Basic -> ApiKey, OAuth",
+        "[BREAKING] api-security-changed  GET /runs/{runId}  security: Basic -> ApiKey, OAuth",
+        "[BREAKING] api-security-changed  DELETE /runs/{runId}  security: Basic -> ApiKey, OAuth",
+    ],
+    "a readOnly property dropped from a request": [],
+    "a response type implied by its properties": [],
+    "variants added to a typed schema": [
+        "[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Long added",
+        "[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Short added",
+        "[warning] response-property-one-of-added  POST /projects/{projectId}/runs  response 201 body .note: variant Long added",
+        "[warning] response-property-one-of-added  POST /projects/{projectId}/runs  response 201 body .note: variant Short added",
+        "[warning] response-property-one-of-added  GET /runs/{runId}  response 200 body .note: variant Long added",
+        "[warning] response-property-one-of-added  GET /runs/{runId}  response 200 body .note: variant Short added",
+    ],
+    "a recursive map": [
+        "[BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .tree.name: type string -> integer",
+    ],
+    "recursive variants": [
+        "[BREAKING] response-property-type-changed  GET /projects/{projectId}/runs  response 200 body .items[].expr<Num>: type string -> integer",
+        "[BREAKING] response-property-type-changed  POST /projects/{projectId}/runs  response 201 body .expr<Num>: type string -> integer",
+        "[BREAKING] response-property-type-changed  GET /runs/{runId}  response 200 body .expr<Num>: type string -> integer",
     ],
 }
 

@@ -321,12 +321,12 @@ class _Doc:
             ref: str = current["$ref"]
             siblings = {**{k: v for k, v in current.items() if k != "$ref"}, **siblings}
             if ref in seen:
-                return {**siblings, "x-ref-cycle": ref}, ref
+                return siblings, ref  # a cycle: what surrounds it, nothing to follow
             seen.add(ref)
             last_ref = ref
             target = self.pointer(ref)
             if not isinstance(target, Mapping):
-                return {**siblings, "x-unresolved-ref": ref}, ref
+                return siblings, ref  # dangling: compared as unconstrained
             current = target
         return {**current, **siblings}, last_ref
 
@@ -376,10 +376,8 @@ def _merge_into(acc: dict[str, Any], part: Mapping[str, Any]) -> None:
         elif key == "enum" and isinstance(value, list) and isinstance(acc.get("enum"), list):
             # Every allOf part must hold: only the values all parts allow remain.
             acc["enum"] = [v for v in acc["enum"] if v in value]
-        elif key in ("oneOf", "anyOf") and key in acc:
-            continue  # keep the first; nested alternatives inside allOf are rare
         else:
-            acc.setdefault(key, value)
+            acc.setdefault(key, value)  # the first part's wins (oneOf/anyOf included)
 
 
 def _flatten(doc: _Doc, schema: Any, depth: int = 0) -> tuple[dict[str, Any], str | None]:
