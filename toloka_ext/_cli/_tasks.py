@@ -14,7 +14,7 @@ from ._exit import OUTCOME_UNKNOWN, CliError
 from ._output import result_document
 from ._progress import TaskBar
 from ._state import state_of
-from ._v2 import Limit, take
+from ._v2 import Limit, input_file, take
 
 __all__ = ["TaskFile", "register"]
 
@@ -112,13 +112,8 @@ def tasks_create(
     ctx: typer.Context,
     file: Annotated[
         Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="Task objects ({pool_id, input_values, overlap, ...}): JSON lines or one "
-            "JSON array.",
-            show_default=False,
+        input_file(
+            "Task objects ({pool_id, input_values, overlap, ...}): JSON lines or one JSON array."
         ),
     ],
     pool: Annotated[

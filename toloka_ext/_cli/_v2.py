@@ -55,9 +55,17 @@ Timeout = Annotated[
         "--timeout", min=0.0, help="Give up waiting after this many seconds.", show_default=False
     ),
 ]
-InputFile = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, show_default=False)
-]
+
+
+def input_file(help_text: str | None = None) -> Any:
+    """A path argument that Typer checks is an existing, readable file before the command
+    runs (one rule for every command that reads a file)."""
+    return typer.Argument(
+        exists=True, dir_okay=False, readable=True, help=help_text, show_default=False
+    )
+
+
+InputFile = Annotated[Path, input_file()]
 
 
 def take(items: Iterable[T], limit: int) -> list[T]:
@@ -188,16 +196,7 @@ def datasets_fields(
 def datasets_add_items(
     ctx: typer.Context,
     dataset_id: Annotated[str, typer.Argument(help="The dataset.")],
-    rows: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="Rows: a .jsonl, .json (one array) or .csv file.",
-            show_default=False,
-        ),
-    ],
+    rows: Annotated[Path, input_file("Rows: a .jsonl, .json (one array) or .csv file.")],
     field: Annotated[
         list[str] | None,
         typer.Option("--field", help="A field to declare (repeat); default: inferred."),

@@ -11,7 +11,7 @@ import typer
 from .._exceptions import JournalCorruptError, JournalMismatchError, TolokaError
 from ._exit import INTERRUPTED
 from ._state import State, state_of
-from ._v2 import UploadThreshold, item_filter, watched
+from ._v2 import UploadThreshold, input_file, item_filter, watched
 
 __all__ = ["register", "resume_command"]
 
@@ -44,16 +44,7 @@ def _dropped_secret(state: State) -> bool:
 
 def process(
     ctx: typer.Context,
-    rows: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="The new rows: a .jsonl, .json (one array) or .csv file.",
-            show_default=False,
-        ),
-    ],
+    rows: Annotated[Path, input_file("The new rows: a .jsonl, .json (one array) or .csv file.")],
     pipeline: Annotated[str, typer.Option("--pipeline", help="The pipeline to run them through.")],
     out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Where to write the results.")],
     journal: Annotated[

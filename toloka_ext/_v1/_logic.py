@@ -239,7 +239,6 @@ def prevalidate(tasks: Sequence[Any], options: CreateOptions) -> list[Planned] |
     list returns ``None``: it is planned again while sending, which costs CPU instead of
     holding every request body at once.
     """
-    budget = KEPT_PLAN_BYTES
     planner = RequestPlanner(options)
     size = options.chunk_size
     kept: list[Planned] | None = []
@@ -251,7 +250,7 @@ def prevalidate(tasks: Sequence[Any], options: CreateOptions) -> list[Planned] |
         )
         if kept is not None:
             weight += sum(len(p.body) + _KEPT_PAYLOAD_BYTES * len(p.payloads) for p in planned)
-            if weight <= budget:
+            if weight <= KEPT_PLAN_BYTES:
                 kept.extend(planned)
             else:
                 kept = None  # over budget: drop what was kept, re-plan while sending
