@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,9 +40,14 @@ def _serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-        assert process.stdout is not None
-        process.stdout.close()
+        try:
+            process.wait(10)  # fails the test if SIGTERM did not stop the server...
+        finally:
+            if process.poll() is None:  # ...and leaves no server or open pipe behind
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
 
 
 def test_port_0_prints_the_real_port_and_uses_it_everywhere() -> None:
@@ -152,3 +158,31 @@ def test_the_listening_socket_turns_nagle_off() -> None:
         assert sock.proto == socket.IPPROTO_TCP
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         assert sock.getsockname()[1] != 0
+
+
+def test_a_stop_signal_as_soon_as_the_banner_is_out_stops_the_server() -> None:
+    # A reader may signal the moment it has the banner, before uvicorn has put its own
+    # handlers in place. The child sends itself SIGTERM from inside the banner's flush, the
+    # earliest such moment: the server must still start, stop cleanly and exit 0 (it used
+    # to swallow that signal and serve for good).
+    code = textwrap.dedent(
+        """
+        import io, os, signal, sys
+        from toloka_ext.testing._server import serve
+
+        class SignalOnFlush(io.StringIO):
+            def flush(self):
+                sys.stdout.write(self.getvalue())
+                sys.stdout.flush()
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        serve(port=0, out=SignalOnFlush())
+        print("returned")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert BANNER.fullmatch(lines[0]) and lines[-1] == "returned"

@@ -50,9 +50,14 @@ def _serve(*args: str, env: dict[str, str] | None = None) -> Iterator[list[str]]
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-        assert process.stdout is not None
-        process.stdout.close()
+        try:
+            process.wait(10)  # fails the test if SIGTERM did not stop the server...
+        finally:
+            if process.poll() is None:  # ...and leaves no server or open pipe behind
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
 
 
 # --------------------------------------------------------------------------- serve

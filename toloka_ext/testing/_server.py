@@ -46,6 +46,8 @@ from ._clock import VirtualTime
 from ._faults import Fault, FaultConfig
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from toloka_ext import AsyncToloka, Toloka
 
     from ._sandbox import Sandbox
@@ -155,23 +157,29 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def _stop_signals_return() -> Iterator[None]:
-    """After its graceful shutdown uvicorn re-raises the signal that stopped it; with these
-    handlers that re-raise just returns, so ``serve`` closes the sandbox and a SIGTERM'd
-    server exits 0 (and Ctrl-C prints no traceback)."""
+def _signals_stop(server: uvicorn.Server) -> Iterator[None]:
+    """SIGTERM / SIGINT stop ``server`` from before the banner is printed to after uvicorn
+    returns.
+
+    Installed before the banner because a reader may signal as soon as it has read it,
+    before uvicorn has put its own handlers in place: the signal then sets
+    ``should_exit``, so uvicorn starts and stops at once (a handler that ignored it left the
+    server running for good). After its graceful shutdown uvicorn re-raises the signal that
+    stopped it; here that re-raise just returns, so ``serve`` closes the sandbox and a
+    SIGTERM'd server exits 0 (and Ctrl-C prints no traceback)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
         return
-    previous = {sig: signal.signal(sig, _note_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop(_sig: int, _frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _note_stop(_sig: int, _frame: FrameType | None) -> None:
-    """The stop was handled by uvicorn already: nothing left to do."""
 
 
 def serve(
@@ -219,15 +227,16 @@ def serve(
             **dict(options or {}),
         )
         try:
-            stream = out or sys.stdout
-            line = banner(sandbox.url, sandbox.v2_base_url, sandbox.v1_base_url, api_key)
-            stream.write("\n".join([line, *describe(sandbox)]) + "\n")
-            stream.flush()
             config = uvicorn.Config(
                 sandbox.asgi_app, log_level="warning", lifespan="on", access_log=False
             )
-            with _stop_signals_return():
-                uvicorn.Server(config).run(sockets=[sock])
+            server = uvicorn.Server(config)
+            with _signals_stop(server):
+                stream = out or sys.stdout
+                line = banner(sandbox.url, sandbox.v2_base_url, sandbox.v1_base_url, api_key)
+                stream.write("\n".join([line, *describe(sandbox)]) + "\n")
+                stream.flush()
+                server.run(sockets=[sock])
         finally:
             sandbox.close()
     finally:
