@@ -9,8 +9,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -19,6 +17,8 @@ from toloka_ext.testing import SandboxServer
 from toloka_ext.testing import _server as server_module
 from toloka_ext.testing._cli import main
 
+from ._serve import read_lines, serve_process
+
 BANNER = re.compile(
     r"Toloka sandbox on http://127\.0\.0\.1:(?P<port>\d+) "
     r"\(v2: http://127\.0\.0\.1:(?P=port)/api/v2-beta, v1: http://127\.0\.0\.1:(?P=port)/api/v1\) "
@@ -26,33 +26,10 @@ BANNER = re.compile(
 )
 
 
-@contextmanager
-def _serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "toloka_ext.testing", "serve", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield process, process.stdout.readline()  # blocks until the banner (or EOF on exit)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)  # fails the test if SIGTERM did not stop the server...
-        finally:
-            if process.poll() is None:  # ...and leaves no server or open pipe behind
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            assert process.stdout is not None
-            process.stdout.close()
-
-
 def test_port_0_prints_the_real_port_and_uses_it_everywhere() -> None:
-    with _serve("--port", "0", "--api-key", "k-1") as (process, line):
-        found = BANNER.fullmatch(line.rstrip("\n"))
+    with serve_process("--port", "0", "--api-key", "k-1") as process:
+        [line] = read_lines(process, 1)
+        found = BANNER.fullmatch(line)
         assert found is not None, line
         port = int(found["port"])
         assert port != 0 and found["key"] == "k-1"

@@ -7,13 +7,10 @@ import argparse
 import asyncio
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -27,44 +24,21 @@ from toloka_ext.testing import _pytest_plugin as plugin
 from toloka_ext.testing._cli import parser
 from toloka_ext.testing._config import DEFAULT_PIPELINES, DEFAULT_POOLS
 
+from ._serve import read_lines, serve_process
+
 FIRST = re.compile(
     r"Toloka sandbox on (?P<url>http://127\.0\.0\.1:(?P<port>\d+)) "
     r"\(v2: (?P<v2>\S+), v1: (?P<v1>\S+)\) api key: (?P<key>\S+)"
 )
 
 
-@contextmanager
-def _serve(*args: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
-    """``serve`` in a child process; yields the banner's lines (read up to the last one)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "toloka_ext.testing", "serve", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline().rstrip("\n") for _ in range(5)]
-        yield lines
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)  # fails the test if SIGTERM did not stop the server...
-        finally:
-            if process.poll() is None:  # ...and leaves no server or open pipe behind
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            assert process.stdout is not None
-            process.stdout.close()
-
-
 # --------------------------------------------------------------------------- serve
 
 
 def test_serve_port_0_banner_names_everything_and_a_download_works() -> None:
-    with _serve("--port", "0", "--options", '{"run_polls": 1, "export_polls": 1}') as lines:
+    options = '{"run_polls": 1, "export_polls": 1}'
+    with serve_process("--port", "0", "--options", options) as process:
+        lines = read_lines(process, 5)
         first = FIRST.fullmatch(lines[0])
         assert first is not None, lines
         port, url = int(first["port"]), first["url"]
@@ -108,7 +82,8 @@ def test_the_banner_shows_the_key_given_and_the_objects_a_db_keeps(tmp_path: Any
         sandbox.add_project("Second")
         sandbox.add_pool("77", default_overlap=5)
     env = dict(os.environ, TOLOKA_SANDBOX_API_KEY="k-env")
-    with _serve("--port", "0", "--db", str(db), env=env) as lines:
+    with serve_process("--port", "0", "--db", str(db), env=env) as process:
+        lines = read_lines(process, 5)
         first = FIRST.fullmatch(lines[0])
         assert first is not None and first["key"] == "k-env"
         assert lines[1] == '  v2 projects:  prj-1 "Sandbox project", prj-2 "Second"'
