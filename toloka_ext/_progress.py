@@ -1,8 +1,12 @@
 """Progress bars for long calls (``progress=True``): Rich on stderr, silent by default.
 
-A call builds one :class:`ProgressBars` and reports into named stages ("tasks", "rows",
-"run", "download"). Rich is imported only when a bar is asked for; without it the call
-fails before doing anything, naming the extra to install. No I/O but the terminal.
+The one progress display of the package: the library's calls draw it, and the command
+line draws nothing of its own (it passes ``progress=`` on). A call builds one
+:class:`ProgressBars` and reports into named stages ("tasks", "operation", "upload", "run",
+"download"); each bar shows how far (``done/total``, or bytes), a note (what is happening,
+or what was decided) and the time elapsed. Rich is imported only when a bar is asked for;
+without it the call fails before doing anything, naming the extra to install. No I/O but
+the terminal.
 """
 
 from __future__ import annotations
@@ -15,27 +19,35 @@ from typing import TYPE_CHECKING, Any
 from ._exceptions import InvalidInputError
 
 if TYPE_CHECKING:
-    from ._v1._models import Operation
+    from ._v1._models import CreateProgress, Operation
     from ._v2._models import Run
 
-__all__ = ["ProgressBars", "bars", "operation_bar", "run_bar"]
+__all__ = ["ProgressBars", "bars", "operation_bar", "run_bar", "size"]
 
 
 class ProgressBars:
-    """One Rich progress display with a bar per stage; a no-op when ``enabled`` is false."""
+    """One Rich progress display with a bar per stage; a no-op when ``enabled`` is false.
+
+    A stage's note is either what it is doing ("sending", "exporting": :meth:`note`) or
+    what came of it ("created 8, failed 2", a run's status). A bar appears when its stage is
+    first reported; when the display closes after a success every bar is drawn full and a
+    note of what was being done becomes "done" (after an error bars stay as they were,
+    which is what a person reading the terminal needs to see).
+    """
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
         self._progress: Any = None
         self._stages: dict[str, Any] = {}
+        self._doing: set[str] = set()  # stages whose note says what is being done
         if not enabled:
             return
         try:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
-                MofNCompleteColumn,
                 Progress,
+                SpinnerColumn,
                 TextColumn,
                 TimeElapsedColumn,
             )
@@ -44,36 +56,110 @@ class ProgressBars:
                 "progress=True needs Rich: pip install 'toloka-ext[cli]'", field="progress"
             ) from None
         self._progress = Progress(
-            TextColumn("{task.description:<10}"),
+            SpinnerColumn(),
+            TextColumn("{task.description:<9}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[amount]}"),
+            TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(),
             console=Console(file=sys.stderr),
             transient=False,
         )
         self._progress.start()
 
-    def update(self, stage: str, completed: int, total: int | None = None) -> None:
-        """Show ``completed`` (of ``total``, if known) for ``stage``; a new stage adds a bar."""
-        if self._progress is None:
-            return
+    def _stage(self, stage: str) -> Any:
         task = self._stages.get(stage)
         if task is None:
-            task = self._stages[stage] = self._progress.add_task(stage, total=total)
-        self._progress.update(task, completed=completed, total=total)
+            task = self._stages[stage] = self._progress.add_task(
+                stage, total=None, amount="", note=""
+            )
+        return task
 
-    def advance(self, stage: str, amount: int, total: int | None = None) -> None:
-        """Add ``amount`` to ``stage`` (bytes of a download, rows of an upload)."""
+    def update(
+        self,
+        stage: str,
+        completed: float | None = None,
+        total: float | None = None,
+        *,
+        amount: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Show ``completed`` of ``total`` for ``stage`` (``None`` leaves it), with an
+        ``amount`` text (default ``completed/total``) and a ``note``; a new stage adds a bar."""
         if self._progress is None:
             return
-        if stage not in self._stages:
-            self.update(stage, 0, total)
-        self._progress.advance(self._stages[stage], amount)
+        fields: dict[str, Any] = {}
+        if amount is None and completed is not None:
+            amount = f"{completed:g}/{total:g}" if total else f"{completed:g}"
+        if amount is not None:
+            fields["amount"] = amount
+        if note is not None:
+            fields["note"] = note
+            self._doing.discard(stage)
+        self._progress.update(self._stage(stage), completed=completed, total=total, **fields)
 
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+    def note(self, stage: str, doing: str) -> None:
+        """Say what ``stage`` is doing now ("sending", "ingesting", "exporting", ...)."""
+        self.update(stage, note=doing)
+        self._doing.add(stage)
+
+    def bytes(self, stage: str, done: int, total: int | None, *, doing: str) -> None:
+        """``done`` bytes of ``total`` (if known) for ``stage``: an upload or a download."""
+        amount = f"{size(done)}/{size(total)}" if total else size(done)
+        self.update(stage, done, total, amount=amount)
+        self.note(stage, doing)
+
+    def finish(self, stage: str) -> None:
+        """``stage`` is over: its bar full, a note of what was being done now "done"."""
+        if self._progress is None or stage not in self._stages:
+            return
+        task = self._stages[stage]
+        current = self._progress.tasks[task]
+        final = current.total or current.completed or 1
+        fields = {"note": "done"} if stage in self._doing else {}
+        self._doing.discard(stage)
+        self._progress.update(task, total=final, completed=final, **fields)
+
+    def tasks(self, progress: CreateProgress, total: int | None) -> None:
+        """``create_tasks``: positions decided of ``total``, and how they were decided."""
+        note = f"created {progress.created}"
+        if progress.failed:
+            note += f", failed {progress.failed}"
+        if progress.unknown:
+            note += f", unknown {progress.unknown}"
+        op = progress.operation
+        if op is not None and not op.is_final and op.progress is not None:
+            note += f" (operation {op.progress}%)"
+        decided = progress.created + progress.failed + progress.unknown
+        self.update("tasks", decided, total, note=note)
+
+    def operation(self, op: Operation) -> None:
+        """A v1 operation's polls: percent done, and its status."""
+        self.update("operation", op.progress or 0, 100, note=str(op.status).lower())
+
+    def run(self, run: Run) -> None:
+        """A v2 run's polls: items processed (completed or failed) of total, and its status."""
+        note = str(run.status)
+        p = run.progress
+        if p is None:
+            self.note("run", note)
+            return
+        if p.failed:
+            note += f", {p.failed} failed"
+        processed = p.completed + p.failed
+        self.update(
+            "run", processed, p.total or None, amount=f"{processed}/{p.total} items", note=note
+        )
+
+    def close(self, *, success: bool = True) -> None:
+        """Stop drawing; after a success every bar ends full and "done"."""
+        if self._progress is None:
+            return
+        if success:
+            for stage in self._stages:
+                self.finish(stage)
+        self._progress.stop()
+        self._progress = None
 
     def __enter__(self) -> ProgressBars:
         return self
@@ -84,7 +170,7 @@ class ProgressBars:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(success=exc_type is None)
 
 
 def bars(progress: object) -> ProgressBars:
@@ -99,12 +185,12 @@ def bars(progress: object) -> ProgressBars:
 def operation_bar(
     display: ProgressBars, on_progress: Callable[[Operation], object] | None
 ) -> Callable[[Operation], object] | None:
-    """``on_progress`` for an operation's polls that also moves its bar (percent done)."""
+    """``on_progress`` for an operation's polls that also moves its bar."""
     if not display.enabled:
         return on_progress
 
     def report(op: Operation) -> None:
-        display.update("operation", op.progress or 0, 100)
+        display.operation(op)
         if on_progress is not None:
             on_progress(op)
 
@@ -114,15 +200,25 @@ def operation_bar(
 def run_bar(
     display: ProgressBars, on_progress: Callable[[Run], object] | None
 ) -> Callable[[Run], object] | None:
-    """``on_progress`` for a run's polls that also moves its bar (items done of total)."""
+    """``on_progress`` for a run's polls that also moves its bar."""
     if not display.enabled:
         return on_progress
 
     def report(run: Run) -> None:
-        if run.progress is not None:
-            done = run.progress.completed + run.progress.failed
-            display.update("run", done, run.progress.total or None)
+        display.run(run)
         if on_progress is not None:
             on_progress(run)
 
     return report
+
+
+def size(n: int) -> str:
+    """Bytes for a person: ``999 B``, ``1.5 kB``, ``12.0 MB`` (powers of 1000, as Rich)."""
+    if n < 1000:
+        return f"{n} B"
+    value = n / 1000
+    for unit in ("kB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,15 +76,53 @@ def run_command(
     cwd: Path,
     timeout: float = 120,
     secret_ok: bool = False,
+    tty: bool = False,
 ) -> Result:
-    proc = subprocess.run(
-        list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
-    result = Result(list(argv[1:]), proc.returncode, proc.stdout, proc.stderr)
+    if tty:
+        result = _run_on_a_terminal(argv, env=env, cwd=cwd, timeout=timeout)
+    else:
+        proc = subprocess.run(
+            list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
+        )
+        result = Result(list(argv[1:]), proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in result.err, result
     if not secret_ok:
         assert KEY not in result.out + result.err, result
     return result
+
+
+def _run_on_a_terminal(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float
+) -> Result:
+    """As a person runs it: stdout a terminal (a pseudo-terminal read here), stderr a pipe."""
+    main, child = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            list(argv), env=dict(env), cwd=cwd, stdout=child, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(child)
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # a terminal's buffer is small: read it while the command runs
+        while True:
+            try:
+                block = os.read(main, 65536)
+            except OSError:  # EIO: the command closed its end
+                return
+            if not block:
+                return
+            chunks.append(block)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    finally:
+        reader.join(timeout)
+        os.close(main)
+    out = b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal's line ends
+    return Result(list(argv[1:]), proc.returncode, out, err)
 
 
 class Cli:
@@ -93,10 +133,16 @@ class Cli:
         self.cwd = cwd
 
     def __call__(
-        self, *args: str, env: Mapping[str, str] | None = None, secret_ok: bool = False
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        secret_ok: bool = False,
+        tty: bool = False,
     ) -> Result:
         merged = {**self.env, **(env or {})}
-        return run_command([str(CLI), *args], env=merged, cwd=self.cwd, secret_ok=secret_ok)
+        return run_command(
+            [str(CLI), *args], env=merged, cwd=self.cwd, secret_ok=secret_ok, tty=tty
+        )
 
     def json(self, *args: str) -> Any:
         """Run with ``--json``; exit 0 expected; the parsed document."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import anyio
 import pytest
 
 import toloka_ext as tx
+from toloka_ext._progress import size as tx_size
 from toloka_ext.testing import Sandbox
 
 POOL = "pool-progress"
@@ -51,7 +53,17 @@ def test_silent_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert captured.err == "" and captured.out == ""
 
 
-def test_process_new_data_shows_rows_run_and_download(
+def _lines(err: str) -> dict[str, str]:
+    """The final drawing, one line per stage: ``{"upload": "... 40 rows done 0:00:00"}``."""
+    found = {}
+    for line in err.splitlines():
+        words = line.split()
+        if words:
+            found[words[0]] = " ".join(words[1:])
+    return found
+
+
+def test_process_new_data_shows_upload_run_and_download(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     with Sandbox().client() as client:
@@ -62,10 +74,65 @@ def test_process_new_data_shows_rows_run_and_download(
             progress=True,
         )
     assert len(result.rows()) == 40
-    err = capsys.readouterr().err
-    for stage in ("rows", "run", "download"):
-        assert stage in err, stage
-    assert "40/40" in err  # the rows, and the run's items done of total
+    size = result.path.stat().st_size
+    lines = _lines(capsys.readouterr().err)
+    assert list(lines) == ["upload", "run", "download"]
+    assert "40 rows done" in lines["upload"]
+    assert "40/40 items completed" in lines["run"]
+    assert f"{tx_size(size)}/{tx_size(size)} done" in lines["download"]
+
+
+def test_an_upload_shows_its_bytes_and_add_items_takes_progress(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = [{"text": f"row {i}"} for i in range(300)]
+    with Sandbox().client() as client:
+        dataset = client.datasets.create("prj-1", name="bytes")
+        summary = client.datasets.add_items(dataset.id, rows, upload_threshold=1, progress=True)
+        inline = client.datasets.add_items(dataset.id, rows[:7], progress=True)
+    assert (summary.path, inline.path) == ("upload", "inline")
+    err = capsys.readouterr().err.splitlines()
+    upload, rows_line = (" ".join(line.split()) for line in err if line.strip())
+    # The bytes of the one JSON array sent, of the size announced in Content-Length.
+    assert upload.startswith("upload") and upload.endswith("done 0:00:00")
+    found = re.search(r" (\d+\.\d kB)/(\d+\.\d kB) done", upload)
+    assert found is not None and found[1] == found[2], upload
+    assert rows_line.startswith("upload") and "7 rows done" in rows_line
+
+
+def test_tasks_bar_says_how_positions_were_decided(capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox = Sandbox()
+    sandbox.add_pool(POOL, input_spec={"n": "integer"})
+    tasks = [*_tasks(10), {"pool_id": POOL, "input_values": {"n": "x"}, "overlap": 1}]
+    with sandbox.client() as client:
+        result = client.tasks.create_tasks(tasks, skip_invalid_items=True, progress=True)
+        # A generator has no length: the bar counts without a total.
+        client.tasks.create_tasks(iter(_tasks(4)), progress=True)
+    assert (len(result.created), len(result.errors)) == (10, 1)
+    first, second = (" ".join(x.split()) for x in capsys.readouterr().err.splitlines() if x)
+    assert "11/11 created 10, failed 1" in first
+    assert second.startswith("tasks") and " 4 created 4 " in second
+
+
+def test_after_an_error_the_bars_stay_where_they_were(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sandbox = Sandbox(fail_items_where={"text": "a"})  # every item fails: so does the run
+    with sandbox.client() as client, pytest.raises(tx.RunFailedError):
+        client.process_new_data("pl-1", [{"text": "a"}], output=tmp_path / "out", progress=True)
+    lines = _lines(capsys.readouterr().err)
+    assert "1 rows done" in lines["upload"]  # that stage did finish
+    assert "failed" in lines["run"] and "done" not in lines["run"]
+    assert "download" not in lines
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1_500_000, "1.5 MB"), (2 * 10**9, "2.0 GB"),
+     (999_999, "1000.0 kB"), (3 * 10**12, "3000.0 GB")],
+)  # fmt: skip
+def test_sizes_read_as_rich_writes_them(n: int, text: str) -> None:
+    assert tx_size(n) == text
 
 
 def test_waits_and_download_take_progress(
@@ -81,8 +148,9 @@ def test_waits_and_download_take_progress(
         path = client.exports.download(processed.export, tmp_path / "again", progress=True)
     assert path.read_bytes() == processed.path.read_bytes()
     err = capsys.readouterr().err
-    assert "operation" in err and "100/100" in err
-    assert "run" in err and "download" in err
+    lines = _lines(err)
+    assert lines["operation"].startswith("━") and "100/100 success" in lines["operation"]
+    assert "completed" in lines["run"] and "done" in lines["download"]
 
 
 def test_without_rich_the_call_names_the_extra_before_sending(

@@ -258,7 +258,7 @@ class AsyncToloka:
         With ``journal`` (a file path) the call is resumable: run it again with the same
         journal after a crash and it continues from the last completed step, creating
         nothing twice. Rows must then be re-readable (a file, or a list), and identical.
-        ``progress=True`` shows bars on stderr for the rows, the run and the download
+        ``progress=True`` shows bars on stderr for the upload, the run and the download
         (needs Rich: the ``cli`` extra).
 
         Example::

@@ -153,12 +153,16 @@ class AsyncExports(AsyncResource):
         response = await self._open(ready)
         size = response.headers.get("content-length")
         total = int(size) if size and size.isdigit() else None
+        received = 0
         try:
             with AtomicFile(path) as out:
                 async for block in response.aiter_bytes(_RESULT_CHUNK):
                     out.write(block)
-                    display.advance("download", len(block), total)
-                return out.commit()
+                    received += len(block)
+                    display.bytes("download", received, total, doing="downloading")
+                saved = out.commit()
+            display.finish("download")
+            return saved
         except httpx.TransportError as exc:
             raise transport_error(exc, response.request) from exc
         finally:

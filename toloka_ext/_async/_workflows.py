@@ -75,8 +75,9 @@ class AsyncWorkflows:
         dataset_id = str(rec["id"])
 
         # 3. The rows.
-        items = await self._datasets._add(dataset_id, prepared, journal, project_id, opts.policy)
-        opts.display.update("rows", items.rows, items.rows)
+        items = await self._datasets._add(
+            dataset_id, prepared, journal, project_id, opts.policy, opts.display
+        )
 
         # 4. The pipeline copy.
         rec = journal.get_done("copy")
@@ -126,6 +127,7 @@ class AsyncWorkflows:
                     format=opts.export_format,
                 )
             rec = journal.done("export", id=existing.id)
+        opts.display.note("download", "exporting")
         export: Export = await self._exports.wait(str(rec["id"]), policy=opts.policy)
 
         # 8. The download (atomic: the final name holds a complete file or nothing).

@@ -45,7 +45,7 @@ class State:
             return None
         return PollPolicy(interval=self.poll_interval)
 
-    def client(self, *, transport: httpx.BaseTransport | None = None) -> Toloka:
+    def client(self) -> Toloka:
         """A :class:`Toloka` from the options (else the environment)."""
         has_key = self.api_key or os.environ.get(ENV_API_KEY)
         if not (has_key or self.oauth_token or os.environ.get(ENV_OAUTH_TOKEN)):
@@ -62,7 +62,7 @@ class State:
             allow_insecure_http=self.allow_insecure_http,
             # One transport for the API and storage: a command is short-lived, and each
             # transport costs a TLS context (~0.1 s) before the first request.
-            transport=transport or httpx.HTTPTransport(limits=DEFAULT_CONNECTION_LIMITS),
+            transport=httpx.HTTPTransport(limits=DEFAULT_CONNECTION_LIMITS),
         )
 
 

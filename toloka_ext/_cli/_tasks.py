@@ -12,7 +12,6 @@ import typer
 from .._v2._rows import iter_json_array
 from ._exit import OUTCOME_UNKNOWN, CliError
 from ._output import result_document
-from ._progress import TaskBar
 from ._state import state_of
 from ._v2 import Limit, input_file, take
 
@@ -45,6 +44,10 @@ class TaskFile:
         self.overlap = overlap
         self.is_array = self._first_char() == "["
         self.count = sum(1 for _ in self._tasks())
+
+    def __len__(self) -> int:
+        """The number of tasks (what ``create_tasks``' progress bar counts to)."""
+        return self.count
 
     def _first_char(self) -> str:
         with open(self.path, encoding="utf-8") as fh:
@@ -185,7 +188,7 @@ def tasks_create(
     kwargs: dict[str, Any] = {}
     if chunk_size is not None:
         kwargs["chunk_size"] = chunk_size
-    with state.client() as client, TaskBar(source.count, enabled=state.progress) as bar:
+    with state.client() as client:
         result = client.tasks.create_tasks(
             source,
             async_mode=async_mode,
@@ -193,7 +196,7 @@ def tasks_create(
             skip_invalid_items=skip_invalid_items,
             open_pool=open_pool,
             operation_id=operation_id,
-            on_progress=bar,
+            progress=state.progress,
             wait_for_quota=wait_for_quota,
             keep_tasks=False,  # the ids are all the command reports
             validate_first=validate_first,

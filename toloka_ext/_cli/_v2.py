@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -15,10 +14,9 @@ import typer
 from .._sync._client import Toloka
 from .._v2._models import ItemFilter, ItemFilterCondition
 from ._exit import CliError
-from ._progress import Phases, WatchingTransport
 from ._state import State, state_of
 
-__all__ = ["item_filter", "register", "take", "watched"]
+__all__ = ["item_filter", "register", "take"]
 
 T = TypeVar("T")
 
@@ -71,19 +69,6 @@ InputFile = Annotated[Path, input_file()]
 def take(items: Iterable[T], limit: int) -> list[T]:
     """The first ``limit`` items (``0``: all) of a lazy paginator."""
     return list(items) if limit == 0 else list(itertools.islice(items, limit))
-
-
-@contextmanager
-def watched(state: State) -> Iterator[tuple[Toloka, Phases]]:
-    """A client whose uploads, runs and downloads draw bars (when progress is on)."""
-    with Phases(enabled=state.progress) as phases:
-        transport = None
-        if phases.enabled:
-            transport = WatchingTransport(phases, api_bases=())
-        with state.client(transport=transport) as client:
-            if transport is not None:
-                transport.set_api_bases(client.base_url, client.v1_base_url)
-            yield client, phases
 
 
 def item_filter(text: str | None) -> ItemFilter | None:
@@ -208,8 +193,10 @@ def datasets_add_items(
     kwargs: dict[str, Any] = {}
     if upload_threshold is not None:
         kwargs["upload_threshold"] = upload_threshold
-    with watched(state) as (client, _):
-        summary = client.datasets.add_items(dataset_id, rows, fields=field or None, **kwargs)
+    with state.client() as client:
+        summary = client.datasets.add_items(
+            dataset_id, rows, fields=field or None, progress=state.progress, **kwargs
+        )
     how = f"{summary.requests} request(s)" if summary.path == "inline" else "one upload"
     state.output.show(summary, human=f"added {summary.rows} rows to {summary.dataset_id} ({how})")
 
@@ -349,17 +336,17 @@ def runs_start(
 ) -> None:
     """Start a run over the pipeline's attached dataset."""
     state = state_of(ctx)
-    with watched(state) as (client, phases):
+    with state.client() as client:
         run = client.runs.start(pipeline_id, name=name)
         if watch:
-            run = _watch(client, phases, run.id, timeout)
+            run = _watch(client, state, run.id, timeout)
     state.output.show(run, human=_run_line(run))
 
 
-def _watch(client: Toloka, phases: Phases, run_id: str, timeout: float | None) -> Any:
-    if timeout is None:
-        return client.runs.watch(run_id, on_progress=phases.run)
-    return client.runs.watch(run_id, timeout=timeout, on_progress=phases.run)
+def _watch(client: Toloka, state: State, run_id: str, timeout: float | None) -> Any:
+    if timeout is None:  # the client's poll policy decides
+        return client.runs.watch(run_id, progress=state.progress)
+    return client.runs.watch(run_id, timeout=timeout, progress=state.progress)
 
 
 @runs.command("watch")
@@ -370,8 +357,8 @@ def runs_watch(
 ) -> None:
     """Wait for a run to finish, with a progress bar (exit 1 if it fails)."""
     state = state_of(ctx)
-    with watched(state) as (client, phases):
-        run = _watch(client, phases, run_id, timeout)
+    with state.client() as client:
+        run = _watch(client, state, run_id, timeout)
     state.output.show(run, human=_run_line(run))
 
 
@@ -451,8 +438,8 @@ def exports_download(
 ) -> None:
     """Download an export's result file (streamed, written atomically)."""
     state = state_of(ctx)
-    with watched(state) as (client, _):
-        path = client.exports.download(export_id, file)
+    with state.client() as client:
+        path = client.exports.download(export_id, file, progress=state.progress)
     state.output.show({"export_id": export_id, "path": path}, human=f"wrote {path}")
 
 

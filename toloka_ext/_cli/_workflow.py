@@ -11,7 +11,7 @@ import typer
 from .._exceptions import JournalCorruptError, JournalMismatchError, TolokaError
 from ._exit import INTERRUPTED
 from ._state import State, state_of
-from ._v2 import UploadThreshold, input_file, item_filter, watched
+from ._v2 import UploadThreshold, input_file, item_filter
 
 __all__ = ["register", "resume_command"]
 
@@ -96,7 +96,7 @@ def process(
     if upload_threshold is not None:
         kwargs["upload_threshold"] = upload_threshold
     try:
-        with watched(state) as (client, phases):
+        with state.client() as client:
             result = client.process_new_data(
                 pipeline,
                 rows,
@@ -109,7 +109,7 @@ def process(
                 export_format=export_format,
                 output=out,
                 name_prefix=name_prefix,
-                on_progress=phases.run,
+                progress=state.progress,
                 **kwargs,
             )
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ import builtins
 
 from .._exceptions import OutcomeUnknownError
 from .._polling import PollPolicy
+from .._progress import ProgressBars, bars
 from .._v2 import _adapter as A
 from .._v2._journal import Journal
 from .._v2._models import AddItemsResult, Dataset, Field
@@ -60,24 +61,29 @@ class Datasets(Resource):
         upload_threshold: int = DEFAULT_UPLOAD_THRESHOLD,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         policy: PollPolicy | None = None,
+        progress: bool = False,
     ) -> AddItemsSummary:
         """Add rows, inline (packed under 2 MB a request) or through an upload, as fits.
 
         ``rows``: dicts, or a ``.jsonl``/``.json``/``.csv`` path. Fields are inferred from the
         first rows when not given. Everything is validated before the first request.
+        ``progress=True`` shows the rows (or bytes) sent as a bar on stderr (Rich).
 
         Example::
 
             client.datasets.add_items("ds-1", [{"url": "https://x/1.jpg"}])
             client.datasets.add_items("ds-1", "rows.jsonl", fields=["url", "lang"])
         """
-        with prepare_rows(
-            rows,
-            fields=fields,
-            upload_threshold=upload_threshold,
-            max_request_bytes=max_request_bytes,
-        ) as prepared:
-            return self._add(dataset_id, prepared, Journal.memory(), None, policy)
+        with (
+            prepare_rows(
+                rows,
+                fields=fields,
+                upload_threshold=upload_threshold,
+                max_request_bytes=max_request_bytes,
+            ) as prepared,
+            bars(progress) as display,
+        ):
+            return self._add(dataset_id, prepared, Journal.memory(), None, policy, display)
 
     def _add(
         self,
@@ -86,11 +92,13 @@ class Datasets(Resource):
         journal: Journal,
         project_id: str | None,
         policy: PollPolicy | None,
+        display: ProgressBars,
     ) -> AddItemsSummary:
         """Inline chunks (each journaled one by one) or one upload (journaled by id)."""
         fields = tuple(prepared.fields)
         if prepared.path == "upload":
-            upload = self._uploads._ingest(dataset_id, prepared, journal, policy)
+            upload = self._uploads._ingest(dataset_id, prepared, journal, policy, display)
+            display.finish("upload")
             return AddItemsSummary(dataset_id, prepared.count, "upload", 0, upload, fields)
         stored = 0
         sent = 0
@@ -125,9 +133,12 @@ class Datasets(Resource):
             result = self._post_items(dataset_id, prepared.chunk_body(chunk))
             journal.done(step, item_count=result.item_count)
             stored += chunk.count
+            display.update("upload", stored, prepared.count, amount=f"{stored} rows")
+            display.note("upload", "sending")
             if actual is not None:
                 actual += chunk.count
             sent += 1
+        display.finish("upload")
         return AddItemsSummary(dataset_id, prepared.count, "inline", sent, None, fields)
 
     def _post_items(self, dataset_id: str, content: bytes) -> AddItemsResult:

@@ -5,7 +5,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
 from datetime import datetime
 from typing import Any
 
@@ -351,8 +358,9 @@ class Tasks(V1Resource):
         result = TaskCreateResult()
         tracker = UnknownTracker() if resolve_unknown else None
         display = bars(progress)
+        # Any sized input gives the bar its total (a list, or a file source that counted).
         on_progress = _with_bar(
-            display, len(tasks) if isinstance(tasks, Sequence) else None, on_progress
+            display, len(tasks) if isinstance(tasks, Sized) else None, on_progress
         )
         planned: list[Planned] | None = None
         try:
@@ -712,7 +720,7 @@ def _with_bar(
         return on_progress
 
     def report(progress: CreateProgress) -> None:
-        display.update("tasks", progress.created + progress.failed + progress.unknown, total)
+        display.tasks(progress, total)
         if on_progress is not None:
             on_progress(progress)
 

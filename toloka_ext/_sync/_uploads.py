@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .._exceptions import (
     APIStatusError,
     ConflictError,
@@ -12,6 +14,7 @@ from .._exceptions import (
 )
 from .._polling import PollPolicy, choose_policy
 from .._primitives_sync import stream_body
+from .._progress import ProgressBars
 from .._types import NOT_GIVEN, NotGiven
 from .._v2 import _adapter as A
 from .._v2._adapter import drift
@@ -86,11 +89,27 @@ class Uploads(Resource):
         with prepare_rows(rows, fields=fields, upload_threshold=0) as prepared:
             self._put(upload.upload_url, prepared, method=upload.upload_method or "PUT")
 
-    def _put(self, url: str, prepared: PreparedRows, *, method: str = "PUT") -> None:
+    def _put(
+        self,
+        url: str,
+        prepared: PreparedRows,
+        *,
+        method: str = "PUT",
+        display: ProgressBars | None = None,
+    ) -> None:
+        def blocks() -> Iterator[bytes]:
+            # Called once per attempt: a re-sent body counts from 0 again.
+            sent = 0
+            for block in prepared.iter_upload_body():
+                sent += len(block)
+                if display is not None:
+                    display.bytes("upload", sent, prepared.upload_size, doing="sending")
+                yield block
+
         response = self._core.storage(
             method,
             url,
-            content=stream_body(prepared.iter_upload_body),
+            content=stream_body(blocks),
             headers={
                 "Content-Type": "application/json",
                 "Content-Length": str(prepared.upload_size),
@@ -99,7 +118,12 @@ class Uploads(Resource):
         response.close()
 
     def _ingest(
-        self, dataset_id: str, prepared: PreparedRows, journal: Journal, policy: PollPolicy | None
+        self,
+        dataset_id: str,
+        prepared: PreparedRows,
+        journal: Journal,
+        policy: PollPolicy | None,
+        display: ProgressBars,
     ) -> Upload:
         """Create, send, finalize and wait, each step journaled so a rerun goes on from it."""
         # Steps are named per attempt: an upload whose one-time URL was spent without the
@@ -126,8 +150,14 @@ class Uploads(Resource):
         if not journal.is_done(f"{step}.put"):
             resuming_put = journal.get_intent(f"{step}.put") is not None
             journal.intent(f"{step}.put", bytes=prepared.upload_size)
+            display.note("upload", "sending")
             try:
-                self._put(str(rec["url"]), prepared, method=str(rec.get("method") or "PUT"))
+                self._put(
+                    str(rec["url"]),
+                    prepared,
+                    method=str(rec.get("method") or "PUT"),
+                    display=display,
+                )
             except APIStatusError as exc:
                 # The URL is one-time: after a crash right after a PUT, storage refuses a
                 # second one. Finalizing tells whether the first one's bytes arrived.
@@ -145,6 +175,7 @@ class Uploads(Resource):
                     if not put_maybe_applied:
                         raise
                     journal.done("upload.abandoned", count=attempt + 1, upload_id=upload_id)
-                    return self._ingest(dataset_id, prepared, journal, policy)
+                    return self._ingest(dataset_id, prepared, journal, policy, display)
             journal.done(f"{step}.finalize")
+        display.note("upload", "ingesting")
         return self.wait(upload_id, policy=policy)

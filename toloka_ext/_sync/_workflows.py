@@ -77,8 +77,9 @@ class Workflows:
         dataset_id = str(rec["id"])
 
         # 3. The rows.
-        items = self._datasets._add(dataset_id, prepared, journal, project_id, opts.policy)
-        opts.display.update("rows", items.rows, items.rows)
+        items = self._datasets._add(
+            dataset_id, prepared, journal, project_id, opts.policy, opts.display
+        )
 
         # 4. The pipeline copy.
         rec = journal.get_done("copy")
@@ -128,6 +129,7 @@ class Workflows:
                     format=opts.export_format,
                 )
             rec = journal.done("export", id=existing.id)
+        opts.display.note("download", "exporting")
         export: Export = self._exports.wait(str(rec["id"]), policy=opts.policy)
 
         # 8. The download (atomic: the final name holds a complete file or nothing).
