@@ -30,9 +30,9 @@ class ProgressBars:
 
     A stage's note is either what it is doing ("sending", "exporting": :meth:`note`) or
     what came of it ("created 8, failed 2", a run's status). A bar appears when its stage is
-    first reported; when the display closes after a success every bar is drawn full and a
-    note of what was being done becomes "done" (after an error bars stay as they were,
-    which is what a person reading the terminal needs to see).
+    first reported; when the display closes after a success each stage is finished
+    (:meth:`finish`); after an error bars stay as they were, which is what a person reading
+    the terminal needs to see.
     """
 
     def __init__(self, *, enabled: bool) -> None:
@@ -78,8 +78,8 @@ class ProgressBars:
     def update(
         self,
         stage: str,
-        completed: float | None = None,
-        total: float | None = None,
+        completed: int | None = None,
+        total: int | None = None,
         *,
         amount: str | None = None,
         note: str | None = None,
@@ -90,7 +90,7 @@ class ProgressBars:
             return
         fields: dict[str, Any] = {}
         if amount is None and completed is not None:
-            amount = f"{completed:g}/{total:g}" if total else f"{completed:g}"
+            amount = f"{completed}/{total}" if total else f"{completed}"
         if amount is not None:
             fields["amount"] = amount
         if note is not None:
@@ -110,15 +110,18 @@ class ProgressBars:
         self.note(stage, doing)
 
     def finish(self, stage: str) -> None:
-        """``stage`` is over: its bar full, a note of what was being done now "done"."""
+        """``stage`` is over: a note of what was being done is now "done", and a bar of an
+        unknown total (a stream without a length) ends full. A known total keeps its count:
+        the amount shown is what was done, never rounded up."""
         if self._progress is None or stage not in self._stages:
             return
         task = self._stages[stage]
         current = self._progress.tasks[task]
-        final = current.total or current.completed or 1
-        fields = {"note": "done"} if stage in self._doing else {}
+        fields: dict[str, Any] = {"note": "done"} if stage in self._doing else {}
+        if current.total is None:
+            fields.update(total=current.completed or 1, completed=current.completed or 1)
         self._doing.discard(stage)
-        self._progress.update(task, total=final, completed=final, **fields)
+        self._progress.update(task, **fields)
 
     def tasks(self, progress: CreateProgress, total: int | None) -> None:
         """``create_tasks``: positions decided of ``total``, and how they were decided."""

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 import toloka_ext as tx
+from toloka_ext._progress import ProgressBars
 from toloka_ext._progress import size as tx_size
 from toloka_ext.testing import Sandbox
 
@@ -58,6 +59,8 @@ def _lines(err: str) -> dict[str, str]:
     found = {}
     for line in err.splitlines():
         words = line.split()
+        if words and len(words[0]) == 1 and 0x2800 <= ord(words[0]) <= 0x28FF:
+            words = words[1:]  # the spinner of a stage that has not ended
         if words:
             found[words[0]] = " ".join(words[1:])
     return found
@@ -124,6 +127,15 @@ def test_after_an_error_the_bars_stay_where_they_were(
     assert "1 rows done" in lines["upload"]  # that stage did finish
     assert "failed" in lines["run"] and "done" not in lines["run"]
     assert "download" not in lines
+
+
+def test_counts_are_whole_numbers_at_any_size(capsys: pytest.CaptureFixture[str]) -> None:
+    with ProgressBars(enabled=True) as display:
+        display.update("tasks", 1_000_000, 2_000_000)
+        display.update("rows", 123_456_789)
+    lines = _lines(capsys.readouterr().err)
+    assert "1000000/2000000" in lines["tasks"]  # never 1e+06, nor rounded up at the end
+    assert lines["rows"].startswith("━" * 10) and " 123456789 " in lines["rows"]
 
 
 @pytest.mark.parametrize(
