@@ -14,7 +14,7 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def test_workflows_exist() -> None:
-    assert {p.name for p in WORKFLOWS} == {"ci.yml", "regenerate.yml"}
+    assert {p.name for p in WORKFLOWS} == {"ci.yml", "docs.yml", "regenerate.yml"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -54,3 +54,19 @@ def test_regenerate_is_scheduled_and_opens_a_labelled_pr() -> None:
     )
     assert pr["with"]["body-path"] == "regenerate-summary.md"  # type: ignore[index]
     assert "label" in str(pr["with"]["labels"])  # type: ignore[index]
+
+
+def test_docs_publishes_the_site_local_ci_builds() -> None:
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "docs.yml").read_text())
+    build, deploy = doc["jobs"]["build"], doc["jobs"]["deploy"]
+    runs = [str(s.get("run", "")) for s in build["steps"]]
+    assert "make docs" in runs  # the strict build .ci/run also runs
+    assert "make docs" in (ROOT / ".ci" / "run").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    site_dir = makefile.split("\ndocs:")[1].split("--site-dir ")[1].split()[0]
+    upload = next(s for s in build["steps"] if "upload-pages-artifact" in str(s.get("uses")))
+    assert upload["with"]["path"] == site_dir
+    assert deploy["needs"] == "build"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert doc["permissions"] == {"contents": "read"}  # only the deploy job may write
+    assert any("deploy-pages" in str(s.get("uses")) for s in deploy["steps"])
