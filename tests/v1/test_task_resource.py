@@ -84,6 +84,9 @@ def test_list_filters_are_sent_and_applied(sandbox: Sandbox) -> None:
         ({"pool_id": POOL, "sort": "created"}, "sort"),
         ({"pool_id": POOL, "overlap": -1}, "overlap"),
         ({"pool_id": POOL, "created_gt": 5}, "created_gt"),
+        ({"pool_id": POOL, "created_gt": "yesterday"}, "created_gt"),
+        ({"pool_id": POOL, "created_lte": "2026-13-01T00:00:00"}, "created_lte"),
+        ({"pool_id": POOL, "created_gte": ""}, "created_gte"),
     ],
 )
 def test_list_arguments_are_checked_before_any_request(
@@ -93,6 +96,38 @@ def test_list_arguments_are_checked_before_any_request(
         client.tasks.list(**kwargs)
     assert info.value.field == field
     assert sandbox.requests == []
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ("2026-11-26T07:48:02.115000+00:00", "2026-11-26T07:48:02.115"),  # as this package prints
+        ("2026-11-26T07:48:02Z", "2026-11-26T07:48:02.000"),
+        ("2026-11-26T09:48:02.5+02:00", "2026-11-26T07:48:02.500"),  # another offset: to UTC
+        ("2026-11-26T07:48:02", "2026-11-26T07:48:02.000"),  # v1's own form: UTC
+        ("2026-11-26", "2026-11-26T00:00:00.000"),
+        (datetime(2026, 11, 26, 7, 48, 2, 115000, tzinfo=UTC), "2026-11-26T07:48:02.115"),
+    ],
+)
+def test_a_time_filter_is_sent_as_v1_writes_times(
+    sandbox: Sandbox, given: str | datetime, sent: str
+) -> None:
+    with sandbox.client() as client:
+        list(client.tasks.list(pool_id=POOL, created_gte=given))
+        list(client.operations.list(finished_lt=given))
+    assert sandbox.requests_for("listTasks")[0].params["created_gte"] == sent
+    assert sandbox.requests_for("listOperations")[0].params["finished_lt"] == sent
+
+
+def test_a_time_read_back_filters_what_it_was_read_from(sandbox: Sandbox) -> None:
+    # The time of a task, printed as this package prints it, finds that very task again.
+    (task_id,) = _fill(sandbox, 1)
+    with sandbox.client() as client:
+        created = client.tasks.get(task_id).created
+        assert created is not None
+        again = list(client.tasks.list(pool_id=POOL, created_gte=created.isoformat()))
+        later = list(client.tasks.list(pool_id=POOL, created_gt=created.isoformat()))
+    assert [t.id for t in again] == [task_id] and later == []
 
 
 def test_get_update_and_set_overlap_or_min(sandbox: Sandbox) -> None:

@@ -149,7 +149,8 @@ class Operations(V1Resource):
         """The account's operations matching every filter given, a page at a time.
 
         ``type`` (e.g. ``TASK.BATCH_CREATE``) and ``status`` (``PENDING``, ``RUNNING``,
-        ``SUCCESS``, ``FAIL``) are sent as given; times take a datetime or Toloka's string.
+        ``SUCCESS``, ``FAIL``) are sent as given; times take a datetime or an ISO 8601 string
+        (UTC unless it has an offset), sent as v1 writes times.
 
         Example::
 

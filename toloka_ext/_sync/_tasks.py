@@ -173,6 +173,7 @@ class Tasks(V1Resource):
 
         Pages follow one another by id (``sort="id"``, or ``"-id"`` newest first) with
         ``limit`` tasks each (at most 300): only a page is held, whatever the pool's size.
+        ``created_*`` take a datetime or an ISO 8601 string (UTC unless it has an offset).
 
         Example::
 

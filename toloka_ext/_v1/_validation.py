@@ -349,10 +349,23 @@ def check_id(value: object, field: str) -> str:
 
 
 def _time(value: object, field: str) -> str:
+    """A time filter as v1 writes times (UTC, milliseconds, no offset).
+
+    A string is read as ISO 8601, so a time printed by this package (``...+00:00``), one
+    with ``Z`` or another offset, and v1's own form all mean what they say: sent as given,
+    an offset made the server compare other strings and match nothing. A naive time or
+    string is UTC, as v1's are."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInputError(
+                f"{field} must be an ISO 8601 time such as 2026-01-31T12:00:00 (UTC unless an "
+                f"offset is given), got {value!r}",
+                field=field,
+            ) from None
     if isinstance(value, datetime):
         return format_utc(value)
-    if isinstance(value, str) and value:
-        return value
     raise InvalidInputError(f"{field} must be a datetime or a string, got {value!r}", field=field)
 
 
