@@ -119,3 +119,55 @@ def test_lost_answers_exit_4_unless_resolved(faulty_server: SandboxServer, tmp_p
     settled = cli("--json", *args)
     assert settled.code == 0, settled
     assert (settled.json()["ok"], settled.json()["created"]) == (True, 4)
+
+
+def test_update_and_set_overlap_change_a_task_and_refuse_bad_input_first(
+    cli: Cli, tmp_path: Path
+) -> None:
+    write_jsonl(tmp_path / "one.jsonl", _inputs(1, start=300))
+    created = cli.json("tasks", "create", "one.jsonl", "--pool", "pool-1", "--overlap", "2")
+    task_id = created["task_ids"]["0"]
+    known = '[{"output_values": {"label": "cat"}, "correctness_weight": 1}]'
+    updated = cli.json("tasks", "update", task_id, "--overlap", "5", "--known-solutions", known,
+                       "--message-on-unknown-solution", "look again")  # fmt: skip
+    assert (updated["id"], updated["overlap"]) == (task_id, 5)
+    assert updated["known_solutions"] == json.loads(known)  # no empty "extra" in the output
+    assert updated["message_on_unknown_solution"] == "look again"
+
+    # Refused before anything is sent: exit 2, one line, and the task is as it was.
+    refusals = {
+        "is not JSON": ["tasks", "update", task_id, "--known-solutions", "{oops"],
+        "nothing to change": ["tasks", "update", task_id],
+        "overlap": ["tasks", "update", task_id, "--overlap", "0"],
+        "output_values is required": ["tasks", "update", task_id, "--known-solutions", "[{}]"],
+        "pass overlap": ["tasks", "set-overlap", task_id],
+    }
+    for text, args in refusals.items():
+        result = cli(*args)
+        assert result.code == 2, (text, result)
+        (line,) = result.err_lines()
+        assert text in line, (text, line)
+    assert cli.json("tasks", "get", task_id)["overlap"] == 5
+
+    stopped = cli.json("tasks", "set-overlap", task_id, "--overlap", "0")
+    assert (stopped["id"], stopped["overlap"]) == (task_id, 0)
+    # The id filters find exactly this task (both bounds inclusive).
+    listed = cli.json("tasks", "list", "--pool", "pool-1", "--id-gte", task_id, "--id-lte", task_id)
+    assert [t["id"] for t in listed] == [task_id]
+
+
+def test_operations_list_takes_every_filter(cli: Cli, tmp_path: Path) -> None:
+    tasks = [{"pool_id": "pool-2", **t} for t in _inputs(2, start=400)]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    batch = cli.json(*POLL, "tasks", "create", "tasks.json", "--async-mode", "--allow-defaults")
+    (op_id,) = batch["operations"]
+    operation = cli.json("operations", "get", op_id)
+    exact = ["--id-gte", op_id, "--id-lte", op_id]
+    found = cli.json("operations", "list", *exact, "--status", "SUCCESS",
+                     "--submitted-gte", operation["submitted"],
+                     "--submitted-lte", operation["submitted"],
+                     "--finished-gte", operation["finished"],
+                     "--finished-lte", operation["finished"])  # fmt: skip
+    assert [op["id"] for op in found] == [op_id]
+    after = cli.json("operations", "list", *exact, "--finished-gt", operation["finished"])
+    assert after == []

@@ -41,6 +41,8 @@ def jsonable(value: Any) -> Any:
         out: dict[str, Any] = {}
         for f in attrs.fields(type(value)):
             item = getattr(value, f.name)
+            if f.name == "extra" and not item:
+                continue  # fields the snapshot does not know: shown only when there are some
             if f.name in _PRESIGNED_FIELDS and isinstance(item, str):
                 item = hide_presigned(item)
             out[f.name] = jsonable(item)
@@ -138,8 +140,6 @@ class Output:
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for key, value in data.items():
-            if key == "extra" and not value:
-                continue
             table.add_row(key, _cell(value))
         self.console.print(table)
 

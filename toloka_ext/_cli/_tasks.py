@@ -1,4 +1,5 @@
-"""API v1 commands: ``tasks create|list|get`` and ``operations get|log|list``."""
+"""API v1 commands: ``tasks create|list|get|update|set-overlap`` and
+``operations get|log|list``."""
 
 from __future__ import annotations
 
@@ -241,7 +242,9 @@ def tasks_list(
     created_lt: Annotated[str | None, typer.Option(help="Created before.")] = None,
     created_lte: Annotated[str | None, typer.Option(help="Created at or before.")] = None,
     id_gt: Annotated[str | None, typer.Option(help="Id after.")] = None,
+    id_gte: Annotated[str | None, typer.Option(help="Id at or after.")] = None,
     id_lt: Annotated[str | None, typer.Option(help="Id before.")] = None,
+    id_lte: Annotated[str | None, typer.Option(help="Id at or before.")] = None,
     sort: Annotated[str, typer.Option(help="id (oldest first) or -id (newest first).")] = "id",
     limit: Limit = 100,
 ) -> None:
@@ -260,7 +263,9 @@ def tasks_list(
             created_lt=created_lt,
             created_lte=created_lte,
             id_gt=id_gt,
+            id_gte=id_gte,
             id_lt=id_lt,
+            id_lte=id_lte,
             sort=sort,
             limit=min(limit, 300) if limit else 300,
         )
@@ -276,6 +281,85 @@ def tasks_get(
     state = state_of(ctx)
     with state.client() as client:
         task = client.tasks.get(task_id)
+    state.output.show(task)
+
+
+def _json_option(text: str | None, option: str) -> Any:
+    """A JSON value given on the command line (``None`` when the option is not given)."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"{option} is not JSON: {exc}") from None
+
+
+OverlapFlag = Annotated[
+    bool | None,
+    typer.Option(
+        "--infinite-overlap/--no-infinite-overlap",
+        help="Give the task to any number of Tolokers, or stop doing so.",
+        show_default=False,
+    ),
+]
+
+
+@tasks.command("update")
+def tasks_update(
+    ctx: typer.Context,
+    task_id: Annotated[str, typer.Argument(help="The task.")],
+    overlap: Annotated[int | None, typer.Option(help="The new overlap (1..30000).")] = None,
+    infinite_overlap: OverlapFlag = None,
+    known_solutions: Annotated[
+        str | None,
+        typer.Option(
+            help='JSON: [{"output_values": {...}, "correctness_weight": 1}, ...] (control tasks).'
+        ),
+    ] = None,
+    baseline_solutions: Annotated[
+        str | None,
+        typer.Option(help='JSON: [{"output_values": {...}, "confidence_weight": 1}, ...].'),
+    ] = None,
+    message_on_unknown_solution: Annotated[
+        str | None, typer.Option(help="Shown to a Toloker whose answer is not a known one.")
+    ] = None,
+    open_pool: Annotated[
+        bool, typer.Option("--open-pool", help="Open the task's pool afterwards.")
+    ] = False,
+) -> None:
+    """Change a task: only the fields given are sent (exit 2 if none is)."""
+    state = state_of(ctx)
+    known = _json_option(known_solutions, "--known-solutions")
+    baseline = _json_option(baseline_solutions, "--baseline-solutions")
+    with state.client() as client:
+        task = client.tasks.update(
+            task_id,
+            overlap=overlap,
+            infinite_overlap=infinite_overlap,
+            known_solutions=known,
+            baseline_solutions=baseline,
+            message_on_unknown_solution=message_on_unknown_solution,
+            open_pool=open_pool,
+        )
+    state.output.show(task)
+
+
+@tasks.command("set-overlap")
+def tasks_set_overlap(
+    ctx: typer.Context,
+    task_id: Annotated[str, typer.Argument(help="The task.")],
+    overlap: Annotated[
+        int | None, typer.Option(help="The overlap wanted (0 stops giving the task out).")
+    ] = None,
+    infinite_overlap: OverlapFlag = None,
+) -> None:
+    """Set a task's overlap, or the least it can be: what Tolokers already took
+    (``--overlap 0`` stops the task; ``--no-infinite-overlap`` ends an infinite one)."""
+    state = state_of(ctx)
+    with state.client() as client:
+        task = client.tasks.set_overlap_or_min(
+            task_id, overlap=overlap, infinite_overlap=infinite_overlap
+        )
     state.output.show(task)
 
 
@@ -310,19 +394,39 @@ def operations_list(
     ctx: typer.Context,
     type_: Annotated[str | None, typer.Option("--type", help="e.g. TASK.BATCH_CREATE.")] = None,
     status: Annotated[str | None, typer.Option(help="PENDING, RUNNING, SUCCESS or FAIL.")] = None,
-    submitted_gt: Annotated[str | None, typer.Option(help="Submitted after.")] = None,
+    submitted_gt: Annotated[str | None, typer.Option(help="Submitted after (ISO, UTC).")] = None,
+    submitted_gte: Annotated[str | None, typer.Option(help="Submitted at or after.")] = None,
     submitted_lt: Annotated[str | None, typer.Option(help="Submitted before.")] = None,
-    sort: Annotated[str, typer.Option(help="id or -id.")] = "id",
+    submitted_lte: Annotated[str | None, typer.Option(help="Submitted at or before.")] = None,
+    finished_gt: Annotated[str | None, typer.Option(help="Finished after.")] = None,
+    finished_gte: Annotated[str | None, typer.Option(help="Finished at or after.")] = None,
+    finished_lt: Annotated[str | None, typer.Option(help="Finished before.")] = None,
+    finished_lte: Annotated[str | None, typer.Option(help="Finished at or before.")] = None,
+    id_gt: Annotated[str | None, typer.Option(help="Id after.")] = None,
+    id_gte: Annotated[str | None, typer.Option(help="Id at or after.")] = None,
+    id_lt: Annotated[str | None, typer.Option(help="Id before.")] = None,
+    id_lte: Annotated[str | None, typer.Option(help="Id at or before.")] = None,
+    sort: Annotated[str, typer.Option(help="id (oldest first) or -id (newest first).")] = "id",
     limit: Limit = 100,
 ) -> None:
-    """List the account's operations."""
+    """List the account's operations matching every filter given."""
     state = state_of(ctx)
     with state.client() as client:
         found = client.operations.list(
             type=type_,
             status=status,
             submitted_gt=submitted_gt,
+            submitted_gte=submitted_gte,
             submitted_lt=submitted_lt,
+            submitted_lte=submitted_lte,
+            finished_gt=finished_gt,
+            finished_gte=finished_gte,
+            finished_lt=finished_lt,
+            finished_lte=finished_lte,
+            id_gt=id_gt,
+            id_gte=id_gte,
+            id_lt=id_lt,
+            id_lte=id_lte,
             sort=sort,
             limit=min(limit, 300) if limit else 300,
         )
