@@ -34,6 +34,12 @@ def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return table
 
 
+def checks(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What a request must satisfy before it is sent (``toloka_ext._optable``)."""
+    table: dict[str, dict[str, Any]] = _load_optable().request_checks(spec)
+    return table
+
+
 def render(spec_path: Path) -> str:
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     meta = dict(spec.get("info", {}).get("x-snapshot") or {})
@@ -46,6 +52,7 @@ def render(spec_path: Path) -> str:
     }
     body = "".join(f"    {k!r}: {v!r},\n" for k, v in fields.items())
     ops = "".join(f"    {name!r}: {entry!r},\n" for name, entry in operations(spec).items())
+    rules = "".join(f"    {name!r}: {entry!r},\n" for name, entry in checks(spec).items())
     return (
         '"""Which OpenAPI snapshot this package was generated from (written by generate.sh)."""\n'
         "\n"
@@ -59,6 +66,10 @@ def render(spec_path: Path) -> str:
         "# operationId -> method, path template, parameter names by location, and the top-level\n"
         "# request-body properties (None: no body) with the required ones.\n"
         f"OPERATIONS: dict[str, dict[str, Any]] = {{\n{ops}}}\n"
+        "\n"
+        "# operationId -> the JSON type and bounds each path / query parameter and top-level\n"
+        "# request-body property must keep (none from a guessed schema, no enums).\n"
+        f"REQUEST_CHECKS: dict[str, dict[str, Any]] = {{\n{rules}}}\n"
     )
 
 

@@ -1,5 +1,6 @@
 """The operation table of an OpenAPI document: per ``operationId`` its method, path,
-parameter names by location and top-level request-body properties.
+parameter names by location and top-level request-body properties; and the checks a
+client can make of a request before sending it (:func:`request_checks`).
 
 One function serves both places that need it: ``scripts/snapshot_module.py`` writes the
 snapshot's table into the generated package (``toloka_pipeline_api._snapshot``), from
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["METHODS", "operation_table", "resolve"]
+__all__ = ["METHODS", "operation_table", "request_checks", "resolve"]
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -81,3 +82,58 @@ def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 entry["body"], entry["body_required"] = _properties(doc, media.get("schema"))
             table[str(op.get("operationId") or f"{method.upper()} {path}")] = entry
     return dict(sorted(table.items()))
+
+
+# What a client can check of a value before sending it: its JSON type and bounds. Enums are
+# left out on purpose: a value the snapshot does not list may be one the API has added.
+_CHECKED_KEYS = ("type", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems")
+
+
+def _checks(doc: dict[str, Any], schema: Any, *guessed: Any) -> dict[str, Any]:
+    """The checked keys of ``schema`` (resolved), none if it or any of ``guessed`` (the
+    parameter, the body schema) is marked ``x-guess``: a guess is no ground to refuse."""
+    schema = resolve(doc, schema) or {}
+    if any(isinstance(g, dict) and g.get("x-guess") for g in (schema, *guessed)):
+        return {}
+    return {key: schema[key] for key in _CHECKED_KEYS if key in schema}
+
+
+def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """Per operation, the checks of its path and query parameters and of its top-level
+    request-body properties: ``{"path": {name: checks}, "query": {...}, "body": {...}}``,
+    each ``checks`` a subset of ``type``, ``minLength``, ``maxLength``, ``minimum``,
+    ``maximum``, ``minItems``, ``maxItems`` (names without any are left out).
+
+    Example::
+
+        request_checks(doc)["getRun"]
+        # {"path": {"runId": {"type": "string", "minLength": 1}}, "query": {}, "body": {}}
+    """
+    out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        shared = [resolve(doc, p) for p in item.get("parameters", [])]
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            entry: dict[str, dict[str, dict[str, Any]]] = {"path": {}, "query": {}, "body": {}}
+            for param in shared + [resolve(doc, p) for p in op.get("parameters", [])]:
+                where = param.get("in")
+                if where in ("path", "query"):
+                    checks = _checks(doc, param.get("schema"), param)
+                    if checks:
+                        entry[str(where)][str(param["name"])] = checks
+            body = resolve(doc, op.get("requestBody"))
+            if body and body.get("content"):
+                media = next(iter(body["content"].values()))
+                schema = resolve(doc, media.get("schema")) or {}
+                for part in [schema, *(schema.get("allOf") or [])]:
+                    part = resolve(doc, part) or {}
+                    for name, prop in (part.get("properties") or {}).items():
+                        checks = _checks(doc, prop, schema, part)
+                        if checks:
+                            entry["body"][str(name)] = checks
+            out[str(op.get("operationId") or f"{method.upper()} {path}")] = entry
+    return dict(sorted(out.items()))

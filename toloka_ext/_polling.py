@@ -18,6 +18,7 @@ from ._constants import (
     DEFAULT_POLL_MAX_INTERVAL,
     DEFAULT_POLL_TIMEOUT,
 )
+from ._exceptions import InvalidInputError
 from ._types import NotGiven
 
 __all__ = ["PollDecision", "PollPolicy", "choose_policy", "decide"]
@@ -37,12 +38,20 @@ class PollPolicy:
     timeout: float | None = DEFAULT_POLL_TIMEOUT
 
     def __attrs_post_init__(self) -> None:
+        # InvalidInputError is a ValueError: code that caught the plain one still does.
+        for name in ("interval", "max_interval", "backoff_factor", "timeout"):
+            value = getattr(self, name)
+            if value is None and name == "timeout":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+                raise InvalidInputError(f"{name} must be a number, got {value!r}", field=name)
         if self.interval < 0 or self.max_interval < 0:
-            raise ValueError("poll intervals must not be negative")
+            field = "interval" if self.interval < 0 else "max_interval"
+            raise InvalidInputError("poll intervals must not be negative", field=field)
         if self.backoff_factor < 1:
-            raise ValueError("backoff_factor must be >= 1")
+            raise InvalidInputError("backoff_factor must be >= 1", field="backoff_factor")
         if self.timeout is not None and self.timeout < 0:
-            raise ValueError("timeout must not be negative")
+            raise InvalidInputError("timeout must not be negative", field="timeout")
 
     def wait_for(self, attempt: int) -> float:
         """The wait before poll number ``attempt + 1``."""

@@ -37,3 +37,29 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     'listRuns': {'method': 'GET', 'path': '/pipelines/{pipelineId}/runs', 'path_params': ['pipelineId'], 'query': ['limit', 'offset'], 'headers': [], 'body': None, 'body_required': [], 'content_type': None},
     'startRun': {'method': 'POST', 'path': '/pipelines/{pipelineId}/runs', 'path_params': ['pipelineId'], 'query': [], 'headers': [], 'body': ['name'], 'body_required': [], 'content_type': 'application/json'},
 }
+
+# operationId -> the JSON type and bounds each path / query parameter and top-level
+# request-body property must keep (none from a guessed schema, no enums).
+REQUEST_CHECKS: dict[str, dict[str, Any]] = {
+    'addDatasetItems': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'attachDataset': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'datasetId': {'type': 'string', 'minLength': 1}, 'itemLimit': {'type': 'integer', 'minimum': 1}}},
+    'copyPipeline': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'createDataset': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'name': {'type': 'string', 'minLength': 1}}},
+    'createExport': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'createProject': {'path': {}, 'query': {}, 'body': {'name': {'type': 'string', 'minLength': 1}}},
+    'createUpload': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'fields': {'type': 'array'}}},
+    'exportPipeline': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'finalizeUpload': {'path': {'uploadId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'getExport': {'path': {'exportId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'getMe': {'path': {}, 'query': {}, 'body': {}},
+    'getRun': {'path': {'runId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'getUpload': {'path': {'uploadId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'importPipeline': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'file': {'type': 'string'}, 'name': {'type': 'string'}}},
+    'listDatasetFields': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+    'listDatasets': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {'offset': {'type': 'integer', 'minimum': 0}}, 'body': {}},
+    'listExports': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {'offset': {'type': 'integer', 'minimum': 0}}, 'body': {}},
+    'listPipelines': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {'offset': {'type': 'integer', 'minimum': 0}}, 'body': {}},
+    'listProjects': {'path': {}, 'query': {'offset': {'type': 'integer', 'minimum': 0}}, 'body': {}},
+    'listRuns': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {'offset': {'type': 'integer', 'minimum': 0}}, 'body': {}},
+    'startRun': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
+}

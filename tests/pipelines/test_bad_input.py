@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from toloka_ext import AsyncToloka, ConfigurationError, InvalidInputError, Toloka
+from toloka_ext import AsyncToloka, ConfigurationError, InvalidInputError, PollPolicy, Toloka
 from toloka_ext.testing import Sandbox
 from toloka_ext.types import Upload, UploadStatus
 
@@ -126,7 +126,6 @@ def _dataset_with_fields(sandbox: Sandbox) -> tuple[str, dict[str, str]]:
     [
         ({"fields": ["url", "colour"]}, "no such field(s) to export: colour"),
         ({"field_ids": ["fld-404"]}, "no such field id(s) to export: fld-404"),
-        ({"fields": "url"}, "not a string"),
     ],
 )
 def test_unknown_export_fields_list_the_existing_ones(kwargs: Any, needle: str) -> None:
@@ -136,13 +135,36 @@ def test_unknown_export_fields_list_the_existing_ones(kwargs: Any, needle: str) 
     with sandbox.client(max_retries=0) as client, pytest.raises(InvalidInputError) as info:
         client.exports.create(dataset_id, **kwargs)
     assert needle in str(info.value)
-    if not isinstance(kwargs.get("fields"), str):
-        assert f"url ({ids['url']})" in str(info.value)
-        assert f"label ({ids['label']})" in str(info.value)
+    assert f"url ({ids['url']})" in str(info.value)
+    assert f"label ({ids['label']})" in str(info.value)
     assert [(r.method, r.path) for r in sandbox.requests] == [
         ("GET", f"/api/v2-beta/datasets/{dataset_id}/fields")
     ]
     assert sandbox.counters.applied["createExport"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "needle"),
+    [
+        ({"fields": "url"}, "fields", "a list of field names, not str"),
+        ({"field_ids": "fld-1"}, "field_ids", "a list of field ids, not str"),
+        ({"fields": ["url", ""]}, "fields", "non-empty strings"),
+        ({"fields": ["url", 3]}, "fields", "non-empty strings"),
+        ({"fields": []}, "fields", "at least one field"),
+        ({"fields": [], "field_ids": []}, "fields", "at least one field"),
+        ({"format": ""}, "format", "non-empty string"),
+        ({"format": 5}, "format", "non-empty string"),
+    ],
+)
+def test_the_shape_of_an_export_request_is_checked_before_any_request(
+    kwargs: Any, field: str, needle: str
+) -> None:
+    sandbox = Sandbox(record_requests=True)
+    dataset_id, _ = _dataset_with_fields(sandbox)
+    with sandbox.client() as client, pytest.raises(InvalidInputError) as info:
+        client.exports.create(dataset_id, **kwargs)
+    assert info.value.field == field and needle in str(info.value)
+    assert sandbox.requests == []
 
 
 @pytest.mark.anyio
@@ -178,3 +200,99 @@ def test_undeclared_key_is_named(client: Toloka) -> None:
         )
     assert (info.value.position, info.value.field) == (1, "lang")
     assert "'lang' is not a declared field (declared: url)" in str(info.value)
+
+
+# The checks of REQUEST_CHECKS (derived from the snapshot's spec) and of the generated request
+# models: what the client can know is wrong is refused before any request.
+REFUSED = [
+    (lambda c: c.runs.get(""), "run_id", "non-empty"),
+    (lambda c: c.runs.get(7), "run_id", "a string"),
+    (lambda c: c.uploads.get(""), "upload_id", "non-empty"),
+    (lambda c: c.exports.get(""), "export_id", "non-empty"),
+    (lambda c: c.datasets.create("", name="d"), "project_id", "non-empty"),
+    (lambda c: c.datasets.create("prj-1", name=""), "name", "non-empty"),
+    (lambda c: c.datasets.create("prj-1", name=5), "name", "expected str"),
+    (lambda c: c.datasets.list_fields(""), "dataset_id", "non-empty"),
+    (lambda c: c.projects.create(""), "name", "non-empty"),
+    (lambda c: c.pipelines.copy("pl-1", name=3), "name", "expected str"),
+    (lambda c: c.pipelines.attach("pl-1", ""), "dataset_id", "non-empty"),
+    (lambda c: c.runs.start("pl-1", name=7), "name", "expected str"),
+    (lambda c: c.runs.start("", name="r"), "pipeline_id", "non-empty"),
+    (lambda c: c.runs.list("pl-1", limit=0), "limit", "positive integer"),
+    (lambda c: c.exports.list("ds-1", limit="10"), "limit", "positive integer"),
+    (lambda c: c.runs.watch("run-1", timeout=-1), "timeout", "negative"),
+    (lambda c: c.runs.watch("run-1", policy=PollPolicy(interval=float("nan"))), "interval", ""),
+]
+
+
+@pytest.mark.parametrize(("call", "field", "needle"), REFUSED)
+def test_what_the_snapshot_says_cannot_be_sent_is_refused_first(
+    call: Any, field: str, needle: str
+) -> None:
+    sandbox = Sandbox(record_requests=True)
+    with sandbox.client() as client, pytest.raises(InvalidInputError) as info:
+        result = call(client)
+        list(result)  # a paginator is lazy: its first page would be the first request
+    assert info.value.field == field and needle in str(info.value)
+    assert isinstance(info.value, ValueError)  # code that caught ValueError still does
+    assert sandbox.requests == []
+
+
+@pytest.mark.anyio
+async def test_the_async_client_refuses_the_same_first() -> None:
+    sandbox = Sandbox(record_requests=True)
+    async with sandbox.async_client() as client:
+        with pytest.raises(InvalidInputError, match="run_id must be non-empty"):
+            await client.runs.get("")
+        with pytest.raises(InvalidInputError, match="name: expected str"):
+            await client.runs.start("pl-1", name=7)  # type: ignore[arg-type]
+    assert sandbox.requests == []
+
+
+def test_a_download_into_a_directory_is_refused_before_any_request(tmp_path: Path) -> None:
+    sandbox = Sandbox(record_requests=True)
+    with sandbox.client() as client, pytest.raises(InvalidInputError) as info:
+        client.exports.download("exp-1", tmp_path)
+    assert info.value.field == "path" and sandbox.requests == []
+    assert list(tmp_path.iterdir()) == []  # and no scratch file left behind
+
+
+def test_request_checks_come_from_the_spec_without_guesses_or_enums() -> None:
+    from toloka_ext._optable import request_checks
+
+    doc = {
+        "paths": {
+            "/things/{thingId}": {
+                "parameters": [{"name": "thingId", "in": "path",
+                                "schema": {"type": "string", "minLength": 1}}],
+                "post": {
+                    "operationId": "makeThing",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "x-guess": True,
+                         "schema": {"type": "integer", "maximum": 100}},
+                        {"name": "offset", "in": "query",
+                         "schema": {"$ref": "#/components/schemas/Offset"}},
+                    ],
+                    "requestBody": {"content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string", "maxLength": 9, "enum": ["a"]},
+                            "size": {"type": "integer", "minimum": 1, "x-guess": True},
+                        },
+                    }}}},
+                },
+            }
+        },
+        "components": {"schemas": {"Offset": {"type": "integer", "minimum": 0}}},
+    }  # fmt: skip
+    assert request_checks(doc) == {
+        "makeThing": {
+            "path": {"thingId": {"type": "string", "minLength": 1}},
+            "query": {"offset": {"type": "integer", "minimum": 0}},
+            "body": {"name": {"type": "string", "maxLength": 9}},
+        }
+    }
+    guessed_body = {**doc}
+    body = guessed_body["paths"]["/things/{thingId}"]["post"]["requestBody"]
+    body["content"]["application/json"]["schema"]["x-guess"] = True
+    assert request_checks(guessed_body)["makeThing"]["body"] == {}

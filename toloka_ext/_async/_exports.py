@@ -9,7 +9,13 @@ from pathlib import Path
 
 import httpx
 
-from .._exceptions import ApiDriftError, ConflictError, ExportFailedError, local_status_error
+from .._exceptions import (
+    ApiDriftError,
+    ConflictError,
+    ExportFailedError,
+    InvalidInputError,
+    local_status_error,
+)
 from .._logging import logger
 from .._polling import PollPolicy, choose_policy
 from .._progress import ProgressBars, bars
@@ -19,7 +25,12 @@ from .._v2 import _adapter as A
 from .._v2._models import Export, ExportStatus
 from .._v2._results import AtomicFile, export_format
 from .._v2._rows import iter_result_rows
-from .._v2._workflow import export_field_refs, export_is_done, export_is_failed
+from .._v2._workflow import (
+    check_export_choice,
+    export_field_refs,
+    export_is_done,
+    export_is_failed,
+)
 from ._core import AsyncCore
 from ._datasets import AsyncDatasets
 from ._pagination import AsyncPaginator
@@ -56,6 +67,7 @@ class AsyncExports(AsyncResource):
 
             export = await client.exports.create("ds-1", fields=["url", "label"])
         """
+        check_export_choice(fields, field_ids, format)
         available = await self._datasets.list_fields(dataset_id)
         refs = export_field_refs(available, fields, field_ids)
         spec = A.req_create_export(dataset_id, fields=refs, format=format)
@@ -149,18 +161,28 @@ class AsyncExports(AsyncResource):
     async def _download(
         self, export: Export | str, path: str | os.PathLike[str], display: ProgressBars
     ) -> Path:
+        if Path(path).is_dir():
+            raise InvalidInputError(
+                f"path {os.fspath(path)!r} is a directory: give the file to write", field="path"
+            )
+        # The scratch file first: a directory that cannot be written fails before any request.
+        with AtomicFile(path) as out:
+            return await self._download_into(export, out, display)
+
+    async def _download_into(
+        self, export: Export | str, out: AtomicFile, display: ProgressBars
+    ) -> Path:
         ready = await self._ready(export)
         response = await self._open(ready)
         size = response.headers.get("content-length")
         total = int(size) if size and size.isdigit() else None
         received = 0
         try:
-            with AtomicFile(path) as out:
-                async for block in response.aiter_bytes(_RESULT_CHUNK):
-                    out.write(block)
-                    received += len(block)
-                    display.bytes("download", received, total, doing="downloading")
-                saved = out.commit()
+            async for block in response.aiter_bytes(_RESULT_CHUNK):
+                out.write(block)
+                received += len(block)
+                display.bytes("download", received, total, doing="downloading")
+            saved = out.commit()
             display.finish("download")
             return saved
         except httpx.TransportError as exc:

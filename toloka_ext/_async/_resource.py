@@ -62,6 +62,8 @@ class AsyncResource:
         build: Callable[[int], A.RequestSpec],
         parse: Callable[[str, httpx.Response], A.PageData],
     ) -> AsyncPaginator[T]:
+        A.check_page_size(limit)
+
         async def fetch(offset: int) -> A.PageData:
             return await self._call(build(offset), parse)
 

@@ -64,6 +64,8 @@ class Resource:
         build: Callable[[int], A.RequestSpec],
         parse: Callable[[str, httpx.Response], A.PageData],
     ) -> Paginator[T]:
+        A.check_page_size(limit)
+
         def fetch(offset: int) -> A.PageData:
             return self._call(build(offset), parse)
 

@@ -24,11 +24,11 @@ from urllib.parse import quote
 import attrs
 import httpx
 from toloka_pipeline_api import models as gen
-from toloka_pipeline_api._snapshot import OPERATIONS, SNAPSHOT_VERSION
+from toloka_pipeline_api._snapshot import OPERATIONS, REQUEST_CHECKS, SNAPSHOT_VERSION
 from toloka_pipeline_api.types import UNSET, File, Unset
 
 from .. import _json
-from .._exceptions import ApiDriftError, APIStatusError
+from .._exceptions import ApiDriftError, APIStatusError, InvalidInputError
 from . import _models as m
 
 __all__ = ["SNAPSHOT_VERSION", "PageData", "RequestSpec"]
@@ -108,6 +108,18 @@ def _request(
     given = dict(path or {})
     if sorted(given) != sorted(names):  # a programming error, not drift
         raise TypeError(f"{operation} takes path parameters {names}, got {sorted(given)}")
+    rules = REQUEST_CHECKS.get(operation, {})
+    check_values(rules.get("path", {}), given)
+    check_values(rules.get("query", {}), {k: v for k, v in (params or {}).items() if v is not None})
+    if body is not None and entry["content_type"] == "application/json":
+        data = cast(dict[str, Any], body.to_dict())
+        # The generated model's types first (what the client itself declares, guessed parts
+        # of the spec included), then the spec's bounds.
+        problem = locate_problem(type(body), data)
+        if problem is not None:
+            field = python_name(problem[0].split(".")[0].split("[")[0])
+            raise InvalidInputError(f"{problem[0]}: {problem[1]}", field=field)
+        check_values(rules.get("body", {}), data)
     url = str(entry["path"]).format_map({k: quote(str(v), safe="") for k, v in given.items()})
     headers: dict[str, str] = {}
     if body is not None and entry["content_type"] == "multipart/form-data":
@@ -139,6 +151,68 @@ def _request(
             [*entry["path_params"], *entry["query"], *entry["headers"], *(entry["body"] or ())]
         ),
     )
+
+
+_JSON_TYPES: dict[str, Callable[[object], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list | tuple),
+    "object": lambda v: isinstance(v, Mapping),
+}
+_BOUNDS: tuple[tuple[str, Callable[[Any, Any], bool], str], ...] = (
+    ("minLength", lambda v, n: not isinstance(v, str) or len(v) >= n, "at least {} characters"),
+    ("maxLength", lambda v, n: not isinstance(v, str) or len(v) <= n, "at most {} characters"),
+    ("minimum", lambda v, n: not isinstance(v, int | float) or v >= n, "at least {}"),
+    ("maximum", lambda v, n: not isinstance(v, int | float) or v <= n, "at most {}"),
+    ("minItems", lambda v, n: not isinstance(v, list | tuple) or len(v) >= n, "{}+ items"),
+    ("maxItems", lambda v, n: not isinstance(v, list | tuple) or len(v) <= n, "<= {} items"),
+)
+
+
+def python_name(name: str) -> str:
+    """The argument name of an API name: ``runId`` -> ``run_id``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def check_values(rules: Mapping[str, Mapping[str, Any]], values: Mapping[str, object]) -> None:
+    """Refuse, before anything is sent, a value the snapshot says the API cannot take: the
+    wrong JSON type, or out of its bounds (``REQUEST_CHECKS``, derived from the spec)."""
+    for name, value in values.items():
+        rule = rules.get(name)
+        if not rule:
+            continue
+        field = python_name(name)
+        expected = rule.get("type")
+        is_type = _JSON_TYPES.get(str(expected))
+        if is_type is not None and not is_type(value):
+            raise InvalidInputError(
+                f"{field} must be {_A.get(str(expected), expected)}, got {value!r}", field=field
+            )
+        for key, holds, wording in _BOUNDS:
+            if key in rule and not holds(value, rule[key]):
+                what = wording.format(rule[key])
+                if key == "minLength" and rule[key] == 1:
+                    what = "non-empty"
+                raise InvalidInputError(f"{field} must be {what}, got {value!r}", field=field)
+
+
+_A = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def check_page_size(limit: object) -> None:
+    """``limit`` of a v2 list: a positive integer (its upper bound is not published, so the
+    server has the last word on it)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidInputError(f"limit must be a positive integer, got {limit!r}", field="limit")
 
 
 def req_get_me() -> RequestSpec:

@@ -80,6 +80,33 @@ def export_is_failed(export: Export) -> bool:
     return export.status == ExportStatus.FAILED
 
 
+def check_export_choice(names: object, ids: object, format: object) -> None:
+    """``fields`` / ``field_ids`` / ``format`` of an export, checked before any request:
+    lists of non-empty strings (or ``None``), and a non-empty format string (or ``None``;
+    any value, so that a format the API adds later can be asked for)."""
+    for value, field in ((names, "fields"), (ids, "field_ids")):
+        if value is None:
+            continue
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            raise InvalidInputError(
+                f"{field} must be a list of field {'names' if field == 'fields' else 'ids'}, "
+                f"not {type(value).__name__}",
+                field=field,
+            )
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise InvalidInputError(
+                    f"{field} must hold non-empty strings, got {item!r}", position=i, field=field
+                )
+    if (names is not None or ids is not None) and not (names or ids):
+        raise InvalidInputError("choose at least one field to export", field="fields")
+    if format is not None and (not isinstance(format, str) or not format):
+        raise InvalidInputError(
+            f"format must be a non-empty string such as jsonl, json or csv, got {format!r}",
+            field="format",
+        )
+
+
 def export_field_refs(
     available: Sequence[Field], names: Sequence[str] | None, ids: Sequence[str] | None
 ) -> list[dict[str, str]]:
@@ -94,8 +121,7 @@ def export_field_refs(
     known_names = {f.name for f in available}
     known_ids = {f.id for f in available}
     listing = ", ".join(f"{f.name} ({f.id})" for f in available) or "none"
-    if isinstance(names, str) or isinstance(ids, str):
-        raise InvalidInputError("export fields must be a list of names or ids, not a string")
+    check_export_choice(names, ids, None)
     missing = [n for n in names or () if n not in known_names]
     if missing:
         raise InvalidInputError(
