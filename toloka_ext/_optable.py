@@ -11,6 +11,7 @@ the generator loads this file by path, before the package it describes exists.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["METHODS", "operation_table", "request_checks", "resolve"]
@@ -31,6 +32,25 @@ def resolve(doc: dict[str, Any], node: Any) -> Any:
         node = target
         hops += 1
     return node
+
+
+def _operations(
+    doc: dict[str, Any],
+) -> Iterator[tuple[str, str, str, dict[str, Any], list[dict[str, Any]]]]:
+    """Each operation as ``(key, method, path, operation, parameters)``: the key is its
+    ``operationId`` (else ``"METHOD /path"``), parameters resolved, the path's shared ones
+    first."""
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        shared = [resolve(doc, p) for p in item.get("parameters", [])]
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            params = shared + [resolve(doc, p) for p in op.get("parameters", [])]
+            key = str(op.get("operationId") or f"{method.upper()} {path}")
+            yield key, method, str(path), op, params
 
 
 def _properties(doc: dict[str, Any], schema: Any) -> tuple[list[str], list[str]]:
@@ -56,31 +76,23 @@ def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
         # {"getRun": {"method": "GET", "path": "/runs/{id}", "path_params": [], ...}}
     """
     table: dict[str, dict[str, Any]] = {}
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        shared = [resolve(doc, p) for p in item.get("parameters", [])]
-        for method in METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            params = shared + [resolve(doc, p) for p in op.get("parameters", [])]
-            entry: dict[str, Any] = {
-                "method": method.upper(),
-                "path": path,
-                "path_params": sorted(p["name"] for p in params if p.get("in") == "path"),
-                "query": sorted(p["name"] for p in params if p.get("in") == "query"),
-                "headers": sorted(p["name"] for p in params if p.get("in") == "header"),
-                "body": None,
-                "body_required": [],
-                "content_type": None,
-            }
-            body = resolve(doc, op.get("requestBody"))
-            if body and body.get("content"):
-                content_type, media = next(iter(body["content"].items()))
-                entry["content_type"] = content_type
-                entry["body"], entry["body_required"] = _properties(doc, media.get("schema"))
-            table[str(op.get("operationId") or f"{method.upper()} {path}")] = entry
+    for key, method, path, op, params in _operations(doc):
+        entry: dict[str, Any] = {
+            "method": method.upper(),
+            "path": path,
+            "path_params": sorted(p["name"] for p in params if p.get("in") == "path"),
+            "query": sorted(p["name"] for p in params if p.get("in") == "query"),
+            "headers": sorted(p["name"] for p in params if p.get("in") == "header"),
+            "body": None,
+            "body_required": [],
+            "content_type": None,
+        }
+        body = resolve(doc, op.get("requestBody"))
+        if body and body.get("content"):
+            content_type, media = next(iter(body["content"].items()))
+            entry["content_type"] = content_type
+            entry["body"], entry["body_required"] = _properties(doc, media.get("schema"))
+        table[key] = entry
     return dict(sorted(table.items()))
 
 
@@ -110,30 +122,23 @@ def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[st
         # {"path": {"runId": {"type": "string", "minLength": 1}}, "query": {}, "body": {}}
     """
     out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        shared = [resolve(doc, p) for p in item.get("parameters", [])]
-        for method in METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            entry: dict[str, dict[str, dict[str, Any]]] = {"path": {}, "query": {}, "body": {}}
-            for param in shared + [resolve(doc, p) for p in op.get("parameters", [])]:
-                where = param.get("in")
-                if where in ("path", "query"):
-                    checks = _checks(doc, param.get("schema"), param)
+    for key, _method, _path, op, params in _operations(doc):
+        entry: dict[str, dict[str, dict[str, Any]]] = {"path": {}, "query": {}, "body": {}}
+        for param in params:
+            where = param.get("in")
+            if where in ("path", "query"):
+                checks = _checks(doc, param.get("schema"), param)
+                if checks:
+                    entry[str(where)][str(param["name"])] = checks
+        body = resolve(doc, op.get("requestBody"))
+        if body and body.get("content"):
+            media = next(iter(body["content"].values()))
+            schema = resolve(doc, media.get("schema")) or {}
+            for part in [schema, *(schema.get("allOf") or [])]:
+                part = resolve(doc, part) or {}
+                for name, prop in (part.get("properties") or {}).items():
+                    checks = _checks(doc, prop, schema, part)
                     if checks:
-                        entry[str(where)][str(param["name"])] = checks
-            body = resolve(doc, op.get("requestBody"))
-            if body and body.get("content"):
-                media = next(iter(body["content"].values()))
-                schema = resolve(doc, media.get("schema")) or {}
-                for part in [schema, *(schema.get("allOf") or [])]:
-                    part = resolve(doc, part) or {}
-                    for name, prop in (part.get("properties") or {}).items():
-                        checks = _checks(doc, prop, schema, part)
-                        if checks:
-                            entry["body"][str(name)] = checks
-            out[str(op.get("operationId") or f"{method.upper()} {path}")] = entry
+                        entry["body"][str(name)] = checks
+        out[key] = entry
     return dict(sorted(out.items()))
