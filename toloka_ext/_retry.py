@@ -45,7 +45,12 @@ from ._constants import (
     RETRY_AFTER_CAP,
     WAIT_FOR_QUOTA_EXTENSION,
 )
-from ._exceptions import APIConnectionError, APITimeoutError, OutcomeUnknownError
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    InvalidInputError,
+    OutcomeUnknownError,
+)
 from ._logging import logger
 
 __all__ = [
@@ -272,10 +277,11 @@ class RetryPolicy:
     delay: DelayFunction = _default_delay
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
-            raise TypeError("max_retries must be an integer")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidInputError(
+                f"max_retries must be an integer >= 0, got {retries!r}", field="max_retries"
+            )
 
     def on_error(
         self, request: httpx.Request, exc: httpx.TransportError, attempt: int

@@ -36,7 +36,7 @@ from ._constants import (
     V1_BASE_URL,
     V2_BASE_URL,
 )
-from ._exceptions import ConfigurationError
+from ._exceptions import ConfigurationError, InvalidInputError
 from ._polling import PollPolicy
 from ._retry import RetryPolicy
 from ._types import NotGiven, TimeoutTypes
@@ -176,7 +176,23 @@ def check_secure(url: httpx.URL, *, what: str, fix: str) -> None:
 
 
 def _timeout(value: TimeoutTypes) -> httpx.Timeout:
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+    """``timeout=``: seconds, a ``(connect, read, write, pool)`` tuple or an
+    ``httpx.Timeout``; each part positive or ``None`` (no limit)."""
+    try:
+        timeout = value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"timeout: {exc}", field="timeout") from None
+    for part in ("connect", "read", "write", "pool"):
+        seconds = getattr(timeout, part)
+        if seconds is None:
+            continue
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise InvalidInputError(
+                f"timeout must be positive seconds (or None for no limit); its {part} part is "
+                f"{seconds!r}",
+                field="timeout",
+            )
+    return timeout
 
 
 @attrs.frozen(kw_only=True)
@@ -195,8 +211,14 @@ class Settings:
 
     def __attrs_post_init__(self) -> None:
         RetryPolicy(max_retries=self.max_retries)  # validates max_retries
-        if self.call_timeout is not None and not self.call_timeout > 0:
-            raise ValueError("call_timeout must be positive (or None for no deadline)")
+        call = self.call_timeout
+        if call is not None and (
+            isinstance(call, bool) or not isinstance(call, int | float) or not call > 0
+        ):
+            raise InvalidInputError(
+                f"call_timeout must be positive seconds (or None for no deadline), got {call!r}",
+                field="call_timeout",
+            )
 
     @classmethod
     def resolve(

@@ -13,7 +13,6 @@ from .._exceptions import (
     ApiDriftError,
     ConflictError,
     ExportFailedError,
-    InvalidInputError,
     local_status_error,
 )
 from .._logging import logger
@@ -161,10 +160,6 @@ class AsyncExports(AsyncResource):
     async def _download(
         self, export: Export | str, path: str | os.PathLike[str], display: ProgressBars
     ) -> Path:
-        if Path(path).is_dir():
-            raise InvalidInputError(
-                f"path {os.fspath(path)!r} is a directory: give the file to write", field="path"
-            )
         # The scratch file first: a directory that cannot be written fails before any request.
         with AtomicFile(path) as out:
             return await self._download_into(export, out, display)

@@ -49,20 +49,21 @@ class AsyncPipelines(AsyncResource):
 
     async def export_to_file(self, pipeline_id: str, path: str | os.PathLike[str]) -> Path:
         """Save a pipeline as a portable ``.pipeline`` file (written atomically)."""
-        response = await self._send(A.req_export_pipeline(pipeline_id), stream=True)
-        try:
-            if response.headers.get("content-type", "").startswith("text/html"):
-                # A web page, not a pipeline file: a wrong base_url, else the API changed.
-                await self._core.verify_api("v2")
-                raise A.drift(
-                    "exportPipeline", "<body>", "answered an HTML page, not a .pipeline file"
-                )
-            with AtomicFile(path) as out:
+        spec = A.req_export_pipeline(pipeline_id)
+        with AtomicFile(path) as out:  # before the request: an unwritable path fails first
+            response = await self._send(spec, stream=True)
+            try:
+                if response.headers.get("content-type", "").startswith("text/html"):
+                    # A web page, not a pipeline file: a wrong base_url, else the API changed.
+                    await self._core.verify_api("v2")
+                    raise A.drift(
+                        "exportPipeline", "<body>", "answered an HTML page, not a .pipeline file"
+                    )
                 async for block in response.aiter_bytes():
                     out.write(block)
                 return out.commit()
-        finally:
-            await response.aclose()
+            finally:
+                await response.aclose()
 
     def list(self, project_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> AsyncPaginator[Pipeline]:
         """The pipelines of a project, fetched a page at a time."""

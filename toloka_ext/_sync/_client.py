@@ -23,6 +23,7 @@ from .._constants import (
     V1_TASKS_PER_DAY,
     V1_TASKS_PER_MINUTE,
 )
+from .._exceptions import InvalidInputError
 from .._polling import PollPolicy
 from .._primitives_sync import sleep as default_sleep
 from .._progress import bars
@@ -275,7 +276,13 @@ class Toloka:
             RunFailedError: the run failed or was cancelled.
             JournalMismatchError: the journal belongs to another call.
         """
+        A.check_path("copyPipeline", pipelineId=pipeline_id)
         check_item_limit(item_limit)
+        if output is not None and Path(output).is_dir():  # known now, not after the run
+            raise InvalidInputError(
+                f"output {os.fspath(output)!r} is a directory: give the file to write",
+                field="output",
+            )
         opts = ProcessOptions(
             project_id=project_id,
             name_prefix=name_prefix,

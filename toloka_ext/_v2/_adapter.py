@@ -208,6 +208,12 @@ _A = {
 }
 
 
+def check_path(operation: str, **values: object) -> None:
+    """Check path parameters of ``operation`` ahead of the request that sends them (a flow
+    that makes other requests first)."""
+    check_values(REQUEST_CHECKS.get(operation, {}).get("path", {}), values)
+
+
 def check_page_size(limit: object) -> None:
     """``limit`` of a v2 list: a positive integer (its upper bound is not published, so the
     server has the last word on it)."""

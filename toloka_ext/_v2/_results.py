@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .._exceptions import InvalidInputError
 from .._pandas import records_frame
 from ._models import Export
 from ._rows import iter_result_rows
@@ -27,9 +28,17 @@ __all__ = ["AtomicFile", "export_format", "read_result_rows", "result_frame"]
 
 
 class AtomicFile:
-    """Write to ``<dir>/.<name>.<random>.part``; ``commit()`` fsyncs and renames into place."""
+    """Write to ``<dir>/.<name>.<random>.part``; ``commit()`` fsyncs and renames into place.
+
+    Open it before the request whose answer it keeps: a path that is a directory, or a
+    directory that cannot be written, then fails before anything is asked of the API.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        if Path(path).is_dir():
+            raise InvalidInputError(
+                f"path {os.fspath(path)!r} is a directory: give the file to write", field="path"
+            )
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
