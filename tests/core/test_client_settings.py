@@ -407,3 +407,26 @@ def test_version_is_the_one_pyproject_reads() -> None:
     assert found is not None
     assert found.group("version") == toloka_ext.__version__
     assert re.fullmatch(r"\d+\.\d+\.\d+([.-]?\w+)*", toloka_ext.__version__)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": "soon"}, "timeout"),
+        ({"call_timeout": 0}, "call_timeout"),
+        ({"call_timeout": "1"}, "call_timeout"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"max_retries": "3"}, "max_retries"),
+    ],
+)
+def test_bad_client_options_are_invalid_input_naming_the_option(
+    options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(tx.InvalidInputError) as info:
+        Toloka(api_key="k", **options)
+    assert info.value.field == field
+    with Toloka(api_key="k") as client, pytest.raises(tx.InvalidInputError) as again:
+        client.with_options(**options)
+    assert again.value.field == field

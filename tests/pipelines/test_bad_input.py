@@ -298,29 +298,6 @@ def test_request_checks_come_from_the_spec_without_guesses_or_enums() -> None:
     assert request_checks(guessed_body)["makeThing"]["body"] == {}
 
 
-@pytest.mark.parametrize(
-    ("options", "field"),
-    [
-        ({"timeout": -1}, "timeout"),
-        ({"timeout": 0}, "timeout"),
-        ({"timeout": "soon"}, "timeout"),
-        ({"call_timeout": 0}, "call_timeout"),
-        ({"call_timeout": "1"}, "call_timeout"),
-        ({"max_retries": -1}, "max_retries"),
-        ({"max_retries": "3"}, "max_retries"),
-    ],
-)
-def test_bad_client_options_are_invalid_input_naming_the_option(
-    options: dict[str, Any], field: str
-) -> None:
-    with pytest.raises(InvalidInputError) as info:
-        Toloka(api_key="k", **options)
-    assert info.value.field == field
-    with Toloka(api_key="k") as client, pytest.raises(InvalidInputError) as again:
-        client.with_options(**options)
-    assert again.value.field == field
-
-
 def test_files_are_checked_before_the_requests_that_fill_them(tmp_path: Path) -> None:
     sandbox = Sandbox(record_requests=True)
     with sandbox.client() as client:
