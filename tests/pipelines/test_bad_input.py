@@ -310,3 +310,23 @@ def test_files_are_checked_before_the_requests_that_fill_them(tmp_path: Path) ->
     assert (exported.value.field, processed.value.field) == ("path", "output")
     assert unnamed.value.field == "pipeline_id"
     assert sandbox.requests == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_pipeline_file_that_cannot_be_read_or_a_bad_name_is_refused_first(
+    tmp_path: Path,
+) -> None:
+    sandbox = Sandbox(record_requests=True)
+    good = tmp_path / "ok.pipeline"
+    good.write_bytes(b"PIPELINE")
+    with sandbox.client() as client:
+        for path in (tmp_path / "missing.pipeline", tmp_path):
+            with pytest.raises(InvalidInputError, match="cannot read the pipeline file") as info:
+                client.pipelines.import_file("prj-1", path)
+            assert info.value.field == "path"
+        with pytest.raises(InvalidInputError) as named:
+            client.pipelines.import_file("prj-1", good, name=5)  # type: ignore[arg-type]
+        assert named.value.field == "name"
+        with pytest.raises(InvalidInputError) as project:
+            client.pipelines.import_file("", good)
+        assert project.value.field == "project_id"
+    assert sandbox.requests == []

@@ -42,9 +42,16 @@ class AsyncPipelines(AsyncResource):
 
             pipeline = await client.pipelines.import_file("prj-1", "signs.pipeline")
         """
+        A.check_body("importPipeline", name=name)
         file = Path(path)
-        with open(file, "rb") as fh:
-            spec = A.req_import_pipeline(project_id, payload=fh, file_name=file.name, name=name)
+        try:
+            with open(file, "rb") as fh:
+                spec = A.req_import_pipeline(project_id, payload=fh, file_name=file.name, name=name)
+        except OSError as exc:  # missing, a directory, unreadable: before any request
+            raise InvalidInputError(
+                f"cannot read the pipeline file {os.fspath(path)!r}: {exc.strerror or exc}",
+                field="path",
+            ) from None
         return await self._call(spec, A.parse_pipeline)
 
     async def export_to_file(self, pipeline_id: str, path: str | os.PathLike[str]) -> Path:

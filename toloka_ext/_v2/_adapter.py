@@ -214,6 +214,13 @@ def check_path(operation: str, **values: object) -> None:
     check_values(REQUEST_CHECKS.get(operation, {}).get("path", {}), values)
 
 
+def check_body(operation: str, **values: object) -> None:
+    """Check request-body properties of ``operation`` that its generated model cannot (the
+    non-file parts of a multipart body); ``None`` means not sent."""
+    given = {k: v for k, v in values.items() if v is not None}
+    check_values(REQUEST_CHECKS.get(operation, {}).get("body", {}), given)
+
+
 def check_page_size(limit: object) -> None:
     """``limit`` of a v2 list: a positive integer (its upper bound is not published, so the
     server has the last word on it)."""
