@@ -83,9 +83,12 @@ class ProgressBars:
         *,
         amount: str | None = None,
         note: str | None = None,
+        doing: str | None = None,
     ) -> None:
         """Show ``completed`` of ``total`` for ``stage`` (``None`` leaves it), with an
-        ``amount`` text (default ``completed/total``) and a ``note``; a new stage adds a bar."""
+        ``amount`` text (default ``completed/total``) and a note: ``note`` what came of it,
+        or ``doing`` what it is doing now (which :meth:`finish` turns into "done"); a new
+        stage adds a bar."""
         if self._progress is None:
             return
         fields: dict[str, Any] = {}
@@ -93,21 +96,22 @@ class ProgressBars:
             amount = f"{completed}/{total}" if total else f"{completed}"
         if amount is not None:
             fields["amount"] = amount
-        if note is not None:
+        if doing is not None:
+            fields["note"] = doing
+            self._doing.add(stage)
+        elif note is not None:
             fields["note"] = note
             self._doing.discard(stage)
         self._progress.update(self._stage(stage), completed=completed, total=total, **fields)
 
     def note(self, stage: str, doing: str) -> None:
         """Say what ``stage`` is doing now ("sending", "ingesting", "exporting", ...)."""
-        self.update(stage, note=doing)
-        self._doing.add(stage)
+        self.update(stage, doing=doing)
 
     def bytes(self, stage: str, done: int, total: int | None, *, doing: str) -> None:
         """``done`` bytes of ``total`` (if known) for ``stage``: an upload or a download."""
         amount = f"{size(done)}/{size(total)}" if total else size(done)
-        self.update(stage, done, total, amount=amount)
-        self.note(stage, doing)
+        self.update(stage, done, total, amount=amount, doing=doing)
 
     def finish(self, stage: str) -> None:
         """``stage`` is over: a note of what was being done is now "done", and a bar of an

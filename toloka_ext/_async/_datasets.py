@@ -131,8 +131,9 @@ class AsyncDatasets(AsyncResource):
             result = await self._post_items(dataset_id, prepared.chunk_body(chunk))
             journal.done(step, item_count=result.item_count)
             stored += chunk.count
-            display.update("upload", stored, prepared.count, amount=f"{stored} rows")
-            display.note("upload", "sending")
+            display.update(
+                "upload", stored, prepared.count, amount=f"{stored} rows", doing="sending"
+            )
             if actual is not None:
                 actual += chunk.count
             sent += 1

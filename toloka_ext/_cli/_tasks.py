@@ -14,7 +14,7 @@ from .._v2._rows import iter_json_array
 from ._exit import OUTCOME_UNKNOWN, CliError
 from ._output import result_document
 from ._state import state_of
-from ._v2 import Limit, input_file, take
+from ._v2 import Limit, input_file, json_option, take
 
 __all__ = ["TaskFile", "register"]
 
@@ -284,16 +284,6 @@ def tasks_get(
     state.output.show(task)
 
 
-def _json_option(text: str | None, option: str) -> Any:
-    """A JSON value given on the command line (``None`` when the option is not given)."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise CliError(f"{option} is not JSON: {exc}") from None
-
-
 OverlapFlag = Annotated[
     bool | None,
     typer.Option(
@@ -329,8 +319,8 @@ def tasks_update(
 ) -> None:
     """Change a task: only the fields given are sent (exit 2 if none is)."""
     state = state_of(ctx)
-    known = _json_option(known_solutions, "--known-solutions")
-    baseline = _json_option(baseline_solutions, "--baseline-solutions")
+    known = json_option(known_solutions, "--known-solutions")
+    baseline = json_option(baseline_solutions, "--baseline-solutions")
     with state.client() as client:
         task = client.tasks.update(
             task_id,

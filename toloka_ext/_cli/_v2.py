@@ -16,7 +16,7 @@ from .._v2._models import ItemFilter, ItemFilterCondition
 from ._exit import CliError
 from ._state import State, state_of
 
-__all__ = ["item_filter", "register", "take"]
+__all__ = ["item_filter", "json_option", "register", "take"]
 
 T = TypeVar("T")
 
@@ -71,15 +71,22 @@ def take(items: Iterable[T], limit: int) -> list[T]:
     return list(items) if limit == 0 else list(itertools.islice(items, limit))
 
 
-def item_filter(text: str | None) -> ItemFilter | None:
-    """``--filter``: the API's JSON, ``{"match": "all", "conditions": [{"field": ...,
-    "operator": ..., "value": ...}]}``, or just the list of conditions."""
+def json_option(text: str | None, option: str) -> Any:
+    """A JSON value given on the command line (``None`` when the option is not given)."""
     if text is None:
         return None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
-        raise CliError(f"--filter is not JSON: {exc}") from None
+        raise CliError(f"{option} is not JSON: {exc}") from None
+
+
+def item_filter(text: str | None) -> ItemFilter | None:
+    """``--filter``: the API's JSON, ``{"match": "all", "conditions": [{"field": ...,
+    "operator": ..., "value": ...}]}``, or just the list of conditions."""
+    data = json_option(text, "--filter")
+    if data is None:
+        return None
     if isinstance(data, list):
         data = {"conditions": data}
     if not isinstance(data, dict) or not isinstance(data.get("conditions"), list):

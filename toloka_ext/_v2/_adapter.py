@@ -161,6 +161,14 @@ _JSON_TYPES: dict[str, Callable[[object], bool]] = {
     "array": lambda v: isinstance(v, list | tuple),
     "object": lambda v: isinstance(v, Mapping),
 }
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
 _BOUNDS: tuple[tuple[str, Callable[[Any, Any], bool], str], ...] = (
     ("minLength", lambda v, n: not isinstance(v, str) or len(v) >= n, "at least {} characters"),
     ("maxLength", lambda v, n: not isinstance(v, str) or len(v) <= n, "at most {} characters"),
@@ -188,7 +196,8 @@ def check_values(rules: Mapping[str, Mapping[str, Any]], values: Mapping[str, ob
         is_type = _JSON_TYPES.get(str(expected))
         if is_type is not None and not is_type(value):
             raise InvalidInputError(
-                f"{field} must be {_A.get(str(expected), expected)}, got {value!r}", field=field
+                f"{field} must be {_TYPE_WORDS.get(str(expected), expected)}, got {value!r}",
+                field=field,
             )
         for key, holds, wording in _BOUNDS:
             if key in rule and not holds(value, rule[key]):
@@ -196,16 +205,6 @@ def check_values(rules: Mapping[str, Mapping[str, Any]], values: Mapping[str, ob
                 if key == "minLength" and rule[key] == 1:
                     what = "non-empty"
                 raise InvalidInputError(f"{field} must be {what}, got {value!r}", field=field)
-
-
-_A = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "an object",
-}
 
 
 def check_path(operation: str, **values: object) -> None:
@@ -367,10 +366,10 @@ def _unset(value: T | None) -> T | Unset:
 # --------------------------------------------------------------------------- validation
 
 _SCALARS: dict[str, Callable[[object], bool]] = {
-    "str": lambda v: isinstance(v, str),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "bool": lambda v: isinstance(v, bool),
+    "str": _JSON_TYPES["string"],
+    "int": _JSON_TYPES["integer"],
+    "float": _JSON_TYPES["number"],
+    "bool": _JSON_TYPES["boolean"],
     "Any": lambda _v: True,
     "dict[str, Any]": lambda v: isinstance(v, dict),
 }

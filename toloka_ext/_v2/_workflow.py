@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import attrs
 
@@ -80,25 +80,33 @@ def export_is_failed(export: Export) -> bool:
     return export.status == ExportStatus.FAILED
 
 
+def _field_list(
+    value: object, *, field: str, what: str, accept: type = Iterable
+) -> tuple[str, ...] | None:
+    """A list of field ``what`` (names or ids) given as ``field``: ``None``, or an ``accept``
+    collection (not one string) of non-empty strings, as a tuple."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, accept):
+        raise InvalidInputError(
+            f"{field} must be a list of field {what}, not {type(value).__name__}", field=field
+        )
+    items = tuple(cast(Iterable[object], value))
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item:
+            raise InvalidInputError(
+                f"{field} must hold non-empty strings, got {item!r}", position=i, field=field
+            )
+    return cast(tuple[str, ...], items)
+
+
 def check_export_choice(names: object, ids: object, format: object) -> None:
     """``fields`` / ``field_ids`` / ``format`` of an export, checked before any request:
     lists of non-empty strings (or ``None``), and a non-empty format string (or ``None``;
     any value, so that a format the API adds later can be asked for)."""
-    for value, field in ((names, "fields"), (ids, "field_ids")):
-        if value is None:
-            continue
-        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-            raise InvalidInputError(
-                f"{field} must be a list of field {'names' if field == 'fields' else 'ids'}, "
-                f"not {type(value).__name__}",
-                field=field,
-            )
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item:
-                raise InvalidInputError(
-                    f"{field} must hold non-empty strings, got {item!r}", position=i, field=field
-                )
-    if (names is not None or ids is not None) and not (names or ids):
+    chosen_names = _field_list(names, field="fields", what="names", accept=Sequence)
+    chosen_ids = _field_list(ids, field="field_ids", what="ids", accept=Sequence)
+    if (chosen_names is not None or chosen_ids is not None) and not (chosen_names or chosen_ids):
         raise InvalidInputError("choose at least one field to export", field="fields")
     if format is not None and (not isinstance(format, str) or not format):
         raise InvalidInputError(
@@ -110,7 +118,8 @@ def check_export_choice(names: object, ids: object, format: object) -> None:
 def export_field_refs(
     available: Sequence[Field], names: Sequence[str] | None, ids: Sequence[str] | None
 ) -> list[dict[str, str]]:
-    """The ``fields`` of an export request, checked against the dataset's fields.
+    """The ``fields`` of an export request, checked against the dataset's fields (their
+    shape was checked before any request: :func:`check_export_choice`).
 
     With neither names nor ids: every field (an empty list when the dataset has none: the
     caller reports that state of the server, which is not bad input).
@@ -121,7 +130,6 @@ def export_field_refs(
     known_names = {f.name for f in available}
     known_ids = {f.id for f in available}
     listing = ", ".join(f"{f.name} ({f.id})" for f in available) or "none"
-    check_export_choice(names, ids, None)
     missing = [n for n in names or () if n not in known_names]
     if missing:
         raise InvalidInputError(
@@ -136,8 +144,6 @@ def export_field_refs(
         )
     refs.extend({"name": n} for n in names or ())
     refs.extend({"id": i} for i in ids or ())
-    if not refs:
-        raise InvalidInputError("choose at least one field to export", field="fields")
     return refs
 
 
@@ -207,18 +213,4 @@ def check_item_limit(item_limit: int | None) -> None:
 
 def check_export_fields(export_fields: object) -> tuple[str, ...] | None:
     """``export_fields`` of ``process_new_data``: a list of field names, or ``None`` (all)."""
-    if export_fields is None:
-        return None
-    if isinstance(export_fields, str | bytes) or not isinstance(export_fields, Iterable):
-        raise InvalidInputError(
-            "export_fields must be a list of field names, not a string", field="export_fields"
-        )
-    names = tuple(export_fields)
-    for i, name in enumerate(names):
-        if not isinstance(name, str) or not name:
-            raise InvalidInputError(
-                f"export field names must be non-empty strings, got {name!r}",
-                position=i,
-                field="export_fields",
-            )
-    return names
+    return _field_list(export_fields, field="export_fields", what="names")
