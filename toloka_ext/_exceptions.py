@@ -17,8 +17,9 @@
     │   │   └── InternalServerError           >= 500
     │   ├── APIConnectionError          no (complete) response
     │   │   ├── APITimeoutError
-    │   │   └── OutcomeUnknownError     sent, but no complete answer (or a 502/504 from a
-    │   │                               gateway): may have been applied; .response if any
+    │   │   └── OutcomeUnknownError     sent, but no complete answer (or a 5xx to a request
+    │   │                               that is not idempotent): may have been applied;
+    │   │                               .response if any
     │   └── ApiDriftError               the API answered in a shape the snapshot does not know;
     │                                   .operation, .field, .snapshot_version
     ├── OperationFailedError            a long-running object ended failed; .obj, .reason
@@ -26,8 +27,11 @@
     │   ├── UploadFailedError               an upload's ingestion failed; .upload
     │   └── ExportFailedError               an export failed; .export
     ├── PollTimeoutError                polling gave up; .obj, .elapsed
-    ├── JournalMismatchError            a resumable journal belongs to another call
-    └── JournalCorruptError             a journal cannot be trusted; .path, .line
+    └── JournalError                    a resumable job's journal cannot be used; .path
+        ├── JournalMismatchError            it belongs to another call; .parameter
+        ├── JournalCorruptError             it cannot be trusted; .line
+        ├── JournalLockedError              another process is running the job; .holder
+        └── JournalWriteError               a record could not be written; .step, .sent
 
 Every class here is exported by ``toloka_ext`` with ``__module__ == "toloka_ext"``, so a
 traceback names the public class. No message or repr ever contains the ``Authorization``
@@ -57,7 +61,10 @@ __all__ = [
     "InternalServerError",
     "InvalidInputError",
     "JournalCorruptError",
+    "JournalError",
+    "JournalLockedError",
     "JournalMismatchError",
+    "JournalWriteError",
     "NotFoundError",
     "OperationFailedError",
     "OutcomeUnknownError",
@@ -224,7 +231,7 @@ class OutcomeUnknownError(APIConnectionError):
     ) -> None:
         super().__init__(message, request=request)
         self.response = response
-        """The gateway's 502/504 answer, if that is what left the outcome unknown."""
+        """The 5xx answer, if that is what left the outcome unknown."""
         self.status_code = response.status_code if response is not None else None
 
 
@@ -302,11 +309,31 @@ class ExportFailedError(OperationFailedError):
         super().__init__(f"export {export.id} {export.status}: {reason}", obj=export, reason=reason)
 
 
-class JournalMismatchError(TolokaError):
-    """The journal file belongs to a different call (another pipeline, other rows or options)."""
+class JournalError(TolokaError):
+    """A resumable job's journal cannot be used as it is; ``path`` is the file.
+
+    Nothing more is sent for the job once this is raised: the message says what was.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
-class JournalCorruptError(TolokaError):
+class JournalMismatchError(JournalError):
+    """The journal file belongs to a different call (another pipeline, other rows or options).
+
+    ``parameter`` names what differs (``None`` for the journal's format version).
+    """
+
+    def __init__(
+        self, message: str, *, path: str | None = None, parameter: str | None = None
+    ) -> None:
+        super().__init__(message, path=path)
+        self.parameter = parameter
+
+
+class JournalCorruptError(JournalError):
     """A journal holds a record that cannot be read, or nothing at all.
 
     Resuming from it could repeat steps that cost money, so nothing is sent. ``path`` is the
@@ -314,9 +341,31 @@ class JournalCorruptError(TolokaError):
     """
 
     def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.path = path
+        super().__init__(message, path=path)
         self.line = line
+
+
+class JournalLockedError(JournalError):
+    """Another process holds the journal: one job, one process. ``holder`` describes it
+    (process id, host and since when, as that process wrote them)."""
+
+    def __init__(self, message: str, *, path: str, holder: str) -> None:
+        super().__init__(message, path=path)
+        self.holder = holder
+
+
+class JournalWriteError(JournalError):
+    """A journal record could not be written (disk full, read-only, removed directory).
+
+    Raised before the next step that could cost money. ``step`` is the record's step and
+    ``sent`` whether that step's request was sent (``True``: it completed on the server and
+    a rerun finds it; ``False``: nothing of it was sent).
+    """
+
+    def __init__(self, message: str, *, path: str, step: str, sent: bool) -> None:
+        super().__init__(message, path=path)
+        self.step = step
+        self.sent = sent
 
 
 class PollTimeoutError(TolokaError):

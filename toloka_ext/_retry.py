@@ -5,20 +5,36 @@ client's ``request()``, so it holds whatever ``http_client=`` a user passes; the
 also backs ``RetryTransport`` for users who drive the generated client directly. Every
 decision it makes comes from :class:`RetryPolicy` here, table-tested with a frozen clock.
 
-What is re-sent, and why (the rule is "never re-send a request whose outcome is unknown,
-unless re-sending it cannot duplicate its effect"):
+What is re-sent, and why. The rule: **a request is re-sent blindly only when re-sending it
+cannot duplicate its effect**: either it is idempotent, or the answer proves it was not
+applied. Nothing in Toloka's documentation says that a 5xx means "not applied", so none
+does here.
 
-* **408, 429, 500, 503**: the API itself answered and refused or failed the request, so it
-  was not applied; re-sent for every method, after ``Retry-After`` / the 429 quota interval
-  / jittered backoff (:func:`retry_delay`).
-* **502, 504** (:data:`OUTCOME_UNKNOWN_STATUSES`): a gateway in front of the API answered
-  because the API did not answer it in time or broke the connection. The API may well have
-  applied the request (a 504 on a sync ``POST /tasks`` of 5000 tasks usually means they are
-  being created). So these are re-sent only for idempotent requests (GET/PUT/DELETE..., or
-  a request marked idempotent, e.g. a v1 async create carrying its ``operation_id``); for a
-  non-idempotent request (a sync task create, a single task) the transport raises
-  :class:`~toloka_ext.OutcomeUnknownError` at once and ``create_tasks`` reports the chunk in
-  ``result.unknown`` instead of risking duplicates.
+======================  ====================================  ============================
+what came back          idempotent request                    any other request
+======================  ====================================  ============================
+408, 429                re-sent                               re-sent (refused unapplied)
+any other 4xx           raised (typed by status)              raised (typed by status)
+any 5xx                 re-sent                               :class:`OutcomeUnknownError`
+connect error, pool     re-sent                               re-sent (never left)
+timeout, a refused TLS
+write/read error or     re-sent                               :class:`OutcomeUnknownError`
+timeout, a reset
+======================  ====================================  ============================
+
+* **Idempotent** (:func:`is_idempotent`): GET/HEAD/PUT/DELETE/OPTIONS/TRACE, or a request
+  the layer marks so because it carries its own key or sets a state (a v1 async task create
+  with its ``operation_id``, a task PATCH, a presigned storage PUT, binding a dataset).
+* **Not applied** (:data:`NOT_APPLIED_STATUSES`): 408 (the server did not receive the whole
+  request) and 429 (refused for the rate, documented with ``TOO_MANY_REQUESTS``). Waits
+  follow ``Retry-After`` / the 429 quota interval / jittered backoff (:func:`retry_delay`).
+* **Outcome unknown** (:func:`status_outcome_unknown`): every 5xx of a non-idempotent
+  request: 500 ``INTERNAL_ERROR`` or 503 from the API may follow a create it applied, and a
+  502/504 from a gateway usually means the API is still working on it. The loop raises
+  :class:`~toloka_ext.OutcomeUnknownError` at once; the caller settles it (``create_tasks``
+  reads the pool back, ``process_new_data`` finds the job's object by name, a single call
+  says what to check) and never re-sends before the request can no longer apply
+  (``max_request_hold``).
 * **Transport errors**: :func:`classify_transport_error` splits them the same way: before
   the request left (connect errors, pool timeouts) is re-sent for any method; after it
   (write/read errors and timeouts, a reset mid-response) only for idempotent requests.
@@ -55,7 +71,7 @@ from ._logging import logger
 
 __all__ = [
     "IDEMPOTENT_METHODS",
-    "OUTCOME_UNKNOWN_STATUSES",
+    "NOT_APPLIED_STATUSES",
     "Deadline",
     "RetryAction",
     "RetryPolicy",
@@ -75,8 +91,8 @@ __all__ = [
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 
-OUTCOME_UNKNOWN_STATUSES = frozenset({502, 504})
-"""Gateway answers: the API behind the gateway may have applied the request."""
+NOT_APPLIED_STATUSES = frozenset({408, 429})
+"""Answers that say the request was refused unapplied: re-sent whatever the method."""
 
 SendState = Literal["not_sent", "unknown"]
 """Whether a failed request surely never reached the server, or may have been applied."""
@@ -98,10 +114,11 @@ def should_retry_status(status_code: int) -> bool:
 def status_outcome_unknown(status_code: int, *, idempotent: bool) -> bool:
     """True if a ``status_code`` answer leaves a non-idempotent request's outcome unknown.
 
-    502 and 504 come from a gateway, not from the API: the request may have been applied.
-    Such a request is not re-sent unless ``idempotent`` (see the module docstring).
+    Every 5xx: the API (500, 503) or a gateway in front of it (502, 504) failed, and nothing
+    says whether before or after the request took effect. Such a request is not re-sent
+    unless ``idempotent`` (see the module docstring).
     """
-    return not idempotent and status_code in OUTCOME_UNKNOWN_STATUSES
+    return not idempotent and status_code >= 500
 
 
 def classify_transport_error(exc: Exception) -> SendState:
@@ -250,10 +267,11 @@ def transport_error(exc: httpx.TransportError, request: httpx.Request) -> APICon
 
 
 def outcome_unknown_error(request: httpx.Request, response: httpx.Response) -> OutcomeUnknownError:
-    """The error for a non-idempotent request answered 502/504 by a gateway."""
+    """The error for a non-idempotent request answered with a 5xx."""
+    who = "a gateway" if response.status_code in (502, 504) else "the server"
     return OutcomeUnknownError(
-        f"{where(request)} -> {response.status_code}: a gateway answered instead of the API, "
-        "so the request may have been applied; not re-sent automatically",
+        f"{where(request)} -> {response.status_code}: {who} failed without saying whether "
+        "the request was applied; not re-sent automatically",
         request=request,
         response=response,
     )

@@ -58,31 +58,31 @@ def _first(**fault: object) -> Fault:
 
 
 def test_a_retry_after_is_obeyed_to_the_second() -> None:
-    assert _create_once(_sandbox(_first(status=503, retry_after=7))) == [7.0]
+    assert _create_once(_sandbox(_first(status=429, retry_after=7))) == [7.0]
 
 
 def test_a_retry_after_of_exactly_the_cap_is_still_waited_for() -> None:
     # 120 s is the longest wait taken without wait_for_quota: the client waits, then re-sends
     # (given a call_timeout that leaves room for it).
-    sandbox = _sandbox(_first(status=503, retry_after=120))
+    sandbox = _sandbox(_first(status=429, retry_after=120))
     assert _create_once(sandbox, call_timeout=600) == [120.0]
 
 
 def test_a_retry_after_date_is_read_against_the_wall_clock() -> None:
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
-    (waited,) = _create_once(_sandbox(_first(status=503, headers={"Retry-After": when})))
+    (waited,) = _create_once(_sandbox(_first(status=429, headers={"Retry-After": when})))
     assert 27.0 <= waited <= 30.0
 
 
 @pytest.mark.parametrize("ms", ["-5000", "soon", "nan", "inf", "-inf", ""])
 def test_an_unusable_retry_after_ms_falls_back_to_retry_after(ms: str) -> None:
-    fault = _first(status=503, retry_after=3, headers={"retry-after-ms": ms})
+    fault = _first(status=429, retry_after=3, headers={"retry-after-ms": ms})
     assert _create_once(_sandbox(fault)) == [3.0]
 
 
 @pytest.mark.parametrize(("ms", "seconds"), [("0", 0.0), ("500", 0.5), ("1500", 1.5)])
 def test_a_usable_retry_after_ms_wins_over_retry_after(ms: str, seconds: float) -> None:
-    fault = _first(status=503, retry_after=3, headers={"retry-after-ms": ms})
+    fault = _first(status=429, retry_after=3, headers={"retry-after-ms": ms})
     assert sum(_create_once(_sandbox(fault))) == seconds  # a zero wait is no sleep at all
 
 
@@ -212,12 +212,12 @@ def test_retry_policy_errors_count_the_attempts_and_name_the_failure() -> None:
 
 
 def test_every_retry_logs_one_line_without_the_query(caplog: pytest.LogCaptureFixture) -> None:
-    sandbox = _sandbox(_first(status=503, retry_after=2))
+    sandbox = _sandbox(_first(status=429, retry_after=2))
     with caplog.at_level(logging.DEBUG, logger="toloka_ext"):
         _create_once(sandbox)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
     assert lines == [
-        f"retrying POST {sandbox.v1_base_url}/tasks (retry 1) in 2.00 s after status 503"
+        f"retrying POST {sandbox.v1_base_url}/tasks (retry 1) in 2.00 s after status 429"
     ]
 
 
@@ -276,7 +276,7 @@ def test_a_daily_budget_refuses_even_a_one_second_wait_unless_waiting() -> None:
 
 
 def test_a_retry_that_would_start_at_the_deadline_is_not_waited_for() -> None:
-    sandbox = _sandbox(_first(status=503, retry_after=10))
+    sandbox = _sandbox(_first(status=429, retry_after=10))
     clock = FakeClock(500.0)
     with (
         sandbox.client(sleep=clock.sleep, clock=clock, call_timeout=10) as client,
@@ -291,7 +291,7 @@ def test_a_retry_that_would_start_at_the_deadline_is_not_waited_for() -> None:
 
 
 def test_a_retry_that_starts_before_the_deadline_is_waited_for() -> None:
-    sandbox = _sandbox(_first(status=503, retry_after=9))
+    sandbox = _sandbox(_first(status=429, retry_after=9))
     clock = FakeClock(500.0)
     with sandbox.client(sleep=clock.sleep, clock=clock, call_timeout=10) as client:
         assert client.tasks.create_task(TASK).id

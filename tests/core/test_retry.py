@@ -17,6 +17,7 @@ import toloka_ext as tx
 from toloka_ext._async._core import send_with_retries as async_send_with_retries
 from toloka_ext._constants import IDEMPOTENT_EXTENSION, WAIT_FOR_QUOTA_EXTENSION
 from toloka_ext._retry import (
+    NOT_APPLIED_STATUSES,
     RetryPolicy,
     backoff_delay,
     classify_transport_error,
@@ -130,22 +131,15 @@ def test_classify_transport_error(exc: Exception, state: str) -> None:
     assert classify_transport_error(exc) == state
 
 
-@pytest.mark.parametrize(
-    ("status", "idempotent", "expected"),
-    [
-        (502, False, True),
-        (504, False, True),
-        (502, True, False),
-        (504, True, False),
-        (500, False, False),
-        (503, False, False),
-        (408, False, False),
-        (429, False, False),
-    ],
-    ids=str,
-)
-def test_status_outcome_unknown(status: int, idempotent: bool, expected: bool) -> None:
+@pytest.mark.parametrize("idempotent", [False, True])
+@pytest.mark.parametrize("status", range(400, 600))
+def test_status_outcome_unknown_for_every_status(status: int, idempotent: bool) -> None:
+    # The whole class: no 5xx says "not applied", so a non-idempotent request answered with
+    # any of them is unknown; a 4xx is a refusal; an idempotent request is never unknown.
+    expected = not idempotent and status >= 500
     assert status_outcome_unknown(status, idempotent=idempotent) is expected
+    if not idempotent and should_retry_status(status):
+        assert (status in NOT_APPLIED_STATUSES) is not expected
 
 
 # -- RetryPolicy: every decision of the loop, without I/O ---------------------------------
@@ -191,8 +185,11 @@ def _fixed(delay: float) -> RetryPolicy:
         (_req("POST"), _answer(504), 0, 0, ("unknown", 0.0)),
         (_req("GET"), _answer(502), 0, 0, ("retry", 1.5)),
         (_req("POST", **{IDEMPOTENT_EXTENSION: True}), _answer(504), 1, 0, ("retry", 1.5)),
-        (_req("POST"), _answer(503), 0, 0, ("retry", 1.5)),
-        (_req("POST"), _answer(503), 2, 0, ("return", 0.0)),  # attempt == max_retries
+        (_req("POST"), _answer(503), 0, 0, ("unknown", 0.0)),
+        (_req("POST"), _answer(500), 0, 0, ("unknown", 0.0)),
+        (_req("POST"), _answer(429), 0, 0, ("retry", 1.5)),
+        (_req("POST"), _answer(408), 0, 0, ("retry", 1.5)),
+        (_req("GET"), _answer(503), 2, 0, ("return", 0.0)),  # attempt == max_retries
         (_req("GET"), _answer(429, body=DAY_BODY), 0, 0, ("raise", 0.0)),
         (_req("GET"), _answer(429, {"Retry-After": "600"}), 0, 0, ("return", 0.0)),
         (
@@ -215,7 +212,10 @@ def _fixed(delay: float) -> RetryPolicy:
         "post-504-unknown",
         "get-502-retry",
         "idempotent-post-504-retry",
-        "post-503-retry",
+        "post-503-unknown",
+        "post-500-unknown",
+        "post-429-retry",
+        "post-408-retry",
         "retries-spent",
         "daily-quota-raise",
         "long-retry-after-return",
@@ -314,7 +314,7 @@ def test_loop_retries_with_the_policy_delays() -> None:
     sleeps = Sleeps()
     policy = RetryPolicy(max_retries=2, delay=lambda attempt, response: 10.0 * (attempt + 1))
     response = send_with_retries(
-        httpx.MockTransport(script).handle_request, _req("POST"), policy, sleep=sleeps
+        httpx.MockTransport(script).handle_request, _req("GET"), policy, sleep=sleeps
     )
     assert response.status_code == 200 and response.read() == b'{"ok":true}'
     assert len(script.requests) == 3 and sleeps == [10.0, 20.0]
@@ -322,7 +322,7 @@ def test_loop_retries_with_the_policy_delays() -> None:
 
 @pytest.mark.anyio
 async def test_async_loop_retries_with_the_policy_delays() -> None:
-    script = Script(status(503), status(500), ok())
+    script = Script(status(429), status(408), ok())
     sleeps = AsyncSleeps()
     policy = RetryPolicy(max_retries=2, delay=lambda attempt, response: 10.0 * (attempt + 1))
     response = await async_send_with_retries(
@@ -343,8 +343,9 @@ def test_loop_returns_the_last_answer_when_retries_are_spent() -> None:
 
 
 @pytest.mark.anyio
-async def test_async_loop_raises_outcome_unknown_for_a_gateway_answer_to_a_post() -> None:
-    script = Script(status(504), ok())
+@pytest.mark.parametrize("code", [500, 502, 503, 504])
+async def test_async_loop_raises_outcome_unknown_for_a_5xx_answer_to_a_post(code: int) -> None:
+    script = Script(status(code), ok())
     sleeps = AsyncSleeps()
     with pytest.raises(tx.OutcomeUnknownError) as err:
         await async_send_with_retries(
@@ -354,7 +355,7 @@ async def test_async_loop_raises_outcome_unknown_for_a_gateway_answer_to_a_post(
             sleep=sleeps,
         )
     assert len(script.requests) == 1 and sleeps == []
-    assert err.value.response is not None and err.value.response.status_code == 504
+    assert err.value.response is not None and err.value.response.status_code == code
 
 
 def test_loop_raises_quota_exceeded_for_a_spent_daily_quota() -> None:

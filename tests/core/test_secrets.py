@@ -89,7 +89,7 @@ def _task(i: int) -> dict[str, Any]:
     return {"pool_id": "1", "input_values": {"n": i}, "overlap": 1}
 
 
-SCENARIOS: list[tuple[str, list[Step], type[Exception]]] = [
+SCENARIOS: list[tuple[str, list[Step], type[Exception] | list[type[Exception]]]] = [
     (
         "401-echoing-token",
         [_error(401, "ACCESS_DENIED", f"Invalid token OAuth {SECRET}")],
@@ -105,10 +105,12 @@ SCENARIOS: list[tuple[str, list[Step], type[Exception]]] = [
         [_error(429, "TOO_MANY_REQUESTS", "quota", payload={"interval": "DAY"})],
         tx.QuotaExceededError,
     ),
+    # create_tasks stops at its first read (the pool's newest task, retried: a GET), then
+    # create_task's POST is answered 500: not re-sent, its outcome unknown.
     (
-        "500-retried-then-raised",
+        "500-read-retried-then-post-unknown",
         [_error(500, "INTERNAL_ERROR", "boom")] * 4,
-        tx.InternalServerError,
+        [tx.InternalServerError, tx.OutcomeUnknownError],
     ),
     ("504-gateway", [(504, {}, "gateway timeout")], tx.OutcomeUnknownError),
     ("dropped-connection", ["drop"], tx.OutcomeUnknownError),
@@ -159,7 +161,7 @@ def test_secret_never_in_logs_reprs_or_exceptions(
     caplog: pytest.LogCaptureFixture,
     kind: str,
     script: list[Step],
-    expected: type[Exception],
+    expected: type[Exception] | list[type[Exception]],
 ) -> None:
     server.script = list(script)
     kwargs: dict[str, Any] = {"oauth_token": SECRET, "v1_base_url": server.base_url}
@@ -214,7 +216,10 @@ def test_secret_never_in_logs_reprs_or_exceptions(
     assert server.seen_authorization and all(
         a == f"OAuth {SECRET}" for a in server.seen_authorization
     )
-    assert [type(e) for e in caught] == [expected] * (1 if results else 2)
+    if isinstance(expected, list):
+        assert [type(e) for e in caught] == expected
+    else:
+        assert [type(e) for e in caught] == [expected] * (1 if results else 2)
     if results:  # an unknown sync chunk is a result, not an error
         assert expected is tx.OutcomeUnknownError
         assert results[0].unknown == [range(3)]

@@ -78,7 +78,7 @@ def call(request: pytest.FixtureRequest) -> Callable[..., Any]:
 
 def test_retries_5xx_then_succeeds(call: Callable[..., Any]) -> None:
     script = Script(status(503), status(500), ok())
-    response, sleeps = call(script, "POST", "/tasks", json=[1])
+    response, sleeps = call(script, "GET", "/tasks")
     assert response.json() == {"ok": True}
     assert len(script.requests) == 3
     assert len(sleeps) == 2
@@ -538,12 +538,23 @@ def test_gateway_error_on_idempotent_request_is_retried(
     assert len(script.requests) == 2 and len(sleeps) == 1
 
 
-@pytest.mark.parametrize("code", [408, 429, 500, 503])
+@pytest.mark.parametrize("code", [408, 429])
 def test_api_refusals_are_retried_even_for_post(call: Callable[..., Any], code: int) -> None:
     script = Script(status(code), ok())
     response, _ = call(script, "POST", "/tasks", json=[1])
     assert response.status_code == 200
     assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize("code", [500, 501, 502, 503, 504, 599])
+def test_a_5xx_to_a_post_is_outcome_unknown_and_never_resent(
+    call: Callable[..., Any], code: int
+) -> None:
+    script = Script(status(code), ok())
+    with pytest.raises(tx.OutcomeUnknownError) as err:
+        call(script, "POST", "/tasks", json=[1])
+    assert len(script.requests) == 1
+    assert err.value.status_code == code and "not re-sent" in str(err.value)
 
 
 def test_idempotent_gateway_error_after_retries_is_a_status_error(

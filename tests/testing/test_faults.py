@@ -151,3 +151,46 @@ def test_storage_faults_and_counters(clock: ManualClock) -> None:
             http.post(f"{sb.v2_base_url}/uploads/{up['id']}/finalize", headers=h).status_code == 200
         )
     assert sb.counters.applied["storagePut"] == 1
+
+
+def test_late_apply_holds_the_request_until_its_delay_has_passed(clock: ManualClock) -> None:
+    sb = _sandbox(clock, faults=[Fault("late_apply", route="createTasks", on_nth=(1,), delay=30)])
+    url, auth = f"{sb.v1_base_url}/tasks", sb.auth_headers("v1")
+    with sb.http_client() as http:
+        with pytest.raises(httpx.ReadTimeout):
+            http.post(url, headers=auth, json=[TASK])
+        assert sb.tasks() == [] and sb.held == 1
+        clock.advance(29)
+        http.get(url, headers=auth, params={"pool_id": "pool-1"})
+        assert sb.tasks() == [] and sb.held == 1  # not due yet
+        clock.advance(1)
+        listed = http.get(url, headers=auth, params={"pool_id": "pool-1"})
+    # Applied before the next request is answered: that request already sees it.
+    assert [t["input_values"] for t in listed.json()["items"]] == [{"x": 1}]
+    assert sb.held == 0 and sb.counters.applied["createTasks"] == 1
+
+
+def test_apply_late_applies_what_is_held_on_demand(clock: ManualClock) -> None:
+    sb = _sandbox(clock, faults=[Fault("late_apply", route="createTasks", rate=1.0, delay=300)])
+    url, auth = f"{sb.v1_base_url}/tasks", sb.auth_headers("v1")
+    with sb.http_client() as http:
+        for _ in range(3):
+            with pytest.raises(httpx.ReadTimeout):
+                http.post(url, headers=auth, json=[TASK])
+    assert sb.apply_late() == 0 and sb.held == 3  # nothing due yet
+    assert sb.apply_late(everything=True) == 3
+    assert len(sb.tasks()) == 3 and sb.held == 0
+
+
+def test_a_held_request_refused_when_it_runs_applies_nothing(clock: ManualClock) -> None:
+    sb = _sandbox(clock, faults=[Fault("late_apply", route="createTasks", on_nth=(1,), delay=1)])
+    with sb.http_client() as http:
+        with pytest.raises(httpx.ReadTimeout):
+            http.post(f"{sb.v1_base_url}/tasks", headers=sb.auth_headers("v1"), json=[{"x": 1}])
+    assert sb.apply_late(everything=True) == 1
+    assert sb.tasks() == [] and sb.counters.applied["createTasks"] == 0
+
+
+def test_late_apply_delay_must_be_seconds() -> None:
+    with pytest.raises(ValueError, match="delay"):
+        Fault("late_apply", delay=-1)

@@ -168,9 +168,26 @@ def test_documented_errors_map_to_typed_exceptions(
             "/tasks",
             json=[{"pool_id": "1", "input_values": {}}],
             headers={"Prefer": f"code={code}"},
+            # A 5xx to a create is "outcome unknown" (below); as a status it maps when the
+            # request may be re-sent (async creates carry their operation id).
+            idempotent=code >= 500,
         )
     assert err.value.code and err.value.request_id
     assert "contract-test" not in str(err.value)
+
+
+@pytest.mark.parametrize("code", [500, 503])
+def test_a_documented_5xx_to_a_create_is_outcome_unknown(client: Toloka, code: int) -> None:
+    with pytest.raises(tx.OutcomeUnknownError) as err:
+        client._core.request(
+            "v1",
+            "POST",
+            "/tasks",
+            json=[{"pool_id": "1", "input_values": {}}],
+            headers={"Prefer": f"code={code}"},
+        )
+    assert err.value.status_code == code and err.value.response is not None
+    assert err.value.response.json()["code"]  # the documented error body, kept
 
 
 def test_violation_hook_is_not_vacuous(client: Toloka, violations: Any) -> None:

@@ -94,7 +94,7 @@ def send_with_retries(
     Raises:
         QuotaExceededError: a daily quota is spent and ``policy.wait_for_quota`` is off.
         OutcomeUnknownError: a non-idempotent request may have been applied (a lost answer,
-            a 502/504 from a gateway); it is never re-sent.
+            any 5xx); it is never re-sent.
         APIConnectionError: no answer after the retries (``APITimeoutError`` for timeouts).
     """
     attempt = 0
@@ -249,6 +249,11 @@ class Core:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._sleep(seconds)
+
+    def wait_out_hold(self, gave_up_at: float) -> None:
+        """Sleep until a request the client gave up on at ``gave_up_at`` (``clock`` time)
+        can no longer be applied (``max_request_hold``): what is absent then never came."""
+        self.sleep(self.settings.settle_deadline(gave_up_at) - self.clock())
 
     def auth(self, api: Api) -> TolokaAuth:
         auth = self._auth.get(api)

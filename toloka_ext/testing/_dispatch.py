@@ -21,7 +21,7 @@ from ._errors import ApiError, error_body
 from ._faults import Fault
 from ._recording import RecordedRequest, record
 from ._routes import PREFIXES, Route, match
-from ._runtime import Runtime
+from ._runtime import Held, Runtime
 from ._storage import STORAGE_PREFIX, handle_storage, storage_operation
 from ._wire import Incoming, SandboxResponse
 
@@ -49,6 +49,8 @@ def dispatch(
     recorder: Recorder | None = None,
 ) -> SandboxResponse:
     """Answer one request (the caller holds the backend's lock and flushes afterwards)."""
+    # Held requests that are due are applied first: the server got to them meanwhile.
+    runtime.apply_held(config.clock.now())
     if incoming.path.startswith(STORAGE_PREFIX):
         if recorder is not None:
             recorder(record(incoming, storage_operation(incoming.path)))
@@ -86,6 +88,11 @@ def _api(
     backend.counters.received[op] += 1
     fault = runtime.pick_fault(op)
     delay = runtime.faults.latency
+    if fault is not None and fault.action == "late_apply":
+        _hold(backend, config, runtime, incoming, route, params, request_id, fault)
+        return SandboxResponse(
+            0, [], b"", action="timeout", delay=delay, note=f"late_apply on {op}"
+        )
     if fault is not None and not fault.answers and not fault.applies_first:
         action = fault.drop(allow_kill=config.allow_kill)
         return SandboxResponse(
@@ -134,6 +141,44 @@ def _api(
         response = _reply(reply, request_id)
     response.delay = delay
     return _drop_after(response, fault, config, op)
+
+
+def _hold(
+    backend: Backend,
+    config: SandboxConfig,
+    runtime: Runtime,
+    incoming: Incoming,
+    route: Route,
+    params: Mapping[str, str],
+    request_id: str,
+    fault: Fault,
+) -> None:
+    """Keep a request to apply ``fault.delay`` seconds of the sandbox clock from now."""
+    api = route.api
+    op = route.operation_id
+
+    def apply() -> None:
+        try:
+            _check_auth(config, api, incoming.headers)
+            request = Request(
+                api=api,
+                method=incoming.method,
+                path=incoming.path,
+                params={k: unquote(v) for k, v in params.items()},
+                query=incoming.query,
+                headers=incoming.headers,
+                body=incoming.body,
+                request_id=request_id,
+            )
+            route.handler(Ctx(backend, config, runtime, request))
+        except ApiError:
+            return  # refused when it finally ran: nothing applied, as on a live server
+        except Exception:  # a sandbox bug: logged, the request left unapplied
+            logger.exception("sandbox handler failed on a held request")
+            return
+        backend.counters.applied[op] += 1
+
+    runtime.held.append(Held(config.clock.now() + fault.delay, op, apply))
 
 
 def _drop_after(

@@ -19,6 +19,7 @@ FaultAction = Literal[
     "kill_after",
     "crash_before",
     "crash_after",
+    "late_apply",
 ]
 _ACTIONS = frozenset(get_args(FaultAction))
 
@@ -61,6 +62,14 @@ class Fault:
     * ``"crash_before"`` / ``"crash_after"``: the in-process transport raises
       :class:`SimulatedCrash` before / after the request was applied, as if the client
       process died; served over HTTP they behave like the matching reset.
+    * ``"late_apply"``: a proxy holds the request past the client's deadline and the server
+      applies it later: the client's wait ends without an answer (in-process
+      ``httpx.ReadTimeout``; served, the connection is dropped), and the sandbox applies the
+      request once its clock has moved ``delay`` seconds on, before answering whatever
+      request comes next (or when :meth:`Sandbox.apply_late` is called). Its answer goes
+      nowhere. Use a :class:`ManualClock` sandbox with the clients of
+      :meth:`Sandbox.client`: their waits move that clock, so a client that waits out the
+      hold sees the request applied, and one that does not is caught re-sending.
 
     ``body`` replaces the whole answer with raw bytes (content type ``text/html`` unless
     ``headers`` name one); 502 and 504 default to a gateway's HTML page, since gateways do
@@ -70,6 +79,8 @@ class Fault:
     For the presigned storage PUT (route ``"storagePut"``) every ``*_before`` fault still
     spends the one-time upload URL without storing any bytes: real object storage consumes
     the token when the request starts, so the client has to ask for a new upload URL.
+
+    ``delay`` (``late_apply`` only): seconds of the sandbox clock the request is held.
 
     ``route`` is an operationId (``"createTasks"``, ``"storagePut"``, ``"storageGet"``) or
     ``None`` for any request; ``on_nth`` fires on those 1-based request numbers of that route
@@ -96,12 +107,18 @@ class Fault:
     payload: Any = None
     headers: Mapping[str, str] | None = None
     body: bytes | str | None = None
+    delay: float = 60.0
 
     def __post_init__(self) -> None:
         if self.action not in _ACTIONS:
             raise ValueError(f"unknown fault action {self.action!r}; use one of {sorted(_ACTIONS)}")
         if not 100 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP status, got {self.status}")
+        if (
+            not (isinstance(self.delay, int | float) and math.isfinite(self.delay))
+            or self.delay < 0
+        ):
+            raise ValueError(f"delay must be seconds >= 0, got {self.delay!r}")
 
     @property
     def applies_first(self) -> bool:
@@ -114,7 +131,10 @@ class Fault:
         return self.action in ("status", "status_after")
 
     def drop(self, *, allow_kill: bool) -> str:
-        """What happens to the connection: ``"crash"``, ``"kill"`` or ``"reset"``."""
+        """What happens to the connection: ``"crash"``, ``"kill"``, ``"timeout"`` or
+        ``"reset"``."""
+        if self.action == "late_apply":
+            return "timeout"
         if self.action.startswith("crash"):
             return "crash"
         if self.action.startswith("kill") and allow_kill:

@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ._errors import ApiError
 from ._faults import Fault, FaultConfig, FaultState
 
-__all__ = ["Runtime"]
+__all__ = ["Held", "Runtime"]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A request a ``late_apply`` fault holds: ``apply()`` runs it, at ``due`` or later."""
+
+    due: float
+    operation: str
+    apply: Callable[[], None]
 
 
 class Runtime:
@@ -22,6 +33,18 @@ class Runtime:
         self._requests = 0
         self.faults = faults or FaultConfig()
         self._fault_state = FaultState(self.faults, seed)
+        self.held: list[Held] = []
+        """Requests held by ``late_apply`` faults, in arrival order."""
+
+    def apply_held(self, now: float | None) -> int:
+        """Apply the held requests that are due at ``now`` (all of them for ``None``)."""
+        due = [h for h in self.held if now is None or h.due <= now]
+        if not due:
+            return 0
+        self.held = [h for h in self.held if not (now is None or h.due <= now)]
+        for held in due:
+            held.apply()
+        return len(due)
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Use ``faults`` from now on: ``on_nth`` and the rate-limit windows count afresh."""

@@ -306,6 +306,31 @@ class Sandbox:
         with self.backend.lock:
             self.runtime.set_faults(faults)
 
+    def apply_late(self, *, everything: bool = False) -> int:
+        """Apply the requests ``late_apply`` faults hold whose delay has passed (with
+        ``everything=True``, all of them, as the server eventually would); return how many.
+
+        A test calls it last, before it counts what the server holds: a request the client
+        gave up on and re-sent is then seen twice.
+
+        Example:
+            sandbox = Sandbox(clock=ManualClock(), faults=FaultConfig(faults=[
+                Fault("late_apply", route="startRun", on_nth=(1,), delay=90)]))
+            ...  # the code under test
+            sandbox.apply_late(everything=True)
+            assert sandbox.counters.applied["startRun"] == 1
+        """
+        with self.backend.lock:
+            try:
+                return self.runtime.apply_held(None if everything else self.config.clock.now())
+            finally:
+                self.backend.flush()
+
+    @property
+    def held(self) -> int:
+        """How many requests ``late_apply`` faults hold (not applied yet)."""
+        return len(self.runtime.held)
+
     def requests_for(self, operation_id: str) -> list[RecordedRequest]:
         """The recorded requests of ``operation_id`` (``"createTasks"``, ``"storagePut"``...).
 

@@ -81,6 +81,8 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _to_httpx(self, request: httpx.Request, result: SandboxResponse) -> httpx.Response:
         if result.action == "crash":
             raise SimulatedCrash(f"{result.note}: {request.method} {request.url}")
+        if result.action == "timeout":
+            raise httpx.ReadTimeout("Timed out waiting for the answer", request=request)
         if result.action is not None:
             raise httpx.ReadError("Connection reset by peer", request=request)
         return httpx.Response(
@@ -155,7 +157,7 @@ class AsgiApp:
         if result.action == "kill":
             self.sandbox.flush()
             os._exit(KILL_EXIT_CODE)
-        if result.action is not None:  # "reset", or "crash" (a reset when served)
+        if result.action is not None:  # "reset", "timeout" or "crash": a reset when served
             transport = getattr(getattr(send, "__self__", None), "transport", None)
             if transport is not None and hasattr(transport, "abort"):
                 transport.abort()

@@ -53,6 +53,8 @@ class SandboxResponse:
     """What :meth:`Sandbox.handle` answers.
 
     ``action`` is ``None`` (send the response), ``"reset"`` (drop the connection instead),
+    ``"timeout"`` (no answer in time: the in-process transport raises ``httpx.ReadTimeout``,
+    a server drops the connection),
     ``"kill"`` (stop the serving process) or ``"crash"`` (the client process dies: the
     in-process transport raises :class:`~toloka_ext.testing.SimulatedCrash`, a server drops
     the connection); ``delay`` is injected latency in seconds; ``note`` says which fault
