@@ -78,7 +78,7 @@ TARGETS: dict[str, Target] = {
         tests=("tests/v1/test_models_and_logic.py", "tests/v1/test_mutants_logic.py"),
     ),
     "journal": Target(
-        files=("toloka_ext/_v2/_journal.py",),
+        files=("toloka_ext/_journal.py",),
         tests=(
             "tests/pipelines/test_journal.py",
             "tests/pipelines/test_journal_integrity.py",

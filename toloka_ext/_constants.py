@@ -17,6 +17,9 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 """Per attempt: connect, and each read/write/pool wait."""
 DEFAULT_CALL_TIMEOUT: Final = 120.0
 """Per API call, every attempt and the waits between them included (``call_timeout``)."""
+DEFAULT_MAX_REQUEST_HOLD: Final = 300.0
+"""The longest the server may take to apply a request after the client stopped waiting for
+it (``max_request_hold``): an unknown outcome is called "not created" only after it."""
 DEFAULT_CONNECTION_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 # Environment variables (one name per setting; see toloka_ext/_settings.py)

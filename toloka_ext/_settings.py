@@ -28,6 +28,7 @@ import httpx
 from ._auth import AuthScheme, Credentials, Secret
 from ._constants import (
     DEFAULT_CALL_TIMEOUT,
+    DEFAULT_MAX_REQUEST_HOLD,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
@@ -203,6 +204,7 @@ class Settings:
     v1_base_url: str
     timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT
+    max_request_hold: float = DEFAULT_MAX_REQUEST_HOLD
     max_retries: int
     wait_for_quota: bool = False
     poll_policy: PollPolicy = attrs.field(factory=PollPolicy)
@@ -219,6 +221,20 @@ class Settings:
                 f"call_timeout must be positive seconds (or None for no deadline), got {call!r}",
                 field="call_timeout",
             )
+        hold = self.max_request_hold
+        if (
+            isinstance(hold, bool)
+            or not isinstance(hold, int | float)
+            or not 0 <= hold < float("inf")
+        ):
+            raise InvalidInputError(
+                f"max_request_hold must be seconds >= 0, got {hold!r}", field="max_request_hold"
+            )
+
+    def settle_deadline(self, gave_up_at: float) -> float:
+        """When a request the client stopped waiting for at ``gave_up_at`` (``clock`` time)
+        can no longer be applied: only after it is its outcome settled as "not applied"."""
+        return gave_up_at + self.max_request_hold
 
     @classmethod
     def resolve(

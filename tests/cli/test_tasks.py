@@ -22,7 +22,7 @@ def _inputs(n: int, start: int = 0) -> list[dict[str, object]]:
 def test_create_sync_async_and_again_without_duplicates(cli: Cli, tmp_path: Path) -> None:
     write_jsonl(tmp_path / "tasks.jsonl", _inputs(5))
     sync = cli.json("tasks", "create", "tasks.jsonl", "--pool", "pool-1", "--overlap", "2",
-                    "--chunk-size", "2")  # fmt: skip
+                    "--chunk-size", "2", "--sync-mode")  # fmt: skip
     assert (sync["ok"], sync["total"], sync["created"]) == (True, 5, 5)
     assert sorted(sync["task_ids"], key=int) == ["0", "1", "2", "3", "4"]
     assert sync["operations"] == []
@@ -69,7 +69,8 @@ def test_invalid_tasks_are_refused_or_skipped(cli: Cli, tmp_path: Path) -> None:
     tasks = _inputs(3)
     tasks[1] = {"input_values": {"image": 5}}  # the pool's spec says string
     write_jsonl(tmp_path / "tasks.jsonl", tasks)
-    args = ["tasks", "create", "tasks.jsonl", "--pool", "pool-spec", "--allow-defaults"]
+    args = ["tasks", "create", "tasks.jsonl", "--pool", "pool-spec", "--allow-defaults",
+            "--sync-mode", "--no-journal"]  # fmt: skip
     refused, skipped = cli.many(["--json", *args], [*args, "--skip-invalid-items"])
     assert refused.code == 1, refused
     error = refused.json()["error"]

@@ -20,7 +20,7 @@ import pytest
 import toloka_ext
 import toloka_ext.types
 from toloka_ext import AsyncToloka, PollPolicy, Task, Toloka
-from toloka_ext._v2._journal import Journal
+from toloka_ext._journal import Journal
 from toloka_ext._v2._rows import infer_fields, prepare_rows
 from toloka_ext.testing import SandboxServer
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.pipelines._flows import assert_exactly_once, objects, storage_requests
 from toloka_ext import JournalMismatchError, OutcomeUnknownError
-from toloka_ext._v2._journal import Journal
+from toloka_ext._journal import Journal
 from toloka_ext.testing import Fault, FaultConfig, Sandbox, SimulatedCrash
 
 ROWS_SMALL = [{"url": f"https://img/{i}.jpg", "lang": "en"} for i in range(5)]

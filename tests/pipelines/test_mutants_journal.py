@@ -4,7 +4,7 @@ The job's token names every object (never ``None``, never empty); parameters fir
 resume are recorded and checked on the next one; the journal is one private file of compact
 UTF-8 JSON lines; a complete line that is not a record stops a resume. Through
 ``process_new_data`` on the sandbox where a user would see it, through
-``toloka_ext._v2._journal.Journal`` for what only the file shows.
+``toloka_ext._journal.Journal`` for what only the file shows.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 from tests.pipelines._flows import objects
 from toloka_ext import InvalidInputError, JournalCorruptError, JournalMismatchError
-from toloka_ext._v2._journal import Journal
+from toloka_ext._journal import Journal
 from toloka_ext.testing import Sandbox
 
 ROWS = [{"url": f"https://img/{i}.jpg", "lang": "en"} for i in range(3)]
@@ -80,8 +80,8 @@ def test_parameters_first_seen_on_a_resume_are_recorded_and_checked_next_time(
     Journal.open(path).start(pipeline_id="pl-1")
     token = Journal.open(path).token
 
-    resumed = Journal.open(path)
-    resumed.start(pipeline_id="pl-1", item_limit=10)  # a parameter this journal lacked
+    with Journal.open(path) as resumed:
+        resumed.start(pipeline_id="pl-1", item_limit=10)  # a parameter this journal lacked
     assert _records(path)[1:] == [{"kind": "params", "item_limit": 10}]
 
     again = Journal.open(path)
@@ -89,8 +89,10 @@ def test_parameters_first_seen_on_a_resume_are_recorded_and_checked_next_time(
     size = path.stat().st_size
     again.start(pipeline_id="pl-1", item_limit=10)  # nothing new: nothing written
     assert path.stat().st_size == size
-    with pytest.raises(JournalMismatchError, match="item_limit=10, not 20"):
+    again.close()
+    with pytest.raises(JournalMismatchError, match="item_limit=10, not 20") as info:
         Journal.open(path).start(pipeline_id="pl-1", item_limit=20)
+    assert info.value.parameter == "item_limit" and info.value.path == str(path)
 
 
 def test_an_older_journal_without_a_parameter_takes_it_on_resume(tmp_path: Path) -> None:
@@ -157,9 +159,9 @@ def test_a_complete_line_that_is_no_record_stops_the_resume(
     tmp_path: Path, line: bytes, words: str
 ) -> None:
     path = tmp_path / "job.journal"
-    journal = Journal.open(path)
-    journal.start(pipeline_id="pl-1")
-    journal.done("project", id="prj-1")
+    with Journal.open(path) as journal:
+        journal.start(pipeline_id="pl-1")
+        journal.done("project", id="prj-1")
     with open(path, "ab") as fh:
         fh.write(line)
     before = path.read_bytes()

@@ -15,6 +15,7 @@ from .._auth import Secret
 from .._constants import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECTION_LIMITS,
+    DEFAULT_MAX_REQUEST_HOLD,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     REQUESTS_PER_SECOND,
@@ -22,6 +23,7 @@ from .._constants import (
     V1_TASKS_PER_MINUTE,
 )
 from .._exceptions import InvalidInputError
+from .._journal import Journal
 from .._polling import PollPolicy
 from .._primitives_async import sleep as default_sleep
 from .._progress import bars
@@ -29,7 +31,6 @@ from .._ratelimit import TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from .._v2 import _adapter as A
-from .._v2._journal import Journal
 from .._v2._models import Account, ItemFilter, Run
 from .._v2._rows import DEFAULT_UPLOAD_THRESHOLD, FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
@@ -57,7 +58,10 @@ class AsyncToloka:
     (e.g. ``https://sandbox.toloka.dev/api/v1``). Every request is retried by one loop
     (``max_retries`` re-sends after the first attempt; 408/429/5xx, ``Retry-After`` honoured,
     nothing re-sent that may have been applied); ``timeout`` bounds each attempt and
-    ``call_timeout`` (120 s) the whole call, retries included. Requests are paced at
+    ``call_timeout`` (120 s) the whole call, retries included. ``max_request_hold`` (300 s)
+    is the longest the server is assumed to take to apply a request the client stopped
+    waiting for: a create whose outcome is unknown is settled "not created" only once it
+    has passed (see the exactly-once guide). Requests are paced at
     ``requests_per_second``, and v1 tasks at ``tasks_per_minute``/``tasks_per_day``
     (``None`` turns a limit off; a spent day raises :class:`QuotaExceededError` unless
     ``wait_for_quota=True``). ``http_client``,
@@ -96,6 +100,7 @@ class AsyncToloka:
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_request_hold: float = DEFAULT_MAX_REQUEST_HOLD,
         wait_for_quota: bool = False,
         poll_policy: PollPolicy | None = None,
         requests_per_second: float | None = REQUESTS_PER_SECOND,
@@ -117,6 +122,7 @@ class AsyncToloka:
             timeout=timeout,
             call_timeout=call_timeout,
             max_retries=max_retries,
+            max_request_hold=max_request_hold,
             wait_for_quota=wait_for_quota,
             poll_policy=poll_policy or PollPolicy(),
             default_headers=dict(default_headers or {}),
@@ -164,7 +170,11 @@ class AsyncToloka:
         self.runs = AsyncRuns(core)
         self.exports = AsyncExports(core, self.datasets)
         self._workflows = AsyncWorkflows(
-            datasets=self.datasets, pipelines=self.pipelines, runs=self.runs, exports=self.exports
+            core,
+            datasets=self.datasets,
+            pipelines=self.pipelines,
+            runs=self.runs,
+            exports=self.exports,
         )
         self._root = AsyncResource(core)
 
@@ -190,12 +200,18 @@ class AsyncToloka:
     def poll_policy(self) -> PollPolicy:
         return self._core.settings.poll_policy
 
+    @property
+    def max_request_hold(self) -> float:
+        """Seconds the server is assumed to take at most to apply a request given up on."""
+        return self._core.settings.max_request_hold
+
     def with_options(
         self,
         *,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         call_timeout: float | None | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        max_request_hold: float | NotGiven = NOT_GIVEN,
         wait_for_quota: bool | NotGiven = NOT_GIVEN,
         poll_policy: PollPolicy | NotGiven = NOT_GIVEN,
     ) -> Self:
@@ -210,6 +226,7 @@ class AsyncToloka:
             timeout=timeout,
             call_timeout=call_timeout,
             max_retries=max_retries,
+            max_request_hold=max_request_hold,
             wait_for_quota=wait_for_quota,
             poll_policy=poll_policy,
         )
@@ -296,8 +313,8 @@ class AsyncToloka:
         with (
             opts.display,
             prepare_rows(rows, fields=fields, upload_threshold=upload_threshold) as prepared,
+            Journal.open(journal) if journal is not None else Journal.memory() as book,
         ):
-            book = Journal.open(journal) if journal is not None else Journal.memory()
             return await self._workflows.process(pipeline_id, prepared, book, opts)
 
     async def aclose(self) -> None:

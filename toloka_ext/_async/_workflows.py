@@ -8,14 +8,16 @@ import tempfile
 import weakref
 from pathlib import Path
 
+from .._journal import Journal
 from .._progress import run_bar
-from .._v2._journal import Journal
-from .._v2._models import Dataset, Export, Pipeline, Run
+from .._v2._models import Export, Pipeline, Run
 from .._v2._results import export_format
 from .._v2._rows import PreparedRows
 from .._v2._workflow import ProcessOptions, ProcessResult
+from ._core import AsyncCore
 from ._datasets import AsyncDatasets
 from ._exports import AsyncExports
+from ._once import create_once
 from ._pipelines import AsyncPipelines
 from ._runs import AsyncRuns
 
@@ -27,12 +29,14 @@ class AsyncWorkflows:
 
     def __init__(
         self,
+        core: AsyncCore,
         *,
         datasets: AsyncDatasets,
         pipelines: AsyncPipelines,
         runs: AsyncRuns,
         exports: AsyncExports,
     ) -> None:
+        self._core = core
         self._datasets = datasets
         self._pipelines = pipelines
         self._runs = runs
@@ -42,15 +46,27 @@ class AsyncWorkflows:
         self, pipeline_id: str, prepared: PreparedRows, journal: Journal, opts: ProcessOptions
     ) -> ProcessResult:
         """The steps of ``process_new_data`` (see :meth:`AsyncToloka.process_new_data`)."""
+        # Everything that shapes what the job creates or reports is bound to the journal: a
+        # rerun with any of it changed is another job (JournalMismatchError names which).
         journal.start(
+            job="process_new_data",
             pipeline_id=pipeline_id,
             rows_sha256=prepared.fingerprint,
             item_limit=opts.item_limit,
             item_filter=opts.item_filter.to_json() if opts.item_filter else None,
+            project_id=opts.project_id,
+            name_prefix=opts.name_prefix,
+            fields=prepared.fields_json(),
+            rows_path=prepared.path,
+            rows_plan=prepared.plan_digest(),
+            export_fields=list(opts.export_fields) if opts.export_fields is not None else None,
+            export_format=opts.export_format,
+            output=str(opts.output.resolve()) if opts.output is not None else None,
         )
         # Every object this job creates carries the journal's token in its name, so a rerun
-        # finds what an interrupted run created before the journal could say so.
+        # (or this call, after a lost answer) finds what was created before it could say so.
         name = f"{opts.name_prefix}-{journal.token}"
+        resumed = journal.resumed
 
         # 1. The project (to create the dataset in, and to reconcile by listing).
         rec = journal.get_done("project")
@@ -65,12 +81,14 @@ class AsyncWorkflows:
         # the server may hold what the interrupted run created but could not journal.
         rec = journal.get_done("dataset")
         if rec is None:
-            dataset: Dataset | None = None
-            if journal.resumed:
-                dataset = await self._datasets._find(project_id, name=name)
-            if dataset is None:
-                journal.intent("dataset", name=name)
-                dataset = await self._datasets.create(project_id, name=name)
+            dataset = await create_once(
+                self._core,
+                "dataset",
+                find=lambda: self._datasets._find(project_id, name=name),
+                create=lambda: self._datasets.create(project_id, name=name),
+                before_send=lambda: journal.intent("dataset", name=name),
+                look_first=resumed,
+            )
             rec = journal.done("dataset", id=dataset.id, name=dataset.name)
         dataset_id = str(rec["id"])
 
@@ -83,11 +101,14 @@ class AsyncWorkflows:
         rec = journal.get_done("copy")
         copy: Pipeline | None = None
         if rec is None:
-            if journal.resumed:
-                copy = await self._pipelines._find(project_id, name=name)
-            if copy is None:
-                journal.intent("copy", name=name)
-                copy = await self._pipelines.copy(pipeline_id, name=name, project_id=project_id)
+            copy = await create_once(
+                self._core,
+                "pipeline copy",
+                find=lambda: self._pipelines._find(project_id, name=name),
+                create=lambda: self._pipelines.copy(pipeline_id, name=name, project_id=project_id),
+                before_send=lambda: journal.intent("copy", name=name),
+                look_first=resumed,
+            )
             journal.done("copy", id=copy.id, name=copy.name)
         else:
             copy = Pipeline(id=str(rec["id"]), name=str(rec["name"]), project_id=project_id)
@@ -102,14 +123,21 @@ class AsyncWorkflows:
         # 6. The run: the copy is this job's alone, so any run of it is the one it started.
         rec = journal.get_done("run")
         if rec is None:
-            started: Run | None = None
-            if journal.resumed:
-                runs = await self._runs._list_all(copy.id)
-                started = runs[0] if runs else None
-            if started is None:
-                journal.intent("run", pipeline_id=copy.id)
-                started = await self._runs.start(copy.id)
-            rec = journal.done("run", id=started.id)
+            copy_id = copy.id
+
+            async def started() -> Run | None:
+                runs = await self._runs._list_all(copy_id)
+                return runs[0] if runs else None
+
+            run_started = await create_once(
+                self._core,
+                "run",
+                find=started,
+                create=lambda: self._runs.start(copy_id),
+                before_send=lambda: journal.intent("run", pipeline_id=copy_id),
+                look_first=resumed,
+            )
+            rec = journal.done("run", id=run_started.id)
         run = await self._runs.watch(
             str(rec["id"]), policy=opts.policy, on_progress=run_bar(opts.display, opts.on_progress)
         )
@@ -118,14 +146,18 @@ class AsyncWorkflows:
         # asked for.
         rec = journal.get_done("export")
         if rec is None:
-            existing = await self._exports._existing(dataset_id) if journal.resumed else None
-            if existing is None:
-                journal.intent("export", dataset_id=dataset_id)
-                existing = await self._exports.create(
+            existing = await create_once(
+                self._core,
+                "export",
+                find=lambda: self._exports._existing(dataset_id),
+                create=lambda: self._exports.create(
                     dataset_id,
                     fields=list(opts.export_fields) if opts.export_fields else None,
                     format=opts.export_format,
-                )
+                ),
+                before_send=lambda: journal.intent("export", dataset_id=dataset_id),
+                look_first=resumed,
+            )
             rec = journal.done("export", id=existing.id)
         opts.display.note("download", "exporting")
         export: Export = await self._exports.wait(str(rec["id"]), policy=opts.policy)

@@ -109,6 +109,17 @@ def _global(
             show_default=False,
         ),
     ] = None,
+    max_request_hold: Annotated[
+        float | None,
+        typer.Option(
+            "--max-request-hold",
+            min=0.0,
+            help="The longest the server may take to apply a request the client gave up "
+            "on, in seconds (default 300): a create whose outcome is unknown is called "
+            "not created, and sent again, only after it.",
+            show_default=False,
+        ),
+    ] = None,
     allow_insecure_http: Annotated[
         bool,
         typer.Option(
@@ -135,6 +146,7 @@ def _global(
     state.json_mode = json_mode
     state.quiet = quiet
     state.poll_interval = poll_interval
+    state.max_request_hold = max_request_hold
     state.allow_insecure_http = allow_insecure_http
     state.output = Output(json_mode=json_mode)
 

@@ -5,14 +5,17 @@ code   meaning
 =====  ============================================================================
 0      success (``spec``: no API change)
 1      the API refused or failed (a status, a connection error, a failed run or
-       export, a poll timeout); ``spec pull``: the document could not be fetched
+       export, a poll timeout), or a journal record could not be written (the message
+       says what was sent); ``spec pull``: the document could not be fetched
 2      bad usage or bad input: a wrong option, an unreadable or invalid file, no
-       credentials, a journal of another call; nothing was sent
+       credentials, a journal of another call or in use by another process; nothing
+       was sent
 3      API drift: Toloka answered in a shape the bundled snapshot does not know
        (``spec``: the API changed compatibly)
 4      outcome unknown: a request may or may not have been applied; check before
        re-sending (``spec``: a breaking API change)
-130    interrupted (Ctrl-C); ``process`` prints the command that resumes
+130    interrupted (Ctrl-C); ``process`` and ``tasks create`` print the command that
+       resumes
 =====  ============================================================================
 """
 
@@ -26,6 +29,7 @@ from .._exceptions import (
     ConfigurationError,
     InvalidInputError,
     JournalCorruptError,
+    JournalLockedError,
     JournalMismatchError,
     OutcomeUnknownError,
     TolokaError,
@@ -61,7 +65,7 @@ EPILOG = """Exit codes:
   2    bad usage or input: options, files, missing key (nothing sent)
   3    API drift (spec: a compatible API change)
   4    outcome unknown: check before re-sending (spec: a breaking change)
-  130  interrupted (process prints the command that resumes)"""
+  130  interrupted (process, tasks create: prints the command that resumes)"""
 
 
 class CliError(Exception):
@@ -81,7 +85,7 @@ def exit_code_for(exc: BaseException) -> int:
         return INTERRUPTED
     if isinstance(exc, ConfigurationError | InvalidInputError):
         return BAD_INPUT
-    if isinstance(exc, JournalMismatchError | JournalCorruptError):
+    if isinstance(exc, JournalMismatchError | JournalCorruptError | JournalLockedError):
         return BAD_INPUT
     if isinstance(exc, ApiDriftError):
         return DRIFT

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 import httpx
 import typer
 
-from .._constants import DEFAULT_CONNECTION_LIMITS, ENV_API_KEY, ENV_OAUTH_TOKEN
+from .._constants import (
+    DEFAULT_CONNECTION_LIMITS,
+    DEFAULT_MAX_REQUEST_HOLD,
+    ENV_API_KEY,
+    ENV_OAUTH_TOKEN,
+)
 from .._polling import PollPolicy
 from .._sync._client import Toloka
 from ._exit import PROG, CliError
@@ -29,6 +34,7 @@ class State:
     json_mode: bool = False
     quiet: bool = False
     poll_interval: float | None = None
+    max_request_hold: float | None = None
     allow_insecure_http: bool = False
     prog: str = PROG
     argv: list[str] = field(default_factory=list)
@@ -59,6 +65,9 @@ class State:
             base_url=self.base_url,
             v1_base_url=self.v1_base_url,
             poll_policy=self.poll_policy(),
+            max_request_hold=(
+                DEFAULT_MAX_REQUEST_HOLD if self.max_request_hold is None else self.max_request_hold
+            ),
             allow_insecure_http=self.allow_insecure_http,
             # One transport for the API and storage: a command is short-lived, and each
             # transport costs a TLS context (~0.1 s) before the first request.

@@ -10,11 +10,21 @@ from typing import Annotated, Any
 
 import typer
 
+from .._exceptions import (
+    JournalCorruptError,
+    JournalLockedError,
+    JournalMismatchError,
+    TolokaError,
+)
+from .._v1._job import TaskJob
+from .._v1._models import CreateProgress
 from .._v2._rows import iter_json_array
-from ._exit import OUTCOME_UNKNOWN, CliError
+from ._exit import INTERRUPTED, OUTCOME_UNKNOWN, CliError
+from ._interrupt import GracefulStop
 from ._output import result_document
-from ._state import state_of
+from ._state import State, state_of
 from ._v2 import Limit, input_file, json_option, take
+from ._workflow import _resume_hint, resume_command
 
 __all__ = ["TaskFile", "register"]
 
@@ -129,8 +139,15 @@ def tasks_create(
         typer.Option("--overlap", min=1, help="Overlap for tasks that do not set one."),
     ] = None,
     async_mode: Annotated[
-        bool, typer.Option("--async-mode", help="One background operation per chunk.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--async-mode/--sync-mode",
+            help="Async: one background operation per request, with an id of the job's "
+            "(a rerun asks for it again: exactly once, at once). Sync: the tasks in the "
+            "request itself; a lost answer is settled by reading the pool back, and a task "
+            "found absent is sent again only --max-request-hold after it was sent.",
+        ),
+    ] = True,
     allow_defaults: Annotated[
         bool, typer.Option("--allow-defaults", help="Use the pool's default overlap.")
     ] = False,
@@ -145,8 +162,8 @@ def tasks_create(
         str | None,
         typer.Option(
             "--operation-id",
-            help="Async mode: a UUID; rerunning with the same id and file reuses the same "
-            "operations instead of creating tasks twice.",
+            help="Async mode: the job's UUID (default: one of its own, kept in the journal); "
+            "every request's operation id derives from it.",
         ),
     ] = None,
     chunk_size: Annotated[
@@ -165,12 +182,17 @@ def tasks_create(
         bool,
         typer.Option(
             "--resolve-unknown/--no-resolve-unknown",
-            help="After a lost answer, read the pool back to settle which tasks exist.",
+            help="After a lost answer, read the pool back to settle which tasks exist "
+            "(always on with a journal).",
         ),
     ] = True,
     resend_missing: Annotated[
         bool,
-        typer.Option("--resend-missing", help="Send once more what was settled as not created."),
+        typer.Option(
+            "--resend-missing",
+            help="Send once more what was settled as not created (always, with a journal: "
+            "it is part of the job).",
+        ),
     ] = False,
     validate_first: Annotated[
         bool,
@@ -179,34 +201,98 @@ def tasks_create(
             help="Check every task before sending any (else one chunk ahead).",
         ),
     ] = True,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            dir_okay=False,
+            help="The job's journal (default: FILE.journal). Run the same command again "
+            "after a crash, Ctrl-C or kill: it goes on from it, creating nothing twice.",
+            show_default=False,
+        ),
+    ] = None,
+    no_journal: Annotated[
+        bool,
+        typer.Option("--no-journal", help="Keep no journal: a rerun is a new batch."),
+    ] = False,
+    new_batch: Annotated[
+        bool,
+        typer.Option(
+            "--new-batch",
+            help="The journal holds a finished job: start a new one (creating the tasks "
+            "again) instead of reporting it done.",
+        ),
+    ] = False,
 ) -> None:
-    """Create tasks from a file with a progress bar; exit 4 if some may or may not exist.
+    """Create tasks from a file with a progress bar, exactly once; exit 4 if some may or may
+    not exist.
 
-    Positions in the output count the file's tasks from 0.
+    The job is journaled beside the file: run the same command again after a crash, Ctrl-C
+    or kill and it goes on where it stopped; run it again once done and it says so. The
+    first Ctrl-C stops after the request in flight; positions in the output count the
+    file's tasks from 0.
     """
     state = state_of(ctx)
     source = TaskFile(file, pool=pool, overlap=overlap)
     kwargs: dict[str, Any] = {}
     if chunk_size is not None:
         kwargs["chunk_size"] = chunk_size
-    with state.client() as client:
-        result = client.tasks.create_tasks(
-            source,
-            async_mode=async_mode,
-            allow_defaults=allow_defaults,
-            skip_invalid_items=skip_invalid_items,
-            open_pool=open_pool,
-            operation_id=operation_id,
-            progress=state.progress,
-            wait_for_quota=wait_for_quota,
-            keep_tasks=False,  # the ids are all the command reports
-            validate_first=validate_first,
-            resolve_unknown=resolve_unknown,
-            resend_missing=resend_missing,
-            raise_on_unknown=False,  # reported below, with exit code 4
-            **kwargs,
-        )
+    journal_path: Path | None = None
+    if not no_journal:
+        journal_path = journal if journal is not None else file.with_name(file.name + ".journal")
+        before = TaskJob.peek(journal_path)
+        if before is not None and before.finished and new_batch:
+            journal_path.unlink()
+            before = None
+        elif new_batch and before is not None:
+            raise CliError(
+                f"--new-batch: the journal {journal_path} holds an unfinished job; run "
+                "without --new-batch to finish it (nothing is created twice), or delete the "
+                "journal first"
+            )
+    elif journal is not None:
+        raise CliError("--journal and --no-journal: choose one")
+    done_before = before.finished if journal_path is not None and before is not None else False
+    seen: list[CreateProgress] = []
+    with GracefulStop() as stop, state.client() as client:
+
+        def on_progress(progress: CreateProgress) -> None:
+            seen.append(progress)
+            del seen[:-1]
+            stop.check()
+
+        try:
+            result = client.tasks.create_tasks(
+                source,
+                async_mode=async_mode,
+                allow_defaults=allow_defaults,
+                skip_invalid_items=skip_invalid_items,
+                open_pool=open_pool,
+                operation_id=operation_id,
+                progress=state.progress,
+                wait_for_quota=wait_for_quota,
+                keep_tasks=False,  # the ids are all the command reports
+                validate_first=validate_first,
+                resolve_unknown=resolve_unknown,
+                resend_missing=resend_missing,
+                raise_on_unknown=False,  # reported below, with exit code 4
+                on_progress=on_progress,
+                journal=journal_path,
+                **kwargs,
+            )
+        except KeyboardInterrupt:
+            _interrupted(state, journal_path, len(source), seen[-1] if seen else None)
+            raise typer.Exit(INTERRUPTED) from None
+        except (JournalMismatchError, JournalCorruptError, JournalLockedError):
+            raise  # nothing was sent: no resume hint
+        except TolokaError:
+            if journal_path is not None and journal_path.exists():
+                _resume_hint(state, journal_path, "stopped")
+            raise
     doc = result_document(result)
+    if journal_path is not None:
+        doc["journal"] = str(journal_path)
+        doc["already_done"] = done_before
     human = [
         f"created {doc['created']} of {result.total} tasks"
         + (f", {doc['failed']} invalid (skipped)" if doc["failed"] else "")
@@ -220,12 +306,58 @@ def tasks_create(
     if result.unknown:
         ranges = ", ".join(f"{r.start}-{r.stop - 1}" for r in result.unknown)
         human.append(
-            f"  positions {ranges} may or may not have been created: check the pool before "
-            "sending them again"
+            f"  positions {ranges} may or may not have been created: "
+            + (
+                "run this command again to settle them"
+                if journal_path is not None
+                else "check the pool before sending them again"
+            )
+        )
+    if journal_path is not None:
+        human.append(
+            f"journal: {journal_path} (this job was already complete: nothing was sent; "
+            "--new-batch creates the tasks again)"
+            if done_before
+            else f"journal: {journal_path} (this command again "
+            + ("settles what is left" if result.unknown else "says the job is done")
+            + "; --new-batch starts a new batch)"
         )
     state.output.show(doc, human="\n".join(human))
     if result.unknown:
         raise typer.Exit(OUTCOME_UNKNOWN)
+
+
+def _interrupted(
+    state: State, journal: Path | None, total: int, last: CreateProgress | None
+) -> None:
+    """What a Ctrl-C leaves: counts from the journal (else the last progress), what is in
+    doubt, and the command that goes on."""
+    state.interrupt_reported = True
+    summary = TaskJob.peek(journal) if journal is not None else None
+    created = summary.created if summary is not None else (last.created if last else 0)
+    lines = [f"{state.prog}: interrupted: {created} of {total} tasks created so far"]
+    if summary is not None and summary.in_doubt:
+        lines.append(
+            f"  sent without a recorded answer: {', '.join(summary.in_doubt[:8])}"
+            + (" ..." if len(summary.in_doubt) > 8 else "")
+            + " (the rerun settles them: nothing is created twice)"
+        )
+    state.output.note("\n".join(lines))
+    if journal is not None:
+        _resume_hint(state, journal, "interrupted")
+    if state.json_mode:
+        error: dict[str, Any] = {
+            "type": "KeyboardInterrupt",
+            "message": f"interrupted: {created} of {total} tasks created so far",
+            "exit_code": INTERRUPTED,
+            "created": created,
+            "total": total,
+        }
+        if journal is not None:
+            error.update(journal=str(journal), resume=resume_command(state, journal))
+            if summary is not None:
+                error["in_doubt"] = list(summary.in_doubt)
+        state.output.document({"error": error})
 
 
 @tasks.command("list")

@@ -8,7 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from .._exceptions import JournalCorruptError, JournalMismatchError, TolokaError
+from .._exceptions import (
+    JournalCorruptError,
+    JournalLockedError,
+    JournalMismatchError,
+    TolokaError,
+)
 from ._exit import INTERRUPTED
 from ._state import State, state_of
 from ._v2 import UploadThreshold, input_file, item_filter
@@ -121,8 +126,8 @@ def process(
             resume = {"journal": journal_path, "resume": resume_command(state, journal_path)}
             state.output.document({"error": {**error, **resume}})
         raise typer.Exit(INTERRUPTED) from None
-    except (JournalMismatchError, JournalCorruptError):
-        raise
+    except (JournalMismatchError, JournalCorruptError, JournalLockedError):
+        raise  # nothing was sent: no resume hint
     except TolokaError:
         if journal_path.exists():
             _resume_hint(state, journal_path, "stopped")

@@ -7,14 +7,15 @@ from __future__ import annotations
 import builtins
 
 from .._exceptions import OutcomeUnknownError
+from .._journal import Journal
 from .._polling import PollPolicy
 from .._progress import ProgressBars, bars
 from .._v2 import _adapter as A
-from .._v2._journal import Journal
 from .._v2._models import AddItemsResult, Dataset, Field
 from .._v2._rows import (
     DEFAULT_UPLOAD_THRESHOLD,
     MAX_REQUEST_BYTES,
+    Chunk,
     FieldsArg,
     PreparedRows,
     Rows,
@@ -22,6 +23,7 @@ from .._v2._rows import (
 )
 from .._v2._workflow import AddItemsSummary
 from ._core import Core
+from ._once import create_once
 from ._pagination import Paginator
 from ._resource import DEFAULT_PAGE_SIZE, Resource
 from ._uploads import Uploads
@@ -129,9 +131,7 @@ class Datasets(Resource):
                     "stored, and the API does not report the dataset's item count to tell; "
                     "check the dataset and start a new journal"
                 )
-            journal.intent(step, start=chunk.start, count=chunk.count, before=stored)
-            result = self._post_items(dataset_id, prepared.chunk_body(chunk))
-            journal.done(step, item_count=result.item_count)
+            self._post_once(dataset_id, prepared, chunk, journal, step, project_id, stored)
             stored += chunk.count
             display.update(
                 "upload", stored, prepared.count, amount=f"{stored} rows", doing="sending"
@@ -141,6 +141,52 @@ class Datasets(Resource):
             sent += 1
         display.finish("upload")
         return AddItemsSummary(dataset_id, prepared.count, "inline", sent, None, fields)
+
+    def _post_once(
+        self,
+        dataset_id: str,
+        prepared: PreparedRows,
+        chunk: Chunk,
+        journal: Journal,
+        step: str,
+        project_id: str | None,
+        stored: int,
+    ) -> None:
+        """One inline request, journaled. Its answer lost, the dataset's item count tells
+        whether it was stored (and, once it can no longer apply, whether to send it again)."""
+
+        def intent() -> None:
+            journal.intent(step, start=chunk.start, count=chunk.count, before=stored)
+
+        def post() -> bool:
+            result = self._post_items(dataset_id, prepared.chunk_body(chunk))
+            journal.done(step, item_count=result.item_count)
+            return True
+
+        if project_id is None:  # a single add_items call: nothing to count by, say so
+            intent()
+            post()
+            return
+
+        def is_stored() -> bool | None:
+            count = self._item_count(project_id, dataset_id)
+            if count == stored + chunk.count:
+                journal.done(step, reconciled=True)
+                return True
+            if count == stored:
+                return None
+            raise OutcomeUnknownError(
+                f"inline request {step} to dataset {dataset_id} may or may not have been "
+                + (
+                    f"stored: the dataset holds {count} items, expected {stored} or "
+                    f"{stored + chunk.count}"
+                    if count is not None
+                    else "stored, and the API does not report the dataset's item count to tell"
+                )
+                + "; check the dataset and start a new journal"
+            )
+
+        create_once(self._core, f"rows of {step}", find=is_stored, create=post, before_send=intent)
 
     def _post_items(self, dataset_id: str, content: bytes) -> AddItemsResult:
         return self._call(A.req_add_items(dataset_id, content), A.parse_add_items)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import (
     Callable,
@@ -14,6 +15,7 @@ from collections.abc import (
     Sized,
 )
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -25,12 +27,14 @@ from .._exceptions import (
     APIStatusError,
     BadRequestError,
     ConflictError,
+    InternalServerError,
     NotFoundError,
     OperationFailedError,
     OutcomeUnknownError,
     PermissionDeniedError,
     TolokaError,
 )
+from .._journal import check_journal_path
 from .._logging import logger
 from .._pandas import DataFrameLike
 from .._polling import PollPolicy
@@ -38,6 +42,7 @@ from .._primitives_sync import iter_chunks
 from .._progress import ProgressBars, bars
 from .._ratelimit import DailyBudget, TokenBucket
 from .._v1._chunking import Chunk
+from .._v1._job import TaskJob, apply_decided
 from .._v1._logic import (
     MAX_IN_FLIGHT,
     CreateOptions,
@@ -290,6 +295,7 @@ class Tasks(V1Resource):
         resend_missing: bool = False,
         raise_on_unknown: bool = True,
         progress: bool = False,
+        journal: str | os.PathLike[str] | None = None,
     ) -> TaskCreateResult:
         """Create any number of tasks; return what happened to each original position.
 
@@ -306,9 +312,18 @@ class Tasks(V1Resource):
         ``operation_id`` (async mode): with one chunk it is used as is; with several, chunk
         ``k`` uses ``uuid5(operation_id, str(k))``, so re-running the same call with the same
         id and the same tasks re-uses the same operations instead of creating tasks twice.
-        Log entries are matched to positions by request order, checked against the
+        Without one, the call makes its own (named by the error if a submission stays in
+        doubt). Log entries are matched to positions by request order, checked against the
         ``input_values`` the log echoes (by content when the order does not fit); this
         order is an assumption Toloka does not document.
+
+        ``journal`` (a file path) makes the batch a resumable job: run the same call again
+        after a crash, Ctrl-C or kill and it goes on from the journal, creating nothing
+        twice, in either mode; run again once finished, it sends nothing and returns the
+        recorded result (``created`` then holds only this run's tasks). The journal binds
+        the options and each request's bytes (``JournalMismatchError`` otherwise), is held
+        by one process at a time (``JournalLockedError``), and positions proven not created
+        are always sent again as part of the job.
 
         Example::
 
@@ -325,16 +340,20 @@ class Tasks(V1Resource):
             after earlier chunks were created: the :class:`InvalidInputError` then says how
             many, and ``exc.partial_result`` holds them by position. ``validate_first=True``
             reads the whole iterable first (spooled to disk past a few MB), so nothing is
-            sent unless every task is valid. A sync request whose answer is lost (or answered
-            502/504 by a gateway) is not re-sent blindly. With ``resolve_unknown`` (the
-            default) the call then reads the pool's tasks created since it began (one
-            extra request per pool notes where that is, before its first request) and
-            matches them to the lost positions by content: a position matched once is
-            created, one matched by nothing is not created (an error ``NOT_CREATED``; with
-            ``resend_missing=True`` it is sent once more, and settled the same way), and
-            anything ambiguous stays in ``result.unknown``. If any position is still
-            unknown at the end, :class:`OutcomeUnknownError` is raised with the whole
-            result in ``exc.partial_result``, unless ``raise_on_unknown=False``.
+            sent unless every task is valid. A sync request whose answer is lost (a dropped
+            connection, a timeout, any 5xx) is never re-sent blindly. With
+            ``resolve_unknown`` (the default) the call then reads the pool's tasks created
+            since it began (one extra request per pool notes where that is, before its first
+            request) and matches them to the lost positions by content: a position matched
+            once is created; one matched by nothing is not created (an error
+            ``NOT_CREATED``) only once its request can no longer be applied: the call waits
+            until the client's ``max_request_hold`` (300 s) has passed since it gave up on
+            it, and reads again. With ``resend_missing=True`` such positions are sent once
+            more, through async operations with ids of their own (a lost answer to the
+            resend is asked again, never sent twice). Anything ambiguous stays in
+            ``result.unknown``. If any position is still unknown at the end,
+            :class:`OutcomeUnknownError` is raised with the whole result in
+            ``exc.partial_result``, unless ``raise_on_unknown=False``.
             The client-side ``tasks_per_day`` budget, like the API's daily quota, raises
             :class:`QuotaExceededError` rather than sleeping, unless ``wait_for_quota``.
             ``progress=True`` shows a bar on stderr (needs Rich: the ``cli`` extra).
@@ -355,7 +374,37 @@ class Tasks(V1Resource):
             keep_tasks=keep_tasks,
             wait_for_quota=wait_for_quota,
         )
+        return self._create_tasks(
+            tasks,
+            options,
+            check_journal_path(journal) if journal is not None else None,
+            on_progress=on_progress,
+            poll_policy=poll_policy,
+            validate_first=validate_first,
+            # A job settles what its runs lost, run after run, and resends what is proven
+            # not created: that is part of the job.
+            resolve_unknown=resolve_unknown or journal is not None,
+            resend_missing=resend_missing or journal is not None,
+            raise_on_unknown=raise_on_unknown,
+            progress=progress,
+        )
+
+    def _create_tasks(
+        self,
+        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        options: CreateOptions,
+        journal: Path | None,
+        *,
+        on_progress: ProgressCallback | None,
+        poll_policy: PollPolicy | None,
+        validate_first: bool,
+        resolve_unknown: bool,
+        resend_missing: bool,
+        raise_on_unknown: bool,
+        progress: bool,
+    ) -> TaskCreateResult:
         spool: ValidatedSpool | None = None
+        job: TaskJob | None = None
         result = TaskCreateResult()
         tracker = UnknownTracker() if resolve_unknown else None
         display = bars(progress)
@@ -372,23 +421,49 @@ class Tasks(V1Resource):
                 for chunk in iter_chunks(tasks, options.chunk_size):
                     spool.add(chunk)
                 tasks = spool
+            if journal is not None:
+                # Opened once the input is checked: bad input leaves no journal behind.
+                job = TaskJob.open(journal, options)
+                options = job.options
+                if tracker is not None:
+                    tracker.floors.update(job.floors())
             requests = _requests(tasks, options, planned)
-            self._create(requests, options, result, on_progress, poll_policy, tracker)
+            if job is not None and job.finished:
+                return _recorded(job, requests)
+            self._create(requests, options, result, on_progress, poll_policy, tracker, job)
+            if tracker is not None and result.unknown:
+                self._settle(tracker, result, options)
+                if job is not None:
+                    job.record_settled(result)
+            if resend_missing and tracker is not None:
+                if job is not None:
+                    self._resend_job(job, tracker, result, options, poll_policy)
+                else:
+                    self._resend(tracker, result, options, poll_policy)
+            if job is not None and not result.unknown:
+                job.finish(result)
+        except TolokaError as exc:
+            if exc.partial_result is None and result.total:
+                attach(exc, result)  # stopped after requests were sent: say what they did
+            raise
         finally:
             display.close()
             if spool is not None:
                 spool.close()
-        if tracker is not None and result.unknown:
-            self._settle(tracker, result, options)
-            if resend_missing:
-                self._resend(tracker, result, options, poll_policy)
+            if job is not None:
+                job.close()
         if result.unknown and raise_on_unknown:
+            how = (
+                f"run the same call again with operation_id={str(options.base_operation_id)!r} "
+                "to finish them exactly once"
+                if options.async_mode
+                else "the pool's tasks could not tell; check the pool before sending them again"
+            )
             raise attach(
                 OutcomeUnknownError(
                     f"{result.unknown_count} task(s) may or may not have been created (their "
-                    "answers were lost and the pool's tasks could not tell): see "
-                    "exc.partial_result.unknown; pass raise_on_unknown=False to get the "
-                    "result instead"
+                    f"answers were lost): {how}. See exc.partial_result.unknown; pass "
+                    "raise_on_unknown=False to get the result instead"
                 ),
                 result,
             ) from None
@@ -402,22 +477,58 @@ class Tasks(V1Resource):
         on_progress: ProgressCallback | None,
         poll_policy: PollPolicy | None,
         tracker: UnknownTracker | None,
+        job: TaskJob | None = None,
     ) -> None:
         if options.async_mode:
-            self._create_async(requests, options, result, on_progress, poll_policy, tracker)
+            self._create_async(requests, options, result, on_progress, poll_policy, tracker, job)
         else:
-            self._create_sync(requests, options, result, on_progress, tracker)
+            self._create_sync(requests, options, result, on_progress, tracker, job)
+
+    def _replay(
+        self,
+        job: TaskJob,
+        request: Planned,
+        result: TaskCreateResult,
+        tracker: UnknownTracker | None,
+        on_progress: ProgressCallback | None,
+    ) -> bool:
+        """Take request ``k``'s outcome from the job's journal if an earlier run decided it;
+        return whether it did (then nothing is sent). Positions it found not created are
+        kept for their resend."""
+        chunk = request.chunk
+        job.check(request)
+        decided = job.decided(chunk.index)
+        if decided is None:
+            return False
+        result.total += len(request.payloads)
+        apply_decided(result, decided)
+        resent = job.resent(chunk.index)
+        if resent is not None:
+            apply_decided(result, resent)
+        elif tracker is not None:
+            for position in decided.errors:
+                tracker.lost[position] = request.payloads[position - chunk.start]
+        if on_progress is not None:
+            on_progress(result.progress(chunk.index + 1))
+        return True
 
     def _floors(
         self,
         tracker: UnknownTracker | None,
         payloads: Sequence[dict[str, Any]],
         result: TaskCreateResult,
+        job: TaskJob | None = None,
     ) -> None:
-        """Note each new pool's newest task id before the call's first request to it."""
+        """Note each new pool's newest task id before the call's first request to it (a
+        job's, before its first request in any run: the journal keeps it)."""
         if tracker is None:
             return
         for pool in tracker.pools_to_floor(payloads):
+            if job is not None:
+                known, floor = job.floor(pool)
+                if known:
+                    tracker.floors[pool] = floor
+                    continue
             try:
                 newest = self.list(pool_id=pool, sort="-id", limit=1).first_page()
             except (ApiDriftError, BadRequestError, PermissionDeniedError, NotFoundError) as exc:
@@ -433,13 +544,45 @@ class Tasks(V1Resource):
                 # raised here, before anything is sent, it costs nothing and names the cause.
                 raise attach(exc, result) from None
             tracker.floors[pool] = newest[0].id if newest else None
+            if job is not None:
+                job.record_floor(pool, tracker.floors[pool])
 
     def _settle(
         self, tracker: UnknownTracker, result: TaskCreateResult, options: CreateOptions
     ) -> None:
-        """Read back what each pool created since the call began; settle lost positions."""
+        """Read back what each pool created since the call began; settle lost positions.
+
+        A position nothing matches is "not created" only from a read made once no lost
+        request can still be applied (``max_request_hold`` after the client gave up on the
+        last one): if the first read leaves such positions, the call waits for that moment
+        and reads again.
+        """
+        clock = self._core.clock
+        until = tracker.settle_after
+        final = until is None or clock() >= until
+        absent = self._settle_pass(tracker, result, options, final=final)
+        if absent and until is not None and not final:
+            logger.info(
+                "%d lost position(s) not found yet: reading the pool again in %.0f s, when "
+                "their requests can no longer be applied (max_request_hold)",
+                absent,
+                until - clock(),
+            )
+            self._core.sleep(until - clock())
+            self._settle_pass(tracker, result, options, final=True)
+
+    def _settle_pass(
+        self,
+        tracker: UnknownTracker,
+        result: TaskCreateResult,
+        options: CreateOptions,
+        *,
+        final: bool,
+    ) -> int:
+        """One read of the pools; returns how many positions were absent (not ``final``)."""
         known = set(result.task_ids.values())
         bound = 2 * result.total + 10_000
+        absent = 0
         for pool, lost in tracker.by_pool(result.unknown_positions()).items():
             if pool not in tracker.floors:
                 continue
@@ -457,9 +600,11 @@ class Tasks(V1Resource):
                 continue
             if not complete:
                 continue
-            settled = settle(lost, new, known, complete=complete)
+            settled = settle(lost, new, known, complete=complete, final=final)
             apply_settled(result, settled, keep_tasks=options.keep_tasks)
             known |= {t.id for t in settled.created.values() if t.id}
+            absent += len(settled.absent)
+        return absent
 
     def _resend(
         self,
@@ -468,24 +613,54 @@ class Tasks(V1Resource):
         options: CreateOptions,
         poll_policy: PollPolicy | None,
     ) -> None:
-        """Send the positions found not created once more (settled the same way)."""
+        """Send the positions found not created once more."""
         missing = sorted(
             p
             for p, errors in result.errors.items()
             if p in tracker.lost and set(errors) == {""} and errors[""].code == NOT_CREATED
         )
-        if not missing:
-            return
-        again = attrs.evolve(options, open_pool=False, operation_id=None)
+        if missing:
+            self._send_again(missing, tracker, result, options, poll_policy, uuid.uuid4())
+
+    def _resend_job(
+        self,
+        job: TaskJob,
+        tracker: UnknownTracker,
+        result: TaskCreateResult,
+        options: CreateOptions,
+        poll_policy: PollPolicy | None,
+    ) -> None:
+        """A job's resends: each request's positions found not created, under an operation
+        id of the job's, so that a resend interrupted in any run is asked again, not sent
+        twice."""
+        for index, positions in list(job.not_created()):
+            if any(p not in tracker.lost for p in positions):
+                continue  # not part of this run's input: JournalMismatchError said so before
+            job.resend_intent(index, positions)
+            operation_id = job.resend_operation_id(index)
+            if self._send_again(positions, tracker, result, options, poll_policy, operation_id):
+                job.resend_done(index, positions, result)
+
+    def _send_again(
+        self,
+        positions: Sequence[int],
+        tracker: UnknownTracker,
+        result: TaskCreateResult,
+        options: CreateOptions,
+        poll_policy: PollPolicy | None,
+        operation_id: uuid.UUID,
+    ) -> bool:
+        """Create ``positions`` (found not created) through async operations derived from
+        ``operation_id``: the idempotent path, so a lost answer to it is asked again, never
+        sent twice. Returns whether every position is decided; the undecided are unknown."""
+        again = attrs.evolve(options, open_pool=False, async_mode=True, operation_id=operation_id)
         sub = TaskCreateResult()
-        sub_tracker = UnknownTracker()
-        sub_tracker.floors = dict(tracker.floors)
-        payloads = [tracker.lost[p] for p in missing]
-        requests = _requests(payloads, again, None)
-        self._create(requests, again, sub, None, poll_policy, sub_tracker)
-        if sub.unknown:
-            self._settle(sub_tracker, sub, again)
-        for local, position in enumerate(missing):
+        payloads = [tracker.lost[p] for p in positions]
+        try:
+            self._create(_requests(payloads, again, None), again, sub, None, poll_policy, None)
+        except TolokaError as exc:
+            logger.warning("resending %d task(s) stopped (%s)", len(positions), exc)
+        for local, position in enumerate(positions):
             del result.errors[position]
             if local in sub.task_ids:
                 result.task_ids[position] = sub.task_ids[local]
@@ -493,9 +668,11 @@ class Tasks(V1Resource):
                 result.created[position] = sub.created[local]
             if local in sub.errors:
                 result.errors[position] = sub.errors[local]
-        still = [missing[p] for p in sub.unknown_positions()]
+        decided = set(sub.task_ids) | set(sub.errors)
+        still = [positions[p] for p in range(len(positions)) if p not in decided]
         result.unknown = merge_ranges([*result.unknown_positions(), *still])
         result.operations.extend(sub.operations)
+        return not still
 
     def _create_sync(
         self,
@@ -504,13 +681,34 @@ class Tasks(V1Resource):
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
         tracker: UnknownTracker | None,
+        job: TaskJob | None = None,
     ) -> None:
         try:
             for request in requests:
-                self._floors(tracker, request.payloads, result)
-                self._send_sync_chunk(request, options, result, on_progress)
+                if job is not None:
+                    if self._replay(job, request, result, tracker, on_progress):
+                        continue
+                    intent = job.sent(request.chunk.index)
+                    if intent is not None and tracker is not None:
+                        # Sent by a run that is gone, its answer never recorded: settled
+                        # with the others at the end, never sent blindly again.
+                        result.total += len(request.payloads)
+                        result.unknown.append(request.chunk.positions)
+                        tracker.note(request.chunk, request.payloads, result)
+                        left = job.settle_after(
+                            intent, call_timeout=self._core.settings.call_timeout
+                        )
+                        tracker.gave_up(
+                            self._core.settings.settle_deadline(self._core.clock() + left)
+                        )
+                        continue
+                self._floors(tracker, request.payloads, result, job)
+                lost = self._send_sync_chunk(request, options, result, on_progress, job)
                 if tracker is not None:
                     tracker.note(request.chunk, request.payloads, result)
+                    if lost:
+                        settings = self._core.settings
+                        tracker.gave_up(settings.settle_deadline(self._core.clock()))
         except TolokaError as exc:
             raise attach(exc, result) from None  # bad input met while planning, mostly
 
@@ -520,14 +718,20 @@ class Tasks(V1Resource):
         options: CreateOptions,
         result: TaskCreateResult,
         on_progress: ProgressCallback | None,
-    ) -> None:
-        """One sync-mode request; its answer merged into ``result`` by position."""
+        job: TaskJob | None = None,
+    ) -> bool:
+        """One sync-mode request; its answer merged into ``result`` by position (and into
+        the job's journal before anything else happens). True if its outcome is unknown
+        (the positions are in ``result.unknown``)."""
         chunk = request.chunk
         try:
             self._acquire(len(request.payloads), options.wait_for_quota)
+            if job is not None:
+                job.intent(request, None)
         except TolokaError as exc:
             raise attach(exc, result) from None
         result.total += len(request.payloads)
+        lost = False
         try:
             response = self._core.request(
                 "v1",
@@ -541,6 +745,7 @@ class Tasks(V1Resource):
         except OutcomeUnknownError as exc:
             logger.warning("chunk %d: outcome unknown (%s)", chunk.index, exc)
             result.unknown.append(chunk.positions)
+            lost = True
         except APIStatusError as exc:
             recorded = apply_validation_error(result, chunk, exc)
             if not (recorded and options.skip_invalid_items and _all_decided(result, chunk)):
@@ -560,8 +765,14 @@ class Tasks(V1Resource):
             except TolokaError as exc:
                 mark_unaccounted_unknown(result, chunk)
                 raise attach(exc, result) from None
+        if job is not None and not lost:
+            try:
+                job.record(chunk, len(request.payloads), result)
+            except TolokaError as exc:
+                raise attach(exc, result) from None
         if on_progress is not None:
             on_progress(result.progress(chunk.index + 1))
+        return lost
 
     def _submit(self, chunk: Chunk[Any], body: bytes, options: CreateOptions) -> Operation:
         op_id = options.chunk_operation_id(chunk)
@@ -576,16 +787,23 @@ class Tasks(V1Resource):
                 idempotent=True,
                 wait_for_quota=options.wait_for_quota,
             )
-        except (ConflictError, APIConnectionError) as exc:
-            # The operation may exist already (409 OPERATION_ALREADY_EXISTS on a retry after a
-            # lost answer, or a re-run with the same operation_id): read it by id.
+        except ConflictError as exc:
+            # 409 OPERATION_ALREADY_EXISTS: an earlier attempt (or run) with this id got
+            # there first; read that operation. A 409 for another reason created nothing.
             try:
                 return self._operations.get(op_id)
             except NotFoundError:
-                raise exc from None  # it does not exist: nothing of this chunk was created
+                raise exc from None
             except TolokaError:
-                # It may exist and be creating the tasks: their fate is unknown.
-                raise SubmitOutcomeUnknown(exc) from None
+                raise SubmitOutcomeUnknown(exc, op_id) from None
+        except (APIConnectionError, InternalServerError) as exc:
+            # No answer, or a 5xx after every retry: the operation may exist, or still come
+            # to exist (a request held and applied late). Read it by id; if it is not there,
+            # its fate stays unknown: asking again with the same id settles it exactly once.
+            try:
+                return self._operations.get(op_id)
+            except TolokaError:
+                raise SubmitOutcomeUnknown(exc, op_id) from None
         return Operation.from_dict(self._json(response, "createTasks"), operation="createTasks")
 
     def _finish(
@@ -596,6 +814,7 @@ class Tasks(V1Resource):
         on_progress: ProgressCallback | None,
         poll_policy: PollPolicy | None,
         chunks_done: int,
+        job: TaskJob | None = None,
     ) -> None:
         def progress(op: Operation) -> None:
             if on_progress is not None:
@@ -607,7 +826,7 @@ class Tasks(V1Resource):
             )
         except OperationFailedError as exc:
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
-            result.operations[pending.chunk.index] = failed
+            result.operations[pending.slot] = failed
             try:
                 log = self._operations.get_log(failed.id)
             except TolokaError:
@@ -622,20 +841,27 @@ class Tasks(V1Resource):
                 keep_tasks=options.keep_tasks,
                 succeeded=False,
             )
+            if job is not None:
+                job.record(pending.chunk, len(pending.payloads), result)
             if not (options.skip_invalid_items and _all_decided(result, pending.chunk)):
                 raise
             # Every task was invalid (Toloka fails such a batch even with skip_invalid_items,
             # which asked to skip them): recorded by position, and on we go.
+            if on_progress is not None:
+                on_progress(result.progress(chunks_done, failed))
+            return
         except TolokaError:
             result.unknown.append(pending.chunk.positions)
             raise
-        result.operations[pending.chunk.index] = final
+        result.operations[pending.slot] = final
         try:
             log = self._operations.get_log(final.id)
             apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
         except TolokaError:
             mark_unaccounted_unknown(result, pending.chunk)
             raise
+        if job is not None:
+            job.record(pending.chunk, len(pending.payloads), result)
         if on_progress is not None:
             on_progress(result.progress(chunks_done, final))
 
@@ -647,37 +873,50 @@ class Tasks(V1Resource):
         on_progress: ProgressCallback | None,
         poll_policy: PollPolicy | None,
         tracker: UnknownTracker | None,
+        job: TaskJob | None = None,
     ) -> None:
         in_flight: list[Pending] = []
         done = 0
         finishing = False
+
+        def finish(pending: Pending) -> None:
+            self._finish(pending, options, result, on_progress, poll_policy, done, job)
+
         try:
             for request in requests:
                 chunk = request.chunk
+                if job is not None and self._replay(job, request, result, None, on_progress):
+                    continue
                 # open_pool rides on the last request: everything before it goes first.
                 must_drain = chunk.is_last and options.open_pool
                 while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
                     pending = in_flight.pop(0)
                     done += 1
                     finishing = True
-                    self._finish(pending, options, result, on_progress, poll_policy, done)
+                    finish(pending)
                     _note(tracker, pending, result)
                     finishing = False
-                self._floors(tracker, request.payloads, result)
+                self._floors(tracker, request.payloads, result, job)
                 self._acquire(len(request.payloads), options.wait_for_quota)
+                op_id = options.chunk_operation_id(chunk)
+                if job is not None and job.sent(chunk.index) is None:
+                    # A request sent by an earlier run is asked again with the same id.
+                    job.intent(request, op_id)
                 result.total += len(request.payloads)
                 try:
                     operation = self._submit(chunk, request.body, options)
                 except SubmitOutcomeUnknown as unknown:
                     result.unknown.append(chunk.positions)
-                    raise unknown.error from None
+                    raise _rerun_hint(unknown.error, options) from None
                 result.operations.append(operation)
-                in_flight.append(Pending(chunk, request.payloads, operation))
+                in_flight.append(
+                    Pending(chunk, request.payloads, operation, len(result.operations) - 1)
+                )
             finishing = True
             while in_flight:
                 pending = in_flight.pop(0)
                 done += 1
-                self._finish(pending, options, result, on_progress, poll_policy, done)
+                finish(pending)
                 _note(tracker, pending, result)
         except TolokaError as exc:
             if not finishing:
@@ -687,7 +926,7 @@ class Tasks(V1Resource):
                     pending = in_flight.pop(0)
                     done += 1
                     try:
-                        self._finish(pending, options, result, on_progress, poll_policy, done)
+                        finish(pending)
                     except TolokaError:
                         break
             for pending in in_flight:
@@ -711,6 +950,30 @@ def _requests(
     for chunk in iter_chunks(tasks, options.chunk_size):
         for request in planner.plan(chunk):
             yield request
+
+
+def _recorded(job: TaskJob, requests: Iterator[Planned]) -> TaskCreateResult:
+    """A finished job run again: nothing is sent; its input is checked against the journal
+    (request by request) and the recorded result returned."""
+    count = 0
+    for request in requests:
+        job.check(request)
+        if job.decided(request.chunk.index) is None:
+            raise job.mismatch(request)
+        count += 1
+    recorded = job.recorded_result()
+    if count != job.request_count():
+        raise job.mismatch(None)
+    return recorded
+
+
+def _rerun_hint(error: TolokaError, options: CreateOptions) -> TolokaError:
+    """An async submission left in doubt: say how to settle it exactly once."""
+    return OutcomeUnknownError(
+        f"{error}; the operation may exist or still come to: run the same call again with "
+        f"operation_id={str(options.base_operation_id)!r} to finish the batch exactly once",
+        request=getattr(error, "request", None),
+    )
 
 
 def _with_bar(

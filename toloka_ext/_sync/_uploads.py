@@ -10,18 +10,20 @@ from .._exceptions import (
     APIStatusError,
     ConflictError,
     InvalidInputError,
+    OutcomeUnknownError,
     UploadFailedError,
 )
+from .._journal import Journal
 from .._polling import PollPolicy, choose_policy
 from .._primitives_sync import stream_body
 from .._progress import ProgressBars
 from .._types import NOT_GIVEN, NotGiven
 from .._v2 import _adapter as A
 from .._v2._adapter import drift
-from .._v2._journal import Journal
 from .._v2._models import Upload, UploadStatus
 from .._v2._rows import FieldsArg, PreparedRows, Rows, normalize_fields, prepare_rows
 from .._v2._workflow import upload_is_done, upload_is_failed
+from ._once import MAX_CREATE_ATTEMPTS
 from ._polling import poll_until
 from ._resource import Resource
 
@@ -41,8 +43,31 @@ class Uploads(Resource):
         )
 
     def finalize(self, upload_id: str) -> Upload:
-        """Start ingesting the uploaded bytes."""
-        return self._call(A.req_finalize_upload(upload_id), A.parse_upload)
+        """Start ingesting the uploaded bytes.
+
+        A finalize whose answer was lost (a 5xx, a dropped connection) is settled by the
+        upload's state: past ``pending``, it was applied and the upload is returned; still
+        ``pending``, it is sent again (finalizing is a change of state: a second one is
+        refused with a 409, never applied twice), and a 409 then means this call's own
+        finalize got there first.
+
+        Raises:
+            ConflictError: the upload was already finalized before this call, or holds no
+                bytes.
+        """
+        try:
+            return self._call(A.req_finalize_upload(upload_id), A.parse_upload)
+        except OutcomeUnknownError:
+            current = self.get(upload_id)
+            if current.status != UploadStatus.PENDING:
+                return current
+        try:
+            return self._call(A.req_finalize_upload(upload_id), A.parse_upload)
+        except ConflictError:
+            current = self.get(upload_id)
+            if current.status == UploadStatus.PENDING:
+                raise
+            return current
 
     def get(self, upload_id: str) -> Upload:
         """The upload's current state."""
@@ -117,6 +142,20 @@ class Uploads(Resource):
         )
         response.close()
 
+    def _create_for(
+        self, dataset_id: str, prepared: PreparedRows, journal: Journal, step: str
+    ) -> Upload:
+        """A new upload for the job. One whose answer was lost is left as it is: it never
+        gets bytes nor a finalize, so it ingests nothing, and another is created."""
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+            journal.intent(step, dataset_id=dataset_id)
+            try:
+                return self.create(dataset_id, fields=list(prepared.fields))
+            except OutcomeUnknownError:
+                if attempt == MAX_CREATE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
     def _ingest(
         self,
         dataset_id: str,
@@ -135,8 +174,7 @@ class Uploads(Resource):
         if rec is None:
             # No list endpoint exists for uploads: one created but not recorded (a crash in
             # that window) is never sent bytes nor finalized, so it ingests nothing.
-            journal.intent(step, dataset_id=dataset_id)
-            upload = self.create(dataset_id, fields=list(prepared.fields))
+            upload = self._create_for(dataset_id, prepared, journal, step)
             if not upload.upload_url:
                 raise drift(
                     "createUpload",

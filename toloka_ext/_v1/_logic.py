@@ -36,24 +36,32 @@ MAX_IN_FLIGHT = 4
 
 
 class Pending:
-    """An async operation submitted for one chunk, with what is needed to read its log."""
+    """An async operation submitted for one chunk, with what is needed to read its log
+    (``slot``: its place in ``result.operations``)."""
 
-    __slots__ = ("chunk", "operation", "payloads")
+    __slots__ = ("chunk", "operation", "payloads", "slot")
 
     def __init__(
-        self, chunk: Chunk[Any], payloads: list[dict[str, Any]], operation: Operation
+        self,
+        chunk: Chunk[Any],
+        payloads: list[dict[str, Any]],
+        operation: Operation,
+        slot: int,
     ) -> None:
         self.chunk = chunk
         self.payloads = payloads
         self.operation = operation
+        self.slot = slot
 
 
 class SubmitOutcomeUnknown(Exception):
-    """An async submit failed and asking for its operation by id failed too."""
+    """An async submit failed and asking for its operation by id failed too (or found none,
+    while the submit could still be applied): ``operation_id`` settles it when asked again."""
 
-    def __init__(self, error: APIError) -> None:
+    def __init__(self, error: APIError, operation_id: uuid.UUID) -> None:
         super().__init__(str(error))
         self.error = error
+        self.operation_id = operation_id
 
 
 def attach(exc: TolokaError, result: TaskCreateResult) -> TolokaError:
@@ -154,6 +162,15 @@ class CreateOptions:
     chunk_size: int = V1_MAX_TASKS_PER_SYNC_REQUEST
     keep_tasks: bool = True
     wait_for_quota: bool | None = None
+    call_id: uuid.UUID = attrs.field(factory=uuid.uuid4)
+    """The call's own id when the user gave no ``operation_id`` (a journaled job's id)."""
+
+    @property
+    def base_operation_id(self) -> uuid.UUID:
+        """What every async request's operation id derives from: the user's ``operation_id``,
+        else the call's id. A call stopped with operations in doubt is finished exactly once
+        by running it again with ``operation_id=`` this."""
+        return self.operation_id if self.operation_id is not None else self.call_id
 
     @classmethod
     def build(
@@ -211,16 +228,15 @@ class CreateOptions:
     def chunk_operation_id(self, chunk: Chunk[Any]) -> uuid.UUID:
         """The operation id of a chunk, fixed for all its retries.
 
-        No user id: a fresh ``uuid4``. A user id and a single chunk: that id. A user id and
-        several chunks: ``uuid5(user_id, str(chunk_index))`` for every chunk, so re-running
-        the same call with the same id and input reuses the same ids (the server then does
-        not create the operations twice).
+        :attr:`base_operation_id` (the user's ``operation_id``, else the call's id) and a
+        single chunk: that id. Several chunks: ``uuid5(base, str(chunk_index))`` for every
+        chunk, so re-running the same call with the same id and input reuses the same ids
+        (the server then does not create the operations twice).
         """
-        if self.operation_id is None:
-            return uuid.uuid4()
+        base = self.base_operation_id
         if chunk.index == 0 and chunk.is_last:
-            return self.operation_id
-        return uuid.uuid5(self.operation_id, str(chunk.index))
+            return base
+        return uuid.uuid5(base, str(chunk.index))
 
 
 def check_tasks_argument(tasks: object) -> None:

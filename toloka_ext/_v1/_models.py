@@ -488,7 +488,7 @@ class TaskCreateResult:
     * ``created``: position → the created :class:`Task` (empty with ``keep_tasks=False``);
     * ``errors``: position → field path → :class:`FieldError` (tasks not created);
     * ``unknown``: ranges of positions whose request may or may not have been applied
-      (sent, then the connection failed or a gateway answered 502/504): check before
+      (sent, then the connection failed or the server answered a 5xx): check before
       re-sending them;
     * ``operations``: the async operations, in chunk order.
 

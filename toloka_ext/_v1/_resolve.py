@@ -11,7 +11,11 @@ been applied, and it is never re-sent blindly. With the task list the client can
    by content (``pool_id`` + ``input_values``):
 
    * a position whose content matches exactly one new task was created (that task);
-   * a position nothing matches was not created, if the read reached the end of the pool;
+   * a position nothing matches was not created, if the read reached the end of the pool
+     *and* the request can no longer be applied: a request the client gave up on may still
+     be held by a proxy and applied later, so a position is called "not created" only from
+     a read made ``max_request_hold`` after the client gave up (the caller waits for that
+     only when some position is still absent);
    * anything else (two positions of the same content, a concurrent writer's identical
      task, a read cut short) stays unknown.
 """
@@ -58,6 +62,13 @@ class UnknownTracker:
         self.unavailable: set[str] = set()
         """Pools whose floor could not be read: their unknown positions stay unknown."""
         self.lost: dict[int, dict[str, Any]] = {}
+        self.settle_after: float | None = None
+        """``clock`` time after which no lost request can still be applied (``None``: none
+        lost yet): a position absent from a read made before it may still appear."""
+
+    def gave_up(self, until: float) -> None:
+        """Note a lost request that may be applied until ``until`` (``clock`` time)."""
+        self.settle_after = until if self.settle_after is None else max(self.settle_after, until)
 
     def pools_to_floor(self, payloads: Iterable[Mapping[str, Any]]) -> list[str]:
         """Pools of ``payloads`` whose floor is not known yet (in first-seen order)."""
@@ -85,11 +96,13 @@ class UnknownTracker:
 
 @attrs.frozen
 class Settled:
-    """The verdict on a pool's lost positions."""
+    """The verdict on a pool's lost positions (``absent``: matched by nothing, but read
+    while their request could still be applied, so not settled yet)."""
 
     created: dict[int, Task]
     not_created: list[int]
     still_unknown: list[int]
+    absent: list[int] = attrs.field(factory=list)
 
 
 def settle(
@@ -98,11 +111,14 @@ def settle(
     known_ids: set[str],
     *,
     complete: bool,
+    final: bool = True,
 ) -> Settled:
     """Match lost positions to tasks created since the call began (see the module docstring).
 
     ``new_tasks`` are the pool's tasks above the floor; ``known_ids`` the ids the call
-    already accounts for; ``complete`` whether the read reached the end of the pool.
+    already accounts for; ``complete`` whether the read reached the end of the pool;
+    ``final`` whether it was made after no lost request could still be applied (if not,
+    positions matched by nothing are ``absent``, not ``not_created``).
     """
     candidates: dict[str, list[Task]] = defaultdict(list)
     for task in new_tasks:
@@ -113,16 +129,17 @@ def settle(
         groups[content_key(payload.get("pool_id"), payload.get("input_values"))].append(position)
     created: dict[int, Task] = {}
     not_created: list[int] = []
+    absent: list[int] = []
     unknown: list[int] = []
     for key, positions in groups.items():
         found = candidates.get(key, [])
         if len(positions) == 1 and len(found) == 1:
             created[positions[0]] = found[0]
         elif not found and complete:
-            not_created.extend(positions)
+            (not_created if final else absent).extend(positions)
         else:
             unknown.extend(positions)
-    return Settled(created, sorted(not_created), sorted(unknown))
+    return Settled(created, sorted(not_created), sorted(unknown), sorted(absent))
 
 
 def apply_settled(result: TaskCreateResult, settled: Settled, *, keep_tasks: bool) -> None:

@@ -31,7 +31,13 @@ from .. import _json
 from .._exceptions import ApiDriftError, APIStatusError, InvalidInputError
 from . import _models as m
 
-__all__ = ["SNAPSHOT_VERSION", "PageData", "RequestSpec"]
+__all__ = ["IDEMPOTENT_OPERATIONS", "SNAPSHOT_VERSION", "PageData", "RequestSpec"]
+
+IDEMPOTENT_OPERATIONS: dict[str, str] = {
+    "attachDataset": "binding the same dataset again is one binding: a lost answer is re-sent",
+}
+"""Operations of a method that is not idempotent (POST) whose effect is, by what they do:
+the retry loop may re-send them. Every other POST is a create: never re-sent blindly."""
 
 T = TypeVar("T")
 
@@ -96,7 +102,6 @@ def _request(
     params: Mapping[str, Any] | None = None,
     body: Any = None,
     content: bytes | None = None,
-    idempotent: bool = False,
 ) -> RequestSpec:
     """The request of ``operation`` as the snapshot's operation table places it.
 
@@ -145,7 +150,7 @@ def _request(
         content=content,
         headers=headers,
         has_path_params=bool(names),
-        idempotent=idempotent,
+        idempotent=operation in IDEMPOTENT_OPERATIONS,
         body_fields=frozenset(entry["body"]) if entry["body"] is not None else None,
         declared=frozenset(
             [*entry["path_params"], *entry["query"], *entry["headers"], *(entry["body"] or ())]
@@ -270,8 +275,10 @@ def req_create_upload(
 
 
 def req_finalize_upload(upload_id: str) -> RequestSpec:
-    # Finalizing twice cannot ingest twice (the server answers 409 the second time).
-    return _request("finalizeUpload", {"uploadId": upload_id}, idempotent=True)
+    # Not re-sent blindly: a re-sent finalize whose first one applied is answered 409, which
+    # would read as someone else's finalize. AsyncUploads.finalize settles a lost answer by
+    # the upload's state instead.
+    return _request("finalizeUpload", {"uploadId": upload_id})
 
 
 def req_get_upload(upload_id: str) -> RequestSpec:
@@ -320,8 +327,7 @@ def req_attach_dataset(
     if item_filter is not None:
         raw["itemFilter"] = item_filter.to_json()
     body = gen.AttachDatasetRequest.from_dict(raw)
-    # Binding the same dataset again is a no-op, so a lost answer may be re-sent.
-    return _request("attachDataset", {"pipelineId": pipeline_id}, body=body, idempotent=True)
+    return _request("attachDataset", {"pipelineId": pipeline_id}, body=body)
 
 
 def req_start_run(pipeline_id: str, *, name: str | None) -> RequestSpec:

@@ -370,6 +370,14 @@ class PreparedRows:
     def fields_json(self) -> list[dict[str, Any]]:
         return [f.to_json() for f in self.fields]
 
+    def plan_digest(self) -> str:
+        """Which rows go in which inline request, as a short digest: a resumed job must cut
+        the rows where the interrupted one did, or a chunk would be stored twice."""
+        digest = hashlib.sha256()
+        for chunk in self.chunks:
+            digest.update(b"%d:%d;" % (chunk.start, chunk.count))
+        return digest.hexdigest()[:16]
+
     def request_prefix(self) -> bytes:
         return _request_prefix(self.fields)
 
