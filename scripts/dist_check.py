@@ -306,11 +306,13 @@ def check_cli(bin_dir: Path, work: Path, version: str, shell: tuple[str, str]) -
         text=True,
         start_new_session=True,
     )
+    drain: threading.Thread | None = None
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()  # blocks until the server listens, or exits
         # Keep reading what it prints after the banner: a full pipe would block the server.
-        threading.Thread(target=server.stdout.read, daemon=True).start()
+        drain = threading.Thread(target=server.stdout.read, daemon=True)
+        drain.start()
         found = re.search(r"http://127\.0\.0\.1:(\d+) ", banner)
         expect(found is not None, f"sandbox serve printed {banner!r}")
         assert found is not None
@@ -334,6 +336,10 @@ def check_cli(bin_dir: Path, work: Path, version: str, shell: tuple[str, str]) -
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(20)
+        if drain is not None:
+            drain.join(20)  # the pipe's end: the server is gone
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 def package_version() -> str:
