@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install demo test lint typecheck unit contract contract-live bench generate check-generated pull-spec mock regenerate clean docs mutation
+.PHONY: help install demo test lint typecheck unit contract contract-live bench generate check-generated pull-spec mock regenerate clean docs mutation api-check dist-check
 
 help:
 	@echo "make demo             run the main job (local mock unless TOLOKA_API_KEY is set)"
-	@echo "make test             lint, type-check, check generated/, run every test"
+	@echo "make test             lint, type-check, check generated/ and the public API, run every test"
+	@echo "make api-check        the public API against api/ (a break needs the version and CHANGELOG.md)"
+	@echo "make dist-check       build sdist + wheel, twine check, README quick starts from clean venvs"
 	@echo "make generate         regenerate generated/ from openapi/v2-beta.yaml, toloka_ext/_sync/ from _async/"
 	@echo "make check-generated  fail if generated/ or toloka_ext/_sync/ differ from their sources"
 	@echo "make docs             build the documentation site into site/ (mkdocs --strict: warnings fail)"
@@ -40,7 +42,7 @@ $(NODE_STAMP): package.json package-lock.json
 demo: install
 	$(PY) scripts/demo.py
 
-test: install lint typecheck check-generated
+test: install lint typecheck check-generated api-check
 	$(PY) -m pytest
 
 unit: install
@@ -74,6 +76,16 @@ check-generated: $(STAMP)
 	scripts/check_generated.sh
 	$(PY) scripts/gen_sync.py --check
 
+# The public API (docs/versioning.md) against the baseline in api/: a break fails unless
+# toloka_ext/_version.py and CHANGELOG.md announce it. At a release: ARGS=--write.
+api-check: $(STAMP)
+	$(PY) scripts/api_check.py $(ARGS)
+
+# What the release workflow publishes, checked as a pip user meets it (offline, ~30 s):
+# CI runs it on every push (.ci/run).
+dist-check: $(STAMP)
+	$(PY) scripts/dist_check.py $(ARGS)
+
 pull-spec: $(STAMP)
 	$(PY) scripts/pull_spec.py $(ARGS)
 
@@ -81,7 +93,7 @@ mock: install
 	$(PY) scripts/mockserver.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dist .venv-toloka-kit
 
 regenerate: install
 	$(PY) scripts/regenerate.py $(ARGS)

@@ -44,6 +44,7 @@ __all__ = [
     "pandas_on_demand",
     "records_frame",
     "require_pandas",
+    "split_column",
 ]
 
 INSTALL_HINT = "pip install 'toloka-ext[pandas]'"
@@ -282,7 +283,7 @@ def iter_frame_rows(
         # [{"n": 1.5}, {"n": None}]
     """
     names = _column_names(frame)
-    paths = [_split(name) if nest_dotted else (name, None) for name in names]
+    paths = [split_column(name) if nest_dotted else (name, None) for name in names]
     if nest_dotted:
         tops = {top for top, sub in paths if sub is None}
         clash = sorted({top for top, sub in paths if sub is not None and top in tops})
@@ -330,6 +331,9 @@ def iter_frame_rows(
             yield row
 
 
-def _split(name: str) -> tuple[str, str | None]:
+def split_column(name: str) -> tuple[str, str | None]:
+    """``("input_values", "image")`` for a column ``input_values.image``, ``(name, None)``
+    for one without a dot in it (split at the first dot; the command line's CSV reader of
+    tasks uses the same rule)."""
     top, dot, sub = name.partition(".")
     return (top, sub) if dot and top and sub else (name, None)

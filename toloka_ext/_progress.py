@@ -4,7 +4,8 @@ The one progress display of the package: the library's calls draw it, and the co
 line draws nothing of its own (it passes ``progress=`` on). A call builds one
 :class:`ProgressBars` and reports into named stages ("tasks", "operation", "upload", "run",
 "download"); each bar shows how far (``done/total``, or bytes), a note (what is happening,
-or what was decided) and the time elapsed. Rich is imported only when a bar is asked for;
+or what was decided), the time elapsed and, while a bar with a total moves, the time left
+at its pace so far ("eta 0:01:20"). Rich is imported only when a bar is asked for;
 without it the call fails before doing anything, naming the extra to install. No I/O but
 the terminal.
 """
@@ -62,10 +63,12 @@ class ProgressBars:
             TextColumn("{task.fields[amount]}"),
             TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(),
+            _time_left_column(),
             console=Console(file=sys.stderr),
             transient=False,
         )
         self._progress.start()
+        self._operation: str | None = None  # the operation the "operation" bar shows
 
     def _stage(self, stage: str) -> Any:
         task = self._stages.get(stage)
@@ -134,15 +137,26 @@ class ProgressBars:
             note += f", failed {progress.failed}"
         if progress.unknown:
             note += f", unknown {progress.unknown}"
-        op = progress.operation
-        if op is not None and not op.is_final and op.progress is not None:
-            note += f" (operation {op.progress}%)"
         decided = progress.created + progress.failed + progress.unknown
         self.update("tasks", decided, total, note=note)
+        if progress.operation is not None:
+            # Async mode: the operation being polled has a bar of its own, which moves with
+            # each poll (the tasks bar moves when an operation's tasks are decided).
+            self.operation(progress.operation, chunk=progress.chunks_done)
 
-    def operation(self, op: Operation) -> None:
-        """A v1 operation's polls: percent done, and its status."""
-        self.update("operation", op.progress or 0, 100, note=str(op.status).lower())
+    def operation(self, op: Operation, *, chunk: int | None = None) -> None:
+        """A v1 operation's polls: percent done, and its status (for ``create_tasks``,
+        which of its operations: ``chunk``, counted from 1). Each poll is drawn at once: a
+        poll is seconds apart, and a state the display skipped would look like no move."""
+        if self._progress is None:
+            return
+        if op.id != self._operation and "operation" in self._stages:
+            self._progress.reset(self._stages["operation"])  # a new one: its own pace
+        self._operation = op.id
+        percent = 100 if op.succeeded else (op.progress or 0)
+        note = str(op.status).lower() + (f" (chunk {chunk})" if chunk else "")
+        self.update("operation", percent, 100, amount=f"{percent}%", note=note)
+        self._progress.refresh()
 
     def run(self, run: Run) -> None:
         """A v2 run's polls: items processed (completed or failed) of total, and its status."""
@@ -178,6 +192,28 @@ class ProgressBars:
         tb: TracebackType | None,
     ) -> None:
         self.close(success=exc_type is None)
+
+
+def _time_left_column() -> Any:
+    """A column with the time left at the pace so far: ``eta 0:01:20`` while a bar with a
+    total moves, ``eta -:--:--`` before the pace is known, nothing once it is done."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        max_refresh = 0.5  # a steadier estimate than one redrawn 10 times a second
+
+        def render(self, task: Task) -> Text:
+            if task.total is None or task.finished:
+                return Text("")
+            left = task.time_remaining
+            if left is None:
+                return Text("eta -:--:--", style="progress.remaining")
+            minutes, seconds = divmod(int(left), 60)
+            hours, minutes = divmod(minutes, 60)
+            return Text(f"eta {hours}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
+
+    return TimeLeft()
 
 
 def bars(progress: object) -> ProgressBars:

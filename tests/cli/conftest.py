@@ -77,9 +77,10 @@ def run_command(
     timeout: float = 120,
     secret_ok: bool = False,
     tty: bool = False,
+    tty_stderr: bool = False,
 ) -> Result:
     if tty:
-        result = _run_on_a_terminal(argv, env=env, cwd=cwd, timeout=timeout)
+        result = _run_on_a_terminal(argv, env=env, cwd=cwd, timeout=timeout, stderr_tty=tty_stderr)
     else:
         proc = subprocess.run(
             list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
@@ -92,36 +93,55 @@ def run_command(
 
 
 def _run_on_a_terminal(
-    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout: float, stderr_tty: bool
 ) -> Result:
-    """As a person runs it: stdout a terminal (a pseudo-terminal read here), stderr a pipe."""
+    """As a person runs it: stdout a terminal (a pseudo-terminal read here), stderr a pipe,
+    or (``stderr_tty``) a terminal of its own too, where the bars are drawn as they move:
+    then ``err`` is every frame drawn, cursor moves included."""
     main, child = pty.openpty()
+    err_main, err_child = pty.openpty() if stderr_tty else (None, None)
     try:
         proc = subprocess.Popen(
-            list(argv), env=dict(env), cwd=cwd, stdout=child, stderr=subprocess.PIPE, text=True
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdout=child,
+            stderr=err_child if err_child is not None else subprocess.PIPE,
+            text=True,
         )
     finally:
         os.close(child)
-    chunks: list[bytes] = []
+        if err_child is not None:
+            os.close(err_child)
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
 
-    def drain() -> None:  # a terminal's buffer is small: read it while the command runs
+    def drain(fd: int, chunks: list[bytes]) -> None:  # a terminal's buffer is small
         while True:
             try:
-                block = os.read(main, 65536)
+                block = os.read(fd, 65536)
             except OSError:  # EIO: the command closed its end
                 return
             if not block:
                 return
             chunks.append(block)
 
-    reader = threading.Thread(target=drain)
-    reader.start()
+    readers = [threading.Thread(target=drain, args=(main, out_chunks))]
+    if err_main is not None:
+        readers.append(threading.Thread(target=drain, args=(err_main, err_chunks)))
+    for reader in readers:
+        reader.start()
     try:
         _, err = proc.communicate(timeout=timeout)
     finally:
-        reader.join(timeout)
+        for reader in readers:
+            reader.join(timeout)
         os.close(main)
-    out = b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal's line ends
+        if err_main is not None:
+            os.close(err_main)
+    out = b"".join(out_chunks).decode().replace("\r\n", "\n")  # the terminal's line ends
+    if err_main is not None:
+        err = b"".join(err_chunks).decode().replace("\r\n", "\n")
     return Result(list(argv[1:]), proc.returncode, out, err)
 
 
@@ -138,10 +158,16 @@ class Cli:
         env: Mapping[str, str] | None = None,
         secret_ok: bool = False,
         tty: bool = False,
+        tty_stderr: bool = False,
     ) -> Result:
         merged = {**self.env, **(env or {})}
         return run_command(
-            [str(CLI), *args], env=merged, cwd=self.cwd, secret_ok=secret_ok, tty=tty
+            [str(CLI), *args],
+            env=merged,
+            cwd=self.cwd,
+            secret_ok=secret_ok,
+            tty=tty,
+            tty_stderr=tty_stderr,
         )
 
     def json(self, *args: str) -> Any:

@@ -120,6 +120,7 @@ def test_bad_inputs_exit_2_before_sending(cli: Cli, tmp_path: Path) -> None:
     for result in (suffix, broken, bad_filter):
         assert result.code == 2, result
         assert len(result.err_lines()) == 1, result
-    assert "cannot tell the format" in suffix.err
+    # Not named .csv and not JSON: every command reads files by one rule, and says it.
+    assert "a file not named .csv is read as JSON Lines or one JSON array" in suffix.err
     assert "line 2" in broken.err
     assert "--filter is not JSON" in bad_filter.err

@@ -161,7 +161,7 @@ def test_waits_and_download_take_progress(
     assert path.read_bytes() == processed.path.read_bytes()
     err = capsys.readouterr().err
     lines = _lines(err)
-    assert lines["operation"].startswith("━") and "100/100 success" in lines["operation"]
+    assert lines["operation"].startswith("━") and " 100% success " in lines["operation"]
     assert "completed" in lines["run"] and "done" in lines["download"]
 
 
@@ -181,3 +181,61 @@ def test_without_rich_the_call_names_the_extra_before_sending(
 def test_progress_must_be_a_bool() -> None:
     with _sandbox().client() as client, pytest.raises(tx.InvalidInputError, match="progress"):
         client.tasks.create_tasks(_tasks(1), progress="yes")  # type: ignore[arg-type]
+
+
+def test_an_async_create_draws_each_poll_of_its_operation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The operation being polled has a bar of its own: every percent the API reports is
+    drawn (at once, not at the display's next tick), and each chunk's operation starts anew."""
+    sandbox = _sandbox()
+    sandbox.configure(operation_polls=5)  # RUNNING at 20, 40, 60, 80 %, then SUCCESS
+    drawn: list[tuple[str, int | None, str]] = []
+    real = ProgressBars.operation
+
+    def spy(self: ProgressBars, op: tx.types.Operation, *, chunk: int | None = None) -> None:
+        real(self, op, chunk=chunk)
+        task = self._progress.tasks[self._stages["operation"]]
+        drawn.append((op.id, int(task.completed), task.fields["note"]))
+
+    with pytest.MonkeyPatch.context() as mp, sandbox.client() as client:
+        mp.setattr(ProgressBars, "operation", spy)
+        result = client.tasks.create_tasks(_tasks(6), async_mode=True, chunk_size=3, progress=True)
+    assert result.ok and len(result.operations) == 2
+    first, second = (op.id for op in result.operations)
+    seen = [(c, n) for i, c, n in drawn if i == first]
+    assert [x for n, x in enumerate(seen) if n == 0 or seen[n - 1] != x] == [
+        (20, "running (chunk 1)"), (40, "running (chunk 1)"), (60, "running (chunk 1)"),
+        (80, "running (chunk 1)"), (100, "success (chunk 1)"),
+    ]  # fmt: skip
+    assert [c for i, c, _ in drawn if i == second][0] == 20  # the next one starts anew
+    lines = _lines(capsys.readouterr().err)
+    assert "6/6 created 6" in lines["tasks"] and " 100% success (chunk 2) " in lines["operation"]
+
+
+def test_a_moving_bar_shows_the_time_left() -> None:
+    from rich.console import Console
+
+    from toloka_ext._progress import _time_left_column
+
+    column = _time_left_column()
+    console = Console(width=40)
+    with ProgressBars(enabled=True) as display:
+        progress = display._progress
+        display.update("tasks", 0, 100)
+        task = progress.tasks[display._stages["tasks"]]
+        assert console.render_str(column.render(task).plain).plain == "eta -:--:--"
+        # 25 of 100 in 5 s of samples: 75 left at 5 a second.
+        task._progress.extend([progress_sample(0.0, 0), progress_sample(5.0, 25)])
+        task.completed = 25
+        assert column.render(task).plain == "eta 0:00:15"
+        display.update("tasks", 100, 100)
+        assert column.render(task).plain == ""  # done: no estimate
+        display.update("rows", 7)
+        assert column.render(progress.tasks[display._stages["rows"]]).plain == ""  # no total
+
+
+def progress_sample(timestamp: float, completed: float) -> object:
+    from rich.progress import ProgressSample
+
+    return ProgressSample(timestamp, completed)

@@ -174,6 +174,30 @@ def test_async_operation_lifecycle_and_log(api: Api, sandbox: Sandbox) -> None:
     assert sandbox.pool("pool-1")["status"] == "OPEN"  # type: ignore[index]
 
 
+def test_the_log_echoes_each_task_as_sent_unknown_keys_included(api: Api, sandbox: Sandbox) -> None:
+    """Toloka copies each task into its log entry as it was submitted; toloka-kit tags every
+    task with a key of its own ("__item_idx") and matches the entries back by it."""
+    sent = [
+        {**task(), "__item_idx": "0"},
+        {"pool_id": "pool-2", "input_values": {"image": "b.jpg"}, "__item_idx": "1"},  # default
+        {"pool_id": "pool-1", "input_values": {}, "__item_idx": "2"},  # no overlap: invalid
+    ]
+    params = {"async_mode": "true", "skip_invalid_items": "true"}
+    op_id = api.v1("POST", "/tasks", json=sent, params=params).json()["id"]
+    for _ in range(sandbox.operation_polls):
+        api.v1("GET", f"/operations/{op_id}")
+    log = api.v1("GET", f"/operations/{op_id}/log").json()
+    by_type = {e["input"]["__item_idx"]: (e["type"], e["input"]) for e in log}
+    assert by_type == {
+        "0": ("TASK_CREATE", sent[0]),
+        "1": ("TASK_CREATE", sent[1]),  # as sent: no overlap filled in, nothing stored added
+        "2": ("TASK_VALIDATE", sent[2]),
+    }
+    created = {e["input"]["__item_idx"]: e["output"]["task_id"] for e in log if e["success"]}
+    stored = {t["id"]: t for t in sandbox.tasks()}
+    assert stored[created["1"]]["overlap"] == 3 and "__item_idx" not in stored[created["1"]]
+
+
 def test_async_without_skip_fails_and_creates_nothing(api: Api, sandbox: Sandbox) -> None:
     r = api.v1(
         "POST",

@@ -30,7 +30,7 @@ from ._exit import (
     exit_code_for,
     one_line,
 )
-from ._output import Output, result_document
+from ._output import Output, error_lines, result_document
 from ._state import State
 
 __all__ = ["app", "run"]
@@ -218,6 +218,10 @@ def _report(exc: BaseException, *, json_mode: bool, mask: _Masked) -> int:
             f"{prog}: before the error: {len(partial.task_ids)} created, "
             f"{len(partial.errors)} failed, {partial.unknown_count} unknown\n"
         )
+        # Why they failed: a failed async operation's reasons are in its log, which
+        # create_tasks read into the result (no need for `operations log`).
+        for line in error_lines(partial):
+            sys.stderr.write(mask(line) + "\n")
     if json_mode:
         doc = error_document(exc)
         if isinstance(partial, TaskCreateResult):

@@ -21,6 +21,7 @@ code   meaning
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._exceptions import (
@@ -47,6 +48,7 @@ __all__ = [
     "CliError",
     "error_document",
     "exit_code_for",
+    "flag_wording",
     "one_line",
 ]
 
@@ -96,6 +98,46 @@ def exit_code_for(exc: BaseException) -> int:
     return API_ERROR
 
 
+# The library's messages name its Python arguments; on the command line the same advice
+# names the flag (or the field of a task in the file) that does it.
+_FLAG_WORDING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), flag)
+    for pattern, flag in (
+        (
+            r"\boverlap is required unless allow_defaults=True \(pool default overlap\) "
+            r"or infinite_overlap=True",
+            "overlap is required: pass --overlap, or --allow-defaults (the pool's default "
+            'overlap), or set "overlap" (or "infinite_overlap": true) in the task',
+        ),
+        (r"\ballow_insecure_http=True\b", "--allow-insecure-http"),
+        (r"\bpass project_id=", "pass --project"),
+        (r"\bapi_key=", "--api-key"),
+        (r"\boauth_token=", "--oauth-token"),
+        (r"\bv1_base_url\b", "--v1-base-url"),
+        (r"\bbase_url\b", "--base-url"),
+        (r"\bwait_for_quota=True\b", "--wait-for-quota"),
+        (r"\bvalidate_first=True\b", "--validate-first"),
+        (r"\bresend_missing=True\b", "--resend-missing"),
+        (r"\ballow_defaults=True\b", "--allow-defaults"),
+        (r"\basync_mode=True\b", "--async-mode"),
+        (r"\binfinite_overlap=True\b", '"infinite_overlap": true in the task'),
+        (r"\boperation_id only applies\b", "--operation-id only applies"),
+        (r"\bchunk_size must\b", "--chunk-size must"),
+        (r"\btasks_per_day=", ""),  # a budget the command line does not set
+        (r", or a higher tasks_per_day if your account allows it", ""),
+    )
+)
+
+
+def flag_wording(text: str) -> str:
+    """``text`` with the Python arguments it names replaced by the flags that set them
+    (``allow_insecure_http=True`` -> ``--allow-insecure-http``, ``pass project_id=`` ->
+    ``pass --project``)."""
+    for pattern, flag in _FLAG_WORDING:
+        text = pattern.sub(flag, text)
+    return text
+
+
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -106,7 +148,7 @@ def one_line(exc: BaseException, *, prog: str = PROG) -> str:
     if isinstance(exc, CliError):
         return f"{prog}: error: {_flat(exc.message)}"
     if isinstance(exc, TolokaError):
-        text = _flat(str(exc)) or type(exc).__name__
+        text = flag_wording(_flat(str(exc))) or type(exc).__name__
         return f"{prog}: error: {type(exc).__name__}: {text}"
     return f"{prog}: error: {type(exc).__name__}: {_flat(str(exc))}"
 
@@ -115,7 +157,9 @@ def error_document(exc: BaseException) -> dict[str, Any]:
     """The ``--json`` form of an error: ``{"error": {type, message, exit_code, ...}}``."""
     info: dict[str, Any] = {
         "type": type(exc).__name__,
-        "message": _flat(exc.message if isinstance(exc, CliError) else str(exc)),
+        "message": _flat(exc.message)
+        if isinstance(exc, CliError)
+        else flag_wording(_flat(str(exc))),
         "exit_code": exit_code_for(exc),
     }
     if isinstance(exc, APIStatusError):

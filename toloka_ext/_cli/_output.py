@@ -21,8 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ..types import FieldError, TaskCreateResult
+from ._exit import flag_wording
 
-__all__ = ["Output", "hide_presigned", "jsonable", "result_document"]
+__all__ = ["Output", "error_lines", "hide_presigned", "jsonable", "result_document"]
 
 _PRESIGNED_FIELDS = frozenset({"upload_url", "download_url"})
 
@@ -65,7 +66,23 @@ def jsonable(value: Any) -> Any:
 
 
 def _errors(errors: Mapping[str, FieldError]) -> dict[str, Any]:
-    return {path: {"code": e.code, "message": e.message} for path, e in errors.items()}
+    return {
+        path: {"code": e.code, "message": flag_wording(e.message)} for path, e in errors.items()
+    }
+
+
+def error_lines(result: TaskCreateResult, *, limit: int = 20) -> list[str]:
+    """Why tasks were not created, one line a position (the first ``limit`` of them):
+    ``  position 1: input_values.image: INVALID_TYPE must be of type string``."""
+    lines = []
+    for position, errors in sorted(result.errors.items())[:limit]:
+        reasons = "; ".join(
+            f"{path or 'task'}: {e.code} {flag_wording(e.message)}" for path, e in errors.items()
+        )
+        lines.append(f"  position {position}: {reasons}")
+    if len(result.errors) > limit:
+        lines.append(f"  ... and {len(result.errors) - limit} more (--json lists all)")
+    return lines
 
 
 def result_document(result: TaskCreateResult) -> dict[str, Any]:

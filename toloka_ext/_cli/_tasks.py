@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
 from .._exceptions import (
+    InvalidInputError,
     JournalCorruptError,
     JournalLockedError,
     JournalMismatchError,
@@ -18,10 +19,12 @@ from .._exceptions import (
 )
 from .._v1._job import TaskJob
 from .._v1._models import CreateProgress
-from .._v2._rows import iter_json_array
+from .._v2._rows import CsvFile, JsonArrayFile, json_line_error
+from ..types import OperationLogItem
 from ._exit import INTERRUPTED, OUTCOME_UNKNOWN, CliError
+from ._files import FORMATS, csv_columns, csv_task, open_records
 from ._interrupt import GracefulStop
-from ._output import result_document
+from ._output import error_lines, result_document
 from ._state import State, state_of
 from ._v2 import Limit, input_file, json_option, take
 from ._workflow import _resume_hint, resume_command
@@ -41,9 +44,9 @@ LOG_COLUMNS = ("type", "success", "input", "output")
 
 
 class TaskFile:
-    """Task objects from a JSON Lines file or a file holding one JSON array (told apart by
-    the first character), read twice: once to check and count before anything is sent,
-    then streamed to ``create_tasks``.
+    """Task objects from a file, read as every command reads one (:mod:`._files`): JSON
+    Lines, one JSON array, or CSV by the column rules of a DataFrame; read twice: once to
+    check and count before anything is sent, then streamed to ``create_tasks``.
 
     ``pool`` fills ``pool_id`` where a task has none (a different one is an error);
     ``overlap`` fills ``overlap`` likewise.
@@ -53,40 +56,34 @@ class TaskFile:
         self.path = path
         self.pool = pool
         self.overlap = overlap
-        self.is_array = self._first_char() == "["
+        self.reader = open_records(path, what="tasks")  # an empty file is refused here
         self.count = sum(1 for _ in self._tasks())
 
     def __len__(self) -> int:
         """The number of tasks (what ``create_tasks``' progress bar counts to)."""
         return self.count
 
-    def _first_char(self) -> str:
-        with open(self.path, encoding="utf-8") as fh:
-            while True:
-                block = fh.read(4096)
-                if not block:
-                    return ""
-                stripped = block.lstrip()
-                if stripped:
-                    return stripped[0]
-
     def _raw(self) -> Iterator[tuple[str, object]]:
         """(where, value) for each task in the file."""
+        if isinstance(self.reader, CsvFile):
+            for i, row in enumerate(self.reader):
+                if i == 0:
+                    csv_columns(self.path, list(cast("dict[str, str]", row)))
+                where = f"row {i + 1}"
+                yield where, csv_task(self.path, where, cast("dict[str, str]", row))
+            return
+        if isinstance(self.reader, JsonArrayFile):
+            for i, value in enumerate(self.reader):
+                yield f"element {i}", value
+            return
         with open(self.path, encoding="utf-8") as fh:
-            if self.is_array:
-                try:
-                    for i, value in enumerate(iter_json_array(fh, name=str(self.path))):
-                        yield f"element {i}", value
-                except ValueError as exc:
-                    raise CliError(f"{self.path}: not a JSON array of tasks: {exc}") from None
-                return
             for lineno, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
                 try:
                     yield f"line {lineno}", json.loads(line)
-                except ValueError as exc:
-                    raise CliError(f"{self.path}: line {lineno} is not valid JSON: {exc}") from None
+                except json.JSONDecodeError as exc:
+                    raise InvalidInputError(json_line_error(self.path, lineno, exc)) from None
 
     def _tasks(self) -> Iterator[dict[str, Any]]:
         try:
@@ -127,7 +124,8 @@ def tasks_create(
     file: Annotated[
         Path,
         input_file(
-            "Task objects ({pool_id, input_values, overlap, ...}): JSON lines or one JSON array."
+            f"Task objects ({{pool_id, input_values, overlap, ...}}): {FORMATS} "
+            "(columns: task fields, input_values.<key> for one input value)."
         ),
     ],
     pool: Annotated[
@@ -238,6 +236,7 @@ def tasks_create(
     if chunk_size is not None:
         kwargs["chunk_size"] = chunk_size
     journal_path: Path | None = None
+    before = None
     if not no_journal:
         journal_path = journal if journal is not None else file.with_name(file.name + ".journal")
         before = TaskJob.peek(journal_path)
@@ -252,7 +251,7 @@ def tasks_create(
             )
     elif journal is not None:
         raise CliError("--journal and --no-journal: choose one")
-    done_before = before.finished if journal_path is not None and before is not None else False
+    done_before = before is not None and before.finished
     seen: list[CreateProgress] = []
     with GracefulStop() as stop, state.client() as client:
 
@@ -298,11 +297,7 @@ def tasks_create(
         + (f", {doc['failed']} invalid (skipped)" if doc["failed"] else "")
         + (f", {doc['unknown']} unknown" if doc["unknown"] else "")
     ]
-    for position, errors in sorted(result.errors.items())[:20]:
-        reasons = "; ".join(f"{path or 'task'}: {e.code} {e.message}" for path, e in errors.items())
-        human.append(f"  position {position}: {reasons}")
-    if len(result.errors) > 20:
-        human.append(f"  ... and {len(result.errors) - 20} more (--json lists all)")
+    human.extend(error_lines(result))
     if result.unknown:
         ranges = ", ".join(f"{r.start}-{r.stop - 1}" for r in result.unknown)
         human.append(
@@ -496,8 +491,31 @@ def operations_get(
     state = state_of(ctx)
     with state.client() as client:
         op = client.operations.get(operation_id)
+        # A failed operation says why in its log: the steps that failed are shown with it.
+        failed = [e for e in client.operations.get_log(op.id) if not e.success] if op.failed else []
     progress = f" ({op.progress}%)" if op.progress is not None and not op.is_final else ""
-    state.output.show(op, human=f"operation {op.id} {op.type or ''} {op.status}{progress}")
+    human = [f"operation {op.id} {op.type or ''} {op.status}{progress}"]
+    human.extend(failure_lines(failed))
+    state.output.show(op, human="\n".join(human))
+
+
+def failure_lines(failed: list[OperationLogItem], *, limit: int = 20) -> list[str]:
+    """Why an operation failed, one line a failed step of its log:
+    ``  TASK_VALIDATE input_values.image: INVALID_TYPE must be ...; input {...}``."""
+    lines = []
+    for entry in failed[:limit]:
+        reasons = []
+        for path, error in (entry.output or {}).items():
+            if isinstance(error, dict) and "code" in error:
+                reasons.append(f"{path}: {error['code']} {error.get('message', '')}".rstrip())
+            else:
+                reasons.append(f"{path}: {json.dumps(error, ensure_ascii=False)}")
+        sent = json.dumps(entry.input, ensure_ascii=False, separators=(",", ":"))
+        sent = sent if len(sent) <= 120 else sent[:117] + "..."
+        lines.append(f"  {entry.type} {'; '.join(reasons) or '(no reason given)'}; input {sent}")
+    if len(failed) > limit:
+        lines.append(f"  ... and {len(failed) - limit} more (operations log lists all)")
+    return lines
 
 
 @operations.command("log")

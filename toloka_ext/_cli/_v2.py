@@ -14,6 +14,7 @@ import typer
 from .._sync._client import Toloka
 from .._v2._models import ItemFilter, ItemFilterCondition
 from ._exit import CliError
+from ._files import FORMATS, open_records
 from ._state import State, state_of
 
 __all__ = ["item_filter", "json_option", "register", "take"]
@@ -188,7 +189,7 @@ def datasets_fields(
 def datasets_add_items(
     ctx: typer.Context,
     dataset_id: Annotated[str, typer.Argument(help="The dataset.")],
-    rows: Annotated[Path, input_file("Rows: a .jsonl, .json (one array) or .csv file.")],
+    rows: Annotated[Path, input_file(f"Rows: {FORMATS}.")],
     field: Annotated[
         list[str] | None,
         typer.Option("--field", help="A field to declare (repeat); default: inferred."),
@@ -197,12 +198,13 @@ def datasets_add_items(
 ) -> None:
     """Add rows to a dataset (inline requests or one upload, as fits)."""
     state = state_of(ctx)
+    records = open_records(rows, what="rows")
     kwargs: dict[str, Any] = {}
     if upload_threshold is not None:
         kwargs["upload_threshold"] = upload_threshold
     with state.client() as client:
         summary = client.datasets.add_items(
-            dataset_id, rows, fields=field or None, progress=state.progress, **kwargs
+            dataset_id, records, fields=field or None, progress=state.progress, **kwargs
         )
     how = f"{summary.requests} request(s)" if summary.path == "inline" else "one upload"
     state.output.show(summary, human=f"added {summary.rows} rows to {summary.dataset_id} ({how})")

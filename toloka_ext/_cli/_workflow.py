@@ -15,6 +15,7 @@ from .._exceptions import (
     TolokaError,
 )
 from ._exit import INTERRUPTED
+from ._files import FORMATS, open_records
 from ._state import State, state_of
 from ._v2 import UploadThreshold, input_file, item_filter
 
@@ -49,7 +50,7 @@ def _dropped_secret(state: State) -> bool:
 
 def process(
     ctx: typer.Context,
-    rows: Annotated[Path, input_file("The new rows: a .jsonl, .json (one array) or .csv file.")],
+    rows: Annotated[Path, input_file(f"The new rows: {FORMATS}.")],
     pipeline: Annotated[str, typer.Option("--pipeline", help="The pipeline to run them through.")],
     out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Where to write the results.")],
     journal: Annotated[
@@ -97,6 +98,7 @@ def process(
     state = state_of(ctx)
     journal_path = journal if journal is not None else out.with_name(out.name + ".journal")
     chosen = item_filter(filter_)
+    records = open_records(rows, what="rows")  # an empty file is refused before anything
     kwargs: dict[str, Any] = {}
     if upload_threshold is not None:
         kwargs["upload_threshold"] = upload_threshold
@@ -104,7 +106,7 @@ def process(
         with state.client() as client:
             result = client.process_new_data(
                 pipeline,
-                rows,
+                records,
                 journal=journal_path,
                 project_id=project,
                 fields=field or None,

@@ -37,6 +37,7 @@ __all__ = [
     "Rows",
     "infer_fields",
     "iter_json_array",
+    "json_line_error",
     "prepare_rows",
 ]
 
@@ -51,6 +52,14 @@ UPLOAD_BLOCK = 1024 * 1024
 """Bytes per block of the streamed upload body (bounded memory, few write calls)."""
 # The same settings as ``_json.dumps`` (strict, compact, UTF-8), built once for the hot loop.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def json_line_error(path: object, lineno: int, exc: json.JSONDecodeError) -> str:
+    """``rows.jsonl: line 3 is not valid JSON: Expecting value (column 18)``: the file's
+    line, and the column in it (the decoder's own "line 2 column 1" counts inside the one
+    line it was given, so it is left out: one line number per error)."""
+    column = min(exc.pos, len(exc.doc.rstrip("\r\n"))) + 1  # at the end: past its last character
+    return f"{path}: line {lineno} is not valid JSON: {exc.msg} (column {column})"
 
 
 @attrs.frozen
@@ -68,9 +77,7 @@ class JsonLinesFile:
                 try:
                     yield json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise InvalidInputError(
-                        f"{self.path}: line {lineno} is not valid JSON: {exc.msg}"
-                    ) from None
+                    raise InvalidInputError(json_line_error(self.path, lineno, exc)) from None
 
 
 @attrs.frozen

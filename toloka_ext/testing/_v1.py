@@ -249,6 +249,10 @@ def _run_operation(ctx: Ctx, op: Obj) -> None:
     tasks: list[Any] = op["_tasks"]
     results = [check_task(ctx, t, allow_defaults=params["allow_defaults"]) for t in tasks]
     valid = [t for t, _ in results if t is not None]
+    # Each entry's input is the task as it was sent, keys the API does not know included:
+    # Toloka echoes it so, and clients match entries to their tasks by it (toloka-kit tags
+    # each task with an "__item_idx" key of its own and reads it back from here).
+    sent = [tasks[i] for i, (t, _) in enumerate(results) if t is not None]
     invalid = [(tasks[i], errs) for i, (_, errs) in enumerate(results) if errs]
     log: list[Obj] = [
         {
@@ -265,10 +269,10 @@ def _run_operation(ctx: Ctx, op: Obj) -> None:
         {
             "type": "TASK_CREATE",
             "success": True,
-            "input": {k: v for k, v in t.items() if k != "id" and k != "created"},
+            "input": as_sent,
             "output": {"task_id": t["id"]},
         }
-        for t in created
+        for as_sent, t in zip(sent if created else [], created, strict=True)
     )
     if params["open_pool"] and created:
         _open_pools(ctx, created)
