@@ -275,6 +275,7 @@ def _check_direct(sandbox: Sandbox, outcome: Outcome) -> None:
         else:
             assert isinstance(got.error, tx.OutcomeUnknownError), f"{op}: {got.error!r}"
             assert count <= 1, f"{op}: sent twice ({count})"
+            assert "client." in str(got.error), f"{op}: the error says what to check"
 
 
 FLOWS = [

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import httpx
 
-from .._exceptions import ApiDriftError, APIStatusError
+from .._exceptions import ApiDriftError, APIStatusError, OutcomeUnknownError
 from .._v2 import _adapter as A
 from ._core import Core
 from ._pagination import Paginator
@@ -46,6 +46,12 @@ class Resource:
             if exc.status_code in (404, 405):
                 self._core.verify_api("v2")
             A.check_status_error(spec, exc)
+            raise
+        except OutcomeUnknownError as exc:
+            check = A.UNKNOWN_OUTCOME_CHECKS.get(spec.operation)
+            if check is not None:
+                exc.message = f"{exc.message}: {check}"
+                exc.args = (exc.message,)
             raise
 
     def _call(self, spec: A.RequestSpec, parse: Callable[[str, httpx.Response], T]) -> T:

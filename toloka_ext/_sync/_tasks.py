@@ -14,7 +14,7 @@ from collections.abc import (
     Sequence,
     Sized,
 )
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,18 +134,28 @@ class Tasks(V1Resource):
             task = client.tasks.create_task(Task("1234", {"url": u}, overlap=3))
 
         Note:
-            Not re-sent once it may have been applied: a lost answer, or a 502/504 from a
-            gateway, raises :class:`OutcomeUnknownError`.
+            Not re-sent once it may have been applied: a lost answer or a 5xx raises
+            :class:`OutcomeUnknownError`, which says how to look for the task.
         """
         payload = normalize_task(task, 0, allow_defaults=allow_defaults)
         self._acquire(1, None)
-        response = self._core.request(
-            "v1",
-            "POST",
-            "/tasks",
-            json=payload,
-            params=single_params(allow_defaults=allow_defaults, open_pool=open_pool),
-        )
+        began = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+        try:
+            response = self._core.request(
+                "v1",
+                "POST",
+                "/tasks",
+                json=payload,
+                params=single_params(allow_defaults=allow_defaults, open_pool=open_pool),
+            )
+        except OutcomeUnknownError as exc:
+            exc.message = (
+                f"{exc.message}: look for it in client.tasks.list(pool_id="
+                f"{payload.get('pool_id')!r}, created_gte={began.isoformat()!r}) before "
+                "creating it again (create_tasks settles this by itself)"
+            )
+            exc.args = (exc.message,)
+            raise
         return Task.from_dict(self._json(response, "createTasks"))
 
     def get(self, task_id: str) -> Task:

@@ -39,6 +39,24 @@ IDEMPOTENT_OPERATIONS: dict[str, str] = {
 """Operations of a method that is not idempotent (POST) whose effect is, by what they do:
 the retry loop may re-send them. Every other POST is a create: never re-sent blindly."""
 
+UNKNOWN_OUTCOME_CHECKS: dict[str, str] = {
+    "createProject": "look for it in client.projects.list() before creating it again",
+    "createDataset": "look for it by name in client.datasets.list(project_id) before "
+    "creating it again",
+    "addDatasetItems": "compare the dataset's item count (client.datasets.list(project_id)) "
+    "with what it held before adding the rows again",
+    "createUpload": "an upload that never gets its bytes ingests nothing: "
+    "client.uploads.create() another",
+    "finalizeUpload": "read client.uploads.get(upload_id): past pending, it was finalized",
+    "copyPipeline": "look for the copy by name in client.pipelines.list(project_id) before "
+    "copying again",
+    "importPipeline": "look for it by name in client.pipelines.list(project_id) before "
+    "importing again",
+    "startRun": "look for the run in client.runs.list(pipeline_id) before starting another",
+    "createExport": "look for it in client.exports.list(dataset_id) before creating another",
+}
+"""What to check when a create's outcome is unknown (``OutcomeUnknownError`` says it)."""
+
 T = TypeVar("T")
 
 
