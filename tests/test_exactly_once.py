@@ -75,6 +75,9 @@ def fault_points(*, crash: bool) -> list[tuple[str, dict[str, Any]]]:
     if crash:
         points.append(("crash-before", {"action": "crash_before"}))
         points.append(("crash-after", {"action": "crash_after"}))
+        # Held by a proxy, and the process dies before it could wait it out: the rerun
+        # must not create again what the proxy still holds.
+        points.append(("late-apply-then-die", {"action": "late_apply", "delay": LATE, "die": 1}))
     return points
 
 
@@ -104,8 +107,22 @@ class Flow:
     journaled: bool
 
 
+_DIE_WAITING = {"armed": False}
+"""Set by a case: the process dies as it starts to wait out a request held by a proxy."""
+
+
 def _client(sandbox: Sandbox) -> tx.Toloka:
-    return sandbox.client(max_retries=2, max_request_hold=HOLD)
+    virtual = sandbox.client_time
+
+    def sleep(seconds: float) -> None:
+        if _DIE_WAITING["armed"] and seconds >= HOLD / 2:
+            _DIE_WAITING["armed"] = False
+            raise SimulatedCrash("died waiting out a request held by a proxy")
+        virtual.sleep(seconds)
+
+    return sandbox.client(
+        max_retries=2, max_request_hold=HOLD, sleep=sleep, clock=virtual.monotonic
+    )
 
 
 def _rerun_on_crash(step: Callable[[], Any]) -> Outcome:
@@ -326,10 +343,17 @@ CASES = list(_cases())
 def test_exactly_once(
     tmp_path: Path, flow: Flow, operation: str, nth: int, fault: dict[str, Any]
 ) -> None:
+    fault = dict(fault)
+    _DIE_WAITING["armed"] = bool(fault.pop("die", False))
     sandbox = _sandbox()
-    outcome = flow.run(
-        sandbox, tmp_path, FaultConfig(faults=[Fault(route=operation, on_nth=(nth,), **fault)])
-    )
+    try:
+        outcome = flow.run(
+            sandbox,
+            tmp_path,
+            FaultConfig(faults=[Fault(route=operation, on_nth=(nth,), **fault)]),
+        )
+    finally:
+        _DIE_WAITING["armed"] = False
     assert sandbox.counters.received[operation] >= nth  # the fault was met
     sandbox.apply_late(everything=True)  # what the server would still apply, eventually
     flow.check(sandbox, outcome)

@@ -175,8 +175,9 @@ class Journal:
             self._write({"kind": "params", **new})
 
     def intent(self, step: str, **data: Any) -> None:
-        """Record that ``step`` is about to be attempted (before its request is sent)."""
-        self._write({"kind": "intent", "step": step, **data})
+        """Record that ``step`` is about to be attempted (before its request is sent), and
+        when (``at``, wall time: a rerun waits out what the request may still do)."""
+        self._write({"kind": "intent", "step": step, **data, "at": time.time()})
 
     def done(self, step: str, **data: Any) -> dict[str, Any]:
         """Record that ``step`` completed; return the record."""

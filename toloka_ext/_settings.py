@@ -231,6 +231,12 @@ class Settings:
                 f"max_request_hold must be seconds >= 0, got {hold!r}", field="max_request_hold"
             )
 
+    def gave_up_wall(self, sent_at: float, now: float) -> float:
+        """When a run that is gone gave up on a request it sent at ``sent_at`` (wall time):
+        at the latest when its call's deadline passed; with no deadline, ``now`` (it may have
+        waited until it died)."""
+        return now if self.call_timeout is None else min(now, sent_at + self.call_timeout)
+
     def settle_deadline(self, gave_up_at: float) -> float:
         """When a request the client stopped waiting for at ``gave_up_at`` (``clock`` time)
         can no longer be applied: only after it is its outcome settled as "not applied"."""

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,10 @@ def test_records_are_compact_utf8_lines_in_a_private_file(tmp_path: Path) -> Non
     journal.intent("dataset", name="партия")
     journal.done("dataset", id="ds-1")
     lines = path.read_bytes().splitlines(keepends=True)
+    at = json.loads(lines[1])["at"]  # when the step was sent: a rerun waits out its hold
+    assert isinstance(at, float) and abs(at - time.time()) < 60
     assert lines[1:] == [
-        '{"kind":"intent","step":"dataset","name":"партия"}\n'.encode(),
+        f'{{"kind":"intent","step":"dataset","name":"партия","at":{at!r}}}\n'.encode(),
         b'{"kind":"done","step":"dataset","id":"ds-1"}\n',
     ]
     assert '"pipeline_id":"конвейер-1"'.encode() in lines[0]
@@ -136,7 +139,9 @@ def test_a_memory_journal_keeps_its_records_without_a_file() -> None:
     journal.done("dataset", id="ds-1")
     assert journal.path is None and not journal.resumed
     assert TOKEN.fullmatch(journal.token) and journal.params["pipeline_id"] == "pl-1"
-    assert journal.get_intent("dataset") == {"kind": "intent", "step": "dataset", "name": "x"}
+    intent = journal.get_intent("dataset")
+    assert intent is not None and isinstance(intent.pop("at"), float)
+    assert intent == {"kind": "intent", "step": "dataset", "name": "x"}
     assert journal.is_done("dataset") and journal.get_done("dataset") == {
         "kind": "done",
         "step": "dataset",

@@ -248,6 +248,13 @@ class AsyncCore:
         if seconds > 0:
             await self._sleep(seconds)
 
+    def gave_up_on(self, sent_at: object) -> float:
+        """The ``clock`` time at which a run that is gone gave up on a request it sent at
+        wall time ``sent_at`` (a journal's intent; anything else: now)."""
+        now = time.time()
+        at = float(sent_at) if isinstance(sent_at, int | float) else now
+        return self.clock() + self.settings.gave_up_wall(at, now) - now
+
     async def wait_out_hold(self, gave_up_at: float) -> None:
         """Sleep until a request the client gave up on at ``gave_up_at`` (``clock`` time)
         can no longer be applied (``max_request_hold``): what is absent then never came."""

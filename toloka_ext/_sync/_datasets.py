@@ -125,12 +125,27 @@ class Datasets(Resource):
                     f"dataset {dataset_id} holds {actual} items; expected {stored} or "
                     f"{stored + chunk.count} while resuming inline request {i}"
                 )
-            if actual is None and journal.get_intent(step) is not None:
+            sent_before = journal.get_intent(step)
+            if actual is None and sent_before is not None:
                 raise OutcomeUnknownError(
                     f"inline request {i} to dataset {dataset_id} may or may not have been "
                     "stored, and the API does not report the dataset's item count to tell; "
                     "check the dataset and start a new journal"
                 )
+            if sent_before is not None:
+                # Sent by a run that is gone, not stored (yet): wait until that request can
+                # no longer be applied before sending the rows again.
+                self._core.wait_out_hold(self._core.gave_up_on(sent_before.get("at")))
+                actual = self._item_count(project_id, dataset_id)
+                if actual is not None and actual >= stored + chunk.count:
+                    journal.done(step, reconciled=True)
+                    stored += chunk.count
+                    continue
+                if actual != stored:
+                    raise OutcomeUnknownError(
+                        f"dataset {dataset_id} holds {actual} items; expected {stored} or "
+                        f"{stored + chunk.count} while resuming inline request {i}"
+                    )
             self._post_once(dataset_id, prepared, chunk, journal, step, project_id, stored)
             stored += chunk.count
             display.update(

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .._exceptions import OutcomeUnknownError
 from .._logging import logger
@@ -28,11 +28,15 @@ def create_once(
     create: Fetch[T],
     before_send: Callable[[], object] | None = None,
     look_first: bool = False,
+    sent_before: Mapping[str, Any] | None = None,
 ) -> T:
     """``create()`` an object that ``find()`` can look up by what only this job uses (its
     token in a name, its own dataset or pipeline copy), never creating it twice.
 
-    ``look_first``: a resumed job looks before it creates. When a create's outcome is
+    ``look_first``: a resumed job looks before it creates; ``sent_before``, the journal's
+    intent of a run that is gone and sent this create without recording its answer: absent
+    at first look, it is looked for again once that request can no longer be applied
+    (its run's deadline, then ``max_request_hold``). When a create's outcome is
     unknown (:class:`OutcomeUnknownError`: a 5xx, a lost answer), the object is looked up;
     if it is absent, the lookup is repeated once the request can no longer be applied
     (``max_request_hold`` after the client gave up), and only an object still absent then
@@ -42,8 +46,11 @@ def create_once(
         OutcomeUnknownError: :data:`MAX_CREATE_ATTEMPTS` creates all ended unknown and
             absent; the journal keeps the intent, and the job's rerun looks again.
     """
-    if look_first:
+    if look_first or sent_before is not None:
         found = find()
+        if found is None and sent_before is not None:
+            core.wait_out_hold(core.gave_up_on(sent_before.get("at")))
+            found = find()
         if found is not None:
             return found
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):

@@ -705,12 +705,8 @@ class Tasks(V1Resource):
                         result.total += len(request.payloads)
                         result.unknown.append(request.chunk.positions)
                         tracker.note(request.chunk, request.payloads, result)
-                        left = job.settle_after(
-                            intent, call_timeout=self._core.settings.call_timeout
-                        )
-                        tracker.gave_up(
-                            self._core.settings.settle_deadline(self._core.clock() + left)
-                        )
+                        gave_up = self._core.gave_up_on(intent.get("at"))
+                        tracker.gave_up(self._core.settings.settle_deadline(gave_up))
                         continue
                 self._floors(tracker, request.payloads, result, job)
                 lost = self._send_sync_chunk(request, options, result, on_progress, job)

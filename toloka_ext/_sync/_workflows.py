@@ -90,6 +90,7 @@ class Workflows:
                 create=lambda: self._datasets.create(project_id, name=name),
                 before_send=lambda: journal.intent("dataset", name=name),
                 look_first=resumed,
+                sent_before=journal.get_intent("dataset"),
             )
             rec = journal.done("dataset", id=dataset.id, name=dataset.name)
         dataset_id = str(rec["id"])
@@ -110,6 +111,7 @@ class Workflows:
                 create=lambda: self._pipelines.copy(pipeline_id, name=name, project_id=project_id),
                 before_send=lambda: journal.intent("copy", name=name),
                 look_first=resumed,
+                sent_before=journal.get_intent("copy"),
             )
             journal.done("copy", id=copy.id, name=copy.name)
         else:
@@ -138,6 +140,7 @@ class Workflows:
                 create=lambda: self._runs.start(copy_id),
                 before_send=lambda: journal.intent("run", pipeline_id=copy_id),
                 look_first=resumed,
+                sent_before=journal.get_intent("run"),
             )
             rec = journal.done("run", id=run_started.id)
         run = self._runs.watch(
@@ -159,6 +162,7 @@ class Workflows:
                 ),
                 before_send=lambda: journal.intent("export", dataset_id=dataset_id),
                 look_first=resumed,
+                sent_before=journal.get_intent("export"),
             )
             rec = journal.done("export", id=existing.id)
         opts.display.note("download", "exporting")

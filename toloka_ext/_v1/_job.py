@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -271,7 +270,6 @@ class TaskJob:
             "start": chunk.start,
             "count": len(planned.payloads),
             "sha256": body_digest(planned.body),
-            "at": time.time(),
         }
         if operation_id is not None:
             data["operation_id"] = str(operation_id)
@@ -285,18 +283,6 @@ class TaskJob:
             return False
         self.journal.done(f"req.{chunk.index}", **_outcome(positions, result))
         return True
-
-    def settle_after(self, intent: Mapping[str, Any], *, call_timeout: float | None) -> float:
-        """Seconds from now until request ``intent`` can no longer be applied.
-
-        Sent at ``intent["at"]`` by a process that is gone: it gave up at the latest when
-        its call's deadline passed (or, with no deadline, now), and the server may apply it
-        until ``max_request_hold`` after that; the caller adds the hold.
-        """
-        now = time.time()
-        at = float(intent.get("at", now))
-        gave_up = now if call_timeout is None else min(now, at + call_timeout)
-        return gave_up - now
 
     # -- resends -------------------------------------------------------------------------
 
