@@ -20,7 +20,9 @@ def _bars(err: str) -> dict[str, str]:
 
 def test_tasks_create_draws_the_tasks_bar_to_the_files_count(cli: Cli, tmp_path: Path) -> None:
     write_jsonl(tmp_path / "t.jsonl", [{"input_values": {"n": i}} for i in range(6)])
-    result = cli("tasks", "create", "t.jsonl", "--pool", "pool-1", "--overlap", "1", tty=True)
+    result = cli(
+        "tasks", "create", "t.jsonl", "--pool", "pool-1", "--overlap", "1", "--sync-mode", tty=True
+    )
     assert result.code == 0, result
     assert result.out.splitlines()[0] == "created 6 of 6 tasks"
     bars = _bars(result.err)

@@ -11,10 +11,12 @@ from typing import Annotated, Any, cast
 import typer
 
 from .._exceptions import (
+    APIStatusError,
     InvalidInputError,
     JournalCorruptError,
     JournalLockedError,
     JournalMismatchError,
+    OperationFailedError,
     TolokaError,
 )
 from .._v1._job import TaskJob
@@ -284,8 +286,8 @@ def tasks_create(
             raise typer.Exit(INTERRUPTED) from None
         except (JournalMismatchError, JournalCorruptError, JournalLockedError):
             raise  # nothing was sent: no resume hint
-        except TolokaError:
-            if journal_path is not None and journal_path.exists():
+        except TolokaError as exc:
+            if journal_path is not None and journal_path.exists() and _rerun_helps(exc):
                 _resume_hint(state, journal_path, "stopped")
             raise
     doc = result_document(result)
@@ -320,6 +322,16 @@ def tasks_create(
     state.output.show(doc, human="\n".join(human))
     if result.unknown:
         raise typer.Exit(OUTCOME_UNKNOWN)
+
+
+def _rerun_helps(exc: TolokaError) -> bool:
+    """Whether running the job again can get further: not after a refusal that would be
+    refused again (bad input, a failed operation, a 4xx other than a rate limit)."""
+    if isinstance(exc, InvalidInputError | OperationFailedError):
+        return False
+    if isinstance(exc, APIStatusError):
+        return exc.status_code >= 500 or exc.status_code in (408, 429)
+    return True
 
 
 def _interrupted(
