@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
@@ -17,6 +18,7 @@ from .._constants import (
     DEFAULT_CONNECTION_LIMITS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    DEFAULT_UPLOAD_THRESHOLD,
     REQUESTS_PER_SECOND,
     V1_TASKS_PER_DAY,
     V1_TASKS_PER_MINUTE,
@@ -28,22 +30,27 @@ from .._progress import bars
 from .._ratelimit import TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
-from .._v2 import _adapter as A
-from .._v2._journal import Journal
 from .._v2._models import Account, ItemFilter, Run
-from .._v2._rows import DEFAULT_UPLOAD_THRESHOLD, FieldsArg, Rows, prepare_rows
+from .._v2._rows import FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
 from ._core import AsyncCore, AsyncSleep
-from ._datasets import AsyncDatasets
-from ._exports import AsyncExports
 from ._operations import AsyncOperations
-from ._pipelines import AsyncPipelines
-from ._projects import AsyncProjects
-from ._resource import AsyncResource
-from ._runs import AsyncRuns
 from ._tasks import AsyncTasks, TaskLimits
-from ._uploads import AsyncUploads
-from ._workflows import AsyncWorkflows
+
+# The Pipeline API resources, the adapter and the generated models under it are imported
+# when first used, so a v1-only script does not pay for them (`make bench` measures the
+# import against httpx's; tests/test_import_cost.py keeps them out of a v1 run). The pure
+# v2 modules above stay: they are cheap, and `typing.get_type_hints` on the client's
+# methods must resolve (their annotations name the row and result types).
+if TYPE_CHECKING:
+    from ._datasets import AsyncDatasets
+    from ._exports import AsyncExports
+    from ._pipelines import AsyncPipelines
+    from ._projects import AsyncProjects
+    from ._resource import AsyncResource
+    from ._runs import AsyncRuns
+    from ._uploads import AsyncUploads
+    from ._workflows import AsyncWorkflows
 
 __all__ = ["AsyncToloka"]
 
@@ -74,17 +81,6 @@ class AsyncToloka:
             result = await client.process_new_data("pl-1", "rows.jsonl", journal="b7.journal")
             created = await client.tasks.create_tasks(tasks, async_mode=True)
     """
-
-    tasks: AsyncTasks
-    """API v1 tasks: create, list, get, update."""
-    operations: AsyncOperations
-    """API v1 operations: get, log, wait, list."""
-    projects: AsyncProjects
-    datasets: AsyncDatasets
-    uploads: AsyncUploads
-    pipelines: AsyncPipelines
-    runs: AsyncRuns
-    exports: AsyncExports
 
     def __init__(
         self,
@@ -153,20 +149,76 @@ class AsyncToloka:
         self._setup(core, limits)
 
     def _setup(self, core: AsyncCore, limits: TaskLimits) -> None:
+        # The resources are built on first access (cached per client; `with_options` copies
+        # start empty and build theirs on the copy's core).
         self._core = core
         self._limits = limits
-        self.operations = AsyncOperations(core)
-        self.tasks = AsyncTasks(core, limits, self.operations)
-        self.projects = AsyncProjects(core)
-        self.uploads = AsyncUploads(core)
-        self.datasets = AsyncDatasets(core, self.uploads)
-        self.pipelines = AsyncPipelines(core, self.projects)
-        self.runs = AsyncRuns(core)
-        self.exports = AsyncExports(core, self.datasets)
-        self._workflows = AsyncWorkflows(
+
+    @functools.cached_property
+    def tasks(self) -> AsyncTasks:
+        """API v1 tasks: create, list, get, update."""
+        return AsyncTasks(self._core, self._limits, self.operations)
+
+    @functools.cached_property
+    def operations(self) -> AsyncOperations:
+        """API v1 operations: get, log, wait, list."""
+        return AsyncOperations(self._core)
+
+    @functools.cached_property
+    def projects(self) -> AsyncProjects:
+        """Pipeline API projects."""
+        from ._projects import AsyncProjects
+
+        return AsyncProjects(self._core)
+
+    @functools.cached_property
+    def datasets(self) -> AsyncDatasets:
+        """Pipeline API datasets and their items."""
+        from ._datasets import AsyncDatasets
+
+        return AsyncDatasets(self._core, self.uploads)
+
+    @functools.cached_property
+    def uploads(self) -> AsyncUploads:
+        """Pipeline API uploads (large datasets through presigned storage)."""
+        from ._uploads import AsyncUploads
+
+        return AsyncUploads(self._core)
+
+    @functools.cached_property
+    def pipelines(self) -> AsyncPipelines:
+        """Pipeline API pipelines."""
+        from ._pipelines import AsyncPipelines
+
+        return AsyncPipelines(self._core, self.projects)
+
+    @functools.cached_property
+    def runs(self) -> AsyncRuns:
+        """Pipeline API runs."""
+        from ._runs import AsyncRuns
+
+        return AsyncRuns(self._core)
+
+    @functools.cached_property
+    def exports(self) -> AsyncExports:
+        """Pipeline API exports and their result files."""
+        from ._exports import AsyncExports
+
+        return AsyncExports(self._core, self.datasets)
+
+    @functools.cached_property
+    def _workflows(self) -> AsyncWorkflows:
+        from ._workflows import AsyncWorkflows
+
+        return AsyncWorkflows(
             datasets=self.datasets, pipelines=self.pipelines, runs=self.runs, exports=self.exports
         )
-        self._root = AsyncResource(core)
+
+    @functools.cached_property
+    def _root(self) -> AsyncResource:
+        from ._resource import AsyncResource
+
+        return AsyncResource(self._core)
 
     @property
     def base_url(self) -> str:
@@ -232,6 +284,8 @@ class AsyncToloka:
 
             print((await client.me()).id)
         """
+        from .._v2 import _adapter as A
+
         return await self._root._call(A.req_get_me(), A.parse_account)
 
     async def process_new_data(
@@ -274,6 +328,9 @@ class AsyncToloka:
             RunFailedError: the run failed or was cancelled.
             JournalMismatchError: the journal belongs to another call.
         """
+        from .._v2 import _adapter as A
+        from .._v2._journal import Journal
+
         A.check_path("copyPipeline", pipelineId=pipeline_id)
         check_item_limit(item_limit)
         if output is not None and Path(output).is_dir():  # known now, not after the run
