@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 
 import toloka_ext
@@ -207,3 +208,41 @@ def test_star_import_gives_every_public_name() -> None:
     namespace: dict[str, object] = {}
     exec("from toloka_ext import *", namespace)
     assert set(toloka_ext.__all__) <= set(namespace)
+
+
+# -- what a client builds ------------------------------------------------------------------------
+
+
+def test_the_storage_client_is_made_by_the_first_storage_request_only() -> None:
+    """Presigned storage needs its own httpx client (an SSL context: tens of ms); a client
+    that only creates tasks never makes it, a copy shares it, closing makes none."""
+    from toloka_ext import Toloka
+    from toloka_ext._sync._core import LazyClient
+
+    def ok(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"stored")
+
+    client = Toloka(api_key="k", transport=httpx.MockTransport(ok))
+    holder = client._core._storage
+    assert isinstance(holder, LazyClient) and holder._client is None
+    copy = client.with_options(max_retries=0)
+    response = copy._core.storage("GET", "https://storage.test/x?sig=1")
+    assert response.read() == b"stored"
+    assert holder._client is not None and copy._core.storage_http is client._core.storage_http
+    client.close()
+    assert holder._client.is_closed
+
+    unused = Toloka(api_key="k", transport=httpx.MockTransport(ok))
+    unused.close()
+    assert unused._core._storage._client is None
+    with pytest.raises(RuntimeError, match="closed"):
+        unused._core.storage("GET", "https://storage.test/x?sig=1")
+
+
+def test_a_storage_client_passed_in_is_used_and_not_closed() -> None:
+    from toloka_ext import Toloka
+
+    with httpx.Client() as storage:
+        with Toloka(api_key="k", storage_client=storage) as client:
+            assert client._core.storage_http is storage
+        assert not storage.is_closed

@@ -33,7 +33,7 @@ from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from .._v2._models import Account, ItemFilter, Run
 from .._v2._rows import FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
-from ._core import AsyncCore, AsyncSleep
+from ._core import AsyncCore, AsyncLazyClient, AsyncSleep
 from ._operations import AsyncOperations
 from ._tasks import AsyncTasks, TaskLimits
 
@@ -119,23 +119,29 @@ class AsyncToloka:
             allow_insecure_http=allow_insecure_http,
         )
         credentials = resolve_credentials(api_key=api_key, oauth_token=oauth_token)
-        owned: list[httpx.AsyncClient] = []
+        owned: list[httpx.AsyncClient | AsyncLazyClient] = []
         if http_client is None:
             http_client = httpx.AsyncClient(
                 transport=transport or httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS)
             )
             owned.append(http_client)
+        storage: httpx.AsyncClient | AsyncLazyClient
         if storage_client is None:
-            # Presigned storage lives on other hosts and takes no credentials.
-            storage_client = httpx.AsyncClient(
-                transport=transport or httpx.AsyncHTTPTransport(), follow_redirects=True
+            # Presigned storage lives on other hosts and takes no credentials. Made when an
+            # upload or an export first needs it: a v1-only script never does.
+            storage = AsyncLazyClient(
+                lambda: httpx.AsyncClient(
+                    transport=transport or httpx.AsyncHTTPTransport(), follow_redirects=True
+                )
             )
-            owned.append(storage_client)
+            owned.append(storage)
+        else:
+            storage = storage_client
         core = AsyncCore(
             settings=settings,
             credentials=credentials,
             http=http_client,
-            storage=storage_client,
+            storage=storage,
             owned=tuple(owned),
             request_bucket=TokenBucket(requests_per_second) if requests_per_second else None,
             sleep=sleep if sleep is not None else default_sleep,
