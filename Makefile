@@ -22,8 +22,9 @@ help:
 	@echo "make mock             serve both contracts with Prism on 127.0.0.1 (Ctrl-C stops)"
 	@echo "make contract         schemathesis + property tests against Prism and the sandbox"
 	@echo "make contract-live    validate the live API through a Prism proxy (needs TOLOKA_API_KEY)"
-	@echo "make bench            v1 create_tasks vs toloka-kit and plain httpx, v2 upload memory (~15 min;"
-	@echo "                      ARGS=--quick to check the harness) -> bench/out/v1_create.{md,png,json}"
+	@echo "make bench            the clients' throughput, CPU and memory vs toloka-kit and plain httpx, against"
+	@echo "                      a minimal server and the sandbox; import time; v2 upload (<= 14 min;"
+	@echo "                      ARGS=--quick checks the harness, ~1 min) -> bench/out/v1_create.{md,png,json}"
 	@echo "make mutation         mutmut over the pure core, kill rate per module (~1 h; ARGS=\"retry journal\")"
 
 install: $(STAMP) $(NODE_STAMP)

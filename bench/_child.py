@@ -51,7 +51,12 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+PROFILE = False  # set by main() from the "profile" argument
+
+
 def measured(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    if PROFILE:
+        return _profiled(fn)
     cpu0, t0 = _cpu(), time.perf_counter()
     out = fn()
     out["seconds"] = time.perf_counter() - t0
@@ -59,11 +64,33 @@ def measured(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _profiled(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The call under cProfile: the functions with the most own time (the figures of a
+    profiled run are not comparable, only where the time goes)."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    out = profiler.runcall(fn)
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(18)
+    lines = text.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+    out["profile"] = [lines[i].rstrip() for i in range(start, len(lines)) if lines[i].strip()]
+    out["profile_total"] = stats.total_tt
+    return out
+
+
 # -- hand-written loops ----------------------------------------------------------------------
 
 
-def plain_loop(args: dict[str, Any], use_orjson: bool) -> dict[str, Any]:
-    """POST 5000 tasks at a time, check the status and the count; nothing else."""
+def plain_loop(args: dict[str, Any], use_orjson: bool, *, as_list: bool = False) -> dict[str, Any]:
+    """POST 5000 tasks at a time, check the status and the count; nothing else.
+
+    ``as_list``: the tasks are a list built before the call (the input a user holds),
+    posted a slice at a time, instead of a generator."""
     import httpx
 
     if use_orjson:
@@ -81,10 +108,19 @@ def plain_loop(args: dict[str, Any], use_orjson: bool) -> dict[str, Any]:
     url = f"{args['url']}/api/v1/tasks"
     headers = {"Authorization": f"OAuth {args['token']}", "Content-Type": "application/json"}
 
+    tasks = list(gen_tasks(args["n"])) if as_list else None
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:
+        if tasks is None:
+            yield from chunked(args["n"], SYNC_CHUNK)
+        else:
+            for start in range(0, len(tasks), SYNC_CHUNK):
+                yield tasks[start : start + SYNC_CHUNK]
+
     def run() -> dict[str, Any]:
         created = 0
         with httpx.Client(timeout=120) as http:
-            for chunk in chunked(args["n"], SYNC_CHUNK):
+            for chunk in chunks():
                 response = http.post(url, content=dumps(chunk), headers=headers)
                 if response.status_code != 201:
                     raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
@@ -121,14 +157,15 @@ def _summary(result: Any, n: int) -> dict[str, Any]:
     }
 
 
-def ours(args: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+def ours(args: dict[str, Any], options: dict[str, Any], *, as_list: bool = False) -> dict[str, Any]:
     from toloka_ext import Toloka
 
     n = args["n"]
+    tasks = list(gen_tasks(n)) if as_list else None  # the same input as the loop's list
 
     def run() -> dict[str, Any]:
         with Toloka(**_ours_kwargs(args)) as client:
-            result = client.tasks.create_tasks(gen_tasks(n), **options)
+            result = client.tasks.create_tasks(gen_tasks(n) if tasks is None else tasks, **options)
         return _summary(result, n)
 
     return measured(run)
@@ -259,6 +296,8 @@ def versions(args: dict[str, Any]) -> dict[str, Any]:
 KINDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "loop_json": lambda a: plain_loop(a, use_orjson=False),
     "loop_orjson": lambda a: plain_loop(a, use_orjson=True),
+    "loop_list": lambda a: plain_loop(a, use_orjson=False, as_list=True),
+    "ours_list": lambda a: ours(a, {}, as_list=True),
     "ours_sync": lambda a: ours(a, {"keep_tasks": True}),
     "ours_nokeep": lambda a: ours(a, {"keep_tasks": False}),
     "ours_async": lambda a: ours(a, {"async_mode": True, "keep_tasks": True}),
@@ -273,7 +312,9 @@ KINDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def main() -> None:
+    global PROFILE
     args = json.loads(sys.argv[1])
+    PROFILE = bool(args.get("profile"))
     result = KINDS[args["kind"]](args)
     result["self_maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result["pid"] = os.getpid()

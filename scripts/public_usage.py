@@ -80,7 +80,17 @@ def _attribute_types(cls: ast.ClassDef) -> dict[str, str]:
             name = _annotation_name(node.annotation)
             if name:
                 types.setdefault(node.target.id, name)
+        elif isinstance(node, ast.FunctionDef) and _is_property(node):
+            # A resource built on first use: ``@cached_property def tasks(self) -> AsyncTasks``.
+            name = _annotation_name(node.returns)
+            if name:
+                types.setdefault(node.name, name)
     return types
+
+
+def _is_property(fn: ast.FunctionDef) -> bool:
+    names = {ast.unparse(d) for d in fn.decorator_list}
+    return bool(names & {"property", "cached_property", "functools.cached_property"})
 
 
 def _classes(source: Path) -> Iterator[ast.ClassDef]:

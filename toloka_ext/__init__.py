@@ -12,8 +12,9 @@ The clients and the inputs users construct are here; the models the clients retu
 :mod:`toloka_ext.types`; every error derives from :class:`TolokaError`.
 """
 
-from . import types as types
-from ._async._client import AsyncToloka
+import importlib
+import typing
+
 from ._exceptions import (
     APIConnectionError,
     ApiDriftError,
@@ -43,12 +44,48 @@ from ._exceptions import (
     TolokaError,
     UploadFailedError,
 )
-from ._polling import PollPolicy
-from ._sync._client import Toloka
-from ._v1._models import Task
-from ._v2._models import FieldSpec, ItemFilter, ItemFilterCondition
-from ._v2._rows import CsvFile, JsonArrayFile, JsonLinesFile
 from ._version import __version__ as __version__
+
+if typing.TYPE_CHECKING:
+    from . import types as types
+    from ._async._client import AsyncToloka
+    from ._polling import PollPolicy
+    from ._sync._client import Toloka
+    from ._v1._models import Task
+    from ._v2._models import FieldSpec, ItemFilter, ItemFilterCondition
+    from ._v2._rows import CsvFile, JsonArrayFile, JsonLinesFile
+
+# Loaded on first use (PEP 562), so `import toloka_ext` costs little more than httpx: a v1
+# script never loads the v2 layer or the generated models. The errors above stay eager
+# (cheap, and `except toloka_ext.NotFoundError` must not import anything).
+_LAZY: dict[str, str] = {
+    "AsyncToloka": "._async._client",
+    "CsvFile": "._v2._rows",
+    "FieldSpec": "._v2._models",
+    "ItemFilter": "._v2._models",
+    "ItemFilterCondition": "._v2._models",
+    "JsonArrayFile": "._v2._rows",
+    "JsonLinesFile": "._v2._rows",
+    "PollPolicy": "._polling",
+    "Task": "._v1._models",
+    "Toloka": "._sync._client",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name == "types":
+        value: object = importlib.import_module(".types", __name__)
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, "types"})
+
 
 __all__ = [
     "APIConnectionError",
@@ -92,7 +129,7 @@ __all__ = [
 
 # Tracebacks name the public path (toloka_ext.NotFoundError), not a private module.
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)  # the errors; the lazy names are not errors
     if isinstance(_obj, type) and issubclass(_obj, TolokaError):
         _obj.__module__ = __name__
 del _name, _obj

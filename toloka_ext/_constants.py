@@ -40,6 +40,10 @@ REQUESTS_PER_SECOND: Final = 300
 
 # Pipeline API v2-beta
 V2_BASE_URL: Final = "https://platform.toloka.ai/api/v2-beta"
+MAX_REQUEST_BYTES: Final = 2 * 1024 * 1024
+"""The documented limit of one inline ``POST /datasets/{id}/items`` request body."""
+DEFAULT_UPLOAD_THRESHOLD: Final = 8 * MAX_REQUEST_BYTES
+"""Above this many serialized bytes the upload path is used instead of inline requests."""
 
 # Polling
 DEFAULT_POLL_INTERVAL: Final = 1.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import importlib
 import inspect
 import json
 import re
@@ -43,10 +44,13 @@ def _layer() -> list[tuple[str, Any]]:
         ("infer_fields", infer_fields),
     ]
     for client_cls in (Toloka, AsyncToloka):
-        annotations = inspect.get_annotations(client_cls)
+        package = client_cls.__module__.rpartition(".")[0]  # toloka_ext._sync or ._async
         for resource in RESOURCES:
-            cls = annotations[resource]
-            cls = getattr(inspect.getmodule(client_cls), cls) if isinstance(cls, str) else cls
+            # A property that builds the resource on first use: its return annotation names
+            # the class, which its own module (`_<resource>`) defines.
+            prop = inspect.getattr_static(client_cls, resource)
+            name = inspect.get_annotations(prop.func)["return"]
+            cls = getattr(importlib.import_module(f"{package}._{resource}"), name)
             objects.append((cls.__name__, cls))
     return objects
 

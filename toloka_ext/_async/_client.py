@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
@@ -18,6 +19,7 @@ from .._constants import (
     DEFAULT_MAX_REQUEST_HOLD,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    DEFAULT_UPLOAD_THRESHOLD,
     REQUESTS_PER_SECOND,
     V1_TASKS_PER_DAY,
     V1_TASKS_PER_MINUTE,
@@ -30,21 +32,27 @@ from .._progress import bars
 from .._ratelimit import TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
-from .._v2 import _adapter as A
 from .._v2._models import Account, ItemFilter, Run
-from .._v2._rows import DEFAULT_UPLOAD_THRESHOLD, FieldsArg, Rows, prepare_rows
+from .._v2._rows import FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
-from ._core import AsyncCore, AsyncSleep
-from ._datasets import AsyncDatasets
-from ._exports import AsyncExports
+from ._core import AsyncCore, AsyncLazyClient, AsyncSleep
 from ._operations import AsyncOperations
-from ._pipelines import AsyncPipelines
-from ._projects import AsyncProjects
-from ._resource import AsyncResource
-from ._runs import AsyncRuns
 from ._tasks import AsyncTasks, TaskLimits
-from ._uploads import AsyncUploads
-from ._workflows import AsyncWorkflows
+
+# The Pipeline API resources, the adapter and the generated models under it are imported
+# when first used, so a v1-only script does not pay for them (`make bench` measures the
+# import against httpx's; tests/test_import_cost.py keeps them out of a v1 run). The pure
+# v2 modules above stay: they are cheap, and `typing.get_type_hints` on the client's
+# methods must resolve (their annotations name the row and result types).
+if TYPE_CHECKING:
+    from ._datasets import AsyncDatasets
+    from ._exports import AsyncExports
+    from ._pipelines import AsyncPipelines
+    from ._projects import AsyncProjects
+    from ._resource import AsyncResource
+    from ._runs import AsyncRuns
+    from ._uploads import AsyncUploads
+    from ._workflows import AsyncWorkflows
 
 __all__ = ["AsyncToloka"]
 
@@ -78,17 +86,6 @@ class AsyncToloka:
             result = await client.process_new_data("pl-1", "rows.jsonl", journal="b7.journal")
             created = await client.tasks.create_tasks(tasks, async_mode=True)
     """
-
-    tasks: AsyncTasks
-    """API v1 tasks: create, list, get, update."""
-    operations: AsyncOperations
-    """API v1 operations: get, log, wait, list."""
-    projects: AsyncProjects
-    datasets: AsyncDatasets
-    uploads: AsyncUploads
-    pipelines: AsyncPipelines
-    runs: AsyncRuns
-    exports: AsyncExports
 
     def __init__(
         self,
@@ -129,23 +126,29 @@ class AsyncToloka:
             allow_insecure_http=allow_insecure_http,
         )
         credentials = resolve_credentials(api_key=api_key, oauth_token=oauth_token)
-        owned: list[httpx.AsyncClient] = []
+        owned: list[httpx.AsyncClient | AsyncLazyClient] = []
         if http_client is None:
             http_client = httpx.AsyncClient(
                 transport=transport or httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS)
             )
             owned.append(http_client)
+        storage: httpx.AsyncClient | AsyncLazyClient
         if storage_client is None:
-            # Presigned storage lives on other hosts and takes no credentials.
-            storage_client = httpx.AsyncClient(
-                transport=transport or httpx.AsyncHTTPTransport(), follow_redirects=True
+            # Presigned storage lives on other hosts and takes no credentials. Made when an
+            # upload or an export first needs it: a v1-only script never does.
+            storage = AsyncLazyClient(
+                lambda: httpx.AsyncClient(
+                    transport=transport or httpx.AsyncHTTPTransport(), follow_redirects=True
+                )
             )
-            owned.append(storage_client)
+            owned.append(storage)
+        else:
+            storage = storage_client
         core = AsyncCore(
             settings=settings,
             credentials=credentials,
             http=http_client,
-            storage=storage_client,
+            storage=storage,
             owned=tuple(owned),
             request_bucket=TokenBucket(requests_per_second) if requests_per_second else None,
             sleep=sleep if sleep is not None else default_sleep,
@@ -159,24 +162,80 @@ class AsyncToloka:
         self._setup(core, limits)
 
     def _setup(self, core: AsyncCore, limits: TaskLimits) -> None:
+        # The resources are built on first access (cached per client; `with_options` copies
+        # start empty and build theirs on the copy's core).
         self._core = core
         self._limits = limits
-        self.operations = AsyncOperations(core)
-        self.tasks = AsyncTasks(core, limits, self.operations)
-        self.projects = AsyncProjects(core)
-        self.uploads = AsyncUploads(core)
-        self.datasets = AsyncDatasets(core, self.uploads)
-        self.pipelines = AsyncPipelines(core, self.projects)
-        self.runs = AsyncRuns(core)
-        self.exports = AsyncExports(core, self.datasets)
-        self._workflows = AsyncWorkflows(
-            core,
+
+    @functools.cached_property
+    def tasks(self) -> AsyncTasks:
+        """API v1 tasks: create, list, get, update."""
+        return AsyncTasks(self._core, self._limits, self.operations)
+
+    @functools.cached_property
+    def operations(self) -> AsyncOperations:
+        """API v1 operations: get, log, wait, list."""
+        return AsyncOperations(self._core)
+
+    @functools.cached_property
+    def projects(self) -> AsyncProjects:
+        """Pipeline API projects."""
+        from ._projects import AsyncProjects
+
+        return AsyncProjects(self._core)
+
+    @functools.cached_property
+    def datasets(self) -> AsyncDatasets:
+        """Pipeline API datasets and their items."""
+        from ._datasets import AsyncDatasets
+
+        return AsyncDatasets(self._core, self.uploads)
+
+    @functools.cached_property
+    def uploads(self) -> AsyncUploads:
+        """Pipeline API uploads (large datasets through presigned storage)."""
+        from ._uploads import AsyncUploads
+
+        return AsyncUploads(self._core)
+
+    @functools.cached_property
+    def pipelines(self) -> AsyncPipelines:
+        """Pipeline API pipelines."""
+        from ._pipelines import AsyncPipelines
+
+        return AsyncPipelines(self._core, self.projects)
+
+    @functools.cached_property
+    def runs(self) -> AsyncRuns:
+        """Pipeline API runs."""
+        from ._runs import AsyncRuns
+
+        return AsyncRuns(self._core)
+
+    @functools.cached_property
+    def exports(self) -> AsyncExports:
+        """Pipeline API exports and their result files."""
+        from ._exports import AsyncExports
+
+        return AsyncExports(self._core, self.datasets)
+
+    @functools.cached_property
+    def _workflows(self) -> AsyncWorkflows:
+        from ._workflows import AsyncWorkflows
+
+        return AsyncWorkflows(
+            self._core,
             datasets=self.datasets,
             pipelines=self.pipelines,
             runs=self.runs,
             exports=self.exports,
         )
-        self._root = AsyncResource(core)
+
+    @functools.cached_property
+    def _root(self) -> AsyncResource:
+        from ._resource import AsyncResource
+
+        return AsyncResource(self._core)
 
     @property
     def base_url(self) -> str:
@@ -249,6 +308,8 @@ class AsyncToloka:
 
             print((await client.me()).id)
         """
+        from .._v2 import _adapter as A
+
         return await self._root._call(A.req_get_me(), A.parse_account)
 
     async def process_new_data(
@@ -291,6 +352,8 @@ class AsyncToloka:
             RunFailedError: the run failed or was cancelled.
             JournalMismatchError: the journal belongs to another call.
         """
+        from .._v2 import _adapter as A
+
         A.check_path("copyPipeline", pipelineId=pipeline_id)
         check_item_limit(item_limit)
         if output is not None and Path(output).is_dir():  # known now, not after the run

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
@@ -20,6 +21,7 @@ from .._constants import (
     DEFAULT_MAX_REQUEST_HOLD,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    DEFAULT_UPLOAD_THRESHOLD,
     REQUESTS_PER_SECOND,
     V1_TASKS_PER_DAY,
     V1_TASKS_PER_MINUTE,
@@ -32,21 +34,27 @@ from .._progress import bars
 from .._ratelimit import TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
-from .._v2 import _adapter as A
 from .._v2._models import Account, ItemFilter, Run
-from .._v2._rows import DEFAULT_UPLOAD_THRESHOLD, FieldsArg, Rows, prepare_rows
+from .._v2._rows import FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
-from ._core import Core, Sleep
-from ._datasets import Datasets
-from ._exports import Exports
+from ._core import Core, LazyClient, Sleep
 from ._operations import Operations
-from ._pipelines import Pipelines
-from ._projects import Projects
-from ._resource import Resource
-from ._runs import Runs
 from ._tasks import TaskLimits, Tasks
-from ._uploads import Uploads
-from ._workflows import Workflows
+
+# The Pipeline API resources, the adapter and the generated models under it are imported
+# when first used, so a v1-only script does not pay for them (`make bench` measures the
+# import against httpx's; tests/test_import_cost.py keeps them out of a v1 run). The pure
+# v2 modules above stay: they are cheap, and `typing.get_type_hints` on the client's
+# methods must resolve (their annotations name the row and result types).
+if TYPE_CHECKING:
+    from ._datasets import Datasets
+    from ._exports import Exports
+    from ._pipelines import Pipelines
+    from ._projects import Projects
+    from ._resource import Resource
+    from ._runs import Runs
+    from ._uploads import Uploads
+    from ._workflows import Workflows
 
 __all__ = ["Toloka"]
 
@@ -80,17 +88,6 @@ class Toloka:
             result = client.process_new_data("pl-1", "rows.jsonl", journal="b7.journal")
             created = client.tasks.create_tasks(tasks, async_mode=True)
     """
-
-    tasks: Tasks
-    """API v1 tasks: create, list, get, update."""
-    operations: Operations
-    """API v1 operations: get, log, wait, list."""
-    projects: Projects
-    datasets: Datasets
-    uploads: Uploads
-    pipelines: Pipelines
-    runs: Runs
-    exports: Exports
 
     def __init__(
         self,
@@ -131,23 +128,29 @@ class Toloka:
             allow_insecure_http=allow_insecure_http,
         )
         credentials = resolve_credentials(api_key=api_key, oauth_token=oauth_token)
-        owned: list[httpx.Client] = []
+        owned: list[httpx.Client | LazyClient] = []
         if http_client is None:
             http_client = httpx.Client(
                 transport=transport or httpx.HTTPTransport(limits=DEFAULT_CONNECTION_LIMITS)
             )
             owned.append(http_client)
+        storage: httpx.Client | LazyClient
         if storage_client is None:
-            # Presigned storage lives on other hosts and takes no credentials.
-            storage_client = httpx.Client(
-                transport=transport or httpx.HTTPTransport(), follow_redirects=True
+            # Presigned storage lives on other hosts and takes no credentials. Made when an
+            # upload or an export first needs it: a v1-only script never does.
+            storage = LazyClient(
+                lambda: httpx.Client(
+                    transport=transport or httpx.HTTPTransport(), follow_redirects=True
+                )
             )
-            owned.append(storage_client)
+            owned.append(storage)
+        else:
+            storage = storage_client
         core = Core(
             settings=settings,
             credentials=credentials,
             http=http_client,
-            storage=storage_client,
+            storage=storage,
             owned=tuple(owned),
             request_bucket=TokenBucket(requests_per_second) if requests_per_second else None,
             sleep=sleep if sleep is not None else default_sleep,
@@ -161,24 +164,80 @@ class Toloka:
         self._setup(core, limits)
 
     def _setup(self, core: Core, limits: TaskLimits) -> None:
+        # The resources are built on first access (cached per client; `with_options` copies
+        # start empty and build theirs on the copy's core).
         self._core = core
         self._limits = limits
-        self.operations = Operations(core)
-        self.tasks = Tasks(core, limits, self.operations)
-        self.projects = Projects(core)
-        self.uploads = Uploads(core)
-        self.datasets = Datasets(core, self.uploads)
-        self.pipelines = Pipelines(core, self.projects)
-        self.runs = Runs(core)
-        self.exports = Exports(core, self.datasets)
-        self._workflows = Workflows(
-            core,
+
+    @functools.cached_property
+    def tasks(self) -> Tasks:
+        """API v1 tasks: create, list, get, update."""
+        return Tasks(self._core, self._limits, self.operations)
+
+    @functools.cached_property
+    def operations(self) -> Operations:
+        """API v1 operations: get, log, wait, list."""
+        return Operations(self._core)
+
+    @functools.cached_property
+    def projects(self) -> Projects:
+        """Pipeline API projects."""
+        from ._projects import Projects
+
+        return Projects(self._core)
+
+    @functools.cached_property
+    def datasets(self) -> Datasets:
+        """Pipeline API datasets and their items."""
+        from ._datasets import Datasets
+
+        return Datasets(self._core, self.uploads)
+
+    @functools.cached_property
+    def uploads(self) -> Uploads:
+        """Pipeline API uploads (large datasets through presigned storage)."""
+        from ._uploads import Uploads
+
+        return Uploads(self._core)
+
+    @functools.cached_property
+    def pipelines(self) -> Pipelines:
+        """Pipeline API pipelines."""
+        from ._pipelines import Pipelines
+
+        return Pipelines(self._core, self.projects)
+
+    @functools.cached_property
+    def runs(self) -> Runs:
+        """Pipeline API runs."""
+        from ._runs import Runs
+
+        return Runs(self._core)
+
+    @functools.cached_property
+    def exports(self) -> Exports:
+        """Pipeline API exports and their result files."""
+        from ._exports import Exports
+
+        return Exports(self._core, self.datasets)
+
+    @functools.cached_property
+    def _workflows(self) -> Workflows:
+        from ._workflows import Workflows
+
+        return Workflows(
+            self._core,
             datasets=self.datasets,
             pipelines=self.pipelines,
             runs=self.runs,
             exports=self.exports,
         )
-        self._root = Resource(core)
+
+    @functools.cached_property
+    def _root(self) -> Resource:
+        from ._resource import Resource
+
+        return Resource(self._core)
 
     @property
     def base_url(self) -> str:
@@ -251,6 +310,8 @@ class Toloka:
 
             print((client.me()).id)
         """
+        from .._v2 import _adapter as A
+
         return self._root._call(A.req_get_me(), A.parse_account)
 
     def process_new_data(
@@ -293,6 +354,8 @@ class Toloka:
             RunFailedError: the run failed or was cancelled.
             JournalMismatchError: the journal belongs to another call.
         """
+        from .._v2 import _adapter as A
+
         A.check_path("copyPipeline", pipelineId=pipeline_id)
         check_item_limit(item_limit)
         if output is not None and Path(output).is_dir():  # known now, not after the run

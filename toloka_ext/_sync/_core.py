@@ -15,6 +15,7 @@ never carry it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -199,6 +200,35 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
     return out
 
 
+class LazyClient:
+    """An httpx client made on first use, closed by :meth:`close` if it was ever made.
+
+    The presigned-storage client: only uploads and exports use it, and making one costs an
+    SSL context (tens of ms, a few MiB), which a v1-only script should not pay. Copies of a
+    client (``with_options``) share the holder, so they share the one client it makes.
+    """
+
+    def __init__(self, make: Callable[[], httpx.Client]) -> None:
+        self._make = make
+        self._client: httpx.Client | None = None
+        self._closed = False
+        self._lock = threading.Lock()  # two threads of a sync client: still one client
+
+    def get(self) -> httpx.Client:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    if self._closed:  # as a closed httpx client would answer
+                        raise RuntimeError("the client has been closed")
+                    self._client = self._make()
+        return self._client
+
+    def close(self) -> None:
+        self._closed = True
+        if self._client is not None:
+            self._client.close()
+
+
 class Core:
     """Settings, credentials, connection pools and rate limits shared by every resource.
 
@@ -212,8 +242,8 @@ class Core:
         settings: Settings,
         credentials: ClientCredentials,
         http: httpx.Client,
-        storage: httpx.Client,
-        owned: tuple[httpx.Client, ...],
+        storage: httpx.Client | LazyClient,
+        owned: tuple[httpx.Client | LazyClient, ...],
         request_bucket: TokenBucket | None,
         sleep: Sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -221,7 +251,7 @@ class Core:
         self.settings = settings
         self.credentials = credentials
         self.http = http
-        self.storage_http = storage
+        self._storage = storage
         self._owned = owned
         self.request_bucket = request_bucket
         self._sleep = sleep
@@ -239,12 +269,18 @@ class Core:
             settings=settings,
             credentials=self.credentials,
             http=self.http,
-            storage=self.storage_http,
+            storage=self._storage,
             owned=(),
             request_bucket=self.request_bucket,
             sleep=self._sleep,
             clock=self.clock,
         )
+
+    @property
+    def storage_http(self) -> httpx.Client:
+        """The client for presigned storage URLs (made on first use when it is the core's)."""
+        storage = self._storage
+        return storage.get() if isinstance(storage, LazyClient) else storage
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

@@ -10,9 +10,10 @@ fetches nothing until used: iterate it for every item of every page, or walk
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from .._v2._adapter import PageData
+if TYPE_CHECKING:  # a v1 list must not load the v2 layer (and the generated models)
+    from .._v2._adapter import PageData
 
 __all__ = [
     "FetchKeyset",

@@ -24,6 +24,10 @@ from typing import IO, Any, Literal, cast
 import attrs
 
 from .. import _json
+
+# Defined with the other limits so the client's signatures need not import this module.
+from .._constants import DEFAULT_UPLOAD_THRESHOLD as DEFAULT_UPLOAD_THRESHOLD
+from .._constants import MAX_REQUEST_BYTES as MAX_REQUEST_BYTES
 from .._exceptions import InvalidInputError
 from .._pandas import DataFrameLike, is_dataframe, iter_frame_rows
 from ._models import FieldSpec
@@ -41,10 +45,6 @@ __all__ = [
     "prepare_rows",
 ]
 
-MAX_REQUEST_BYTES = 2 * 1024 * 1024
-"""The documented limit of one inline ``POST /datasets/{id}/items`` request body."""
-DEFAULT_UPLOAD_THRESHOLD = 8 * MAX_REQUEST_BYTES
-"""Above this many serialized bytes the upload path is used instead of inline requests."""
 DEFAULT_SPOOL_MEMORY = 4 * 1024 * 1024
 DEFAULT_INFERENCE_ROWS = 100
 _READ_CHUNK = 64 * 1024

@@ -16,7 +16,6 @@ from .._exceptions import InvalidInputError
 from .._polling import PollPolicy
 from .._progress import ProgressBars
 from .._types import JsonObject
-from ._adapter import drift
 from ._models import (
     Export,
     ExportStatus,
@@ -68,6 +67,8 @@ def export_is_done(export: Export) -> bool:
         return False
     if not export.download_url:
         # Ready, but nothing to download: waiting longer cannot help.
+        from ._adapter import drift  # here: the generated client loads only when v2 is used
+
         raise drift(
             "getExport",
             "downloadUrl",
