@@ -803,8 +803,12 @@ def test_a_sync_answer_that_does_not_fit_names_what_does_not() -> None:
         "expected a task object",
     )
     assert _drift_of(answer({"items": {"one": {"id": "t"}}}))[:2] == ("createTasks", "items")
+    # A created task is built when read (keep_tasks): its drift is named then.
     bad_task = {"items": {"0": {"id": "t1", "pool_id": "1", "overlap": "x"}}}
-    assert _drift_of(answer(bad_task, keep=True))[:2] == ("createTasks", "items.0.overlap")
+    kept = TaskCreateResult()
+    apply_sync_response(kept, _chunk(2), bad_task, keep_tasks=True)
+    assert kept.task_ids == {0: "t1"}
+    assert _drift_of(lambda: kept.created[0])[:2] == ("createTasks", "items.0.overlap")
     bad_error = {"validation_errors": {"1": {"input_values.n": "bad"}}}
     assert _drift_of(answer(bad_error))[:2] == ("createTasks", "validation_errors.1.input_values.n")
 

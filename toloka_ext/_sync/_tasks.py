@@ -767,6 +767,7 @@ class Tasks(V1Resource):
                     chunk,
                     self._json(response, "createTasks"),
                     keep_tasks=options.keep_tasks,
+                    body=response.content,  # the created tasks are built from it when read
                 )
             except TolokaError as exc:
                 mark_unaccounted_unknown(result, chunk)

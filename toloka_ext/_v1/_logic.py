@@ -388,25 +388,28 @@ def _offset(key: object, size: int, field: str) -> int:
 
 
 def _record_created(
-    result: TaskCreateResult, position: int, task_data: Mapping[str, Any], keep: bool, field: str
+    result: TaskCreateResult, position: int, task_data: Mapping[str, Any], field: str
 ) -> None:
-    if keep:
-        task = Task.from_dict(task_data, operation=_OP, field=field)
-        if not task.id:
-            raise _drift(_OP, f"{field}.id", "created task has no id")
-        result.task_ids[position] = task.id
-        result.created[position] = task
-    else:
-        task_id = task_data.get("id")
-        if not isinstance(task_id, str) or not task_id:
-            raise _drift(_OP, f"{field}.id", "created task has no id")
-        result.task_ids[position] = task_id
+    task_id = task_data.get("id")
+    if not isinstance(task_id, str) or not task_id:
+        raise _drift(_OP, f"{field}.id", "created task has no id")
+    result.task_ids[position] = task_id
 
 
 def apply_sync_response(
-    result: TaskCreateResult, chunk: Chunk[Any], data: object, *, keep_tasks: bool
+    result: TaskCreateResult,
+    chunk: Chunk[Any],
+    data: object,
+    *,
+    keep_tasks: bool,
+    body: bytes | None = None,
 ) -> None:
-    """Merge ``{"items": {...}, "validation_errors": {...}}`` of one chunk into ``result``."""
+    """Merge ``{"items": {...}, "validation_errors": {...}}`` of one chunk into ``result``.
+
+    With ``keep_tasks`` the created tasks are built from the answer when read
+    (:class:`~toloka_ext.types.CreatedTasks`): from ``body``, the answer's bytes, if given
+    (more compact than the parsed answer), else from ``data``.
+    """
     if not isinstance(data, Mapping):
         raise _drift(_OP, "(body)", f"expected the batch object, got {type(data).__name__}")
     items = data.get("items", {})
@@ -416,20 +419,46 @@ def apply_sync_response(
     if not isinstance(errors, Mapping):
         raise _drift(_OP, "validation_errors", "expected an object")
     size = len(chunk.items)
-    seen: set[int] = set()
+    start = chunk.start
+    task_ids = result.task_ids
+    before = len(task_ids) + len(result.errors)
     for key, task_data in items.items():
-        offset = _offset(key, size, "items")
+        # The usual answer first (a position, a task object with its id): one step a task.
+        try:
+            offset = int(key)
+        except (TypeError, ValueError):
+            offset = -1
+        task_id = task_data.get("id") if type(task_data) is dict else None
+        if 0 <= offset < size and type(task_id) is str and task_id:
+            task_ids[start + offset] = task_id
+            continue
+        offset = _offset(key, size, "items")  # raises, naming what does not fit
         if not isinstance(task_data, Mapping):
             raise _drift(_OP, f"items.{key}", "expected a task object")
-        _record_created(result, chunk.start + offset, task_data, keep_tasks, f"items.{key}")
-        seen.add(offset)
+        _record_created(result, start + offset, task_data, f"items.{key}")
+    if keep_tasks and items:
+        result.created.add_chunk(start, start + size, _answer_tasks(start, body, items))
     for key, field_errors in errors.items():
         offset = _offset(key, size, "validation_errors")
-        result.errors[chunk.start + offset] = parse_field_errors(
+        result.errors[start + offset] = parse_field_errors(
             field_errors, operation=_OP, field=f"validation_errors.{key}"
         )
-        seen.add(offset)
-    _mark_missing_unknown(result, chunk, seen)
+    if len(task_ids) + len(result.errors) - before != size:
+        # Positions the answer does not mention (or mentions twice): never guessed.
+        seen = {int(k) for k in items} | {int(k) for k in errors}
+        _mark_missing_unknown(result, chunk, seen)
+
+
+def _answer_tasks(
+    start: int, body: bytes | None, items: Mapping[str, Any]
+) -> Callable[[], dict[int, Mapping[str, Any]]]:
+    """The created tasks of a sync answer by position, parsed again from its bytes when
+    asked for (or from the parsed items, when no bytes were kept)."""
+
+    if body is None:
+        return lambda: {start + int(key): value for key, value in items.items()}
+    # Only the bytes are kept: the parsed answer is let go (a few times their size).
+    return lambda: {start + int(key): value for key, value in json.loads(body)["items"].items()}
 
 
 def _mark_missing_unknown(result: TaskCreateResult, chunk: Chunk[Any], seen: set[int]) -> None:
@@ -553,6 +582,7 @@ def apply_log(
     unknown; after a failed one they were not created (the operation applies all or none).
     """
     matched = match_log(log, payloads)
+    created: dict[int, str] = {}
     for offset, item in matched.items():
         position = chunk.start + offset
         output = item.output or {}
@@ -561,10 +591,7 @@ def apply_log(
             if not isinstance(task_id, str) or not task_id:
                 raise _drift("getOperationLog", "output.task_id", "missing in TASK_CREATE item")
             result.task_ids[position] = task_id
-            if keep_tasks:
-                result.created[position] = Task.from_dict(
-                    {**payloads[offset], "id": task_id}, operation="getOperationLog"
-                )
+            created[offset] = task_id
         else:
             errors: dict[str, FieldError] = {}
             for path, err in output.items():
@@ -575,5 +602,12 @@ def apply_log(
             result.errors[position] = errors or {
                 "": FieldError(code=f"{item.type}_FAILED", message="no details in the log")
             }
+    if keep_tasks and created:
+        start = chunk.start
+
+        def tasks() -> dict[int, Mapping[str, Any]]:
+            return {start + o: {**payloads[o], "id": i} for o, i in created.items()}
+
+        result.created.add_chunk(start, start + len(payloads), tasks)
     if succeeded:
         _mark_missing_unknown(result, chunk, set(matched))

@@ -6,8 +6,17 @@ Every model keeps response keys it does not know in ``extra`` (never dropped), a
 
 from __future__ import annotations
 
+import bisect
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +32,7 @@ else:  # `pandas.DataFrame` in signatures resolves at run time without importing
     from .._pandas import pandas_on_demand as pandas
 
 __all__ = [
+    "CreatedTasks",
     "BaselineSolution",
     "CreateProgress",
     "FieldError",
@@ -328,6 +338,7 @@ class Task:
 
 # The keys of an answer :meth:`Task._from_plain` reads: no solutions, nothing extra.
 _PLAIN_ANSWER_KEYS: Final = _TASK_KEYS - {"known_solutions", "baseline_solutions"}
+_LOG_KEYS: Final = frozenset({"type", "success", "input", "output"})
 
 
 @attrs.define(kw_only=True)
@@ -449,6 +460,17 @@ class OperationLogItem:
 
     @classmethod
     def from_dict(cls, data: object, *, index: int = 0) -> OperationLogItem:
+        if type(data) is dict and data.keys() <= _LOG_KEYS:
+            # The usual entry, every field of its exact type: nothing to copy or set aside.
+            item_type, success = data.get("type"), data.get("success")
+            item_input, item_output = data.get("input"), data.get("output")
+            if (
+                type(item_type) is str
+                and type(success) is bool
+                and (item_input is None or type(item_input) is dict)
+                and (item_output is None or type(item_output) is dict)
+            ):
+                return cls(type=item_type, success=success, input=item_input, output=item_output)
         field = f"[{index}]"
         obj = _mapping(data, operation="getOperationLog", field=field)
         rest = dict(obj)
@@ -480,6 +502,129 @@ class CreateProgress:
     operation: Operation | None = None
 
 
+RawTasks = Callable[[], Mapping[int, Mapping[str, Any]]]
+"""A chunk's created tasks as the server described them, by position (built on demand)."""
+
+
+class CreatedTasks(MutableMapping[int, Task]):
+    """``TaskCreateResult.created``: position → the created :class:`Task`, a mapping like a
+    ``dict``, whose tasks are built from the server's answer only when read.
+
+    A chunk's answer is kept as it came (its bytes, or the request's and the ids), and a
+    :class:`Task` is made from it on first access (the chunk last read stays parsed): a batch
+    whose tasks nobody looks at costs what ``keep_tasks=False`` does, in CPU.
+    """
+
+    __slots__ = ("_built", "_chunk", "_hidden", "_sources", "_starts")
+
+    def __init__(self, tasks: Mapping[int, Task] | None = None) -> None:
+        self._built: dict[int, Task] = dict(tasks or {})
+        self._hidden: set[int] = set()  # positions removed from a chunk kept as it came
+        self._starts: list[int] = []
+        self._sources: list[tuple[int, int, RawTasks]] = []
+        self._chunk: tuple[int, Mapping[int, Mapping[str, Any]]] | None = None
+
+    def add_chunk(self, start: int, stop: int, raw: RawTasks) -> None:
+        """Positions ``[start, stop)`` created by one request: ``raw()`` describes them."""
+        index = bisect.bisect_left(self._starts, start)
+        self._starts.insert(index, start)
+        self._sources.insert(index, (start, stop, raw))
+
+    def _chunk_of(self, index: int) -> Mapping[int, Mapping[str, Any]]:
+        if self._chunk is None or self._chunk[0] != index:
+            self._chunk = (index, self._sources[index][2]())
+        return self._chunk[1]
+
+    def _raw(self, position: int) -> Mapping[str, Any] | None:
+        if position in self._hidden:
+            return None
+        index = bisect.bisect_right(self._starts, position) - 1
+        if index < 0 or position >= self._sources[index][1]:
+            return None
+        return self._chunk_of(index).get(position)
+
+    def __getitem__(self, position: int) -> Task:
+        task = self._built.get(position)
+        if task is not None:
+            return task
+        data = self._raw(position)
+        if data is None:
+            raise KeyError(position)
+        task = Task.from_dict(data, field=f"items.{position}")
+        self._built[position] = task
+        return task
+
+    def __setitem__(self, position: int, task: Task) -> None:
+        self._built[position] = task
+        self._hidden.discard(position)
+
+    def __delitem__(self, position: int) -> None:
+        if position not in self:
+            raise KeyError(position)
+        self._built.pop(position, None)
+        self._hidden.add(position)
+
+    def __contains__(self, position: object) -> bool:
+        if position in self._built:
+            return True
+        return isinstance(position, int) and self._raw(position) is not None
+
+    def _lazy(self) -> Iterator[int]:
+        for index in range(len(self._sources)):
+            for position in self._chunk_of(index):
+                if position not in self._built and position not in self._hidden:
+                    yield position
+
+    def __iter__(self) -> Iterator[int]:
+        yield from sorted([*self._built, *self._lazy()])
+
+    def __len__(self) -> int:
+        return len(self._built) + sum(1 for _ in self._lazy())
+
+    def __repr__(self) -> str:
+        return f"CreatedTasks({len(self)} tasks)"
+
+    # The mapping methods, as a dict's (annotated here: the abstract base leaves them bare).
+    def get(self, position: int, default: Task | None = None) -> Task | None:  # type: ignore[override]
+        return self[position] if position in self else default
+
+    def keys(self) -> KeysView[int]:
+        return super().keys()
+
+    def items(self) -> ItemsView[int, Task]:
+        return super().items()
+
+    def values(self) -> ValuesView[Task]:
+        return super().values()
+
+    def pop(self, position: int, default: Task | None = None) -> Task | None:  # type: ignore[override]
+        if position not in self:
+            return default
+        task = self[position]
+        del self[position]
+        return task
+
+    def popitem(self) -> tuple[int, Task]:
+        return super().popitem()
+
+    def setdefault(self, position: int, default: Task) -> Task:
+        return super().setdefault(position, default)
+
+    def update(self, other: Mapping[int, Task] = {}, /, **_: Task) -> None:  # type: ignore[override]  # noqa: B006
+        for position, task in other.items():
+            self[position] = task
+
+    def clear(self) -> None:
+        self._built.clear()
+        self._sources.clear()
+        self._starts.clear()
+        self._chunk = None
+
+
+def _created(value: Mapping[int, Task]) -> CreatedTasks:
+    return value if isinstance(value, CreatedTasks) else CreatedTasks(value)
+
+
 @attrs.define(kw_only=True, repr=False)
 class TaskCreateResult:
     """What ``create_tasks`` did, by *original* position in the caller's iterable.
@@ -498,7 +643,7 @@ class TaskCreateResult:
 
     total: int = 0
     task_ids: dict[int, str] = attrs.field(factory=dict)
-    created: dict[int, Task] = attrs.field(factory=dict)
+    created: CreatedTasks = attrs.field(factory=CreatedTasks, converter=_created)
     errors: dict[int, dict[str, FieldError]] = attrs.field(factory=dict)
     unknown: list[range] = attrs.field(factory=list)
     operations: list[Operation] = attrs.field(factory=list)

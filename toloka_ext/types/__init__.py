@@ -17,6 +17,7 @@ if typing.TYPE_CHECKING:
     from .._types import JsonObject, JsonValue
     from .._v1._models import (
         BaselineSolution,
+        CreatedTasks,
         CreateProgress,
         FieldError,
         KnownSolution,
@@ -53,6 +54,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "toloka_ext._types": ("JsonObject", "JsonValue"),
     "toloka_ext._v1._models": (
         "BaselineSolution",
+        "CreatedTasks",
         "CreateProgress",
         "FieldError",
         "KnownSolution",
@@ -105,6 +107,7 @@ __all__ = [
     "AsyncPaginator",
     "BaselineSolution",
     "CreateProgress",
+    "CreatedTasks",
     "Dataset",
     "DatasetAttachment",
     "ErrorInfo",
