@@ -419,8 +419,22 @@ def auth_schemes(challenge: str) -> tuple[str, ...]:
     >>> auth_schemes('Bearer realm="api", error="invalid_token", ApiKey')
     ('Bearer', 'ApiKey')
     """
+    parts, current, quoted, escaped = [], "", False, False
+    for char in challenge:  # commas inside a quoted string separate nothing
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
     schemes: list[str] = []
-    for part in challenge.split(","):
+    for part in parts:
         part = part.strip()
         match = _TOKEN.match(part)
         if match is None:

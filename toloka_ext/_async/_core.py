@@ -95,6 +95,19 @@ def _error_code(response: httpx.Response) -> str | None:
     return code if isinstance(code, str) else None
 
 
+def _may_be_elsewhere(api: Api, response: httpx.Response) -> bool:
+    """An error answer that may come from another server than the API: not the API's JSON,
+    or (v1, whose 404 for an object says ``DOES_NOT_EXIST``) a 404/405 that is not its own.
+    v2 404/405 answers are checked by the resource layer, which knows the route."""
+    if not looks_like_api(response):
+        return True
+    return (
+        api == "v1"
+        and response.status_code in (404, 405)
+        and _error_code(response) != "DOES_NOT_EXIST"
+    )
+
+
 def base_url_error(
     api: Api, base: str, path: str, response: httpx.Response, problem: str
 ) -> ConfigurationError:
@@ -371,7 +384,7 @@ class AsyncCore:
             read=not stream,
             deadline=Deadline(call_timeout, self.clock) if call_timeout is not None else None,
         )
-        if response.is_error and response.status_code < 500 and not looks_like_api(response):
+        if response.is_error and response.status_code < 500 and _may_be_elsewhere(api, response):
             await self.verify_api(api)  # an HTML 404 is a wrong base_url more often than drift
         return await self._finish(response)
 
