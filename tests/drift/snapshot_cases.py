@@ -186,3 +186,151 @@ def request_bounds(spec: Spec | None = None) -> list[RequestBound]:
 
 def snapshot_path() -> Path:
     return ROOT / "openapi" / "v2-beta.yaml"
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def _ref_target(spec: Spec, node: Any) -> Any:
+    """The dict a ``$ref`` chain ends at, in ``spec`` itself (so edits land in the document)."""
+    hops = 0
+    while isinstance(node, dict) and "$ref" in node and hops < 32:
+        target: Any = spec
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node, hops = target, hops + 1
+    return node
+
+
+def _operation(spec: Spec, operation: str) -> tuple[str, str, dict[str, Any]]:
+    for path, method, op in _operations(spec):
+        if op["operationId"] == operation:
+            return path, method, op
+    raise KeyError(operation)
+
+
+def _steps(field: str) -> list[str]:
+    """``"fields[0].name"`` -> ``["fields", "[]", "name"]``."""
+    out: list[str] = []
+    for part in field.split("."):
+        name, _, rest = part.partition("[")
+        out.append(name)
+        out.extend("[]" for _ in range(rest.count("]")))
+    return out
+
+
+def schemas_at(spec: Spec, root: Any, field: str) -> list[dict[str, Any]]:
+    """The schema(s) in ``spec`` at ``field`` under ``root`` (every oneOf variant that has
+    it), resolved to the dicts of the document itself."""
+    nodes = [_ref_target(spec, root)]
+    for step in [s for s in _steps(field) if s]:
+        following: list[dict[str, Any]] = []
+        for node in nodes:
+            variants = [node, *(_ref_target(spec, v) for v in node.get("oneOf", []))]
+            for variant in variants:
+                if step == "[]" and "items" in variant:
+                    following.append(_ref_target(spec, variant["items"]))
+                elif step in (variant.get("properties") or {}):
+                    following.append(_ref_target(spec, variant["properties"][step]))
+        nodes = following
+    return nodes
+
+
+def bound_schemas(spec: Spec, bound: RequestBound) -> list[dict[str, Any]]:
+    """The schemas of ``spec`` that hold ``bound``."""
+    path, _, op = _operation(spec, bound.operation)
+    if bound.where in ("path", "query"):
+        name = bound.field.split(".")[0].split("[")[0]
+        for raw in [*spec["paths"][path].get("parameters", []), *op.get("parameters", [])]:
+            param = _ref_target(spec, raw)
+            if param.get("name") == name and param.get("in") == bound.where:
+                return [_ref_target(spec, param["schema"])]
+        raise KeyError(bound.id)
+    media = next(iter(_ref_target(spec, op["requestBody"])["content"].values()))
+    found = [s for s in schemas_at(spec, media["schema"], bound.field) if bound.keyword in s]
+    assert found, bound.id
+    return found
+
+
+def tightened(bound: RequestBound) -> float:
+    """A tighter value of ``bound`` (the issue's ``limit`` maximum 100 -> 50)."""
+    if bound.keyword.startswith("max"):
+        return int(bound.value) // 2
+    return int(bound.value) + 1
+
+
+def tighten(spec: Spec, bound: RequestBound) -> Spec:
+    for schema in bound_schemas(spec, bound):
+        schema[bound.keyword] = tightened(bound)
+    return spec
+
+
+def rename_status(spec: Spec, polled: PolledStatus, value: str, renamed: str) -> Spec:
+    """``value`` of the component enum renamed (the issue's ``completed`` -> ``succeeded``),
+    response examples following it."""
+    enum = spec["components"]["schemas"][polled.schema]["enum"]
+    enum[enum.index(value)] = renamed
+
+    def follow(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, sub in node.items():
+                if key == "status" and sub == value:
+                    node[key] = renamed
+                else:
+                    follow(sub)
+        elif isinstance(node, list):
+            for sub in node:
+                follow(sub)
+
+    for _, _, op in _operations(spec):
+        for response in (op.get("responses") or {}).values():
+            follow((response.get("content") or {}) if isinstance(response, dict) else None)
+    return spec
+
+
+def cursor_paging(spec: Spec, listed: PaginatedList) -> Spec:
+    """The issue's new scheme on ``listed``: ``offset`` -> ``pageToken``, ``pagination`` ->
+    ``nextPageToken`` (examples following it; other lists keep theirs)."""
+    _, _, op = _operation(spec, listed.operation)
+    op["parameters"] = [
+        p for p in op["parameters"] if _ref_target(spec, p).get("name") != "offset"
+    ] + [
+        {
+            "description": "Token of the page to fetch (from nextPageToken).",
+            "in": "query",
+            "name": "pageToken",
+            "schema": {"type": "string"},
+        }
+    ]
+    media = op["responses"]["200"]["content"]["application/json"]
+    name = str(media["schema"]["$ref"]).rsplit("/", 1)[-1]
+    wrapper = spec["components"]["schemas"][name]
+    wrapper["properties"].pop("pagination")
+    wrapper["properties"]["nextPageToken"] = {"type": "string"}
+    examples = [
+        media.get("example"),
+        *(e.get("value") for e in (media.get("examples") or {}).values()),
+    ]
+    for example in examples:
+        if isinstance(example, dict):
+            example.pop("pagination", None)
+            example["nextPageToken"] = "t-2"
+    return spec
+
+
+def response_bounds(spec: Spec | None = None) -> list[tuple[str, str, str, str, float]]:
+    """Every bound of a 2xx response body: ``(operation, status, field, keyword, value)``."""
+    from toloka_ext._optable import _shape
+
+    spec = spec or load_snapshot()
+    found: list[tuple[str, str, str, str, float]] = []
+    for _, _, op in _operations(spec):
+        for status, response in (op.get("responses") or {}).items():
+            media = ((_ref_target(spec, response) or {}).get("content") or {}).get(
+                "application/json"
+            )
+            if not str(status).startswith("2") or not isinstance(media, dict):
+                continue
+            for field, keyword, value, _guess in _bounds(_shape(spec, media["schema"]), "", False):
+                found.append((str(op["operationId"]), str(status), field, keyword, value))
+    return sorted(set(found))
