@@ -7,7 +7,8 @@ code   meaning
 1      the API refused or failed (a status, a connection error, a failed run or
        export, a poll timeout); ``spec pull``: the document could not be fetched
 2      bad usage or bad input: a wrong option, an unreadable or invalid file, no
-       credentials, a journal of another call; nothing was sent
+       credentials, a journal of another call (nothing was sent); a ``--base-url``
+       or ``--v1-base-url`` that does not lead to the API (named in the message)
 3      API drift: Toloka answered in a shape the bundled snapshot does not know
        (``spec``: the API changed compatibly)
 4      outcome unknown: a request may or may not have been applied; check before
