@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from .._paging import check_advance, check_echo, check_keyset_page, next_offset
+from .._paging import check_advance, check_keyset_page, next_offset
 from .._v2._adapter import PageData
 
 __all__ = [
@@ -95,7 +95,6 @@ class AsyncPaginator(Generic[T]):
 
     async def first_page(self) -> AsyncPage[T]:
         data = await self._fetch(self.offset)
-        check_echo(data, offset=self.offset)
         return AsyncPage(data, offset=self.offset, limit=self.limit, fetch=self._fetch)
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from .._paging import check_advance, check_echo, check_keyset_page, next_offset
+from .._paging import check_advance, check_keyset_page, next_offset
 from .._v2._adapter import PageData
 
 __all__ = [
@@ -97,7 +97,6 @@ class Paginator(Generic[T]):
 
     def first_page(self) -> Page[T]:
         data = self._fetch(self.offset)
-        check_echo(data, offset=self.offset)
         return Page(data, offset=self.offset, limit=self.limit, fetch=self._fetch)
 
     def iter_pages(self) -> Iterator[Page[T]]:
