@@ -170,40 +170,6 @@ RULES: dict[str, tuple[Level, str]] = {
 }
 
 
-def _bound_rules() -> dict[str, tuple[Level, str]]:
-    """Bounds and patterns: tightened on a request breaks a client that sends what was
-    valid; loosened on a response lets values arrive that the old document ruled out (a
-    warning: this layer's models do not enforce bounds, a validating client fails)."""
-    rules: dict[str, tuple[Level, str]] = {}
-    for slug, word in _BOUND_WORDS.items():
-        tighter, looser = (
-            ("decreased", "increased")
-            if slug.startswith("max")
-            else (
-                "increased",
-                "decreased",
-            )
-        )
-        for kind in ("parameter", "property"):
-            what = "parameter" if kind == "parameter" else "request property"
-            rules[f"request-{kind}-{slug}-{tighter}"] = ("breaking", f"{what} {word} tightened")
-            rules[f"request-{kind}-{slug}-{looser}"] = ("info", f"{what} {word} relaxed")
-        rules[f"response-property-{slug}-{looser}"] = (
-            "warning",
-            f"response {word} relaxed (values the old document ruled out may arrive)",
-        )
-        rules[f"response-property-{slug}-{tighter}"] = ("info", f"response {word} tightened")
-    for kind in ("parameter", "property"):
-        what = "parameter" if kind == "parameter" else "request property"
-        rules[f"request-{kind}-pattern-added"] = ("breaking", f"{what} pattern added")
-        rules[f"request-{kind}-pattern-changed"] = ("breaking", f"{what} pattern changed")
-        rules[f"request-{kind}-pattern-removed"] = ("info", f"{what} pattern removed")
-    rules["response-property-pattern-removed"] = ("warning", "response pattern removed")
-    rules["response-property-pattern-changed"] = ("warning", "response pattern changed")
-    rules["response-property-pattern-added"] = ("info", "response pattern added")
-    return rules
-
-
 # schema keyword -> rule slug, and how a report words it
 _BOUND_KEYS = {
     "maximum": "max",
@@ -221,7 +187,29 @@ _BOUND_WORDS = {
     "max-items": "maxItems",
     "min-items": "minItems",
 }
-RULES.update(_bound_rules())
+_REQUEST_KINDS = (("parameter", "parameter"), ("property", "request property"))
+# Bounds and patterns: tightened on a request breaks a client that sends what was valid;
+# relaxed on a response lets values arrive that the old document ruled out (a warning: this
+# layer's models do not enforce bounds, a validating client fails). A table built at
+# import, every rule pinned by tests/test_specdiff_report.py.
+for _slug, _word in _BOUND_WORDS.items():
+    _up = _slug.startswith("max")
+    _tighter, _looser = ("decreased", "increased") if _up else ("increased", "decreased")
+    for _kind, _what in _REQUEST_KINDS:
+        RULES[f"request-{_kind}-{_slug}-{_tighter}"] = ("breaking", f"{_what} {_word} tightened")
+        RULES[f"request-{_kind}-{_slug}-{_looser}"] = ("info", f"{_what} {_word} relaxed")
+    RULES[f"response-property-{_slug}-{_looser}"] = (
+        "warning",
+        f"response {_word} relaxed (values the old document ruled out may arrive)",
+    )
+    RULES[f"response-property-{_slug}-{_tighter}"] = ("info", f"response {_word} tightened")
+for _kind, _what in _REQUEST_KINDS:
+    RULES[f"request-{_kind}-pattern-added"] = ("breaking", f"{_what} pattern added")
+    RULES[f"request-{_kind}-pattern-changed"] = ("breaking", f"{_what} pattern changed")
+    RULES[f"request-{_kind}-pattern-removed"] = ("info", f"{_what} pattern removed")
+RULES["response-property-pattern-removed"] = ("warning", "response pattern removed")
+RULES["response-property-pattern-changed"] = ("warning", "response pattern changed")
+RULES["response-property-pattern-added"] = ("info", "response pattern added")
 
 
 @dataclass(frozen=True)
@@ -602,6 +590,11 @@ class _Walk:
         needed = self.reliance.properties.get(self.operation or "", frozenset())
         return any(p == spath or p.startswith(spath + ".") for p in needed)
 
+    def callers(self) -> str:
+        """`` (client.runs.get, ...)``: the public calls that reach this operation."""
+        assert self.reliance is not None  # only asked about what the reliance names
+        return self.reliance.callers(self.operation)
+
     def relied_values(self, ref: str | None) -> frozenset[str]:
         """The values of the component enum ``ref`` the client acts on."""
         if ref is None or self.reliance is None or not self.reliance.reached(self.operation):
@@ -694,8 +687,7 @@ def _compare_schema(
                 walk.emit(
                     "relied-response-enum-value-removed",
                     loc,
-                    f"enum value {shown_v} removed, which toloka_ext acts on"
-                    f"{walk.reliance.callers(walk.operation) if walk.reliance else ''}{also}",
+                    f"enum value {shown_v} removed, which toloka_ext acts on{walk.callers()}{also}",
                 )
                 continue
             walk.emit(walk.rule("enum-value-removed"), loc, f"enum value {shown_v} removed")
@@ -714,11 +706,10 @@ def _compare_schema(
             if walk.direction == "response":
                 rule = f"response-{'required' if was_req else 'optional'}-property-removed"
                 if not was_req and walk.relies_on_property(sub):
-                    callers = walk.reliance.callers(walk.operation) if walk.reliance else ""
                     walk.emit(
                         "relied-response-property-removed",
                         sub_loc,
-                        f"optional property removed, which toloka_ext needs{callers}",
+                        f"optional property removed, which toloka_ext needs{walk.callers()}",
                     )
                     continue
             else:
@@ -946,7 +937,7 @@ def _compare_operation(
                 loc,
                 "",
             )
-        walk = _Walk(o_doc, n_doc, "request", "parameter", emit, reliance, operation)
+        walk = _Walk(o_doc, n_doc, "request", "parameter", emit)
         _compare_schema(walk, old_p.get("schema", {}), new_p.get("schema", {}), loc)
 
     # request body
@@ -962,9 +953,7 @@ def _compare_operation(
         if was_req != is_req:
             rule = "request-body-became-required" if is_req else "request-body-became-optional"
             emit(rule, "request body", "")
-        _compare_content(
-            o_doc, n_doc, old_body, new_body, "request", "request body", emit, reliance, operation
-        )
+        _compare_content(o_doc, n_doc, old_body, new_body, "request", "request body", emit)
 
     # responses
     old_resps = _mapping(old_op.get("responses"))
