@@ -384,3 +384,44 @@ def test_a_property_is_needed_when_it_or_something_under_it_is(base: dict[str, A
         assert _relied(diff_specs(base, changed(base, drop), reliance=other)) == []
     nothing = Reliance(methods=RELIED.methods)  # no properties for any operation
     assert _relied(diff_specs(base, changed(base, drop), reliance=nothing)) == []
+
+
+def test_four_callers_name_three_and_one_more() -> None:
+    assert Reliance(methods={"op": ("a", "b", "c", "d")}).callers("op") == " (a, b, c and 1 more)"
+
+
+def test_a_reliance_travels_as_json_sorted_and_comes_back_equal() -> None:
+    reliance = Reliance(
+        methods={"listRuns": ("client.runs.list", "client.process_new_data"), "getRun": ("g",)},
+        parameters={"listRuns": frozenset({"query offset", "query limit"})},
+        enum_values={"RunStatus": frozenset({"failed", "completed"})},
+        properties={"listRuns": frozenset({".pagination.total"}), "getExport": frozenset()},
+    )
+    data = reliance.as_dict()
+    assert data == {
+        "methods": {"getRun": ["g"], "listRuns": ["client.runs.list", "client.process_new_data"]},
+        "parameters": {"listRuns": ["query limit", "query offset"]},
+        "enum_values": {"RunStatus": ["completed", "failed"]},
+        "properties": {"getExport": [], "listRuns": [".pagination.total"]},
+    }
+    assert list(data) == ["methods", "parameters", "enum_values", "properties"]
+    assert list(data["methods"]) == ["getRun", "listRuns"]
+    back = Reliance.from_dict(json.loads(json.dumps(data)))
+    assert back == reliance
+    assert back.methods["listRuns"] == ("client.runs.list", "client.process_new_data")
+    assert isinstance(back.parameters["listRuns"], frozenset)
+
+
+def test_a_reliance_read_from_json_takes_what_is_there() -> None:
+    assert Reliance.from_dict({}) == Reliance()
+    assert Reliance.from_dict({"methods": None, "properties": None}) == Reliance()
+    partial = Reliance.from_dict(
+        {"enum_values": {"RunStatus": ["completed", 1]}, "methods": {"g": [2]}}
+    )
+    assert partial.enum_values == {"RunStatus": frozenset({"completed", "1"})}
+    assert (
+        partial.methods == {"g": ("2",)} and partial.parameters == {} and partial.properties == {}
+    )
+    keyed = Reliance.from_dict({"parameters": {5: ["query a"]}, "properties": {"op": [".x"]}})
+    assert keyed.parameters == {"5": frozenset({"query a"})}
+    assert keyed.properties == {"op": frozenset({".x"})}
