@@ -1,4 +1,5 @@
-"""Which public methods of ``toloka_ext`` reach each Pipeline API operation.
+"""Which public methods of ``toloka_ext`` reach each Pipeline API operation, and what the
+client relies on in each.
 
 Derived from the code, never kept by hand: the adapter's request builders
 (``toloka_ext/_v2/_adapter.py``: ``req_*`` functions, each naming its operationId in its
@@ -7,15 +8,29 @@ Derived from the code, never kept by hand: the adapter's request builders
 or which method of another resource it holds). ``make regenerate`` uses it to say, for each
 changed operation, which calls users make are affected.
 
+:func:`reliance` adds what the change report judges a change by (``pull_spec.py`` passes it
+to the differ): the parameters each builder sends (its ``_request`` call's path mapping and
+``params=``), the status values the code acts on (``RunStatus.COMPLETED`` and the like,
+anywhere in ``toloka_ext/_v2`` and ``toloka_ext/_async``), and the response properties it
+needs: those it raises ``drift("<operationId>", "<field>", ...)`` without, and the
+``pagination.total`` of every list it pages by ``offset``.
+
     python scripts/public_usage.py            # operationId -> public methods
+    python scripts/public_usage.py --reliance # what the client relies on, as JSON
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python scripts/public_usage.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from toloka_ext._specdiff import Reliance
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTER = ROOT / "toloka_ext" / "_v2" / "_adapter.py"
@@ -177,6 +192,109 @@ def methods_by_operation(source: Path = SOURCE, adapter: Path = ADAPTER) -> dict
     return {op: sorted(labels) for op, labels in sorted(out.items())}
 
 
+def sent_parameters(adapter: Path = ADAPTER) -> dict[str, set[str]]:
+    """operationId -> the ``"path <name>"`` / ``"query <name>"`` its builder sends."""
+    out: dict[str, set[str]] = {}
+    for node in ast.parse(adapter.read_text(encoding="utf-8")).body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("req_")):
+            continue
+        for call in ast.walk(node):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id == "_request"
+                and call.args
+                and isinstance(call.args[0], ast.Constant)
+                and isinstance(call.args[0].value, str)
+            ):
+                continue
+            sent = out.setdefault(call.args[0].value, set())
+            if len(call.args) > 1 and isinstance(call.args[1], ast.Dict):
+                sent |= {
+                    f"path {k.value}" for k in call.args[1].keys if isinstance(k, ast.Constant)
+                }
+            for keyword in call.keywords:
+                if keyword.arg == "params" and isinstance(keyword.value, ast.Dict):
+                    sent |= {
+                        f"query {k.value}"
+                        for k in keyword.value.keys
+                        if isinstance(k, ast.Constant)
+                    }
+    return out
+
+
+def _modules(*folders: Path) -> Iterator[ast.Module]:
+    for folder in folders:
+        for path in sorted(folder.glob("*.py")):
+            yield ast.parse(path.read_text(encoding="utf-8"))
+
+
+def acted_on_values(package: Path = ROOT / "toloka_ext") -> dict[str, set[str]]:
+    """Enum class name (``RunStatus``, the snapshot's component of the same name) -> the
+    values the code names as ``RunStatus.COMPLETED`` outside the enum's own definition."""
+    from toloka_ext._v2 import _models
+
+    enums = {
+        name: cls
+        for name, cls in vars(_models).items()
+        if isinstance(cls, type)
+        and issubclass(cls, _models._TolerantEnum)
+        and cls is not _models._TolerantEnum
+    }
+    out: dict[str, set[str]] = {}
+    for module in _modules(package / "_v2", package / "_async"):
+        for node in ast.walk(module):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in enums
+                and node.attr in enums[node.value.id].__members__
+            ):
+                member = enums[node.value.id].__members__[node.attr]
+                out.setdefault(node.value.id, set()).add(str(member.value))
+    return out
+
+
+def needed_properties(package: Path = ROOT / "toloka_ext") -> dict[str, set[str]]:
+    """operationId -> response properties (``.downloadUrl``) the code raises drift without,
+    plus ``.pagination.total`` for every list paged by ``offset``."""
+    out: dict[str, set[str]] = {}
+    for module in _modules(package / "_v2", package / "_async"):
+        for node in ast.walk(module):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            name = node.func.id if isinstance(node.func, ast.Name) else name
+            op, field = node.args[0], node.args[1]
+            if (
+                name == "drift"
+                and isinstance(op, ast.Constant)
+                and isinstance(op.value, str)
+                and isinstance(field, ast.Constant)
+                and isinstance(field.value, str)
+                and not field.value.startswith("<")
+            ):
+                out.setdefault(op.value, set()).add(f".{field.value}")
+    for op, sent in sent_parameters(package / "_v2" / "_adapter.py").items():
+        if "query offset" in sent:
+            out.setdefault(op, set()).add(".pagination.total")
+    return out
+
+
+def reliance(source: Path = SOURCE, adapter: Path = ADAPTER) -> Reliance:
+    """What the client relies on, for :func:`toloka_ext._specdiff.diff_specs`."""
+    package = adapter.parent.parent
+    return Reliance(
+        methods={op: tuple(labels) for op, labels in methods_by_operation(source, adapter).items()},
+        parameters={op: frozenset(v) for op, v in sent_parameters(adapter).items()},
+        enum_values={name: frozenset(v) for name, v in acted_on_values(package).items()},
+        properties={op: frozenset(v) for op, v in needed_properties(package).items()},
+    )
+
+
 if __name__ == "__main__":
-    for op, labels in methods_by_operation().items():
-        sys.stdout.write(f"{op}: {', '.join(labels)}\n")
+    if sys.argv[1:] == ["--reliance"]:
+        sys.stdout.write(json.dumps(reliance().as_dict(), indent=2) + "\n")
+    else:
+        for op, labels in methods_by_operation().items():
+            sys.stdout.write(f"{op}: {', '.join(labels)}\n")

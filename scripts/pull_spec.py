@@ -31,7 +31,10 @@ v2 steps: fetch (``--url``, default the official URL) or read (``--file``); pars
 YAML; validate with openapi-spec-validator (3.0 / 3.1); normalize (sorted keys, block style,
 no wrapping, trailing newline, lists kept in order); stamp ``info.x-snapshot`` with source,
 mode, date and the sha256 of the normalized document without ``x-snapshot``; compare with the
-previous snapshot at ``--output`` (``scripts/specdiff.py``) and print the change report.
+previous snapshot at ``--output`` (``scripts/specdiff.py``) and print the change report. Each
+change is also judged by what the client relies on (``scripts/public_usage.py``): removing a
+parameter it sends, a status value it waits for or a response property it needs (alone, or as
+half of a rename or a new paging scheme) is breaking.
 The snapshot is replaced atomically (temp file + ``os.replace``) only when everything
 succeeded and the content hash changed; on any error the existing file is left untouched.
 
@@ -66,8 +69,15 @@ import yaml
 if __package__ in (None, ""):  # run as `python scripts/pull_spec.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts import published_v1, v1_compare
-from scripts.specdiff import EXIT_BREAKING, EXIT_COMPATIBLE, EXIT_NO_CHANGE, Report, diff_specs
+from scripts import public_usage, published_v1, v1_compare
+from scripts.specdiff import (
+    EXIT_BREAKING,
+    EXIT_COMPATIBLE,
+    EXIT_NO_CHANGE,
+    Reliance,
+    Report,
+    diff_specs,
+)
 
 DEFAULT_URL = "https://platform.toloka.ai/api/v2-beta/doc"
 DEFAULT_V1_URL = published_v1.DEFAULT_URL
@@ -388,9 +398,20 @@ def load_previous(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def run(
-    *, text: str, source: str, mode: str, date: str, output: Path, dry_run: bool
+    *,
+    text: str,
+    source: str,
+    mode: str,
+    date: str,
+    output: Path,
+    dry_run: bool,
+    reliance: Reliance | None = None,
 ) -> tuple[Outcome, str]:
-    """Everything after the body is in hand; returns the outcome and the report text."""
+    """Everything after the body is in hand; returns the outcome and the report text.
+
+    Changes are judged by what the client relies on (``reliance``; by default what the
+    code of this checkout sends, acts on and needs: ``scripts/public_usage.py``).
+    """
     doc = parse(text, source)
     validate(doc, source)
     new_text, new_hash = normalize(doc, source=source, mode=mode, date=date)
@@ -401,7 +422,8 @@ def run(
         lines = [f"New snapshot: {output} (sha256 {new_hash[:12]})"]
     else:
         old_hash = content_hash(previous)
-        report = diff_specs(content_of(previous), content_of(plain(doc)))
+        relied = reliance if reliance is not None else public_usage.reliance()
+        report = diff_specs(content_of(previous), content_of(plain(doc)), reliance=relied)
         if old_hash == new_hash:
             # Same content: keep the file (and its date) unless it is not in normalized form.
             info = previous.get("info")

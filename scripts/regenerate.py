@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as `python scripts/regenerate.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import pull_spec
-from scripts.public_usage import methods_by_operation
+from scripts.public_usage import methods_by_operation, reliance
 from scripts.specdiff import Change, Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,6 +306,9 @@ def regenerate(
                     date=date,
                     output=stage / SNAPSHOT,
                     dry_run=False,
+                    reliance=reliance(
+                        root / "toloka_ext" / "_async", root / "toloka_ext" / "_v2" / "_adapter.py"
+                    ),
                 )
             except pull_spec.PullError as exc:
                 raise RegenerateError("validate", str(exc)) from exc

@@ -3,7 +3,9 @@
 It records which snapshot the code was generated from (``info.x-snapshot`` of the spec),
 so errors about API drift can name the snapshot version, and the snapshot's operation
 table (method, path, parameters, request-body properties per ``operationId``), from which
-the extension layer builds its requests: one place that knows where each operation lives.
+the extension layer builds its requests: one place that knows where each operation lives;
+plus the checks made before sending and the full request shapes (nested names, bounds,
+guesses) by which a refusal is judged drift or the caller's mistake.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ def checks(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return table
 
 
+def shapes(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every request's shape, nested names and guessed bounds included (``toloka_ext._optable``)."""
+    table: dict[str, dict[str, Any]] = _load_optable().request_shapes(spec)
+    return table
+
+
 def render(spec_path: Path) -> str:
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     meta = dict(spec.get("info", {}).get("x-snapshot") or {})
@@ -53,6 +61,7 @@ def render(spec_path: Path) -> str:
     body = "".join(f"    {k!r}: {v!r},\n" for k, v in fields.items())
     ops = "".join(f"    {name!r}: {entry!r},\n" for name, entry in operations(spec).items())
     rules = "".join(f"    {name!r}: {entry!r},\n" for name, entry in checks(spec).items())
+    forms = "".join(f"    {name!r}: {entry!r},\n" for name, entry in shapes(spec).items())
     return (
         '"""Which OpenAPI snapshot this package was generated from (written by generate.sh)."""\n'
         "\n"
@@ -70,6 +79,11 @@ def render(spec_path: Path) -> str:
         "# operationId -> the JSON type and bounds each path / query parameter and top-level\n"
         "# request-body property must keep (none from a guessed schema, no enums).\n"
         f"REQUEST_CHECKS: dict[str, dict[str, Any]] = {{\n{rules}}}\n"
+        "\n"
+        "# operationId -> the shape the snapshot gives each path / query parameter and the\n"
+        "# request body: types, formats, patterns, enums, bounds, nested properties and\n"
+        "# required names, guesses marked (to judge a 400 that blames a known name).\n"
+        f"REQUEST_SHAPES: dict[str, dict[str, Any]] = {{\n{forms}}}\n"
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.specdiff import Report, diff_specs, main
+from scripts.specdiff import Reliance, Report, diff_specs, main
 
 SPECS = Path(__file__).parent / "fixtures" / "specs"
 RUNS = "/projects/{projectId}/runs"
@@ -245,3 +245,183 @@ def test_main_lists_the_rules_and_needs_both_files(
         main([str(tmp_path / "only.yaml")])
     assert info.value.code == 2
     assert "OLD and NEW are required" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- reliance
+
+RELIED = Reliance(
+    methods={"listRuns": ("client.runs.list",), "getRun": ("client.runs.get",), "cancelRun": ()},
+    parameters={"listRuns": frozenset({"query limit"})},
+    enum_values={"RunStatus": frozenset({"completed", "failed"})},
+    properties={"getRun": frozenset({".finishedAt.tz"})},
+)
+
+
+def _relied(report: Report) -> list[tuple[str, str, str, str]]:
+    return [
+        (c.rule_id, c.method, c.location, c.detail)
+        for c in report.changes
+        if c.rule_id.startswith("relied-")
+    ]
+
+
+def test_callers_name_three_public_calls_and_count_the_rest() -> None:
+    many = Reliance(methods={"op": ("a", "b", "c", "d", "e"), "three": ("a", "b", "c")})
+    assert many.callers("op") == " (a, b, c and 2 more)"
+    assert many.callers("three") == " (a, b, c)"
+    assert many.callers("missing") == "" and many.callers(None) == ""
+
+
+def test_an_operation_is_reached_only_through_a_public_call() -> None:
+    assert RELIED.reached("getRun") and RELIED.reached("listRuns")
+    assert not RELIED.reached("cancelRun")  # named, but no public call reaches it
+    assert not RELIED.reached("createRun") and not RELIED.reached(None)
+    assert not Reliance().reached("getRun")
+
+
+def test_a_removed_parameter_is_relied_on_only_when_the_client_sends_it(
+    base: dict[str, Any],
+) -> None:
+    def swap(d: dict[str, Any], *added: str) -> None:
+        params = d["paths"][RUNS]["get"]["parameters"]
+        params[:] = [p for p in params if p.get("name") not in ("limit", "status")]
+        params.extend({"name": n, "in": "query", "schema": {"type": "string"}} for n in added)
+
+    two = diff_specs(
+        base, changed(base, lambda d: swap(d, "pageToken", "pageSize")), reliance=RELIED
+    )
+    assert _relied(two) == [
+        (
+            "relied-request-parameter-removed",
+            "GET",
+            "query limit",
+            "parameter removed, which toloka_ext sends (client.runs.list); added meanwhile: "
+            "query pageSize, query pageToken",
+        )
+    ]
+    # `status` is not sent: an ordinary removal (a warning), whatever the reliance says.
+    assert ("request-parameter-removed", "warning", "GET", RUNS, "query status") in found(two)
+    none_added = diff_specs(base, changed(base, swap), reliance=RELIED)
+    assert [d for *_, d in _relied(none_added)] == [
+        "parameter removed, which toloka_ext sends (client.runs.list)"
+    ]
+    # An operation the reliance has no parameters for: ordinary removals.
+    elsewhere = Reliance(methods={"listRuns": ("x",)})
+    assert _relied(diff_specs(base, changed(base, swap), reliance=elsewhere)) == []
+
+
+def test_every_removed_status_the_client_acts_on_is_reported(base: dict[str, Any]) -> None:
+    def drop(d: dict[str, Any]) -> None:
+        d["components"]["schemas"]["RunStatus"]["enum"] = ["running"]
+
+    report = diff_specs(base, changed(base, drop), reliance=RELIED)
+    get_run = [
+        (loc, d)
+        for rule, m, loc, d in _relied(report)
+        if (rule, m) == ("relied-response-enum-value-removed", "GET")
+        and loc.startswith("response 200 body .status")
+    ]
+    assert get_run == [
+        (
+            "response 200 body .status",
+            'enum value "completed" removed, which toloka_ext acts on (client.runs.get)',
+        ),
+        (
+            "response 200 body .status",
+            'enum value "failed" removed, which toloka_ext acts on (client.runs.get)',
+        ),
+    ]
+    renamed = changed(
+        base,
+        lambda d: d["components"]["schemas"]["RunStatus"].update(
+            enum=["running", "succeeded", "errored", "failed"]
+        ),
+    )
+    (detail,) = [
+        d
+        for rule, m, loc, d in _relied(diff_specs(base, renamed, reliance=RELIED))
+        if m == "GET" and loc == "response 200 body .status"
+    ]
+    assert detail.endswith('; added meanwhile: "errored", "succeeded"')
+
+
+def test_a_status_enum_inlined_while_a_value_goes_is_still_relied_on(base: dict[str, Any]) -> None:
+    def inline(d: dict[str, Any]) -> None:
+        d["components"]["schemas"]["Run"]["properties"]["status"] = {
+            "type": "string",
+            "enum": ["running", "failed"],
+        }
+
+    report = diff_specs(base, changed(base, inline), reliance=RELIED)
+    assert ("relied-response-enum-value-removed", "GET", "response 200 body .status") in {
+        (r, m, loc) for r, m, loc, _ in _relied(report)
+    }
+
+
+def test_an_enum_the_client_does_not_act_on_is_judged_as_usual(base: dict[str, Any]) -> None:
+    def drop(d: dict[str, Any]) -> None:
+        d["components"]["schemas"]["RunStatus"]["enum"] = ["running"]
+
+    silent = Reliance(methods={"getRun": ("client.runs.get",)})  # no enum values at all
+    report = diff_specs(base, changed(base, drop), reliance=silent)
+    assert _relied(report) == [] and report.exit_code == 4  # the request enum still breaks
+    assert {c.rule_id for c in report.changes if c.path == RUN} == {
+        "response-property-enum-value-removed"
+    }
+
+
+def test_a_property_is_needed_when_it_or_something_under_it_is(base: dict[str, Any]) -> None:
+    def drop(d: dict[str, Any]) -> None:
+        d["components"]["schemas"]["Run"]["properties"].pop("finishedAt")
+
+    needed = [
+        (r, m, loc)
+        for r, m, loc, _ in _relied(diff_specs(base, changed(base, drop), reliance=RELIED))
+    ]
+    assert needed == [("relied-response-property-removed", "GET", "response 200 body .finishedAt")]
+    for paths in ({".finishedAtZone"}, {".note"}, set()):
+        other = Reliance(methods=RELIED.methods, properties={"getRun": frozenset(paths)})
+        assert _relied(diff_specs(base, changed(base, drop), reliance=other)) == []
+    nothing = Reliance(methods=RELIED.methods)  # no properties for any operation
+    assert _relied(diff_specs(base, changed(base, drop), reliance=nothing)) == []
+
+
+def test_four_callers_name_three_and_one_more() -> None:
+    assert Reliance(methods={"op": ("a", "b", "c", "d")}).callers("op") == " (a, b, c and 1 more)"
+
+
+def test_a_reliance_travels_as_json_sorted_and_comes_back_equal() -> None:
+    reliance = Reliance(
+        methods={"listRuns": ("client.runs.list", "client.process_new_data"), "getRun": ("g",)},
+        parameters={"listRuns": frozenset({"query offset", "query limit"})},
+        enum_values={"RunStatus": frozenset({"failed", "completed"})},
+        properties={"listRuns": frozenset({".pagination.total"}), "getExport": frozenset()},
+    )
+    data = reliance.as_dict()
+    assert data == {
+        "methods": {"getRun": ["g"], "listRuns": ["client.runs.list", "client.process_new_data"]},
+        "parameters": {"listRuns": ["query limit", "query offset"]},
+        "enum_values": {"RunStatus": ["completed", "failed"]},
+        "properties": {"getExport": [], "listRuns": [".pagination.total"]},
+    }
+    assert list(data) == ["methods", "parameters", "enum_values", "properties"]
+    assert list(data["methods"]) == ["getRun", "listRuns"]
+    back = Reliance.from_dict(json.loads(json.dumps(data)))
+    assert back == reliance
+    assert back.methods["listRuns"] == ("client.runs.list", "client.process_new_data")
+    assert isinstance(back.parameters["listRuns"], frozenset)
+
+
+def test_a_reliance_read_from_json_takes_what_is_there() -> None:
+    assert Reliance.from_dict({}) == Reliance()
+    assert Reliance.from_dict({"methods": None, "properties": None}) == Reliance()
+    partial = Reliance.from_dict(
+        {"enum_values": {"RunStatus": ["completed", 1]}, "methods": {"g": [2]}}
+    )
+    assert partial.enum_values == {"RunStatus": frozenset({"completed", "1"})}
+    assert (
+        partial.methods == {"g": ("2",)} and partial.parameters == {} and partial.properties == {}
+    )
+    keyed = Reliance.from_dict({"parameters": {5: ["query a"]}, "properties": {"op": [".x"]}})
+    assert keyed.parameters == {"5": frozenset({"query a"})}
+    assert keyed.properties == {"op": frozenset({".x"})}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from toloka_ext._specdiff import RULES, Report, diff_specs, main
+from toloka_ext._specdiff import RULES, Reliance, Report, diff_specs, main
 
 D = dict[str, Any]
 Edit = Callable[[D], object] | None
@@ -636,6 +636,85 @@ case("a recursive map", tree("integer"), tree("string"))
 case("recursive variants", expression("integer"), expression("string"))
 
 
+# bounds, patterns and formats: tightened on a request breaks, relaxed on a response warns
+def ids_param(**bounds: int) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        schema = {"type": "array", "items": {"type": "string"}, **bounds}
+        params(d).append({"name": "ids", "in": "query", "schema": schema})
+
+    return edit
+
+
+def run_path_param(d: D) -> D:
+    schema: D = d["paths"][RUN]["parameters"][0]["schema"]
+    return schema
+
+
+def bounded(**bounds: Any) -> Callable[[D], None]:
+    """Every bound on each side of the exchange: query ``limit``, path ``runId`` and query
+    ``ids``; request ``itemLimit``, ``pipelineId``, ``fields``; response ``Progress.total``,
+    ``Run.id`` and ``RunList.items``."""
+
+    def edit(d: D) -> None:
+        params(d)[0]["schema"] = {"type": "integer", **bounds["number"]}
+        run_path_param(d).update(bounds["length"])
+        ids_param(**bounds["items"])(d)
+        create = s(d, "CreateRun")["properties"]
+        create["itemLimit"].update(bounds["number"])
+        create["pipelineId"].update(bounds["length"])
+        create["fields"].update(bounds["items"])
+        s(d, "Progress")["properties"]["total"].update(bounds["number"])
+        s(d, "Run")["properties"]["id"].update(bounds["length"])
+        s(d, "RunList")["properties"]["items"].update(bounds["items"])
+
+    return edit
+
+
+LOOSE = {"number": {"minimum": 1}, "length": {}, "items": {"maxItems": 10}}
+TIGHT = {
+    "number": {"minimum": 5, "maximum": 50},
+    "length": {"minLength": 3, "maxLength": 40},
+    "items": {"minItems": 1, "maxItems": 5},
+}
+case("bounds tightened", bounded(**TIGHT), bounded(**LOOSE))
+case("bounds relaxed", bounded(**LOOSE), bounded(**TIGHT))
+
+
+def patterned(pattern: str | None, fmt: str | None) -> Callable[[D], None]:
+    def edit(d: D) -> None:
+        for schema in (
+            run_path_param(d),
+            s(d, "CreateRun")["properties"]["pipelineId"],
+            s(d, "Run")["properties"]["id"],
+        ):
+            schema.update({"pattern": pattern} if pattern else {})
+            schema.update({"format": fmt} if fmt else {})
+
+    return edit
+
+
+case("patterns added", patterned("^[a-z-]+$", None), patterned(None, None))
+case("patterns changed", patterned("^[a-z0-9-]+$", None), patterned("^[a-z-]+$", None))
+case("patterns removed", patterned(None, None), patterned("^[a-z-]+$", None))
+case("formats dropped", patterned(None, None), patterned(None, "uuid"))
+case("formats added", patterned(None, "uuid"), patterned(None, None))
+
+
+# what the client relies on (these cases run with RELIED as the reliance)
+def renamed_status(d: D) -> None:
+    s(d, "RunStatus")["enum"] = ["running", "succeeded", "failed"]
+
+
+def cursor_paging(d: D) -> None:
+    params(d)[0:1] = [{"name": "pageToken", "in": "query", "schema": {"type": "string"}}]
+    s(d, "RunList")["properties"]["nextPageToken"] = s(d, "RunList")["properties"].pop("hasMore")
+    s(d, "RunList")["properties"]["nextPageToken"] = {"type": "string"}
+
+
+case("a status the client waits for renamed", renamed_status)
+case("a new paging scheme", cursor_paging)
+
+
 EXPECTED: dict[str, list[str]] = {
     "operation deprecated": [
         "[compatible] endpoint-deprecated  GET /runs/{runId}  operation deprecated",
@@ -1003,7 +1082,136 @@ EXPECTED: dict[str, list[str]] = {
         "[BREAKING] response-property-type-changed  POST /projects/{projectId}/runs  response 201 body .expr<Num>: type string -> integer",
         "[BREAKING] response-property-type-changed  GET /runs/{runId}  response 200 body .expr<Num>: type string -> integer",
     ],
+    "bounds tightened": [
+        "[BREAKING] request-parameter-max-items-decreased  GET /projects/{projectId}/runs  query ids: maxItems 10 -> 5",
+        "[BREAKING] request-parameter-min-items-increased  GET /projects/{projectId}/runs  query ids: minItems null -> 1",
+        "[BREAKING] request-parameter-max-decreased  GET /projects/{projectId}/runs  query limit: maximum null -> 50",
+        "[BREAKING] request-parameter-min-increased  GET /projects/{projectId}/runs  query limit: minimum 1 -> 5",
+        "[BREAKING] request-property-max-items-decreased  POST /projects/{projectId}/runs  request body .fields: maxItems 10 -> 5",
+        "[BREAKING] request-property-min-items-increased  POST /projects/{projectId}/runs  request body .fields: minItems null -> 1",
+        "[BREAKING] request-property-max-decreased  POST /projects/{projectId}/runs  request body .itemLimit: maximum null -> 50",
+        "[BREAKING] request-property-min-increased  POST /projects/{projectId}/runs  request body .itemLimit: minimum 1 -> 5",
+        "[BREAKING] request-property-max-length-decreased  POST /projects/{projectId}/runs  request body .pipelineId: maxLength null -> 40",
+        "[BREAKING] request-property-min-length-increased  POST /projects/{projectId}/runs  request body .pipelineId: minLength null -> 3",
+        "[BREAKING] request-parameter-max-length-decreased  GET /runs/{runId}  path runId: maxLength null -> 40",
+        "[BREAKING] request-parameter-min-length-increased  GET /runs/{runId}  path runId: minLength null -> 3",
+        "[BREAKING] request-parameter-max-length-decreased  DELETE /runs/{runId}  path runId: maxLength null -> 40",
+        "[BREAKING] request-parameter-min-length-increased  DELETE /runs/{runId}  path runId: minLength null -> 3",
+        "[compatible] response-property-max-items-decreased  GET /projects/{projectId}/runs  response 200 body .items: maxItems 10 -> 5",
+        "[compatible] response-property-min-items-increased  GET /projects/{projectId}/runs  response 200 body .items: minItems null -> 1",
+        "[compatible] response-property-max-length-decreased  GET /projects/{projectId}/runs  response 200 body .items[].id: maxLength null -> 40",
+        "[compatible] response-property-min-length-increased  GET /projects/{projectId}/runs  response 200 body .items[].id: minLength null -> 3",
+        "[compatible] response-property-max-decreased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: maximum null -> 50",
+        "[compatible] response-property-min-increased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: minimum 1 -> 5",
+        "[compatible] response-property-max-length-decreased  POST /projects/{projectId}/runs  response 201 body .id: maxLength null -> 40",
+        "[compatible] response-property-min-length-increased  POST /projects/{projectId}/runs  response 201 body .id: minLength null -> 3",
+        "[compatible] response-property-max-decreased  POST /projects/{projectId}/runs  response 201 body .progress.total: maximum null -> 50",
+        "[compatible] response-property-min-increased  POST /projects/{projectId}/runs  response 201 body .progress.total: minimum 1 -> 5",
+        "[compatible] response-property-max-length-decreased  GET /runs/{runId}  response 200 body .id: maxLength null -> 40",
+        "[compatible] response-property-min-length-increased  GET /runs/{runId}  response 200 body .id: minLength null -> 3",
+        "[compatible] response-property-max-decreased  GET /runs/{runId}  response 200 body .progress.total: maximum null -> 50",
+        "[compatible] response-property-min-increased  GET /runs/{runId}  response 200 body .progress.total: minimum 1 -> 5",
+    ],
+    "bounds relaxed": [
+        "[warning] response-property-max-items-increased  GET /projects/{projectId}/runs  response 200 body .items: maxItems 5 -> 10",
+        "[warning] response-property-min-items-decreased  GET /projects/{projectId}/runs  response 200 body .items: minItems 1 -> null",
+        "[warning] response-property-max-length-increased  GET /projects/{projectId}/runs  response 200 body .items[].id: maxLength 40 -> null",
+        "[warning] response-property-min-length-decreased  GET /projects/{projectId}/runs  response 200 body .items[].id: minLength 3 -> null",
+        "[warning] response-property-max-increased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: maximum 50 -> null",
+        "[warning] response-property-min-decreased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: minimum 5 -> 1",
+        "[warning] response-property-max-length-increased  POST /projects/{projectId}/runs  response 201 body .id: maxLength 40 -> null",
+        "[warning] response-property-min-length-decreased  POST /projects/{projectId}/runs  response 201 body .id: minLength 3 -> null",
+        "[warning] response-property-max-increased  POST /projects/{projectId}/runs  response 201 body .progress.total: maximum 50 -> null",
+        "[warning] response-property-min-decreased  POST /projects/{projectId}/runs  response 201 body .progress.total: minimum 5 -> 1",
+        "[warning] response-property-max-length-increased  GET /runs/{runId}  response 200 body .id: maxLength 40 -> null",
+        "[warning] response-property-min-length-decreased  GET /runs/{runId}  response 200 body .id: minLength 3 -> null",
+        "[warning] response-property-max-increased  GET /runs/{runId}  response 200 body .progress.total: maximum 50 -> null",
+        "[warning] response-property-min-decreased  GET /runs/{runId}  response 200 body .progress.total: minimum 5 -> 1",
+        "[compatible] request-parameter-max-items-increased  GET /projects/{projectId}/runs  query ids: maxItems 5 -> 10",
+        "[compatible] request-parameter-min-items-decreased  GET /projects/{projectId}/runs  query ids: minItems 1 -> null",
+        "[compatible] request-parameter-max-increased  GET /projects/{projectId}/runs  query limit: maximum 50 -> null",
+        "[compatible] request-parameter-min-decreased  GET /projects/{projectId}/runs  query limit: minimum 5 -> 1",
+        "[compatible] request-property-max-items-increased  POST /projects/{projectId}/runs  request body .fields: maxItems 5 -> 10",
+        "[compatible] request-property-min-items-decreased  POST /projects/{projectId}/runs  request body .fields: minItems 1 -> null",
+        "[compatible] request-property-max-increased  POST /projects/{projectId}/runs  request body .itemLimit: maximum 50 -> null",
+        "[compatible] request-property-min-decreased  POST /projects/{projectId}/runs  request body .itemLimit: minimum 5 -> 1",
+        "[compatible] request-property-max-length-increased  POST /projects/{projectId}/runs  request body .pipelineId: maxLength 40 -> null",
+        "[compatible] request-property-min-length-decreased  POST /projects/{projectId}/runs  request body .pipelineId: minLength 3 -> null",
+        "[compatible] request-parameter-max-length-increased  GET /runs/{runId}  path runId: maxLength 40 -> null",
+        "[compatible] request-parameter-min-length-decreased  GET /runs/{runId}  path runId: minLength 3 -> null",
+        "[compatible] request-parameter-max-length-increased  DELETE /runs/{runId}  path runId: maxLength 40 -> null",
+        "[compatible] request-parameter-min-length-decreased  DELETE /runs/{runId}  path runId: minLength 3 -> null",
+    ],
+    "patterns added": [
+        '[BREAKING] request-property-pattern-added  POST /projects/{projectId}/runs  request body .pipelineId: pattern null -> "^[a-z-]+$"',
+        '[BREAKING] request-parameter-pattern-added  GET /runs/{runId}  path runId: pattern null -> "^[a-z-]+$"',
+        '[BREAKING] request-parameter-pattern-added  DELETE /runs/{runId}  path runId: pattern null -> "^[a-z-]+$"',
+        '[compatible] response-property-pattern-added  GET /projects/{projectId}/runs  response 200 body .items[].id: pattern null -> "^[a-z-]+$"',
+        '[compatible] response-property-pattern-added  POST /projects/{projectId}/runs  response 201 body .id: pattern null -> "^[a-z-]+$"',
+        '[compatible] response-property-pattern-added  GET /runs/{runId}  response 200 body .id: pattern null -> "^[a-z-]+$"',
+    ],
+    "patterns changed": [
+        '[BREAKING] request-property-pattern-changed  POST /projects/{projectId}/runs  request body .pipelineId: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"',
+        '[BREAKING] request-parameter-pattern-changed  GET /runs/{runId}  path runId: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"',
+        '[BREAKING] request-parameter-pattern-changed  DELETE /runs/{runId}  path runId: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"',
+        '[warning] response-property-pattern-changed  GET /projects/{projectId}/runs  response 200 body .items[].id: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"',
+        '[warning] response-property-pattern-changed  POST /projects/{projectId}/runs  response 201 body .id: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"',
+        '[warning] response-property-pattern-changed  GET /runs/{runId}  response 200 body .id: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"',
+    ],
+    "patterns removed": [
+        '[warning] response-property-pattern-removed  GET /projects/{projectId}/runs  response 200 body .items[].id: pattern "^[a-z-]+$" -> null',
+        '[warning] response-property-pattern-removed  POST /projects/{projectId}/runs  response 201 body .id: pattern "^[a-z-]+$" -> null',
+        '[warning] response-property-pattern-removed  GET /runs/{runId}  response 200 body .id: pattern "^[a-z-]+$" -> null',
+        '[compatible] request-property-pattern-removed  POST /projects/{projectId}/runs  request body .pipelineId: pattern "^[a-z-]+$" -> null',
+        '[compatible] request-parameter-pattern-removed  GET /runs/{runId}  path runId: pattern "^[a-z-]+$" -> null',
+        '[compatible] request-parameter-pattern-removed  DELETE /runs/{runId}  path runId: pattern "^[a-z-]+$" -> null',
+    ],
+    "formats dropped": [
+        '[BREAKING] response-property-format-changed  GET /projects/{projectId}/runs  response 200 body .items[].id: format "uuid" -> null',
+        '[BREAKING] response-property-format-changed  POST /projects/{projectId}/runs  response 201 body .id: format "uuid" -> null',
+        '[BREAKING] response-property-format-changed  GET /runs/{runId}  response 200 body .id: format "uuid" -> null',
+        '[compatible] request-property-format-removed  POST /projects/{projectId}/runs  request body .pipelineId: format "uuid" -> null',
+        '[compatible] request-parameter-format-removed  GET /runs/{runId}  path runId: format "uuid" -> null',
+        '[compatible] request-parameter-format-removed  DELETE /runs/{runId}  path runId: format "uuid" -> null',
+    ],
+    "formats added": [
+        '[BREAKING] request-property-format-changed  POST /projects/{projectId}/runs  request body .pipelineId: format null -> "uuid"',
+        '[BREAKING] request-parameter-format-changed  GET /runs/{runId}  path runId: format null -> "uuid"',
+        '[BREAKING] request-parameter-format-changed  DELETE /runs/{runId}  path runId: format null -> "uuid"',
+        '[compatible] response-property-format-added  GET /projects/{projectId}/runs  response 200 body .items[].id: format null -> "uuid"',
+        '[compatible] response-property-format-added  POST /projects/{projectId}/runs  response 201 body .id: format null -> "uuid"',
+        '[compatible] response-property-format-added  GET /runs/{runId}  response 200 body .id: format null -> "uuid"',
+    ],
+    "a status the client waits for renamed": [
+        '[BREAKING] request-parameter-enum-value-removed  GET /projects/{projectId}/runs  query status: enum value "completed" removed',
+        '[BREAKING] relied-response-enum-value-removed  GET /projects/{projectId}/runs  response 200 body .items[].status: enum value "completed" removed, which toloka_ext acts on (client.runs.list); added meanwhile: "succeeded"',
+        '[BREAKING] relied-response-enum-value-removed  POST /projects/{projectId}/runs  response 201 body .status: enum value "completed" removed, which toloka_ext acts on (client.runs.start); added meanwhile: "succeeded"',
+        '[BREAKING] relied-response-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "completed" removed, which toloka_ext acts on (client.runs.get, client.runs.watch); added meanwhile: "succeeded"',
+        '[warning] response-property-enum-value-added  GET /projects/{projectId}/runs  response 200 body .items[].status: enum value "succeeded" added',
+        '[warning] response-property-enum-value-added  POST /projects/{projectId}/runs  response 201 body .status: enum value "succeeded" added',
+        '[warning] response-property-enum-value-added  GET /runs/{runId}  response 200 body .status: enum value "succeeded" added',
+        '[compatible] request-parameter-enum-value-added  GET /projects/{projectId}/runs  query status: enum value "succeeded" added',
+    ],
+    "a new paging scheme": [
+        "[BREAKING] relied-request-parameter-removed  GET /projects/{projectId}/runs  query limit: parameter removed, which toloka_ext sends (client.runs.list); added meanwhile: query pageToken",
+        "[BREAKING] relied-response-property-removed  GET /projects/{projectId}/runs  response 200 body .hasMore: optional property removed, which toloka_ext needs (client.runs.list)",
+        "[compatible] new-optional-request-parameter  GET /projects/{projectId}/runs  query pageToken: optional parameter added",
+        "[compatible] response-optional-property-added  GET /projects/{projectId}/runs  response 200 body .nextPageToken: optional property added",
+    ],
 }
+
+
+RELIED = Reliance(
+    methods={
+        "listRuns": ("client.runs.list",),
+        "getRun": ("client.runs.get", "client.runs.watch"),
+        "createRun": ("client.runs.start",),
+    },
+    parameters={"listRuns": frozenset({"query limit", "query status"})},
+    enum_values={"RunStatus": frozenset({"completed", "failed"})},
+    properties={"listRuns": frozenset({".hasMore"})},
+)
+WITH_RELIANCE = {"a status the client waits for renamed", "a new paging scheme"}
 
 
 def _report(name: str) -> Report:
@@ -1016,7 +1224,8 @@ def _report(name: str) -> Report:
             edit(doc)
         return doc
 
-    return diff_specs(made(old_edit), made(new_edit))
+    reliance = RELIED if name in WITH_RELIANCE else None
+    return diff_specs(made(old_edit), made(new_edit), reliance=reliance)
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))

@@ -50,6 +50,10 @@ DEFAULT_POLL_INTERVAL: Final = 1.0
 DEFAULT_POLL_MAX_INTERVAL: Final = 30.0
 DEFAULT_POLL_BACKOFF_FACTOR: Final = 1.5
 DEFAULT_POLL_TIMEOUT: Final = 3600.0
+DEFAULT_UNKNOWN_STATUS_POLLS: Final = 10
+"""Polls in a row that may see a status the snapshot does not know before it is drift."""
+DEFAULT_UNKNOWN_STATUS_TIMEOUT: Final = 120.0
+"""Seconds a status the snapshot does not know may last before it is drift."""
 
 LOGGER_NAME: Final = "toloka_ext"
 REQUEST_ID_HEADERS: Final = ("x-request-id", "x-toloka-request-id", "request-id")

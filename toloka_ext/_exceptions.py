@@ -3,12 +3,13 @@
 ::
 
     TolokaError
-    ├── ConfigurationError              bad or missing settings (e.g. no credentials)
+    ├── ConfigurationError              bad or missing settings (no credentials, a base URL
+    │                                   that does not lead to the API); .setting
     ├── InvalidInputError (+ValueError) rejected before sending; .position, .field
     ├── APIError                        .request, .body, .message
     │   ├── APIStatusError              .status_code, .response, .request_id, .code, .payload
     │   │   ├── BadRequestError               400
-    │   │   ├── AuthenticationError           401
+    │   │   ├── AuthenticationError           401; .challenge, .schemes (WWW-Authenticate)
     │   │   ├── PermissionDeniedError         403
     │   │   ├── NotFoundError                 404
     │   │   ├── ConflictError                 409
@@ -40,6 +41,7 @@ value: messages are built from the method, URL, status and response body only.
 
 # No `from __future__ import annotations`: these classes are re-homed to `toloka_ext`
 # (``__module__``), and string annotations would then not resolve there.
+import re
 from typing import Any
 
 import httpx
@@ -91,7 +93,16 @@ class TolokaError(Exception):
 
 
 class ConfigurationError(TolokaError):
-    """Settings are missing or inconsistent (e.g. no credentials)."""
+    """Settings are missing or inconsistent (e.g. no credentials, a base URL that does not
+    lead to the API).
+
+    ``setting`` names the setting at fault when one is (``"base_url"``, ``"v1_base_url"``),
+    so a command line can name its own option for it (``--base-url``).
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class InvalidInputError(TolokaError, ValueError):
@@ -165,7 +176,16 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """401: the credentials are missing or wrong."""
+    """401: the credentials are missing or wrong.
+
+    ``challenge`` is the server's ``WWW-Authenticate`` header (what it asks for, any
+    credential echoed in it masked) and ``schemes`` the authentication schemes it names
+    there (e.g. ``("Bearer",)``); both empty when the server sent none. The message names
+    them next to the scheme this client sent, never the key or token itself.
+    """
+
+    challenge: str | None = None
+    schemes: tuple[str, ...] = ()
 
 
 class PermissionDeniedError(APIStatusError):
@@ -436,6 +456,69 @@ def _scrub(value: Any, secret: str | None) -> Any:
     return value
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def auth_schemes(challenge: str) -> tuple[str, ...]:
+    """The authentication schemes a ``WWW-Authenticate`` value names, in order.
+
+    Challenges and their parameters are both comma-separated (RFC 9110 section 11.6.1): a part
+    that starts with a bare token (no ``=`` right after it) starts a new challenge.
+
+    >>> auth_schemes('Bearer realm="api", error="invalid_token", ApiKey')
+    ('Bearer', 'ApiKey')
+    """
+    parts, current, quoted, escaped = [], "", False, False
+    for char in challenge:  # commas inside a quoted string separate nothing
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    schemes: list[str] = []
+    for part in parts:
+        part = part.strip()
+        match = _TOKEN.match(part)
+        if match is None:
+            continue
+        rest = part[match.end() :]
+        if rest.lstrip().startswith("=") or (not rest.strip() and part.endswith("=")):
+            continue  # an auth-param (``error="x"``) or a token68 tail, not a scheme
+        if match.group(0) not in schemes:
+            schemes.append(match.group(0))
+    return tuple(schemes)
+
+
+def _sent_scheme(request: httpx.Request | None) -> str | None:
+    """The scheme word of the request's ``Authorization`` (never the credential after it)."""
+    if request is None:
+        return None
+    value = request.headers.get("authorization", "").strip()
+    if not value:
+        return None
+    match = _TOKEN.match(value)
+    return match.group(0) if match is not None and match.end() < len(value) else None
+
+
+def _challenge_text(challenge: str | None, schemes: tuple[str, ...], sent: str | None) -> str:
+    if not challenge:
+        return ""
+    asked = " or ".join(schemes) if schemes else "another"
+    text = f"; the server asks for {asked} authentication (WWW-Authenticate: {challenge})"
+    if sent is not None and sent.lower() not in {s.lower() for s in schemes}:
+        text += f", this client sent {sent}"
+    elif sent is None:
+        text += ", this client sent no credentials"
+    return text
+
+
 def local_status_error(
     cls: type[APIStatusError],
     status: int,
@@ -507,6 +590,19 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
         text += f" (request_id={request_id})"
     if cls is QuotaExceededError:
         text += "; the daily quota is used up (pass wait_for_quota=True to wait for the reset)"
-    return cls(
+    challenge: str | None = None
+    schemes: tuple[str, ...] = ()
+    if cls is AuthenticationError:
+        raw = response.headers.get("www-authenticate")
+        if raw and raw.strip():
+            # A server may echo what it was sent: the challenge is masked like the body.
+            challenge = _scrub(" ".join(raw.split()), _secret_of(request))[:300]
+            schemes = auth_schemes(challenge)
+        text += _challenge_text(challenge, schemes, _sent_scheme(request))
+    error = cls(
         text, response=response, body=body, request_id=request_id, code=code, payload=payload
     )
+    if isinstance(error, AuthenticationError):
+        error.challenge = challenge
+        error.schemes = schemes
+    return error

@@ -1,6 +1,9 @@
 """The operation table of an OpenAPI document: per ``operationId`` its method, path,
-parameter names by location and top-level request-body properties; and the checks a
-client can make of a request before sending it (:func:`request_checks`).
+parameter names by location and top-level request-body properties; the checks a client
+can make of a request before sending it (:func:`request_checks`); and the whole shape the
+document gives each request (:func:`request_shapes`), nested names, bounds and guesses
+included, to tell a server's refusal of what the document allows (drift) from a refusal
+of what it forbids (the caller's mistake).
 
 One function serves both places that need it: ``scripts/snapshot_module.py`` writes the
 snapshot's table into the generated package (``toloka_pipeline_api._snapshot``), from
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["METHODS", "operation_table", "request_checks", "resolve"]
+__all__ = ["METHODS", "operation_table", "request_checks", "request_shapes", "resolve"]
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -140,5 +143,90 @@ def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[st
                     checks = _checks(doc, prop, schema, part)
                     if checks:
                         entry["body"][str(name)] = checks
+        out[key] = entry
+    return dict(sorted(out.items()))
+
+
+# What a request shape keeps of a schema: what says which values are allowed.
+_SHAPE_KEYS = (
+    "type",
+    "format",
+    "pattern",
+    "enum",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minItems",
+    "maxItems",
+)
+_MAX_SHAPE_DEPTH = 16
+
+
+def _shape(doc: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+    """A schema as the request shape: refs resolved, ``allOf`` merged, ``properties`` /
+    ``items`` / ``oneOf`` shaped in turn, ``guess: True`` where the document marks an
+    ``x-guess``. Stops (an empty shape: anything) past a depth that only a cycle reaches."""
+    schema = resolve(doc, schema) or {}
+    if not isinstance(schema, dict) or depth > _MAX_SHAPE_DEPTH:
+        return {}
+    out: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for part in [schema, *(schema.get("allOf") or [])]:
+        part = resolve(doc, part) or {}
+        if not isinstance(part, dict):
+            continue
+        for key in _SHAPE_KEYS:
+            if key in part and key not in out:
+                value = part[key]
+                out[key] = list(value) if isinstance(value, list) else value
+        if part.get("x-guess"):
+            out["guess"] = True
+        for name, prop in (part.get("properties") or {}).items():
+            properties[str(name)] = _shape(doc, prop, depth + 1)
+        required.extend(str(r) for r in part.get("required") or [])
+    if properties:
+        out["properties"] = dict(sorted(properties.items()))
+    if required:
+        out["required"] = sorted(set(required))
+    if "items" in schema:
+        out["items"] = _shape(doc, schema["items"], depth + 1)
+    variants = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
+    if variants:
+        out["oneOf"] = [_shape(doc, v, depth + 1) for v in variants]
+    return out
+
+
+def request_shapes(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per operation, the shape of each path and query parameter and of the request body:
+    ``{"path": {name: shape}, "query": {...}, "body": shape or None}``. A shape keeps
+    ``type``, ``format``, ``pattern``, ``enum``, the bounds, ``properties`` (shapes),
+    ``required``, ``items`` and ``oneOf`` (shapes), and ``guess: True`` where the document
+    marks a guess (on the parameter or the schema). Guesses are kept: a server refusing a
+    value that even a guessed bound allows has changed, not the caller.
+
+    Example::
+
+        request_shapes(doc)["createUpload"]["body"]["properties"]["fields"]["items"]
+        # {"properties": {"jsonSchema": {...}, "name": {"minLength": 1, "type": "string"}},
+        #  "required": ["name"], "type": "object"}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for key, _method, _path, op, params in _operations(doc):
+        entry: dict[str, Any] = {"path": {}, "query": {}, "body": None}
+        for param in params:
+            where = param.get("in")
+            if where in ("path", "query"):
+                shape = _shape(doc, param.get("schema"))
+                if param.get("x-guess"):
+                    shape["guess"] = True
+                entry[str(where)][str(param["name"])] = shape
+        body = resolve(doc, op.get("requestBody"))
+        if body and body.get("content"):
+            media = next(iter(body["content"].values()))
+            entry["body"] = _shape(doc, media.get("schema"))
         out[key] = entry
     return dict(sorted(out.items()))

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -47,6 +47,7 @@ __all__ = [
     "RULES",
     "Change",
     "Level",
+    "Reliance",
     "Report",
     "diff_specs",
 ]
@@ -149,7 +150,107 @@ RULES: dict[str, tuple[Level, str]] = {
     "response-property-became-not-nullable": ("info", "response property became not nullable"),
     "response-property-one-of-added": ("warning", "response oneOf/anyOf variant added"),
     "response-property-one-of-removed": ("info", "response oneOf/anyOf variant removed"),
+    # formats: a request may no longer require one, a response may promise one
+    "request-parameter-format-removed": ("info", "parameter format dropped (any string goes)"),
+    "request-property-format-removed": ("info", "request property format dropped"),
+    "response-property-format-added": ("info", "response property format added"),
+    # what the client layer relies on (only with a Reliance: see diff_specs)
+    "relied-request-parameter-removed": (
+        "breaking",
+        "a parameter the client sends was removed (it may be ignored or refused)",
+    ),
+    "relied-response-enum-value-removed": (
+        "breaking",
+        "a response enum value the client acts on was removed (e.g. the status it waits for)",
+    ),
+    "relied-response-property-removed": (
+        "breaking",
+        "an optional response property the client needs was removed (e.g. a paging total)",
+    ),
 }
+
+
+# schema keyword -> rule slug, and how a report words it
+_BOUND_KEYS = {
+    "maximum": "max",
+    "minimum": "min",
+    "maxLength": "max-length",
+    "minLength": "min-length",
+    "maxItems": "max-items",
+    "minItems": "min-items",
+}
+_BOUND_WORDS = {
+    "max": "maximum",
+    "min": "minimum",
+    "max-length": "maxLength",
+    "min-length": "minLength",
+    "max-items": "maxItems",
+    "min-items": "minItems",
+}
+_REQUEST_KINDS = (("parameter", "parameter"), ("property", "request property"))
+# Bounds and patterns: tightened on a request breaks a client that sends what was valid;
+# relaxed on a response lets values arrive that the old document ruled out (a warning: this
+# layer's models do not enforce bounds, a validating client fails). A table built at
+# import, every rule pinned by tests/test_specdiff_report.py.
+for _slug, _word in _BOUND_WORDS.items():
+    _up = _slug.startswith("max")
+    _tighter, _looser = ("decreased", "increased") if _up else ("increased", "decreased")
+    for _kind, _what in _REQUEST_KINDS:
+        RULES[f"request-{_kind}-{_slug}-{_tighter}"] = ("breaking", f"{_what} {_word} tightened")
+        RULES[f"request-{_kind}-{_slug}-{_looser}"] = ("info", f"{_what} {_word} relaxed")
+    RULES[f"response-property-{_slug}-{_looser}"] = (
+        "warning",
+        f"response {_word} relaxed (values the old document ruled out may arrive)",
+    )
+    RULES[f"response-property-{_slug}-{_tighter}"] = ("info", f"response {_word} tightened")
+for _kind, _what in _REQUEST_KINDS:
+    RULES[f"request-{_kind}-pattern-added"] = ("breaking", f"{_what} pattern added")
+    RULES[f"request-{_kind}-pattern-changed"] = ("breaking", f"{_what} pattern changed")
+    RULES[f"request-{_kind}-pattern-removed"] = ("info", f"{_what} pattern removed")
+RULES["response-property-pattern-removed"] = ("warning", "response pattern removed")
+RULES["response-property-pattern-changed"] = ("warning", "response pattern changed")
+RULES["response-property-pattern-added"] = ("info", "response pattern added")
+
+
+@dataclass(frozen=True)
+class Reliance:
+    """What the client layer relies on, so a change is judged by it (``diff_specs``).
+
+    Computed from the code by ``scripts/public_usage.py`` (``reliance()``): ``methods`` maps
+    an operationId to the public calls that reach it; ``parameters`` the ``"query offset"``
+    / ``"path runId"`` it sends per operation; ``enum_values`` the values of a component
+    enum (``RunStatus``) that its code acts on (the status it waits for); ``properties`` the
+    response properties it needs per operation (``.pagination.total``, ``.downloadUrl``).
+    """
+
+    methods: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    parameters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    enum_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    properties: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def reached(self, operation: str | None) -> bool:
+        return operation is not None and bool(self.methods.get(operation))
+
+    def callers(self, operation: str | None) -> str:
+        calls = list(self.methods.get(operation or "", ()))
+        shown = ", ".join(calls[:3]) + (f" and {len(calls) - 3} more" if len(calls) > 3 else "")
+        return f" ({shown})" if shown else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "methods": {k: list(v) for k, v in sorted(self.methods.items())},
+            "parameters": {k: sorted(v) for k, v in sorted(self.parameters.items())},
+            "enum_values": {k: sorted(v) for k, v in sorted(self.enum_values.items())},
+            "properties": {k: sorted(v) for k, v in sorted(self.properties.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reliance:
+        def sets(key: str) -> dict[str, frozenset[str]]:
+            return {str(k): frozenset(map(str, v)) for k, v in (data.get(key) or {}).items()}
+
+        methods = {str(k): tuple(map(str, v)) for k, v in (data.get("methods") or {}).items()}
+        return cls(methods, sets("parameters"), sets("enum_values"), sets("properties"))
 
 
 @dataclass(frozen=True)
@@ -350,6 +451,8 @@ class _View:
     read_only: bool
     write_only: bool
     ref: str | None
+    bounds: dict[str, float] = field(default_factory=dict)
+    pattern: str | None = None
 
 
 def _is_null_schema(doc: _Doc, schema: Any) -> bool:
@@ -450,6 +553,12 @@ def _view(doc: _Doc, schema: Any) -> _View:
         read_only=bool(flat.get("readOnly")),
         write_only=bool(flat.get("writeOnly")),
         ref=ref,
+        bounds={
+            k: flat[k]
+            for k in _BOUND_KEYS
+            if isinstance(flat.get(k), int | float) and not isinstance(flat.get(k), bool)
+        },
+        pattern=flat["pattern"] if isinstance(flat.get("pattern"), str) else None,
     )
 
 
@@ -471,6 +580,26 @@ class _Walk:
     direction: Literal["request", "response"]
     kind: Literal["body", "parameter"]
     emit: Callable[[str, str, str], None]  # (rule_id, location, detail)
+    reliance: Reliance | None = None
+    operation: str | None = None
+
+    def relies_on_property(self, spath: str) -> bool:
+        """Whether the client needs the response property at ``spath`` (or one under it)."""
+        if self.reliance is None or not self.reliance.reached(self.operation):
+            return False
+        needed = self.reliance.properties.get(self.operation or "", frozenset())
+        return any(p == spath or p.startswith(spath + ".") for p in needed)
+
+    def callers(self) -> str:
+        """`` (client.runs.get, ...)``: the public calls that reach this operation."""
+        assert self.reliance is not None  # only asked about what the reliance names
+        return self.reliance.callers(self.operation)
+
+    def relied_values(self, ref: str | None) -> frozenset[str]:
+        """The values of the component enum ``ref`` the client acts on."""
+        if ref is None or self.reliance is None or not self.reliance.reached(self.operation):
+            return frozenset()
+        return self.reliance.enum_values.get(ref.rsplit("/", 1)[-1], frozenset())
 
     def rule(self, suffix: str) -> str:
         """The rule id of a change to the schema itself (``type-changed``...): a parameter's
@@ -478,6 +607,27 @@ class _Walk:
         if self.kind == "parameter":
             return f"request-parameter-{suffix}"
         return f"{self.direction}-property-{suffix}"
+
+
+def _compare_bounds(walk: _Walk, o: _View, n: _View, loc: str) -> None:
+    """Bounds and patterns: each one that moved, as tightened or relaxed for its side."""
+    for key, slug in _BOUND_KEYS.items():
+        before, after = o.bounds.get(key), n.bounds.get(key)
+        if before == after:
+            continue
+        upper = slug.startswith("max")
+        # No bound is the loosest one: +inf for a maximum, -inf (or 0) for a minimum.
+        unset = float("inf") if upper else float("-inf")
+        old_v = unset if before is None else before
+        new_v = unset if after is None else after
+        went = "decreased" if new_v < old_v else "increased"
+        shown = f"{_BOUND_WORDS[slug]} {_show(before)} -> {_show(after)}"
+        walk.emit(walk.rule(f"{slug}-{went}"), loc, shown)
+    if o.pattern != n.pattern:
+        what = "added" if o.pattern is None else "removed" if n.pattern is None else "changed"
+        walk.emit(
+            walk.rule(f"pattern-{what}"), loc, f"pattern {_show(o.pattern)} -> {_show(n.pattern)}"
+        )
 
 
 def _compare_schema(
@@ -512,7 +662,14 @@ def _compare_schema(
             walk.emit(walk.rule("type-changed"), loc, shown)
         return  # below a type change, details are noise
     if o.fmt != n.fmt:
-        walk.emit(walk.rule("format-changed"), loc, f"format {_show(o.fmt)} -> {_show(n.fmt)}")
+        shown = f"format {_show(o.fmt)} -> {_show(n.fmt)}"
+        if n.fmt is None and walk.direction == "request":
+            walk.emit(walk.rule("format-removed"), loc, shown)
+        elif o.fmt is None and walk.direction == "response":
+            walk.emit("response-property-format-added", loc, shown)
+        else:
+            walk.emit(walk.rule("format-changed"), loc, shown)
+    _compare_bounds(walk, o, n, loc)
     if o.nullable != n.nullable:
         walk.emit(walk.rule("became-nullable" if n.nullable else "became-not-nullable"), loc, "")
 
@@ -522,7 +679,17 @@ def _compare_schema(
         new_vals = {_show(v) for v in n.enum}
         for shown_v in sorted(new_vals - old_vals):
             walk.emit(walk.rule("enum-value-added"), loc, f"enum value {shown_v} added")
+        relied = {_show(v) for v in walk.relied_values(o.ref or n.ref)}
+        added = sorted(new_vals - old_vals)
         for shown_v in sorted(old_vals - new_vals):
+            if walk.direction == "response" and shown_v in relied:
+                also = f"; added meanwhile: {', '.join(added)}" if added else ""
+                walk.emit(
+                    "relied-response-enum-value-removed",
+                    loc,
+                    f"enum value {shown_v} removed, which toloka_ext acts on{walk.callers()}{also}",
+                )
+                continue
             walk.emit(walk.rule("enum-value-removed"), loc, f"enum value {shown_v} removed")
     elif o.enum is not None and walk.direction == "response":
         walk.emit("response-property-enum-removed", loc, f"enum {_show(o.enum)} dropped")
@@ -538,6 +705,13 @@ def _compare_schema(
         if name not in new_props:
             if walk.direction == "response":
                 rule = f"response-{'required' if was_req else 'optional'}-property-removed"
+                if not was_req and walk.relies_on_property(sub):
+                    walk.emit(
+                        "relied-response-property-removed",
+                        sub_loc,
+                        f"optional property removed, which toloka_ext needs{walk.callers()}",
+                    )
+                    continue
             else:
                 rule = "request-property-removed"
             walk.emit(rule, sub_loc, f"{'required' if was_req else 'optional'} property removed")
@@ -651,8 +825,15 @@ def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
     return _mapping(obj.get("content"))
 
 
-def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> Report:
+def diff_specs(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, reliance: Reliance | None = None
+) -> Report:
     """Compare two OpenAPI documents; return every change, classified and sorted.
+
+    With a ``reliance`` (what the client layer sends, acts on and needs: see
+    :class:`Reliance`), a change is also judged by it: a parameter the client sends, a
+    response enum value it acts on or an optional response property it needs, removed
+    (alone, or as part of a rename or a new paging scheme), is breaking.
 
     >>> diff_specs(old_doc, new_doc).exit_code  # 0 none, 3 compatible, 4 breaking
     """
@@ -689,7 +870,9 @@ def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> Report:
 
         emit = emit_for()
         renames = _path_renames(old_path, path)
-        _compare_operation(o_doc, n_doc, old_op, new_op, old_common, new_common, emit, renames)
+        _compare_operation(
+            o_doc, n_doc, old_op, new_op, old_common, new_common, emit, renames, reliance
+        )
 
     changes.sort(key=Change.sort_key)
     return Report(changes=changes)
@@ -704,7 +887,10 @@ def _compare_operation(
     new_common: list[Any],
     emit: Callable[[str, str, str], None],
     renames: Mapping[str, str] | None = None,
+    reliance: Reliance | None = None,
 ) -> None:
+    op_id = old_op.get("operationId")
+    operation = op_id if isinstance(op_id, str) else None
     # metadata
     if bool(old_op.get("deprecated")) != bool(new_op.get("deprecated")):
         emit("endpoint-deprecated" if new_op.get("deprecated") else "endpoint-reactivated", "", "")
@@ -723,6 +909,16 @@ def _compare_operation(
     for where, name in sorted(o_params.keys() | n_params.keys()):
         loc = f"{where} {name}"
         if (where, name) not in n_params:
+            sent = reliance.parameters.get(operation or "", ()) if reliance else ()
+            if reliance is not None and reliance.reached(operation) and loc in sent:
+                added = sorted(f"{w} {n}" for w, n in n_params.keys() - o_params.keys())
+                also = f"; added meanwhile: {', '.join(added)}" if added else ""
+                emit(
+                    "relied-request-parameter-removed",
+                    loc,
+                    f"parameter removed, which toloka_ext sends{reliance.callers(operation)}{also}",
+                )
+                continue
             emit("request-parameter-removed", loc, "parameter removed")
             continue
         new_p = n_params[(where, name)]
@@ -774,7 +970,15 @@ def _compare_operation(
             old_res, _ = o_doc.resolve(old_r)
             new_res, _ = n_doc.resolve(new_r)
             _compare_content(
-                o_doc, n_doc, old_res, new_res, "response", f"response {status} body", emit
+                o_doc,
+                n_doc,
+                old_res,
+                new_res,
+                "response",
+                f"response {status} body",
+                emit,
+                reliance,
+                operation,
             )
 
 
@@ -846,6 +1050,8 @@ def _compare_content(
     direction: Literal["request", "response"],
     loc: str,
     emit: Callable[[str, str, str], None],
+    reliance: Reliance | None = None,
+    operation: str | None = None,
 ) -> None:
     old_c, new_c = _content(old), _content(new)
     for media in sorted(old_c.keys() | new_c.keys()):
@@ -861,7 +1067,7 @@ def _compare_content(
             old_m, _ = o_doc.resolve(old_c[media])
             new_m, _ = n_doc.resolve(new_c[media])
             if "schema" in old_m or "schema" in new_m:
-                walk = _Walk(o_doc, n_doc, direction, "body", emit)
+                walk = _Walk(o_doc, n_doc, direction, "body", emit, reliance, operation)
                 _compare_schema(walk, old_m.get("schema", {}), new_m.get("schema", {}), where)
 
 

@@ -63,3 +63,30 @@ REQUEST_CHECKS: dict[str, dict[str, Any]] = {
     'listRuns': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {'offset': {'type': 'integer', 'minimum': 0}}, 'body': {}},
     'startRun': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {}},
 }
+
+# operationId -> the shape the snapshot gives each path / query parameter and the
+# request body: types, formats, patterns, enums, bounds, nested properties and
+# required names, guesses marked (to judge a 400 that blames a known name).
+REQUEST_SHAPES: dict[str, dict[str, Any]] = {
+    'addDatasetItems': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'guess': True, 'properties': {'fields': {'type': 'array', 'items': {'type': 'object', 'properties': {'jsonSchema': {'type': 'object'}, 'name': {'type': 'string', 'minLength': 1}}, 'required': ['name']}}, 'items': {'type': 'array', 'minItems': 1, 'items': {'type': 'object'}}}, 'required': ['items']}},
+    'attachDataset': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'properties': {'datasetId': {'type': 'string', 'minLength': 1}, 'itemFilter': {'type': 'object', 'guess': True, 'properties': {'conditions': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'guess': True, 'properties': {'field': {'type': 'string', 'minLength': 1}, 'operator': {'type': 'string', 'enum': ['eq', 'ne', 'in', 'not_in', 'contains', 'exists']}, 'value': {}}, 'required': ['field', 'operator']}}, 'match': {'type': 'string', 'enum': ['all', 'any']}}, 'required': ['conditions']}, 'itemLimit': {'type': 'integer', 'minimum': 1}}, 'required': ['datasetId']}},
+    'copyPipeline': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'guess': True, 'properties': {'name': {'type': 'string', 'minLength': 1}, 'projectId': {'type': 'string', 'minLength': 1}}}},
+    'createDataset': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'properties': {'name': {'type': 'string', 'minLength': 1}}, 'required': ['name']}},
+    'createExport': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'properties': {'fields': {'type': 'array', 'minItems': 1, 'guess': True, 'items': {'oneOf': [{'type': 'object', 'properties': {'name': {'type': 'string', 'minLength': 1}}, 'required': ['name']}, {'type': 'object', 'properties': {'id': {'type': 'string', 'minLength': 1}}, 'required': ['id']}]}}, 'format': {'type': 'string', 'enum': ['jsonl', 'json', 'csv'], 'guess': True}}, 'required': ['fields']}},
+    'createProject': {'path': {}, 'query': {}, 'body': {'type': 'object', 'properties': {'description': {'type': 'string', 'guess': True}, 'name': {'type': 'string', 'minLength': 1}}, 'required': ['name']}},
+    'createUpload': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'properties': {'fields': {'type': 'array', 'items': {'type': 'object', 'properties': {'jsonSchema': {'type': 'object'}, 'name': {'type': 'string', 'minLength': 1}}, 'required': ['name']}}, 'fileName': {'type': 'string', 'guess': True}}}},
+    'exportPipeline': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': None},
+    'finalizeUpload': {'path': {'uploadId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': None},
+    'getExport': {'path': {'exportId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': None},
+    'getMe': {'path': {}, 'query': {}, 'body': None},
+    'getRun': {'path': {'runId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': None},
+    'getUpload': {'path': {'uploadId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': None},
+    'importPipeline': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'properties': {'file': {'type': 'string', 'format': 'binary'}, 'name': {'type': 'string'}}, 'required': ['file']}},
+    'listDatasetFields': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': None},
+    'listDatasets': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100, 'guess': True}, 'offset': {'type': 'integer', 'minimum': 0}}, 'body': None},
+    'listExports': {'path': {'datasetId': {'type': 'string', 'minLength': 1}}, 'query': {'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100, 'guess': True}, 'offset': {'type': 'integer', 'minimum': 0}}, 'body': None},
+    'listPipelines': {'path': {'projectId': {'type': 'string', 'minLength': 1}}, 'query': {'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100, 'guess': True}, 'offset': {'type': 'integer', 'minimum': 0}}, 'body': None},
+    'listProjects': {'path': {}, 'query': {'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100, 'guess': True}, 'offset': {'type': 'integer', 'minimum': 0}}, 'body': None},
+    'listRuns': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100, 'guess': True}, 'offset': {'type': 'integer', 'minimum': 0}}, 'body': None},
+    'startRun': {'path': {'pipelineId': {'type': 'string', 'minLength': 1}}, 'query': {}, 'body': {'type': 'object', 'properties': {'name': {'type': 'string', 'guess': True}}}},
+}

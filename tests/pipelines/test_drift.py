@@ -292,7 +292,7 @@ def test_a_400_over_a_known_request_field_stays_a_caller_error(
                     status=400,
                     route="attachDataset",
                     on_nth=(1,),
-                    message="itemLimit: must be greater than or equal to 1",
+                    message="datasetId: no such dataset in this project",
                 ),
                 Fault("status", status=400, route="createProject", on_nth=(1,)),
             ]

@@ -70,9 +70,11 @@ def test_an_undeclared_request_parameter_is_drift_whatever_the_method(
 
 
 def test_a_declared_parameter_refused_is_the_callers_error() -> None:
+    """A value out of the snapshot's own bounds (even guessed ones) is the caller's; the
+    same refusal of a value inside them is drift (see tests/drift/test_blame.py)."""
     sandbox = _refusing("listRuns", "limit: must be at most 100")
     with sandbox.client(max_retries=0) as client, pytest.raises(BadRequestError) as info:
-        list(client.runs.list("pl-1"))
+        list(client.runs.list("pl-1", limit=500))
     assert not isinstance(info.value, ApiDriftError)
 
 

@@ -93,23 +93,26 @@ def _seven_runs(sandbox: Sandbox) -> None:
     sandbox.rewrite = _without_totals
 
 
-def test_pages_without_a_total_stop_on_a_short_page() -> None:
+@pytest.mark.parametrize("limit", [3, 100], ids=["pages-as-asked", "capped-pages"])
+def test_pages_without_a_total_go_on_until_an_empty_page(limit: int) -> None:
+    """Without a total a short page proves nothing (the server may cap pages below
+    ``limit``): only an empty page ends the list, never a silently short list."""
     sandbox = Sandbox(record_requests=True, max_page_size=3)
     _seven_runs(sandbox)
     with sandbox.client() as client:
-        assert [r.id for r in client.runs.list("pl-1", limit=3)] == [
+        assert [r.id for r in client.runs.list("pl-1", limit=limit)] == [
             f"run-{i}" for i in range(1, 8)
         ]
     served = [r.params["offset"] for r in sandbox.requests_for("listRuns")]
-    assert served == ["0", "3", "6"]
+    assert served == ["0", "3", "6", "7"]
 
 
 @pytest.mark.anyio
-async def test_async_pages_without_a_total_stop_on_a_short_page() -> None:
+async def test_async_pages_without_a_total_go_on_until_an_empty_page() -> None:
     sandbox = Sandbox(record_requests=True, max_page_size=3)
     _seven_runs(sandbox)
     async with sandbox.async_client() as client:
-        got = [r.id async for r in client.runs.list("pl-1", limit=3)]
+        got = [r.id async for r in client.runs.list("pl-1", limit=100)]
     assert got == [f"run-{i}" for i in range(1, 8)]
     served = [r.params["offset"] for r in sandbox.requests_for("listRuns")]
-    assert served == ["0", "3", "6"]
+    assert served == ["0", "3", "6", "7"]

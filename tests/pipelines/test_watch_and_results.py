@@ -15,6 +15,7 @@ import pytest
 from tests.pipelines._flows import storage_requests
 from toloka_ext import (
     APIConnectionError,
+    ApiDriftError,
     AuthenticationError,
     ConfigurationError,
     PollPolicy,
@@ -97,26 +98,50 @@ def _rewrite_run(change: Callable[[int, Any], Any]) -> Callable[[str, Any], Any]
     return rewrite
 
 
+def _queued(body: Any) -> Any:
+    """``body`` under a status the snapshot does not know, with no item done yet."""
+    progress = {**body["progress"], "completed": 0, "failed": 0}
+    queued = {**body, "status": "queued_v2", "progress": progress}
+    queued.pop("finishedAt", None)
+    return queued
+
+
 def test_unknown_status_keeps_polling_until_it_resolves() -> None:
+    """A status the snapshot does not know for a few polls is waited through."""
     sandbox = Sandbox(record_requests=True, run_polls=1)
     run_id = _started_run(sandbox, FOUR)
-    sandbox.rewrite = _rewrite_run(lambda n, b: {**b, "status": "queued_v2"} if n <= 2 else b)
+    sandbox.rewrite = _rewrite_run(lambda n, b: _queued(b) if n <= 2 else b)
     client, _ = _watching(sandbox)
     with client:
         assert client.runs.watch(run_id).status == "completed"
     assert len(sandbox.requests_for("getRun")) == 3
 
 
-def test_unknown_status_forever_times_out_with_the_last_run() -> None:
-    sandbox = Sandbox(record_requests=True)
+def test_a_known_status_forever_times_out_naming_the_last_state() -> None:
+    sandbox = Sandbox(record_requests=True, run_polls=10**6)
     run_id = _started_run(sandbox, FOUR)
-    sandbox.rewrite = _rewrite_run(lambda n, b: {**b, "status": "paused_by_operator"})
     client, clock = _watching(sandbox)
     with client, pytest.raises(PollTimeoutError) as info:
         client.runs.watch(run_id, timeout=10)
     assert clock.now == pytest.approx(10)
     last = info.value.obj
-    assert isinstance(last, Run) and not last.status.is_known and last.id == run_id
+    assert isinstance(last, Run) and last.status == "running" and last.id == run_id
+    assert f"last seen: run {run_id} status 'running'" in str(info.value)
+    assert "/4 completed, 0 failed" in str(info.value)
+
+
+def test_unknown_status_forever_is_drift_long_before_the_timeout() -> None:
+    sandbox = Sandbox(record_requests=True, run_polls=10**6)
+    run_id = _started_run(sandbox, FOUR)
+    sandbox.rewrite = _rewrite_run(lambda n, b: {**b, "status": "paused_by_operator"})
+    client, clock = _watching(sandbox)
+    with client, pytest.raises(ApiDriftError) as info:
+        client.runs.watch(run_id, timeout=3600)
+    assert (info.value.operation, info.value.field) == ("getRun", "status")
+    assert "'paused_by_operator'" in str(info.value) and run_id in str(info.value)
+    # The default bound: 10 polls in a row (waits 1, 2, then 4 s under POLICY).
+    assert len(sandbox.requests_for("getRun")) == 10
+    assert clock.now == pytest.approx(1 + 2 + 4 * 7)
 
 
 def test_a_run_whose_items_all_fail_raises_with_the_server_message() -> None:

@@ -22,7 +22,13 @@ import httpx
 
 from .. import _json
 from .._auth import TolokaAuth
-from .._constants import DEFAULT_MAX_RETRIES, IDEMPOTENT_EXTENSION, WAIT_FOR_QUOTA_EXTENSION
+from .._constants import (
+    DEFAULT_MAX_RETRIES,
+    IDEMPOTENT_EXTENSION,
+    V1_BASE_URL,
+    V2_BASE_URL,
+    WAIT_FOR_QUOTA_EXTENSION,
+)
 from .._exceptions import ConfigurationError, make_status_error
 from .._logging import hide_presigned_queries
 from .._primitives_async import sleep as default_sleep
@@ -43,7 +49,9 @@ __all__ = [
     "AsyncRetryTransport",
     "AsyncSend",
     "AsyncSleep",
+    "base_url_error",
     "looks_like_api",
+    "probe_problem",
     "send_with_retries",
 ]
 
@@ -59,6 +67,63 @@ def looks_like_api(response: httpx.Response) -> bool:
         return isinstance(response.json(), dict)
     except ValueError:
         return False
+
+
+def probe_problem(api: Api, response: httpx.Response) -> str | None:
+    """What is wrong with the answer to the base-URL probe (``None``: it is the API).
+
+    v2-beta ``GET /me``: any JSON object but a 404/405 (an answer, or the API refusing a
+    key). v1 operation lookup of an id nobody has: the same, where a 404 must be the API's
+    own ``DOES_NOT_EXIST``. Anything else (a 404 or 405 of another server, even a JSON one;
+    HTML; not an object) means the base URL does not lead to the API.
+    """
+    status = response.status_code
+    if not looks_like_api(response):
+        return "not a JSON answer of the API"
+    if status in (404, 405):
+        if api == "v1" and status == 404 and _error_code(response) == "DOES_NOT_EXIST":
+            return None  # the v1 API's own answer for an operation nobody has
+        return "no such endpoint under this base"
+    return None
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _may_be_elsewhere(api: Api, response: httpx.Response) -> bool:
+    """An error answer that may come from another server than the API: not the API's JSON,
+    or (v1, whose 404 for an object says ``DOES_NOT_EXIST``) a 404/405 that is not its own.
+    v2 404/405 answers are checked by the resource layer, which knows the route."""
+    if not looks_like_api(response):
+        return True
+    return (
+        api == "v1"
+        and response.status_code in (404, 405)
+        and _error_code(response) != "DOES_NOT_EXIST"
+    )
+
+
+def base_url_error(
+    api: Api, base: str, path: str, response: httpx.Response, problem: str
+) -> ConfigurationError:
+    """The :class:`ConfigurationError` naming the setting whose URL is not the API."""
+    setting = "base_url" if api == "v2" else "v1_base_url"
+    env = "TOLOKA_BASE_URL" if api == "v2" else "TOLOKA_V1_BASE_URL"
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    name = "Pipeline API (v2-beta)" if api == "v2" else "API v1"
+    expected = V2_BASE_URL if api == "v2" else V1_BASE_URL
+    return ConfigurationError(
+        f"{setting} {base!r} does not look like the Toloka {name}: GET {path}, which every "
+        f"account may ask, answered {response.status_code} ({kind}): {problem}; check "
+        f"{setting} (or {env}; e.g. {expected})",
+        setting=setting,
+    )
 
 
 class AsyncSleep(Protocol):
@@ -367,7 +432,7 @@ class AsyncCore:
             read=not stream,
             deadline=Deadline(call_timeout, self.clock) if call_timeout is not None else None,
         )
-        if response.is_error and response.status_code < 500 and not looks_like_api(response):
+        if response.is_error and response.status_code < 500 and _may_be_elsewhere(api, response):
             await self.verify_api(api)  # an HTML 404 is a wrong base_url more often than drift
         return await self._finish(response)
 
@@ -417,12 +482,15 @@ class AsyncCore:
         return response
 
     async def verify_api(self, api: Api) -> None:
-        """Raise :class:`ConfigurationError` if the base URL of ``api`` is not a Toloka API.
+        """Raise :class:`ConfigurationError` if the base URL of ``api`` does not lead to the API.
 
-        Called when an answer makes no sense for the API (HTML, a 404 without an API error
-        body, a 2xx that is not JSON): one question only the API answers (``GET /me`` on
-        v2-beta, an operation lookup on v1) tells a wrong ``base_url`` apart from drift of
-        one endpoint. Remembered once the API has answered.
+        Called when an answer makes no sense for the API (HTML, a 404 or 405, a 2xx that is
+        not JSON): one read-only question every account can ask under the given base (``GET
+        /me`` on v2-beta, an operation lookup on v1) tells a wrong ``base_url`` apart from
+        drift of one endpoint. The base is wrong when that question is answered 404 or 405
+        (JSON or not: a server root answers JSON 404 everywhere), with something that is not
+        the API's JSON, or (v1) with a 404 that is not the API's ``DOES_NOT_EXIST``. A 401 /
+        403 of the API, or its answer, proves the base right; that is remembered.
         """
         if api in self._verified:
             return
@@ -437,19 +505,13 @@ class AsyncCore:
             response = await self.http.send(request, auth=self.auth(api))
         except httpx.TransportError:
             return  # no answer at all says nothing about which server this is
-        if response.status_code >= 500:
-            return
-        if looks_like_api(response):
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            return  # busy or broken: no verdict either way, ask again next time
+        problem = probe_problem(api, response)
+        if problem is None:
             self._verified.add(api)
             return
-        setting = "base_url" if api == "v2" else "v1_base_url"
-        kind = response.headers.get("content-type", "no content type").split(";")[0]
-        raise ConfigurationError(
-            f"{setting} {self.settings.base_for(api)!r} does not look like the Toloka "
-            f"{'Pipeline API (v2-beta)' if api == 'v2' else 'API v1'}: GET {path} answered "
-            f"{response.status_code} ({kind}) instead of a JSON answer of the API; check "
-            f"{setting} (or {'TOLOKA_BASE_URL' if api == 'v2' else 'TOLOKA_V1_BASE_URL'})"
-        )
+        raise base_url_error(api, self.settings.base_for(api), path, response, problem)
 
     async def aclose(self) -> None:
         for client in self._owned:

@@ -8,8 +8,9 @@ code   meaning
        export, a poll timeout), or a journal record could not be written (the message
        says what was sent); ``spec pull``: the document could not be fetched
 2      bad usage or bad input: a wrong option, an unreadable or invalid file, no
-       credentials, a journal of another call or in use by another process; nothing
-       was sent
+       credentials, a journal of another call or in use by another process (nothing
+       was sent); a ``--base-url`` or ``--v1-base-url`` that does not lead to the API
+       (named in the message)
 3      API drift: Toloka answered in a shape the bundled snapshot does not know
        (``spec``: the API changed compatibly)
 4      outcome unknown: a request may or may not have been applied; check before
@@ -142,13 +143,23 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+_OPTIONS = {"base_url": "--base-url", "v1_base_url": "--v1-base-url"}
+
+
+def _option_hint(exc: BaseException) -> str:
+    """The command-line option of the setting a :class:`ConfigurationError` names."""
+    setting = getattr(exc, "setting", None) if isinstance(exc, ConfigurationError) else None
+    option = _OPTIONS.get(setting) if isinstance(setting, str) else None
+    return f" (command line: {option})" if option else ""
+
+
 def one_line(exc: BaseException, *, prog: str = PROG) -> str:
     """``toloka-ext: error: ...``: the error's class (for library errors) and message, one
     line. Library messages never carry a credential (see ``toloka_ext._exceptions``)."""
     if isinstance(exc, CliError):
         return f"{prog}: error: {_flat(exc.message)}"
     if isinstance(exc, TolokaError):
-        text = flag_wording(_flat(str(exc))) or type(exc).__name__
+        text = flag_wording(_flat(str(exc)) or type(exc).__name__) + _option_hint(exc)
         return f"{prog}: error: {type(exc).__name__}: {text}"
     return f"{prog}: error: {type(exc).__name__}: {_flat(str(exc))}"
 
@@ -157,9 +168,10 @@ def error_document(exc: BaseException) -> dict[str, Any]:
     """The ``--json`` form of an error: ``{"error": {type, message, exit_code, ...}}``."""
     info: dict[str, Any] = {
         "type": type(exc).__name__,
-        "message": _flat(exc.message)
-        if isinstance(exc, CliError)
-        else flag_wording(_flat(str(exc))),
+        "message": (
+            _flat(exc.message) if isinstance(exc, CliError) else flag_wording(_flat(str(exc)))
+        )
+        + _option_hint(exc),
         "exit_code": exit_code_for(exc),
     }
     if isinstance(exc, APIStatusError):
@@ -168,4 +180,6 @@ def error_document(exc: BaseException) -> dict[str, Any]:
         info.update(operation=exc.operation, field=exc.field)
     if isinstance(exc, InvalidInputError):
         info.update(position=exc.position, field=exc.field)
+    if isinstance(exc, ConfigurationError) and exc.setting is not None:
+        info.update(setting=exc.setting, option=_OPTIONS.get(exc.setting))
     return {"error": info}

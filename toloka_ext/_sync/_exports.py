@@ -107,9 +107,15 @@ class Exports(Resource):
     ) -> Export:
         """Poll until the export is ``ready`` (with a ``download_url``).
 
+        A status the snapshot does not know ends the wait with ``ApiDriftError`` once it
+        has lasted the policy's bounds (see :class:`~toloka_ext.PollPolicy`), or at once on
+        the second poll that carries a download URL under that unknown status.
+
         Raises:
             ExportFailedError: the export failed (with the server's reason).
-            PollTimeoutError: not ready in time.
+            ApiDriftError: a status the snapshot does not know persisted, or ``ready``
+                came without a ``downloadUrl``.
+            PollTimeoutError: not ready in time; the message names the last state seen.
         """
 
         def fetch() -> Export:

@@ -75,7 +75,8 @@ class V1Resource:
             response = self._core.request("v1", "GET", path, params=query)
             return parse_page(self._json(response, operation), operation, parse)
 
-        return KeysetPaginator(fetch=fetch, key=key)
+        param = "id_lt" if params["sort"] == "-id" else "id_gt"
+        return KeysetPaginator(fetch=fetch, key=key, operation=operation, param=param)
 
 
 class Operations(V1Resource):
@@ -107,9 +108,15 @@ class Operations(V1Resource):
 
         ``progress=True`` shows the operation's percentage as a bar on stderr (Rich).
 
+        A status the snapshot does not list ends the wait with ``ApiDriftError`` once it has
+        lasted the policy's ``unknown_status_polls`` / ``unknown_status_timeout`` (or twice
+        in a row at 100%), not at the timeout.
+
         Raises:
             OperationFailedError: the operation ended ``FAIL`` (``.obj`` is the operation).
-            PollTimeoutError: the policy's timeout (or ``timeout`` seconds) passed.
+            ApiDriftError: a status the snapshot does not know persisted.
+            PollTimeoutError: the policy's timeout (or ``timeout`` seconds) passed; the
+                message names the last state seen.
         """
 
         def fetch() -> Operation:
@@ -124,6 +131,7 @@ class Operations(V1Resource):
                 failure=_operation_failed,
                 policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
                 on_progress=operation_bar(display, on_progress),
+                observe=Operation.observation,
             )
 
     def list(

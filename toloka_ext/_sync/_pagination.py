@@ -5,12 +5,19 @@
 ``client.projects.list()`` or ``client.tasks.list(...)`` returns a paginator at once and
 fetches nothing until used: iterate it for every item of every page, or walk
 ``iter_pages()`` / ``first_page()``.
+
+Every walk advances or ends with ``ApiDriftError`` (the checks are in
+``toloka_ext/_paging.py``): a repeated page, paging fields that went away, a paging scheme
+the snapshot does not know or fewer items than the server said never end in an endless
+loop or a silently short list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from .._paging import check_advance, check_keyset_page, next_offset
 
 if TYPE_CHECKING:  # a v1 list must not load the v2 layer (and the generated models)
     from .._v2._adapter import PageData
@@ -33,16 +40,6 @@ class FetchPage(Protocol):
     def __call__(self, offset: int, /) -> PageData: ...
 
 
-def _next_offset(data: PageData, offset: int, limit: int) -> int | None:
-    if not data.items:
-        return None
-    following = offset + len(data.items)
-    if data.total is not None:
-        return following if following < data.total else None
-    # No total: a short page is the last one.
-    return following if len(data.items) >= limit else None
-
-
 class Page(Generic[T]):
     """One page: ``items``, ``total`` (when the server says it), ``offset``, ``limit``."""
 
@@ -58,14 +55,27 @@ class Page(Generic[T]):
         return self.next_page_info() is not None
 
     def next_page_info(self) -> int | None:
-        """The offset of the next page, or ``None`` after the last one."""
-        return _next_offset(self._data, self.offset, self.limit)
+        """The offset of the next page, or ``None`` after the last one.
+
+        Without a total from the server only an empty page is known to be the last.
+
+        Raises:
+            ApiDriftError: the answer pages some other way, or is empty before its total.
+        """
+        return next_offset(self._data, offset=self.offset)
 
     def get_next_page(self) -> Page[T]:
+        """The page after this one.
+
+        Raises:
+            StopIteration: this is the last page.
+            ApiDriftError: the next page does not move on from this one.
+        """
         following = self.next_page_info()
         if following is None:
             raise StopIteration("no next page")
         data = self._fetch(following)
+        check_advance(self._data, data, previous_offset=self.offset, offset=following)
         return Page(data, offset=following, limit=self.limit, fetch=self._fetch)
 
     def __repr__(self) -> str:
@@ -116,7 +126,8 @@ class KeysetPaginator(Generic[T]):
 
     API v1 lists answer ``{items, has_more}`` with no offset and no total: each next page
     asks for the items after the last one (``id_gt``, or ``id_lt`` sorting by ``-id``), so
-    items added meanwhile are neither skipped nor repeated, and nothing is held but a page.
+    items added meanwhile are neither skipped nor repeated, and nothing is held but a page
+    (and the last id of each page, to see that the list advances).
 
     Example::
 
@@ -124,9 +135,18 @@ class KeysetPaginator(Generic[T]):
             print(task.id, task.remaining_overlap)
     """
 
-    def __init__(self, *, fetch: FetchKeyset[T], key: Callable[[T], str]) -> None:
+    def __init__(
+        self,
+        *,
+        fetch: FetchKeyset[T],
+        key: Callable[[T], str],
+        operation: str = "list",
+        param: str = "id_gt",
+    ) -> None:
         self._fetch = fetch
         self._key = key
+        self._operation = operation
+        self._param = param
 
     def first_page(self) -> list[T]:
         """The first page's items."""
@@ -135,13 +155,16 @@ class KeysetPaginator(Generic[T]):
 
     def iter_pages(self) -> Iterator[list[T]]:
         after: str | None = None
+        seen: set[str] = set()
         while True:
             items, has_more = self._fetch(after)
+            keys = [self._key(item) for item in items]
+            check_keyset_page(self._operation, self._param, after, keys, has_more, seen)
             if items:
                 yield list(items)
-            if not has_more or not items:
+            if not has_more:
                 return
-            after = self._key(items[-1])
+            after = keys[-1]
 
     def __iter__(self) -> Iterator[T]:
         for page in self.iter_pages():

@@ -52,9 +52,12 @@ class Runs(Resource):
         """Poll a run (backoff up to a cap) until it completes; return the final run.
 
         ``on_progress(run)`` is called after every poll (``run.progress`` has total /
-        completed / failed; ``progress=True`` draws it as a bar on stderr, with Rich). A
-        status this snapshot does not know keeps the poll going until
-        ``timeout`` (seconds; ``None`` waits forever; default from the client's policy).
+        completed / failed; ``progress=True`` draws it as a bar on stderr, with Rich).
+        ``timeout`` is in seconds (``None`` waits forever; default from the client's policy).
+        A status this snapshot does not know does not cost the timeout: once it has lasted
+        the policy's ``unknown_status_polls`` polls or ``unknown_status_timeout`` seconds
+        (10 polls / 120 s by default, whichever comes first), or two polls while the run's
+        progress counts every item, the watch ends with ``ApiDriftError``.
 
         Example::
 
@@ -62,7 +65,10 @@ class Runs(Resource):
 
         Raises:
             RunFailedError: the run ended ``failed`` or ``cancelled`` (with the server's message).
-            PollTimeoutError: still not finished at the timeout.
+            ApiDriftError: a status the snapshot does not know persisted (``getRun``,
+                ``status`` and the value named).
+            PollTimeoutError: still not finished at the timeout; the message names the last
+                status and progress seen.
         """
 
         def fetch() -> Run:

@@ -24,6 +24,7 @@ import attrs
 
 from .._exceptions import ApiDriftError
 from .._pandas import require_pandas
+from .._polling import Observation
 from .._types import JsonObject
 
 if TYPE_CHECKING:
@@ -386,12 +387,17 @@ _OPERATION_KEYS: Final = frozenset(
 )
 
 
+OPERATION_STATUSES: Final = ("PENDING", "RUNNING", "SUCCESS", "FAIL")
+"""The operation statuses ``openapi/v1.yaml`` lists."""
+
+
 @attrs.define(kw_only=True)
 class Operation:
     """An asynchronous v1 operation (e.g. ``TASK.BATCH_CREATE``).
 
     ``status`` is ``PENDING``, ``RUNNING``, ``SUCCESS`` or ``FAIL`` (kept as a string, so a
-    new value does not break parsing; it is then treated as not final).
+    new value does not break parsing; it is then treated as not final, and how long waiting
+    for it may last is bounded: see :class:`~toloka_ext.PollPolicy`).
     """
 
     id: str
@@ -412,6 +418,30 @@ class Operation:
     @property
     def succeeded(self) -> bool:
         return self.status == "SUCCESS"
+
+    @property
+    def is_known(self) -> bool:
+        """Whether the snapshot (``openapi/v1.yaml``) lists ``status``."""
+        return self.status in OPERATION_STATUSES
+
+    def observation(self) -> Observation:
+        """This state for the poll loop: the work is done at 100% or with a finish time."""
+        shown = f"operation {self.id} status {self.status!r}"
+        if not self.is_known:
+            shown += " (not in the snapshot)"
+        if self.progress is not None:
+            shown += f", {self.progress}%"
+        if self.details:
+            shown += f", details {self.details}"
+        return Observation(
+            operation="getOperation",
+            field="status",
+            value=self.status,
+            known=self.is_known,
+            summary=shown,
+            snapshot_version=SNAPSHOT_VERSION,
+            work_done=self.progress == 100 or self.finished is not None,
+        )
 
     @property
     def failed(self) -> bool:

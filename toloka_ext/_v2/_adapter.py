@@ -24,7 +24,12 @@ from urllib.parse import quote
 import attrs
 import httpx
 from toloka_pipeline_api import models as gen
-from toloka_pipeline_api._snapshot import OPERATIONS, REQUEST_CHECKS, SNAPSHOT_VERSION
+from toloka_pipeline_api._snapshot import (
+    OPERATIONS,
+    REQUEST_CHECKS,
+    REQUEST_SHAPES,
+    SNAPSHOT_VERSION,
+)
 from toloka_pipeline_api.types import UNSET, File, Unset
 
 from .. import _json
@@ -77,16 +82,29 @@ class RequestSpec:
     declared: frozenset[str] = frozenset()
     """Every request name the snapshot declares: path, query, header parameters and the
     top-level body properties. A 400/422 blaming any other name is drift."""
+    path_values: dict[str, str] = attrs.field(factory=dict)
+    """The path parameters as sent (to judge a refusal of one)."""
+    chosen: frozenset[str] = frozenset()
+    """Names whose values the layer chose itself, not the caller (e.g. a page's ``offset``):
+    a refusal of one is never the caller's mistake."""
 
 
 @attrs.frozen
 class PageData:
-    """One page of a list: the items and, when the server says it, the total."""
+    """One page of a list: the items and, when the server says it, the total.
+
+    ``offset`` and ``limit`` are what the server echoed in ``pagination`` (0 when it did
+    not); ``echoed_offset`` is ``None`` then. ``unknown_keys`` are top-level keys of the
+    answer the snapshot does not describe (e.g. ``nextPageToken``: another paging scheme).
+    """
 
     items: tuple[Any, ...]
     total: int | None
     offset: int
     limit: int
+    operation: str = ""
+    echoed_offset: int | None = None
+    unknown_keys: tuple[str, ...] = ()
 
 
 def drift(
@@ -120,11 +138,13 @@ def _request(
     params: Mapping[str, Any] | None = None,
     body: Any = None,
     content: bytes | None = None,
+    chosen: Sequence[str] = (),
 ) -> RequestSpec:
     """The request of ``operation`` as the snapshot's operation table places it.
 
     ``body`` is a generated request model (serialized with its public ``to_dict``, or
-    ``to_multipart`` for a multipart operation); ``content`` is a body already encoded.
+    ``to_multipart`` for a multipart operation); ``content`` is a body already encoded;
+    ``chosen`` names the values the layer picks itself (see :attr:`RequestSpec.chosen`).
     """
     entry = OPERATIONS[operation]
     names = entry["path_params"]
@@ -173,6 +193,8 @@ def _request(
         declared=frozenset(
             [*entry["path_params"], *entry["query"], *entry["headers"], *(entry["body"] or ())]
         ),
+        path_values={k: str(v) for k, v in given.items()},
+        chosen=frozenset(chosen),
     )
 
 
@@ -250,12 +272,16 @@ def check_page_size(limit: object) -> None:
         raise InvalidInputError(f"limit must be a positive integer, got {limit!r}", field="limit")
 
 
+_PAGING = ("offset",)
+"""A page's offset is the paginator's choice, never the caller's."""
+
+
 def req_get_me() -> RequestSpec:
     return _request("getMe")
 
 
 def req_list_projects(*, limit: int, offset: int) -> RequestSpec:
-    return _request("listProjects", params={"limit": limit, "offset": offset})
+    return _request("listProjects", params={"limit": limit, "offset": offset}, chosen=_PAGING)
 
 
 def req_create_project(*, name: str, description: str | None) -> RequestSpec:
@@ -265,7 +291,10 @@ def req_create_project(*, name: str, description: str | None) -> RequestSpec:
 
 def req_list_datasets(project_id: str, *, limit: int, offset: int) -> RequestSpec:
     return _request(
-        "listDatasets", {"projectId": project_id}, params={"limit": limit, "offset": offset}
+        "listDatasets",
+        {"projectId": project_id},
+        params={"limit": limit, "offset": offset},
+        chosen=_PAGING,
     )
 
 
@@ -328,7 +357,10 @@ def req_export_pipeline(pipeline_id: str) -> RequestSpec:
 
 def req_list_pipelines(project_id: str, *, limit: int, offset: int) -> RequestSpec:
     return _request(
-        "listPipelines", {"projectId": project_id}, params={"limit": limit, "offset": offset}
+        "listPipelines",
+        {"projectId": project_id},
+        params={"limit": limit, "offset": offset},
+        chosen=_PAGING,
     )
 
 
@@ -359,7 +391,10 @@ def req_get_run(run_id: str) -> RequestSpec:
 
 def req_list_runs(pipeline_id: str, *, limit: int, offset: int) -> RequestSpec:
     return _request(
-        "listRuns", {"pipelineId": pipeline_id}, params={"limit": limit, "offset": offset}
+        "listRuns",
+        {"pipelineId": pipeline_id},
+        params={"limit": limit, "offset": offset},
+        chosen=_PAGING,
     )
 
 
@@ -375,7 +410,10 @@ def req_create_export(
 
 def req_list_exports(dataset_id: str, *, limit: int, offset: int) -> RequestSpec:
     return _request(
-        "listExports", {"datasetId": dataset_id}, params={"limit": limit, "offset": offset}
+        "listExports",
+        {"datasetId": dataset_id},
+        params={"limit": limit, "offset": offset},
+        chosen=_PAGING,
     )
 
 
@@ -511,7 +549,7 @@ def parse_data(
         raise drift(operation, field, f"{type(exc).__name__}: {exc}", response=response) from None
 
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*"
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d*\])*"
 _BLAME_PATTERNS = (
     re.compile(rf"^\s*({_NAME})\s*:"),  # "visibility: Value must be present"
     re.compile(rf"'({_NAME})' is a required property"),  # JSON Schema validators
@@ -549,29 +587,206 @@ def _rejected_field(body: object) -> str | None:
     return None
 
 
+# A refusal about the shape of a value (what a schema can say), not about what it refers to.
+_SHAPE_COMPLAINT = re.compile(
+    r"required|missing|must (?:not )?be|should (?:not )?be|must (?:match|have|contain)"
+    r"|at (?:most|least)|(?:less|greater|more|fewer|longer|shorter) than|maximum|minimum"
+    r"|too (?:long|short|large|small|big|many|few)|exceed|out of range|range"
+    r"|pattern|format|expected|invalid (?:type|format|length|value)|not (?:a valid|allowed)"
+    r"|one of|unknown|unexpected|not supported|unsupported|length|characters|[<>]=?|[≤≥]",
+    re.IGNORECASE,
+)
+# ... unless it is about the object a value names (the caller's mistake, whatever its shape).
+_REFERENCE_COMPLAINT = re.compile(
+    r"not found|does not exist|doesn't exist|no such|already exists|unknown (?:dataset|project"
+    r"|pipeline|run|upload|export|field )|conflict|belongs to|access|permission|forbidden",
+    re.IGNORECASE,
+)
+
+_UNDECLARED = "undeclared"
+_FREE = "free"
+_MISSING = object()
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d*)\]")
+
+
+def _steps(field: str) -> list[str | int | None]:
+    """``"fields[0].type"`` -> ``["fields", 0, "type"]``; ``[]`` (every element) -> ``None``."""
+    steps: list[str | int | None] = []
+    for name, index in _STEP.findall(field):
+        if name:
+            steps.append(name)
+        else:
+            steps.append(int(index) if index else None)
+    return steps
+
+
+def _top_shape(spec: RequestSpec, name: str) -> tuple[Mapping[str, Any], bool]:
+    """The snapshot's shape of a top-level request name, and whether it requires it (path
+    parameters and required body properties; the snapshot's query parameters are all
+    optional)."""
+    shapes = REQUEST_SHAPES.get(spec.operation, {})
+    if name in (shapes.get("path") or {}):
+        return cast(Mapping[str, Any], shapes["path"][name]), True
+    if name in (shapes.get("query") or {}):
+        return cast(Mapping[str, Any], shapes["query"][name]), False
+    body = shapes.get("body") or {}
+    shape = (body.get("properties") or {}).get(name, {})
+    return cast(Mapping[str, Any], shape), name in (body.get("required") or ())
+
+
+def _shape_at(
+    top: Mapping[str, Any], steps: Sequence[str | int | None]
+) -> tuple[Mapping[str, Any] | str, bool]:
+    """The snapshot's shape at ``steps`` (after the top name) and whether it is required
+    there; ``_UNDECLARED`` for a name the snapshot does not declare, ``_FREE`` inside an
+    object it leaves open (rows, JSON Schemas: the caller's own data)."""
+    shape, required = top, True
+    for step in steps:
+        if isinstance(step, str):
+            candidates = [shape, *shape.get("oneOf", ())]
+            declared = [c for c in candidates if "properties" in c]
+            if not declared:
+                return _FREE, False
+            found = [c for c in declared if step in c["properties"]]
+            if not found:
+                return _UNDECLARED, False
+            required = all(step in c.get("required", ()) for c in found)
+            shape = found[0]["properties"][step]
+        else:
+            shape = shape.get("items") or {}
+    return shape, required
+
+
+def _values_at(root: object, steps: Sequence[str | int | None]) -> list[object] | None:
+    """The values at ``steps`` under ``root`` (every element for ``[]``); ``None`` if any
+    place on the way lacks it (the value was not sent)."""
+    values = [root]
+    for step in steps:
+        following: list[object] = []
+        for value in values:
+            if isinstance(step, str):
+                if not isinstance(value, Mapping) or step not in value:
+                    return None
+                following.append(value[step])
+            elif isinstance(value, list):
+                if step is None:
+                    following.extend(value)
+                elif 0 <= step < len(value):
+                    following.append(value[step])
+                else:
+                    return None
+            else:
+                return None
+        values = following
+    return values
+
+
+def _sent(spec: RequestSpec, top: str) -> list[object] | None:
+    if top in spec.path_values:
+        return [spec.path_values[top]]
+    if spec.params and top in spec.params:
+        return [spec.params[top]]
+    if spec.content is not None and "json" in spec.headers.get("Content-Type", ""):
+        try:
+            body = json.loads(spec.content)
+        except ValueError:
+            return None
+        if isinstance(body, Mapping) and top in body:
+            return [body[top]]
+    return None
+
+
+def _violates(shape: Mapping[str, Any], value: object) -> bool:
+    """Whether ``value`` breaks what the snapshot says of it (type, bounds, pattern, enum):
+    then a refusal of it is the caller's mistake, not drift."""
+    expected = shape.get("type")
+    is_type = _JSON_TYPES.get(str(expected)) if isinstance(expected, str) else None
+    if is_type is not None and not is_type(value):
+        return True
+    if any(key in shape and not holds(value, shape[key]) for key, holds, _ in _BOUNDS):
+        return True
+    pattern = shape.get("pattern")
+    if isinstance(pattern, str) and isinstance(value, str):
+        try:
+            if re.search(pattern, value) is None:
+                return True
+        except re.error:
+            pass  # a pattern Python cannot read says nothing either way
+    enum = shape.get("enum")
+    return isinstance(enum, list) and value not in enum
+
+
+def _drift_over(spec: RequestSpec, exc: APIStatusError, field: str, why: str) -> ApiDriftError:
+    message = exc.body.get("message") if isinstance(exc.body, dict) else None
+    return ApiDriftError(
+        operation=spec.operation,
+        field=field,
+        snapshot_version=SNAPSHOT_VERSION,
+        detail=f"the server rejected the request over {field!r}, {why} ({exc.status_code}: "
+        f"{message})",
+        request=exc.request,
+        body=exc.body,
+    )
+
+
+def blame(spec: RequestSpec, exc: APIStatusError) -> ApiDriftError | None:
+    """The :class:`ApiDriftError` a 400/422 stands for, or ``None``: the caller's mistake.
+
+    The refusal names a request name (``_rejected_field``). It is drift when the snapshot
+    does not declare that name (at the top or nested: ``fields[].type``); when the layer
+    chose the value itself (a page's ``offset``); when the snapshot does not require a
+    name that was not sent; or when the value sent is valid under every bound the snapshot
+    gives it (guessed bounds included) and the server complains about its shape (a bound,
+    a format, a length). It stays the caller's mistake when the value breaks the
+    snapshot's own bounds, the name is inside the caller's free-form data (rows, JSON
+    Schemas), or the complaint is about what the value refers to (no such dataset).
+    """
+    field = _rejected_field(exc.body)
+    steps = _steps(field) if field else []
+    if not field or not steps or not isinstance(steps[0], str):
+        return None
+    top = steps[0]
+    if top not in spec.declared:
+        return _drift_over(spec, exc, field, "a request parameter the snapshot does not declare")
+    top_shape, top_required = _top_shape(spec, top)
+    shape, required = _shape_at(top_shape, steps[1:])
+    required = required and top_required if len(steps) == 1 else required
+    if shape == _UNDECLARED:
+        return _drift_over(spec, exc, field, "a nested request name the snapshot does not declare")
+    if shape == _FREE:
+        return None
+    multipart = "multipart" in spec.headers.get("Content-Type", "")
+    if multipart and spec.body_fields is not None and top in spec.body_fields:
+        return None  # the parts sent cannot be read back here: no ground to blame the API
+    if top in spec.chosen:
+        return _drift_over(spec, exc, field, "a value this client chose itself, not the caller")
+    top_values = _sent(spec, top)
+    values = None if top_values is None else _values_at(top_values[0], steps[1:])
+    message = exc.body.get("message") if isinstance(exc.body, dict) else None
+    text = message if isinstance(message, str) else ""
+    if not values:
+        if required and (top_values is not None or top_required):
+            return None  # a name the snapshot requires, left out: the caller's to give
+        return _drift_over(spec, exc, field, "a name the snapshot does not require, not sent")
+    assert isinstance(shape, Mapping)
+    if any(_violates(shape, value) for value in values):
+        return None
+    if _REFERENCE_COMPLAINT.search(text) or not _SHAPE_COMPLAINT.search(text):
+        return None
+    return _drift_over(spec, exc, field, "sent with a value valid under the snapshot's bounds")
+
+
 def check_status_error(spec: RequestSpec, exc: APIStatusError) -> None:
     """Raise ``ApiDriftError`` if the error shows the contract moved.
 
-    A 404/405 that means the endpoint itself is gone, or a 400/422 blaming a request name the
-    snapshot does not declare (a new required query/path/header parameter or body property),
-    is drift, not a caller error, whatever the method.
+    A 404/405 that means the endpoint itself is gone, or a 400/422 that :func:`blame` lays on
+    the contract rather than the caller (a name the snapshot does not declare or require, a
+    value the layer chose, a value the snapshot allows), is drift, whatever the method.
     """
     if exc.status_code in (400, 422):
-        field = _rejected_field(exc.body)
-        top = field.split(".", 1)[0].split("[", 1)[0] if field else None
-        if field and top and top not in spec.declared:
-            message = exc.body.get("message") if isinstance(exc.body, dict) else None
-            raise ApiDriftError(
-                operation=spec.operation,
-                field=field,
-                snapshot_version=SNAPSHOT_VERSION,
-                detail=(
-                    f"the server rejected the request over {field!r}, a request parameter "
-                    f"the snapshot does not declare ({exc.status_code}: {message})"
-                ),
-                request=exc.request,
-                body=exc.body,
-            ) from exc
+        drifted = blame(spec, exc)
+        if drifted is not None:
+            raise drifted from exc
         return
     if exc.status_code not in (404, 405):
         return
@@ -798,8 +1013,16 @@ def _page(
     pag = g.pagination
     total = None if isinstance(pag, Unset) else pag.total
     limit = 0 if isinstance(pag, Unset) or isinstance(pag.limit, Unset) else pag.limit
-    offset = 0 if isinstance(pag, Unset) or isinstance(pag.offset, Unset) else pag.offset
-    return PageData(items=items, total=total, offset=offset, limit=limit)
+    echoed = None if isinstance(pag, Unset) or isinstance(pag.offset, Unset) else pag.offset
+    return PageData(
+        items=items,
+        total=total,
+        offset=echoed or 0,
+        limit=limit,
+        operation=op,
+        echoed_offset=echoed,
+        unknown_keys=tuple(sorted(g.additional_properties)),
+    )
 
 
 def parse_project_page(op: str, r: httpx.Response) -> PageData:

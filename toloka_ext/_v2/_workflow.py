@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import attrs
 
 from .._exceptions import InvalidInputError
-from .._polling import PollPolicy
+from .._polling import Observation, PollPolicy
 from .._progress import ProgressBars
 from .._types import JsonObject
 from ._models import (
@@ -50,7 +50,7 @@ def run_is_done(run: Run) -> bool:
 
 
 def run_is_failed(run: Run) -> bool:
-    # An unknown status is neither: polling goes on until the timeout.
+    # An unknown status is neither: the poll's StatusWatch bounds how long it may last.
     return run.status in (RunStatus.FAILED, RunStatus.CANCELLED)
 
 
@@ -79,6 +79,59 @@ def export_is_done(export: Export) -> bool:
 
 def export_is_failed(export: Export) -> bool:
     return export.status == ExportStatus.FAILED
+
+
+def _status(
+    operation: str, what: str, obj: Run | Upload | Export, details: str, *, work_done: bool
+) -> Observation:
+    from ._adapter import SNAPSHOT_VERSION  # here: the generated client loads with v2 use
+
+    status = obj.status
+    shown = f"{what} {obj.id} status {str(status)!r}"
+    if not status.is_known:
+        shown += " (not in the snapshot)"
+    return Observation(
+        operation=operation,
+        field="status",
+        value=str(status),
+        known=status.is_known,
+        summary=f"{shown}{details}",
+        snapshot_version=SNAPSHOT_VERSION,
+        work_done=work_done,
+    )
+
+
+def observe_run(run: Run) -> Observation:
+    """A run's state: its work is done once every item is completed or failed, or it has a
+    finish time."""
+    p = run.progress
+    details = "" if p is None else f", {p.completed}/{p.total} completed, {p.failed} failed"
+    counted = p is not None and p.total > 0 and p.completed + p.failed >= p.total
+    return _status("getRun", "run", run, details, work_done=counted or run.finished_at is not None)
+
+
+def observe_upload(upload: Upload) -> Observation:
+    """An upload's state (no field of it says the ingestion is over but its status)."""
+    details = "" if upload.item_count is None else f", {upload.item_count} items"
+    return _status("getUpload", "upload", upload, details, work_done=False)
+
+
+def observe_export(export: Export) -> Observation:
+    """An export's state: its work is done once it carries a file to download."""
+    ready = bool(export.download_url)
+    details = ", with a downloadUrl" if ready else ""
+    return _status("getExport", "export", export, details, work_done=ready)
+
+
+def observe_status(obj: object) -> Observation | None:
+    """The observation of a polled v2 object (``None`` for any other object)."""
+    if isinstance(obj, Run):
+        return observe_run(obj)
+    if isinstance(obj, Upload):
+        return observe_upload(obj)
+    if isinstance(obj, Export):
+        return observe_export(obj)
+    return None
 
 
 def _field_list(

@@ -223,10 +223,15 @@ def _fault_answer(api: str, fault: Fault, request_id: str) -> SandboxResponse:
     return _error(api, err, request_id)
 
 
+def _challenge(api: str) -> dict[str, str]:
+    """The ``WWW-Authenticate`` of a 401: the schemes each API accepts."""
+    return {"WWW-Authenticate": "ApiKey" if api == "v2" else "OAuth, ApiKey"}
+
+
 def _check_auth(config: SandboxConfig, api: str, headers: Mapping[str, str]) -> None:
     value = headers.get("authorization")
     if not value:
-        raise ApiError(401, "Missing Authorization header")
+        raise ApiError(401, "Missing Authorization header", headers=_challenge(api))
     scheme, _, secret = value.strip().partition(" ")
     scheme = scheme.lower()
     if scheme == "apikey" and secrets.compare_digest(secret.strip(), config.api_key):
@@ -235,7 +240,9 @@ def _check_auth(config: SandboxConfig, api: str, headers: Mapping[str, str]) -> 
         if api == "v1":
             return
         raise ApiError(403, "OAuth tokens are not accepted here; use an API key")
-    raise ApiError(401, "Invalid API key" if api == "v2" else "Invalid token")
+    raise ApiError(
+        401, "Invalid API key" if api == "v2" else "Invalid token", headers=_challenge(api)
+    )
 
 
 def _error(api: str, err: ApiError, request_id: str) -> SandboxResponse:

@@ -359,7 +359,8 @@ def _check_request_bytes(tasks: list[Any]) -> None:
         [
             s.get("output_values")
             for t in dicts
-            for s in (t.get("known_solutions") or ())
+            # Not a list (``true``, ``5``): the field check answers its 400 further on.
+            for s in (t["known_solutions"] if isinstance(t.get("known_solutions"), list) else ())
             if isinstance(s, dict)
         ]
     )
