@@ -20,8 +20,8 @@ def test_a_base_url_without_the_api_path_exits_2_naming_the_option(
     )
     assert listed.code == 2, listed
     (line,) = listed.err_lines()
-    assert line.startswith("toloka-ext: error: ConfigurationError: base_url ")
-    assert "(command line: --base-url)" in line and root in line
+    assert line.startswith("toloka-ext: error: ConfigurationError: --base-url ")
+    assert "check --base-url" in line and root in line and "base_url" not in line
     assert whoami.code == 2, whoami
     error = whoami.json()["error"]
     assert (error["type"], error["setting"], error["option"]) == (
@@ -38,4 +38,6 @@ def test_a_v1_base_url_without_the_api_path_names_its_option(
     root = server.v1_base_url.removesuffix("/api/v1")
     result = cli("--v1-base-url", root, "tasks", "list", "--pool", "pool-1")
     assert result.code == 2, result
-    assert "(command line: --v1-base-url)" in result.err
+    assert (
+        "ConfigurationError: --v1-base-url " in result.err and "check --v1-base-url" in result.err
+    )

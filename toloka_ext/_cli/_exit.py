@@ -146,11 +146,14 @@ def _flat(text: str) -> str:
 _OPTIONS = {"base_url": "--base-url", "v1_base_url": "--v1-base-url"}
 
 
-def _option_hint(exc: BaseException) -> str:
-    """The command-line option of the setting a :class:`ConfigurationError` names."""
+def _worded(exc: BaseException) -> str:
+    """A library error's message in the command line's words: flags for the Python
+    arguments, and the option of the setting a :class:`ConfigurationError` names (said
+    once: not again when the wording already names it)."""
+    text = flag_wording(_flat(str(exc)) or type(exc).__name__)
     setting = getattr(exc, "setting", None) if isinstance(exc, ConfigurationError) else None
     option = _OPTIONS.get(setting) if isinstance(setting, str) else None
-    return f" (command line: {option})" if option else ""
+    return f"{text} (command line: {option})" if option and option not in text else text
 
 
 def one_line(exc: BaseException, *, prog: str = PROG) -> str:
@@ -159,8 +162,7 @@ def one_line(exc: BaseException, *, prog: str = PROG) -> str:
     if isinstance(exc, CliError):
         return f"{prog}: error: {_flat(exc.message)}"
     if isinstance(exc, TolokaError):
-        text = flag_wording(_flat(str(exc)) or type(exc).__name__) + _option_hint(exc)
-        return f"{prog}: error: {type(exc).__name__}: {text}"
+        return f"{prog}: error: {type(exc).__name__}: {_worded(exc)}"
     return f"{prog}: error: {type(exc).__name__}: {_flat(str(exc))}"
 
 
@@ -168,10 +170,7 @@ def error_document(exc: BaseException) -> dict[str, Any]:
     """The ``--json`` form of an error: ``{"error": {type, message, exit_code, ...}}``."""
     info: dict[str, Any] = {
         "type": type(exc).__name__,
-        "message": (
-            _flat(exc.message) if isinstance(exc, CliError) else flag_wording(_flat(str(exc)))
-        )
-        + _option_hint(exc),
+        "message": _flat(exc.message) if isinstance(exc, CliError) else _worded(exc),
         "exit_code": exit_code_for(exc),
     }
     if isinstance(exc, APIStatusError):
