@@ -84,7 +84,6 @@ DEFAULT_V1_URL = published_v1.DEFAULT_URL
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = "openapi/v2-beta.yaml"  # relative to the repository root, not the cwd
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SUPPORTED_VERSIONS = ("3.0.", "3.1.")
 

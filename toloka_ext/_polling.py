@@ -120,19 +120,17 @@ def decide(
     attempt: int,
     elapsed: float,
     policy: PollPolicy,
-    hint: float | None = None,
     cap: float | None = None,
 ) -> PollDecision:
     """Decide what to do after poll number ``attempt`` (0-based) observed a state.
 
-    ``hint`` (e.g. a server's suggested delay) replaces the backoff schedule when given;
     ``cap`` (e.g. what is left of the time an unknown status may last) cuts the wait.
     """
     if failed:
         return PollDecision("failed")
     if done:
         return PollDecision("done")
-    delay = policy.wait_for(attempt) if hint is None else max(0.0, hint)
+    delay = policy.wait_for(attempt)
     if cap is not None:
         delay = min(delay, max(0.0, cap))
     if policy.timeout is not None:

@@ -694,9 +694,11 @@ def _compare_schema(
         walk.emit("response-property-enum-removed", loc, f"enum {_show(o.enum)} dropped")
 
     # object properties (readOnly ones are not sent, writeOnly ones are not received)
-    skip = "read_only" if walk.direction == "request" else "write_only"
-    old_props = {k: v for k, v in o.properties.items() if not getattr(_view(walk.old, v), skip)}
-    new_props = {k: v for k, v in n.properties.items() if not getattr(_view(walk.new, v), skip)}
+    def hidden(view: _View) -> bool:
+        return view.read_only if walk.direction == "request" else view.write_only
+
+    old_props = {k: v for k, v in o.properties.items() if not hidden(_view(walk.old, v))}
+    new_props = {k: v for k, v in n.properties.items() if not hidden(_view(walk.new, v))}
     for name in sorted(old_props.keys() | new_props.keys()):
         sub = f"{spath}.{name}"
         sub_loc = f"{prefix} {sub}"

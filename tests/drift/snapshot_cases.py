@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scripts.pull_spec import load_text, plain
@@ -182,10 +181,6 @@ def request_bounds(spec: Spec | None = None) -> list[RequestBound]:
     # a oneOf whose variants share a bound at the same place counts once
     unique = {b.id: b for b in found}
     return sorted(unique.values(), key=lambda b: b.id)
-
-
-def snapshot_path() -> Path:
-    return ROOT / "openapi" / "v2-beta.yaml"
 
 
 # --------------------------------------------------------------------------- mutations
