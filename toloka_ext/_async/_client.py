@@ -371,14 +371,13 @@ class AsyncToloka:
             output=Path(output) if output is not None else None,
             policy=policy,
             on_progress=on_progress,
-            display=bars(progress),
         )
         with (
-            opts.display,
+            bars(progress) as display,
             prepare_rows(rows, fields=fields, upload_threshold=upload_threshold) as prepared,
             Journal.open(journal) if journal is not None else Journal.memory() as book,
         ):
-            return await self._workflows.process(pipeline_id, prepared, book, opts)
+            return await self._workflows.process(pipeline_id, prepared, book, opts, display)
 
     async def aclose(self) -> None:
         """Close the connection pools this client created (not those passed in)."""

@@ -14,7 +14,6 @@ import attrs
 
 from .._exceptions import InvalidInputError
 from .._polling import Observation, PollPolicy
-from .._progress import ProgressBars
 from .._types import JsonObject
 from ._models import (
     Export,
@@ -251,7 +250,6 @@ class ProcessOptions:
     output: Path | None
     policy: PollPolicy | None
     on_progress: Callable[[Run], object] | None
-    display: ProgressBars
 
 
 def check_item_limit(item_limit: int | None) -> None:
