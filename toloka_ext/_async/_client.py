@@ -26,7 +26,7 @@ from .._constants import (
 )
 from .._exceptions import InvalidInputError
 from .._journal import Journal
-from .._polling import PollPolicy
+from .._polling import PollPolicy, renamed_policy
 from .._primitives_async import sleep as default_sleep
 from .._progress import bars
 from .._ratelimit import TokenBucket
@@ -327,6 +327,7 @@ class AsyncToloka:
         output: str | os.PathLike[str] | None = None,
         name_prefix: str = "toloka-ext",
         on_progress: Callable[[Run], object] | None = None,
+        poll_policy: PollPolicy | None = None,
         policy: PollPolicy | None = None,
         upload_threshold: int = DEFAULT_UPLOAD_THRESHOLD,
         progress: bool = False,
@@ -338,7 +339,8 @@ class AsyncToloka:
         journal after a crash and it continues from the last completed step, creating
         nothing twice. Rows must then be re-readable (a file, or a list), and identical.
         ``progress=True`` shows bars on stderr for the upload, the run and the download
-        (needs Rich: the ``cli`` extra).
+        (needs Rich: the ``cli`` extra). ``poll_policy`` replaces the client's polling policy
+        for the upload, the run and the export (``policy`` is its deprecated old name).
 
         Example::
 
@@ -369,7 +371,7 @@ class AsyncToloka:
             export_fields=check_export_fields(export_fields),
             export_format=export_format,
             output=Path(output) if output is not None else None,
-            policy=policy,
+            poll_policy=renamed_policy(poll_policy, policy),
             on_progress=on_progress,
         )
         with (

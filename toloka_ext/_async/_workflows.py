@@ -101,7 +101,7 @@ class AsyncWorkflows:
 
         # 3. The rows.
         items = await self._datasets._add(
-            dataset_id, prepared, journal, project_id, opts.policy, display
+            dataset_id, prepared, journal, project_id, opts.poll_policy, display
         )
 
         # 4. The pipeline copy.
@@ -148,7 +148,9 @@ class AsyncWorkflows:
             )
             rec = journal.done("run", id=run_started.id)
         run = await self._runs.watch(
-            str(rec["id"]), policy=opts.policy, on_progress=run_bar(display, opts.on_progress)
+            str(rec["id"]),
+            poll_policy=opts.poll_policy,
+            on_progress=run_bar(display, opts.on_progress),
         )
 
         # 7. The export: the dataset is this job's alone, so an export of it is the one it
@@ -170,7 +172,7 @@ class AsyncWorkflows:
             )
             rec = journal.done("export", id=existing.id)
         display.note("download", "exporting")
-        export: Export = await self._exports.wait(str(rec["id"]), policy=opts.policy)
+        export: Export = await self._exports.wait(str(rec["id"]), poll_policy=opts.poll_policy)
 
         # 8. The download (atomic: the final name holds a complete file or nothing).
         fmt = export_format(export)

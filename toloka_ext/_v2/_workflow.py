@@ -248,7 +248,7 @@ class ProcessOptions:
     export_fields: tuple[str, ...] | None
     export_format: str | None
     output: Path | None
-    policy: PollPolicy | None
+    poll_policy: PollPolicy | None
     on_progress: Callable[[Run], object] | None
 
 
