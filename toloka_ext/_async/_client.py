@@ -29,7 +29,7 @@ from .._journal import Journal
 from .._polling import PollPolicy, renamed_policy
 from .._primitives_async import sleep as default_sleep
 from .._progress import bars
-from .._ratelimit import TokenBucket
+from .._ratelimit import TaskLimits, TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from .._v2._models import Account, ItemFilter, Run
@@ -37,7 +37,7 @@ from .._v2._rows import FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
 from ._core import AsyncCore, AsyncLazyClient, AsyncSleep
 from ._operations import AsyncOperations
-from ._tasks import AsyncTasks, TaskLimits
+from ._tasks import AsyncTasks
 
 # The Pipeline API resources, the adapter and the generated models under it are imported
 # when first used, so a v1-only script does not pay for them (`make bench` measures the
