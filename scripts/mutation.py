@@ -91,7 +91,7 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "specdiff": Target(
-        # The spec differ (scripts/specdiff.py is that module under its old name).
+        # The spec differ.
         files=("toloka_ext/_specdiff.py",),
         tests=(
             "tests/test_specdiff.py",

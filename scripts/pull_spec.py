@@ -31,7 +31,7 @@ v2 steps: fetch (``--url``, default the official URL) or read (``--file``); pars
 YAML; validate with openapi-spec-validator (3.0 / 3.1); normalize (sorted keys, block style,
 no wrapping, trailing newline, lists kept in order); stamp ``info.x-snapshot`` with source,
 mode, date and the sha256 of the normalized document without ``x-snapshot``; compare with the
-previous snapshot at ``--output`` (``scripts/specdiff.py``) and print the change report. Each
+previous snapshot at ``--output`` (``toloka_ext._specdiff``) and print the change report. Each
 change is also judged by what the client relies on (``scripts/public_usage.py``): removing a
 parameter it sends, a status value it waits for or a response property it needs (alone, or as
 half of a rename or a new paging scheme) is breaking.
@@ -70,7 +70,7 @@ if __package__ in (None, ""):  # run as `python scripts/pull_spec.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import public_usage, published_v1, v1_compare
-from scripts.specdiff import (
+from toloka_ext._specdiff import (
     EXIT_BREAKING,
     EXIT_COMPATIBLE,
     EXIT_NO_CHANGE,

@@ -29,7 +29,7 @@ Classification (:data:`RULES`, first match wins): a difference the client can tr
     ours = v1_compare.resolve_file(v1_compare.OURS)
     published = v1_compare.Resolver(keep_cycles=True).inline(bundled_published_doc)
     findings = v1_compare.compare(ours, published, v1_compare.listed_differences())
-    report = v1_compare.report(findings)  # a scripts.specdiff.Report
+    report = v1_compare.report(findings)  # a toloka_ext._specdiff.Report
     print(report.to_text())
 """
 
@@ -46,7 +46,7 @@ from typing import Any, Literal
 import yaml
 
 from scripts.published_v1 import LITERALS, NAME_MAPS, is_example_object
-from scripts.specdiff import Change, Level, Report
+from toloka_ext._specdiff import Change, Level, Report
 
 __all__ = [
     "DIFFERENCES",
@@ -808,6 +808,6 @@ def compare(
 
 
 def report(findings: list[Finding]) -> Report:
-    """The findings as a change report (``scripts/specdiff.py``: text, Markdown, JSON, and
+    """The findings as a change report (``toloka_ext._specdiff``: text, Markdown, JSON, and
     the exit code: 4 if any is breaking, 3 if any at all, else 0)."""
     return Report(changes=sorted((f.change() for f in findings), key=Change.sort_key))

@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
-from scripts import published_v1, pull_spec, specdiff, v1_compare
+from scripts import published_v1, pull_spec, v1_compare
 from scripts.pull_spec import load_text_fast, main
 from tests._http import RouteServer
+from toloka_ext import _specdiff as specdiff
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "openapi"

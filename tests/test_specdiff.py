@@ -12,7 +12,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from scripts.specdiff import RULES, Change, Report, diff_specs
+from toloka_ext._specdiff import RULES, Change, Report, diff_specs
 
 SPECS = Path(__file__).parent / "fixtures" / "specs"
 RUNS = "/projects/{projectId}/runs"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.specdiff import Reliance, Report, diff_specs, main
+from toloka_ext._specdiff import Reliance, Report, diff_specs, main
 
 SPECS = Path(__file__).parent / "fixtures" / "specs"
 RUNS = "/projects/{projectId}/runs"
