@@ -327,8 +327,6 @@ def response_bounds(spec: Spec | None = None) -> list[tuple[str, str, str, str, 
             )
             if not str(status).startswith("2") or not isinstance(media, dict):
                 continue
-            for field, keyword, value, _guess in _bounds(
-                _shape(walker, media["schema"]), "", False
-            ):
+            for field, keyword, value, _guess in _bounds(_shape(doc, media["schema"]), "", False):
                 found.append((str(op["operationId"]), str(status), field, keyword, value))
     return sorted(set(found))
