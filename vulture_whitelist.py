@@ -11,6 +11,8 @@ tb
 # Frameworks call these: PyYAML (Dumper), pytest (plugin hook), uvicorn (stop flag), rich
 # (column refresh), http.server (handlers in tests), unasync (rule hooks), griffe (loader).
 _.ignore_aliases, _.indentless, pytest_configure, _.should_exit, _.max_refresh
+# A module object made into a package (scripts/snapshot_module.py): the import system reads it.
+_.__path__
 _.do_GET, _.do_POST, _.log_message, _.protocol_version, _.close_connection, _.daemon_threads
 _._unasync_name, _.fromdir, _.todir, _._modules_collection
 # pytest reads these module names; a fixture's argument is used by being requested.

@@ -26,9 +26,10 @@ from typing import Any
 import pytest
 
 from scripts import published_v1, pull_spec, v1_compare
-from scripts.pull_spec import load_text_fast, main
+from scripts.pull_spec import main
 from tests._http import RouteServer
 from toloka_ext import _specdiff as specdiff
+from toloka_ext._openapi import RefCycleError, inline, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "openapi"
@@ -291,19 +292,19 @@ def test_inline_resolves_structure_keeps_data_and_refuses_external_refs() -> Non
         "properties": {"example": {"$ref": "#/c"}, "default": {"$ref": "#/c"}},  # names
         "examples": {"one": {"value": {"$ref": "#/c"}}},  # an Example Object's value: data
     }
-    assert v1_compare.Resolver().inline(doc) == {
+    assert inline(doc) == {
         "c": {"type": "integer"},
         "example": {"$ref": "./not-a-file.yaml"},
         "properties": {"example": {"type": "integer"}, "default": {"type": "integer"}},
         "examples": {"one": {"value": {"$ref": "#/c"}}},
     }
     with pytest.raises(ValueError, match="is not internal"):
-        v1_compare.Resolver().inline({"a": {"$ref": "./parts/x.yaml#/b"}})
+        inline({"a": {"$ref": "./parts/x.yaml#/b"}})
     loop = {"a": {"items": {"$ref": "#/a"}}, "b": {"$ref": "#/a"}}
     # the cycle stops where it would repeat: a tree of depth one, not an endless one
-    assert v1_compare.Resolver(keep_cycles=True).inline(loop)["b"] == {"items": {"$ref": "#/a"}}
-    with pytest.raises(v1_compare.RefCycleError):
-        v1_compare.Resolver().inline(loop)
+    assert inline(loop, keep_cycles=True)["b"] == {"items": {"$ref": "#/a"}}
+    with pytest.raises(RefCycleError):
+        inline(loop)
 
 
 def test_a_listed_security_difference_does_not_hide_a_credential_change() -> None:
@@ -331,7 +332,7 @@ def _copy(tmp_path: Path) -> Path:
 
 def _edit(root: Path, rel: str, change: Callable[[Any], None]) -> None:
     path = root.parent / rel
-    doc = load_text_fast(path.read_text(encoding="utf-8"))
+    doc = load_text(path.read_text(encoding="utf-8"))
     change(doc)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
@@ -591,7 +592,7 @@ class Published:
         return self.server.url(f"{BASE}/fullApi.yaml")
 
     def doc(self, rel: str = "fullApi.yaml") -> Doc:
-        value: Doc = load_text_fast(self.texts[rel])
+        value: Doc = load_text(self.texts[rel])
         return value
 
     def put(self, rel: str, body: str | Doc) -> None:
@@ -723,8 +724,8 @@ def test_ref_cycle_across_files_becomes_internal_refs_and_still_compares(
     children = schemas["TreeNode"]["properties"]["children"]
     assert children["items"] == {"$ref": "#/components/schemas/Tree"}
     assert schemas["Tree"]["properties"]["node"] == {"$ref": "#/components/schemas/TreeNode"}
-    with pytest.raises(v1_compare.RefCycleError):
-        v1_compare.Resolver().inline(doc)
+    with pytest.raises(RefCycleError):
+        inline(doc)
 
     capsys.readouterr()
     code = main(["--api", "v1", "--url", published.url])
@@ -871,7 +872,7 @@ def test_the_project_keeps_no_copy_of_the_published_document() -> None:
     """No document under openapi/ carries the published operations' own names."""
     published_ids = {"createTask", "getTasks", "setOverlapOrMin_1", "getOperations"}
     for path in sorted(OPENAPI.rglob("*.y*ml")):
-        doc = v1_compare.load_yaml(path.read_text(encoding="utf-8"))
+        doc = load_text(path.read_text(encoding="utf-8"))
         paths = doc.get("paths") if isinstance(doc, dict) else None
         ids = {
             op.get("operationId")

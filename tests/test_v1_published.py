@@ -21,15 +21,8 @@ from typing import Any
 
 import pytest
 
-from scripts.v1_compare import (
-    DIFFERENCES,
-    OURS,
-    RefCycleError,
-    Resolver,
-    check,
-    load_yaml,
-    operations,
-)
+from scripts.v1_compare import DIFFERENCES, OURS, check, operations, resolve_file
+from toloka_ext._openapi import RefCycleError, inline, load_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT.parent / "shared" / "reference" / "toloka-v1-openapi" / "fullApi.yaml"
@@ -55,19 +48,18 @@ def _refs_left(node: Any) -> Iterator[Any]:
 
 
 def _raw_ours() -> dict[str, Any]:
-    doc: dict[str, Any] = load_yaml(OURS.read_text(encoding="utf-8"))
+    doc: dict[str, Any] = load_text(OURS.read_text(encoding="utf-8"))
     return doc
 
 
 def _ours(doc: dict[str, Any] | None = None) -> dict[str, Any]:
-    resolved: dict[str, Any] = Resolver().document(OURS, doc if doc is not None else _raw_ours())
+    resolved: dict[str, Any] = inline(doc if doc is not None else _raw_ours())
     return resolved
 
 
 @pytest.fixture(scope="module")
 def published() -> dict[str, Any]:
-    doc: dict[str, Any] = Resolver().document(PUBLISHED)
-    return doc
+    return resolve_file(PUBLISHED)
 
 
 def test_published_document_resolves_completely(published: dict[str, Any]) -> None:
@@ -85,7 +77,7 @@ def test_every_difference_is_listed_with_its_reason(published: dict[str, Any]) -
 
 
 def test_differences_file_is_well_formed() -> None:
-    data = load_yaml(DIFFERENCES.read_text(encoding="utf-8"))
+    data = load_text(DIFFERENCES.read_text(encoding="utf-8"))
     ours = {name for name, _, _ in operations(_raw_ours()).values()}
     assert set(data["operations"]) <= ours
     for op, entries in data["operations"].items():
@@ -189,9 +181,9 @@ def test_resolver_follows_file_relative_refs(tmp_path: Path) -> None:
         "defs:\n  A: {local: {$ref: '#/defs/C'}, back: {$ref: '../root.yaml#/B'}}\n  C: 2\n"
     )
     (tmp_path / "parts" / "n.md").write_text("# text\n")
-    doc = Resolver().document(tmp_path / "root.yaml")
+    doc = resolve_file(tmp_path / "root.yaml")
     assert doc["a"] == {"local": 2, "back": {"x": 1}}
     assert doc["note"] == "# text\n"
     (tmp_path / "loop.yaml").write_text("a: {$ref: '#/b'}\nb: {c: {$ref: '#/a'}}\n")
     with pytest.raises(RefCycleError):
-        Resolver().document(tmp_path / "loop.yaml")
+        resolve_file(tmp_path / "loop.yaml")
