@@ -70,7 +70,7 @@ if __package__ in (None, ""):  # run as `python scripts/pull_spec.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import public_usage, published_v1, v1_compare
-from toloka_ext._openapi import RefError, inline, load_text
+from toloka_ext._openapi import RefError, inline, load_text, ref_of
 from toloka_ext._specdiff import (
     EXIT_BREAKING,
     EXIT_COMPATIBLE,
@@ -143,7 +143,7 @@ def _is_named_examples(parent: dict[str, Any], key: str) -> bool:
         key == "examples"
         and "schema" in parent
         and isinstance(value, dict)
-        and all(isinstance(v, dict) and ("value" in v or "$ref" in v) for v in value.values())
+        and all(isinstance(v, dict) and ("value" in v or ref_of(v)) for v in value.values())
     )
 
 

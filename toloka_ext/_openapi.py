@@ -44,6 +44,7 @@ __all__ = [
     "inline",
     "is_example_object",
     "load_text",
+    "ref_of",
     "template",
 ]
 
@@ -126,6 +127,13 @@ def _yaml_load(text: str) -> Any:
 
 
 _LOADER: Any = None
+
+
+def ref_of(node: Any) -> str | None:
+    """The ``$ref`` written on ``node`` (not followed), if it is a reference object."""
+    if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        return str(node["$ref"])
+    return None
 
 
 def is_example_object(node: Mapping[str, Any]) -> bool:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ._openapi import METHODS, Document, load_text, template
+from ._openapi import METHODS, Document, load_text, ref_of, template
 
 __all__ = [
     "EXIT_BREAKING",
@@ -488,8 +488,9 @@ def _view(doc: Document, schema: Any) -> _View:
 
 
 def _variant_key(doc: Document, schema: Any, index: int) -> str:
-    if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    ref = ref_of(schema)
+    if ref is not None:
+        return ref.rsplit("/", 1)[-1]
     resolved, _ = doc.resolve(schema)
     if isinstance(resolved.get("title"), str):
         return str(resolved["title"])
