@@ -54,28 +54,9 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Keys whose value maps names (properties, status codes, media types...) to objects: a key
 # such as "example" or "default" inside one is a name, not a keyword.
 NAME_MAPS = frozenset(
-    {
-        "properties",
-        "patternProperties",
-        "paths",
-        "schemas",
-        "responses",
-        "parameters",
-        "examples",
-        "requestBodies",
-        "headers",
-        "securitySchemes",
-        "links",
-        "callbacks",
-        "content",
-        "encoding",
-        "variables",
-        "$defs",
-        "definitions",
-        "dependentSchemas",
-        "webhooks",
-        "pathItems",
-    }
+    "properties patternProperties paths schemas responses parameters examples requestBodies"
+    " headers securitySchemes links callbacks content encoding variables $defs definitions"
+    " dependentSchemas webhooks pathItems".split()
 )
 # Keywords whose value is data: a "$ref" key inside it is data too.
 LITERALS = frozenset({"example", "default", "enum", "const"})

@@ -190,7 +190,7 @@ _REQUEST_KINDS = (("parameter", "parameter"), ("property", "request property"))
 # Bounds and patterns: tightened on a request breaks a client that sends what was valid;
 # relaxed on a response lets values arrive that the old document ruled out (a warning: this
 # layer's models do not enforce bounds, a validating client fails). A table built at
-# import, every rule pinned by tests/test_specdiff_report.py.
+# import, every rule pinned by tests/test_specdiff.py.
 for _slug, _word in _BOUND_WORDS.items():
     _up = _slug.startswith("max")
     _tighter, _looser = ("decreased", "increased") if _up else ("increased", "decreased")
