@@ -285,28 +285,6 @@ def test_compare_reports_unlisted_and_gone_differences() -> None:
     assert v1_compare.report([]).exit_code == 0
 
 
-def test_inline_resolves_structure_keeps_data_and_refuses_external_refs() -> None:
-    doc = {
-        "c": {"type": "integer"},
-        "example": {"$ref": "./not-a-file.yaml"},  # data
-        "properties": {"example": {"$ref": "#/c"}, "default": {"$ref": "#/c"}},  # names
-        "examples": {"one": {"value": {"$ref": "#/c"}}},  # an Example Object's value: data
-    }
-    assert inline(doc) == {
-        "c": {"type": "integer"},
-        "example": {"$ref": "./not-a-file.yaml"},
-        "properties": {"example": {"type": "integer"}, "default": {"type": "integer"}},
-        "examples": {"one": {"value": {"$ref": "#/c"}}},
-    }
-    with pytest.raises(ValueError, match="is not internal"):
-        inline({"a": {"$ref": "./parts/x.yaml#/b"}})
-    loop = {"a": {"items": {"$ref": "#/a"}}, "b": {"$ref": "#/a"}}
-    # the cycle stops where it would repeat: a tree of depth one, not an endless one
-    assert inline(loop, keep_cycles=True)["b"] == {"items": {"$ref": "#/a"}}
-    with pytest.raises(RefCycleError):
-        inline(loop)
-
-
 def test_a_listed_security_difference_does_not_hide_a_credential_change() -> None:
     def doc(header: str, *names: str) -> Doc:
         schemes = {n: {"type": "apiKey", "in": "header", "name": header} for n in names}

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from scripts.v1_compare import DIFFERENCES, OURS, check, operations, resolve_file
-from toloka_ext._openapi import RefCycleError, inline, load_text
+from toloka_ext._openapi import inline, load_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT.parent / "shared" / "reference" / "toloka-v1-openapi" / "fullApi.yaml"
@@ -170,20 +170,3 @@ def test_a_listed_difference_that_is_gone_fails_the_comparison(
     assert not unlisted
     assert "GET /tasks: parameters[query:limit].schema.maximum" in stale
     assert "GET /operations: parameters[query:limit].schema.maximum" in stale
-
-
-def test_resolver_follows_file_relative_refs(tmp_path: Path) -> None:
-    (tmp_path / "parts").mkdir()
-    (tmp_path / "root.yaml").write_text(
-        "a: {$ref: './parts/p.yaml#/defs/A'}\nnote: {$ref: './parts/n.md'}\nB: {x: 1}\n"
-    )
-    (tmp_path / "parts" / "p.yaml").write_text(
-        "defs:\n  A: {local: {$ref: '#/defs/C'}, back: {$ref: '../root.yaml#/B'}}\n  C: 2\n"
-    )
-    (tmp_path / "parts" / "n.md").write_text("# text\n")
-    doc = resolve_file(tmp_path / "root.yaml")
-    assert doc["a"] == {"local": 2, "back": {"x": 1}}
-    assert doc["note"] == "# text\n"
-    (tmp_path / "loop.yaml").write_text("a: {$ref: '#/b'}\nb: {c: {$ref: '#/a'}}\n")
-    with pytest.raises(RefCycleError):
-        resolve_file(tmp_path / "loop.yaml")

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import strategies as st
 
 from scripts.mockserver import SPECS
+from toloka_ext._openapi import METHODS
 
-METHODS = {"get", "post", "put", "patch", "delete"}
 DATE_TIME_FORMAT = "toloka-date-time"
 DATE_TIMES = st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())
 CUSTOM_FORMATS = {DATE_TIME_FORMAT: DATE_TIMES}
