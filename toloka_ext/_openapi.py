@@ -186,7 +186,7 @@ class Document:
                 found = self._registry.resolver(base_uri=base).lookup(ref)
             except Unresolvable as exc:
                 raise _ref_error(exc, ref, uri, fragment, self._load is None) from exc
-            except (LookupError, TypeError, ValueError) as exc:  # a pointer step that fits not
+            except (LookupError, TypeError, ValueError) as exc:  # e.g. a word as a list index
                 raise RefError(f"{short(uri)} has nothing at #{fragment}") from exc
             self._found[key] = found.contents, uri
         return self._found[key]
@@ -245,9 +245,7 @@ class Document:
 def _ref_error(exc: Unresolvable, ref: str, uri: str, fragment: str, no_load: bool) -> RefError:
     """One line for what stopped a lookup: the loader's or parser's own error, or the part of
     the target that is not there."""
-    inner = exc.__cause__.__cause__ if exc.__cause__ is not None else None
-    if isinstance(inner, RefError):
-        return RefError(str(inner))
+    inner = exc.__cause__.__cause__ if exc.__cause__ is not None else None  # Unretrievable's
     if inner is not None:
         return RefError(str(inner))
     if no_load and not ref.startswith("#"):
