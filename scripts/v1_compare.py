@@ -3,7 +3,7 @@
 The project's own v1 document (``openapi/v1.yaml``) deliberately differs from Toloka's
 published one in a few places, each listed with its reason in ``openapi/v1-differences.yaml``.
 This module finds every difference between the two documents, per operation of ours, and
-tells which of them are listed. ``tests/test_v1_published.py`` uses it to keep the list
+tells which of them are listed. ``tests/test_v1_compare.py`` uses it to keep the list
 honest; ``scripts/pull_spec.py --api v1`` uses it to report, and classify, what changed on
 Toloka's side: a difference that is not listed, or a listed one that is gone.
 
@@ -337,21 +337,13 @@ def check(
 ) -> tuple[list[str], list[str]]:
     """(differences not listed, listed differences that do not exist), one line each;
     ``listed`` defaults to ``openapi/v1-differences.yaml``."""
-    listed = listed_differences() if listed is None else listed
-    found = differences(ours, published)
+    findings = compare(ours, published, listed_differences() if listed is None else listed)
     unlisted = [
-        f"{op}: {what}: ours {pair[0]!r}, published {pair[1]!r}"
-        for op, diffs in found.items()
-        for what, pair in diffs.items()
-        if what not in listed.get(op, set())
+        f"{f.operation}: {f.what}: ours {f.ours!r}, published {f.published!r}"
+        for f in findings
+        if not f.gone
     ]
-    stale = [
-        f"{op}: {what}"
-        for op, whats in listed.items()
-        for what in sorted(whats)
-        if what not in found.get(op, {})
-    ]
-    return unlisted, stale
+    return unlisted, [f"{f.operation}: {f.what}" for f in findings if f.gone]
 
 
 # --------------------------------------------------------------------------- classification
