@@ -314,33 +314,64 @@ def inline(
     doc = Document(contents, uri=uri, load=load)
     done: dict[tuple[str, str], Any] = {}
 
-    def walk(node: Any, base: str, stack: tuple[tuple[str, str], ...], names: bool) -> Any:
-        if isinstance(node, list):
-            return [walk(v, base, stack, False) for v in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" not in node:
-            example = not names and is_example_object(node)
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                data = key in LITERALS or (example and key == "value")
-                if not names and (data or (key == "examples" and isinstance(value, list))):
-                    out[key] = value
-                else:
-                    out[key] = walk(value, base, stack, not names and key in NAME_MAPS)
-            return out
-        ref = str(node["$ref"])
-        key = _target(base, ref)
-        if key in stack:
-            if keep_cycles:
-                return {"$ref": node["$ref"]}
-            raise RefCycleError(f"$ref cycle through {short(key[0])}#{key[1]}")
-        if key not in done:
-            found, where = doc.lookup(ref, base)
-            done[key] = walk(found, where, (*stack, key), False)
-        return done[key]
+    def follow(stack: tuple[tuple[str, str], ...]) -> OnRef:
+        def on_ref(node: dict[str, Any], base: str, _names: bool) -> Any:
+            key = _target(base, node["$ref"])
+            if key in stack:
+                if keep_cycles:
+                    return {"$ref": node["$ref"]}
+                raise RefCycleError(f"$ref cycle through {short(key[0])}#{key[1]}")
+            if key not in done:
+                found, where = doc.lookup(node["$ref"], base)
+                done[key] = _copy(found, where, follow((*stack, key)))
+            return done[key]
 
-    return walk(contents, uri, (), False)
+        return on_ref
+
+    return _copy(contents, uri, follow(()))
+
+
+OnRef = Callable[[dict[str, Any], str, bool], Any]  # (reference object, its file, names?)
+
+
+def _copy(
+    node: Any,
+    base: str,
+    on_ref: OnRef,
+    *,
+    names: bool = False,
+    deep: bool = False,
+    discriminator: Callable[[dict[str, Any], str], Any] | None = None,
+) -> Any:
+    """A copy of ``node`` (written in the file at ``base``), each reference object replaced
+    by ``on_ref(node, base, names)``; ``names``: ``node``'s keys are names (of properties,
+    responses...), not keywords. Data values are kept as they are (``deep``: deep copies);
+    a ``discriminator`` goes to its own function when given."""
+
+    def again(value: Any, nested: bool = False) -> Any:
+        return _copy(value, base, on_ref, names=nested, deep=deep, discriminator=discriminator)
+
+    if isinstance(node, list):
+        return [again(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str):
+        return on_ref(node, base, names)
+    example = not names and is_example_object(node)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        # Data: a literal keyword, an Example Object's value, a JSON Schema "examples" list.
+        data = key in LITERALS or (example and key == "value")
+        data = data or (key == "examples" and isinstance(value, list))
+        if names:
+            out[key] = again(value)
+        elif data:
+            out[key] = copy.deepcopy(value) if deep else value
+        elif key == "discriminator" and discriminator is not None and isinstance(value, dict):
+            out[key] = discriminator(value, base)
+        else:
+            out[key] = again(value, key in NAME_MAPS)
+    return out
 
 
 # --------------------------------------------------------------------------- bundling
@@ -482,33 +513,18 @@ class _Bundler:
 
     def walk(self, node: Any, base: str, *, names: bool = False) -> Any:
         """A copy of ``node`` (written in the file at ``base``) with every ref rewritten."""
-        if isinstance(node, list):
-            return [self.walk(item, base) for item in node]
-        if not isinstance(node, dict):
-            return copy.deepcopy(node)
-        if isinstance(node.get("$ref"), str):
-            internal, value = self.ref(node["$ref"], base, names=names)
-            if internal is None:
-                return value
-            # Siblings of a component ref are kept as written.
-            siblings = {k: self.walk(v, base) for k, v in node.items() if k != "$ref"}
-            return {"$ref": internal, **siblings}
-        out: dict[str, Any] = {}
-        example = not names and is_example_object(node)
-        for key, value in node.items():
-            if names:
-                out[key] = self.walk(value, base)
-            elif key in LITERALS or (example and key == "value"):
-                out[key] = copy.deepcopy(value)
-            elif key == "examples" and isinstance(value, list):
-                out[key] = copy.deepcopy(value)  # JSON Schema "examples": data
-            elif key == "discriminator" and isinstance(value, dict):
-                out[key] = self.discriminator(value, base)
-            else:
-                out[key] = self.walk(value, base, names=key in NAME_MAPS)
-        return out
+        return _copy(node, base, self.on_ref, names=names, deep=True, discriminator=self.mapping)
 
-    def discriminator(self, node: dict[str, Any], base: str) -> dict[str, Any]:
+    def on_ref(self, node: dict[str, Any], base: str, names: bool) -> Any:
+        internal, value = self.ref(node["$ref"], base, names=names)
+        if internal is None:
+            return value
+        # Siblings of a component ref are kept as written.
+        siblings = {k: self.walk(v, base) for k, v in node.items() if k != "$ref"}
+        return {"$ref": internal, **siblings}
+
+    def mapping(self, node: dict[str, Any], base: str) -> dict[str, Any]:
+        """A discriminator, its mapping's references made internal."""
         out = {k: copy.deepcopy(v) for k, v in node.items() if k != "mapping"}
         mapping = node.get("mapping")
         if isinstance(mapping, dict):
