@@ -227,10 +227,16 @@ def fault_ours(args: dict[str, Any]) -> dict[str, Any]:
     n = args["n"]
 
     def run() -> dict[str, Any]:
-        options: dict[str, Any] = {"raise_on_unknown": False}
+        # A 500/503 to a create is "outcome unknown": settled by reading the pool back, and
+        # what is proven absent is sent again (through async operations with ids).
+        options: dict[str, Any] = {"raise_on_unknown": False, "resend_missing": True}
         if args.get("chunk"):
             options["chunk_size"] = args["chunk"]
-        with Toloka(**_ours_kwargs(dict(args, default_settings=True))) as client:
+        # The served sandbox applies a request at once or never: a request it did not apply
+        # cannot be applied later, so a short max_request_hold is the truth here (the
+        # default, 300 s, is for networks with proxies in between).
+        kwargs = _ours_kwargs(dict(args, default_settings=True))
+        with Toloka(**kwargs, max_request_hold=float(args.get("hold", 1.0))) as client:
             result = client.tasks.create_tasks(gen_tasks(n), **options)
         return {
             "created_positions": sorted(result.task_ids),
