@@ -65,6 +65,7 @@ contract-live: install
 lint: $(STAMP)
 	$(BIN)/ruff check toloka_ext scripts tests bench
 	$(BIN)/ruff format --check toloka_ext scripts tests bench
+	$(BIN)/vulture
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -14,7 +14,8 @@ Rules (token based, so names inside identifiers are never touched by accident):
   ``httpx.AsyncClient`` -> ``httpx.Client``, ``AsyncIterator`` -> ``Iterator``);
 * the table below (``aclose`` -> ``close``, ``aiter_bytes`` -> ``iter_bytes``, ...);
 * the same replacements inside docstrings and comments, so examples read
-  ``with Toloka() as client`` in the sync twin.
+  ``with Toloka() as client`` in the sync twin;
+* a union whose two halves became the same (``Iterable[T] | AsyncIterable[T]``) keeps one.
 
 What a table cannot express (sleeping, reading an async iterable) lives in the hand-written
 pair ``toloka_ext/_primitives_async.py`` / ``toloka_ext/_primitives_sync.py``.
@@ -67,6 +68,8 @@ _ASYNC_NAME = re.compile(r"\bAsync([A-Z]\w*)")
 _WORD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, REPLACEMENTS), key=len)[::-1]) + r")\b")
 _AWAIT = re.compile(r"\bawait\s+")
 _ASYNC_KW = re.compile(r"\basync\s+(?=(?:with|for|def)\b)")
+# `Iterable[T] | AsyncIterable[T]` becomes `Iterable[T] | Iterable[T]`: one half is kept.
+_SAME_UNION = re.compile(r"\b(\w+\[[^\[\]]+\]) \| \1(?![\w\[])")
 
 
 def _text(text: str) -> str:
@@ -109,7 +112,8 @@ def _generate(out: Path) -> None:
         for path in sorted(staging.glob("*.py")):
             rule._unasync_file(str(path))
     for path in sorted(out.glob("*.py")):
-        path.write_text(HEADER.format(name=path.name) + path.read_text(encoding="utf-8"))
+        code = _SAME_UNION.sub(r"\1", path.read_text(encoding="utf-8"))
+        path.write_text(HEADER.format(name=path.name) + code)
     ruff = shutil.which("ruff", path=str(ROOT / ".venv" / "bin")) or "ruff"
     files = [str(p) for p in sorted(out.glob("*.py"))]
     # The same pinned ruff as `make lint`, so the output passes it unchanged.

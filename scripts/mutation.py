@@ -75,14 +75,13 @@ TARGETS: dict[str, Target] = {
     ),
     "chunking": Target(
         files=("toloka_ext/_v1/_chunking.py",),
-        tests=("tests/v1/test_models_and_logic.py", "tests/v1/test_mutants_logic.py"),
+        tests=("tests/v1/test_models_and_logic.py",),
     ),
     "journal": Target(
         files=("toloka_ext/_journal.py",),
         tests=(
             "tests/pipelines/test_journal.py",
             "tests/pipelines/test_journal_integrity.py",
-            "tests/pipelines/test_mutants_journal.py",
         ),
         # 80 s of SIGKILLed child processes per run: the crash-at-every-request tests of
         # test_journal.py cover the same resume paths in-process.
@@ -91,12 +90,18 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "specdiff": Target(
-        # The spec differ (scripts/specdiff.py is that module under its old name).
         files=("toloka_ext/_specdiff.py",),
+        tests=("tests/test_specdiff.py",),
+    ),
+    "openapi": Target(
+        # The walker every spec tool reads documents through: its own tests, the differ's
+        # (references, allOf) and those of the operation table and the v1 pull (bundling).
+        files=("toloka_ext/_openapi.py",),
         tests=(
+            "tests/test_openapi.py",
+            "tests/test_optable.py",
             "tests/test_specdiff.py",
-            "tests/test_specdiff_mutants.py",
-            "tests/test_specdiff_report.py",
+            "tests/test_pull_spec_v1.py",
         ),
     ),
 }

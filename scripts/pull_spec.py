@@ -31,7 +31,7 @@ v2 steps: fetch (``--url``, default the official URL) or read (``--file``); pars
 YAML; validate with openapi-spec-validator (3.0 / 3.1); normalize (sorted keys, block style,
 no wrapping, trailing newline, lists kept in order); stamp ``info.x-snapshot`` with source,
 mode, date and the sha256 of the normalized document without ``x-snapshot``; compare with the
-previous snapshot at ``--output`` (``scripts/specdiff.py``) and print the change report. Each
+previous snapshot at ``--output`` (``toloka_ext._specdiff``) and print the change report. Each
 change is also judged by what the client relies on (``scripts/public_usage.py``): removing a
 parameter it sends, a status value it waits for or a response property it needs (alone, or as
 half of a rename or a new paging scheme) is breaking.
@@ -58,7 +58,7 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,8 @@ if __package__ in (None, ""):  # run as `python scripts/pull_spec.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import public_usage, published_v1, v1_compare
-from scripts.specdiff import (
+from toloka_ext._openapi import RefError, inline, load_text, ref_of
+from toloka_ext._specdiff import (
     EXIT_BREAKING,
     EXIT_COMPATIBLE,
     EXIT_NO_CHANGE,
@@ -84,7 +85,6 @@ DEFAULT_V1_URL = published_v1.DEFAULT_URL
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = "openapi/v2-beta.yaml"  # relative to the repository root, not the cwd
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SUPPORTED_VERSIONS = ("3.0.", "3.1.")
 
@@ -106,34 +106,7 @@ class PullError(Exception):
 
 
 # --------------------------------------------------------------------------- YAML
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings (``2026-11-23`` stays ``"2026-11-23"``)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-# The same loader on libyaml when PyYAML has it: ~10x faster for the big published v1
-# document and its ~20 files (v2 keeps the pure-Python loader it always used).
-_CLoader: Any = type(
-    "_CLoader",
-    (getattr(yaml, "CSafeLoader", yaml.SafeLoader),),
-    {"yaml_implicit_resolvers": _Loader.yaml_implicit_resolvers},
-)
-
-
-def load_text_fast(text: str) -> Any:
-    """:func:`load_text` on libyaml when available (same result, faster)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    return yaml.load(text, Loader=_CLoader)  # noqa: S506 - a safe loader
+# Reading is toloka_ext._openapi.load_text (JSON, else YAML, dates kept as strings).
 
 
 class _Dumper(yaml.SafeDumper):
@@ -154,15 +127,6 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def load_text(text: str) -> Any:
-    """Parse JSON, or YAML when it is not JSON."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-
-
 def plain(doc: Any) -> Any:
     """A JSON-compatible deep copy: string keys (``200:`` -> ``"200"``), no shared nodes."""
     try:
@@ -179,7 +143,7 @@ def _is_named_examples(parent: dict[str, Any], key: str) -> bool:
         key == "examples"
         and "schema" in parent
         and isinstance(value, dict)
-        and all(isinstance(v, dict) and ("value" in v or "$ref" in v) for v in value.values())
+        and all(isinstance(v, dict) and ("value" in v or ref_of(v)) for v in value.values())
     )
 
 
@@ -275,12 +239,12 @@ def read_file(path: str) -> str:
         raise PullError(f"cannot read {path}: {exc}") from exc
 
 
-def parse(text: str, source: str, loads: Callable[[str], Any] = load_text) -> dict[str, Any]:
+def parse(text: str, source: str) -> dict[str, Any]:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] == "<":
         raise PullError(f"{source}: body is HTML/XML, not an OpenAPI JSON/YAML document")
     try:
-        doc = loads(text)
+        doc = load_text(text)
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PullError(f"{source}: body is neither JSON nor YAML ({first})") from exc
@@ -484,13 +448,13 @@ def pull_v1(*, source: str, is_file: bool) -> dict[str, Any]:
 
 
 def _pull_v1(root_url: str, text: str, source: str, client: httpx.Client | None) -> dict[str, Any]:
-    doc = parse(text, source, loads=load_text_fast)
+    doc = parse(text, source)
     validate_version(doc, source)
     try:
         result, notes = published_v1.pull_published(
-            root_url, doc, load=lambda url: load_url(url, client), parse=load_text_fast
+            root_url, doc, load=lambda url: load_url(url, client)
         )
-    except published_v1.BundleError as exc:
+    except RefError as exc:
         raise PullError(f"{source}: {exc}") from exc
     for note in notes:
         print(f"note: {source}: {note}", file=sys.stderr)
@@ -568,13 +532,13 @@ def run_v1(
         json.dumps(published, sort_keys=True, ensure_ascii=False).encode("utf-8")
     ).hexdigest()
     try:
-        theirs = v1_compare.Resolver(keep_cycles=True).inline(published)
+        theirs = inline(published, keep_cycles=True)
     except (LookupError, TypeError, ValueError) as exc:  # a $ref the bundler let through
         raise PullError(f"{source}: cannot inline the $refs: {type(exc).__name__}: {exc}") from exc
     try:
         mine = v1_compare.resolve_file(ours)
         listed = v1_compare.listed_differences(differences)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, LookupError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, LookupError, TypeError, ValueError) as exc:
         detail = _first_line(str(exc))
         raise PullError(f"cannot read {_shown(ours)} or {_shown(differences)}: {detail}") from exc
     findings = v1_compare.compare(mine, theirs, listed)

@@ -11,7 +11,7 @@ Steps (``make regenerate``, run daily by ``.github/workflows/regenerate.yml``):
 1. fetch (``--url``, default the official URL) or read (``--file``) the document;
 2. in a staging copy of the repository (the real ``openapi/`` and ``generated/`` are not
    touched), validate and normalize it into ``openapi/v2-beta.yaml`` with
-   ``scripts/pull_spec.py``'s functions and classify every change (``scripts/specdiff.py``);
+   ``scripts/pull_spec.py``'s functions and classify every change (``toloka_ext._specdiff``);
    no change: stop here;
 3. regenerate ``generated/`` in the staging copy with the staged ``scripts/generate.sh``;
 4. run the tests there (the staged ``generated/`` first on ``PYTHONPATH``);
@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as `python scripts/regenerate.py`
 
 from scripts import pull_spec
 from scripts.public_usage import methods_by_operation, reliance
-from scripts.specdiff import Change, Report
+from toloka_ext._specdiff import Change, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path("openapi") / "v2-beta.yaml"
@@ -54,7 +54,6 @@ DEFAULT_PYTEST_ARGS = "tests --ignore=tests/test_regenerate.py"
 
 EXIT_NO_CHANGE = 0
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 EXIT_COMPATIBLE = 3
 EXIT_BREAKING = 4
 EXIT_TESTS_FAILED = 5

@@ -10,46 +10,46 @@ guesses) by which a refusal is judged drift or the caller's mistake.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
+_PURE = "_toloka_ext_pure"  # toloka_ext/ as a package whose __init__ is never run
 
 
-def _load_optable() -> ModuleType:
-    """``toloka_ext/_optable.py`` by its path: importing ``toloka_ext`` would import the
-    generated package this script is helping to write."""
-    path = Path(__file__).resolve().parent.parent / "toloka_ext" / "_optable.py"
-    spec = importlib.util.spec_from_file_location("_toloka_ext_optable", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _pure(name: str) -> ModuleType:
+    """``toloka_ext/<name>.py`` (``_optable``, ``_openapi``) from its file: importing
+    ``toloka_ext`` would import the generated package this script is helping to write, so
+    the folder is loaded as a package of another name, its ``__init__`` never run."""
+    if _PURE not in sys.modules:
+        package = ModuleType(_PURE)
+        package.__path__ = [str(Path(__file__).resolve().parent.parent / "toloka_ext")]
+        sys.modules[_PURE] = package
+    return importlib.import_module(f"{_PURE}.{name}")
 
 
 def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The snapshot's operation table (one implementation: ``toloka_ext._optable``)."""
-    table: dict[str, dict[str, Any]] = _load_optable().operation_table(spec)
+    table: dict[str, dict[str, Any]] = _pure("_optable").operation_table(spec)
     return table
 
 
 def checks(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What a request must satisfy before it is sent (``toloka_ext._optable``)."""
-    table: dict[str, dict[str, Any]] = _load_optable().request_checks(spec)
+    table: dict[str, dict[str, Any]] = _pure("_optable").request_checks(spec)
     return table
 
 
 def shapes(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every request's shape, nested names and guessed bounds included (``toloka_ext._optable``)."""
-    table: dict[str, dict[str, Any]] = _load_optable().request_shapes(spec)
+    table: dict[str, dict[str, Any]] = _pure("_optable").request_shapes(spec)
     return table
 
 
 def render(spec_path: Path) -> str:
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec = _pure("_openapi").load_text(spec_path.read_text(encoding="utf-8"))
     meta = dict(spec.get("info", {}).get("x-snapshot") or {})
     fields = {
         "api_version": str(spec.get("info", {}).get("version", "")),

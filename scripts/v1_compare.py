@@ -3,7 +3,7 @@
 The project's own v1 document (``openapi/v1.yaml``) deliberately differs from Toloka's
 published one in a few places, each listed with its reason in ``openapi/v1-differences.yaml``.
 This module finds every difference between the two documents, per operation of ours, and
-tells which of them are listed. ``tests/test_v1_published.py`` uses it to keep the list
+tells which of them are listed. ``tests/test_v1_compare.py`` uses it to keep the list
 honest; ``scripts/pull_spec.py --api v1`` uses it to report, and classify, what changed on
 Toloka's side: a difference that is not listed, or a listed one that is gone.
 
@@ -27,9 +27,9 @@ Classification (:data:`RULES`, first match wins): a difference the client can tr
     from scripts import v1_compare
 
     ours = v1_compare.resolve_file(v1_compare.OURS)
-    published = v1_compare.Resolver(keep_cycles=True).inline(bundled_published_doc)
+    published = inline(bundled_published_doc, keep_cycles=True)  # toloka_ext._openapi
     findings = v1_compare.compare(ours, published, v1_compare.listed_differences())
-    report = v1_compare.report(findings)  # a scripts.specdiff.Report
+    report = v1_compare.report(findings)  # a toloka_ext._specdiff.Report
     print(report.to_text())
 """
 
@@ -42,11 +42,11 @@ from dataclasses import dataclass
 from itertools import combinations, permutations
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
-import yaml
-
-from scripts.published_v1 import LITERALS, NAME_MAPS, is_example_object
-from scripts.specdiff import Change, Level, Report
+from toloka_ext._openapi import Document, flatten, inline, load_text, template
+from toloka_ext._specdiff import Change, Level, Report
 
 __all__ = [
     "DIFFERENCES",
@@ -56,15 +56,12 @@ __all__ = [
     "RULES",
     "Finding",
     "Found",
-    "RefCycleError",
-    "Resolver",
     "Rule",
     "check",
     "classify",
     "compare",
     "differences",
     "listed_differences",
-    "load_yaml",
     "locate",
     "operations",
     "report",
@@ -75,7 +72,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "openapi" / "v1.yaml"
 DIFFERENCES = ROOT / "openapi" / "v1-differences.yaml"
 
-METHODS = ("get", "put", "post", "patch", "delete")
 # Facets compared on parameters and request bodies, and on response fields.
 REQUEST_FACETS = ("type", "enum", "format", "minimum", "maximum", "additionalProperties")
 RESPONSE_FACETS = ("type", "enum", "format")
@@ -87,13 +83,6 @@ _EXHAUSTIVE_ONE_OF = 5
 Pair = tuple[Any, Any]  # (ours, published)
 Found = dict[str, dict[str, Pair]]  # operation -> what -> (ours, published)
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def load_yaml(text: str) -> Any:
-    """Parse YAML (or JSON) safely, on libyaml when PyYAML has it (~10x faster)."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
@@ -103,104 +92,15 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-# --------------------------------------------------------------------------- $ref resolver
-
-
-class RefCycleError(ValueError):
-    """A ``$ref`` that (indirectly) points back into itself cannot be inlined."""
-
-
-class Resolver:
-    """Inlines every ``$ref`` of a document spread over several files.
-
-    A reference is relative to the file that holds it (``./parts/api/additional.yaml#/x``,
-    ``../../fullApi.yaml#/components/...``, ``#/components/...``); one without a fragment
-    is the whole file (a YAML file parsed, any other file as text). Files are only read.
-    Values that are data, not document structure (``example``, ``default``, ``enum``,
-    ``const``, an Example Object's ``value``), are kept as they are, even when they hold a
-    ``$ref`` key. A reference that leads back into itself raises :class:`RefCycleError`,
-    or, with ``keep_cycles=True``, is left in place as ``{"$ref": ...}`` (a recursive
-    schema such as a tree then stops where it would repeat).
-
-    Example::
-
-        doc = Resolver().document(Path("fullApi.yaml"))
-    """
-
-    _INLINE = Path("/<in-memory document>")
-
-    def __init__(self, *, keep_cycles: bool = False) -> None:
-        self._keep_cycles = keep_cycles
-        self._files: dict[Path, Any] = {}
-        self._done: dict[tuple[Path, str], Any] = {}
-
-    def document(self, path: Path, doc: Any | None = None) -> Any:
-        """``path`` with every reference resolved; ``doc`` stands in for its content."""
-        path = path.resolve()
-        if doc is not None:
-            self._files[path] = doc
-        return self._resolve(self._load(path), path, ())
-
-    def inline(self, doc: Any) -> Any:
-        """A self-contained document (``#/...`` references only) with every one resolved;
-        any other reference raises :class:`ValueError` (it would be read from disk)."""
-        self._files[self._INLINE] = doc
-        return self._resolve(doc, self._INLINE, ())
-
-    def _load(self, path: Path) -> Any:
-        if path not in self._files:
-            text = path.read_text(encoding="utf-8")
-            self._files[path] = (
-                load_yaml(text) if path.suffix in {".yaml", ".yml", ".json"} else text
-            )
-        return self._files[path]
-
-    @staticmethod
-    def _pointer(doc: Any, pointer: str) -> Any:
-        node = doc
-        for raw in pointer.split("/")[1:] if pointer else []:
-            part = raw.replace("~1", "/").replace("~0", "~")
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
-
-    def _resolve(
-        self, node: Any, base: Path, stack: tuple[tuple[Path, str], ...], names: bool = False
-    ) -> Any:
-        """``node`` (written in the file ``base``) with its references inlined; ``names``:
-        its keys are names (of properties, responses, ...), not keywords."""
-        if isinstance(node, list):
-            return [self._resolve(v, base, stack) for v in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" not in node:
-            example = not names and is_example_object(node)
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                data = key in LITERALS or (example and key == "value")
-                if not names and (data or (key == "examples" and isinstance(value, list))):
-                    out[key] = value
-                else:
-                    inner = not names and key in NAME_MAPS
-                    out[key] = self._resolve(value, base, stack, inner)
-            return out
-        where, _, pointer = str(node["$ref"]).partition("#")
-        if where and base == self._INLINE:
-            raise ValueError(f"$ref {node['$ref']!r} is not internal (#/...)")
-        target = (base.parent / where).resolve() if where else base
-        key = (target, pointer)
-        if key in stack:
-            if self._keep_cycles:
-                return {"$ref": node["$ref"]}
-            raise RefCycleError(f"$ref cycle through {target.name}#{pointer}")
-        if key not in self._done:
-            found = self._pointer(self._load(target), pointer)
-            self._done[key] = self._resolve(found, target, (*stack, key))
-        return self._done[key]
-
-
 def resolve_file(path: Path = OURS) -> dict[str, Any]:
-    """The document at ``path`` (by default ``openapi/v1.yaml``), every ``$ref`` inlined."""
-    doc: dict[str, Any] = Resolver().document(path)
+    """The document at ``path`` (by default ``openapi/v1.yaml``), every ``$ref`` inlined
+    (the files it names read relative to it)."""
+
+    def read(uri: str) -> str:
+        return Path(url2pathname(urlsplit(uri).path)).read_text(encoding="utf-8")
+
+    text = path.read_text(encoding="utf-8")
+    doc: dict[str, Any] = inline(load_text(text), uri=path.resolve().as_uri(), load=read)
     return doc
 
 
@@ -209,40 +109,20 @@ def resolve_file(path: Path = OURS) -> dict[str, Any]:
 
 def operations(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], list[Any]]]:
     """``"GET /tasks/{}"`` -> (``"GET /tasks/{id}"``, operation, path-level parameters)."""
-    out = {}
-    for path, item in _dict(doc.get("paths")).items():
-        for method in METHODS:
-            op = _dict(item).get(method)
-            if isinstance(op, dict):
-                key = f"{method.upper()} {re.sub(r'{[^}]*}', '{}', str(path))}"
-                out[key] = (f"{method.upper()} {path}", op, _list(item.get("parameters")))
-    return out
+    return {
+        f"{method.upper()} {template(path)}": (f"{method.upper()} {path}", op, shared)
+        for path, method, op, shared in Document(doc).operations()
+    }
+
+
+def _as_is(schema: Any) -> tuple[dict[str, Any], str | None]:
+    return (schema if isinstance(schema, dict) else {}), None  # resolved documents: no $ref
 
 
 def _merged(schema: Any) -> dict[str, Any]:
-    """One schema for an ``allOf``: properties and required lists joined, the rest kept.
-
-    Never changes ``schema``: resolved documents share nodes between their uses.
-    """
-    if not isinstance(schema, dict):
-        return {}
-    if "allOf" not in schema:
-        return schema
-    out = {k: v for k, v in schema.items() if k != "allOf"}
-    out["properties"] = dict(_dict(out.get("properties")))
-    for part in map(_merged, _list(schema["allOf"])):
-        for key, value in part.items():
-            if key == "properties":
-                props = out["properties"]
-                for name, sub in _dict(value).items():
-                    props[name] = {"allOf": [props[name], sub]} if name in props else sub
-            elif key == "required":
-                out["required"] = sorted({*_list(out.get("required")), *_list(value)}, key=str)
-            else:
-                out.setdefault(key, value)
-    if not out["properties"]:
-        del out["properties"]
-    return out
+    """One schema for an ``allOf`` (the walker's one rule: ``toloka_ext._openapi.flatten``).
+    Never changes ``schema``: resolved documents share nodes between their uses."""
+    return flatten(schema, _as_is)[0]
 
 
 def _facet(schema: dict[str, Any], name: str) -> Any:
@@ -445,7 +325,7 @@ def differences(ours: dict[str, Any], published: dict[str, Any]) -> Found:
 
 def listed_differences(path: Path = DIFFERENCES) -> dict[str, set[str]]:
     """The reviewed differences file: operation -> the ``what`` of each listed difference."""
-    data = load_yaml(path.read_text(encoding="utf-8"))
+    data = load_text(path.read_text(encoding="utf-8"))
     return {
         str(op): {str(e["what"]) for e in _list(entries)}
         for op, entries in _dict(_dict(data).get("operations")).items()
@@ -457,21 +337,13 @@ def check(
 ) -> tuple[list[str], list[str]]:
     """(differences not listed, listed differences that do not exist), one line each;
     ``listed`` defaults to ``openapi/v1-differences.yaml``."""
-    listed = listed_differences() if listed is None else listed
-    found = differences(ours, published)
+    findings = compare(ours, published, listed_differences() if listed is None else listed)
     unlisted = [
-        f"{op}: {what}: ours {pair[0]!r}, published {pair[1]!r}"
-        for op, diffs in found.items()
-        for what, pair in diffs.items()
-        if what not in listed.get(op, set())
+        f"{f.operation}: {f.what}: ours {f.ours!r}, published {f.published!r}"
+        for f in findings
+        if not f.gone
     ]
-    stale = [
-        f"{op}: {what}"
-        for op, whats in listed.items()
-        for what in sorted(whats)
-        if what not in found.get(op, {})
-    ]
-    return unlisted, stale
+    return unlisted, [f"{f.operation}: {f.what}" for f in findings if f.gone]
 
 
 # --------------------------------------------------------------------------- classification
@@ -808,6 +680,6 @@ def compare(
 
 
 def report(findings: list[Finding]) -> Report:
-    """The findings as a change report (``scripts/specdiff.py``: text, Markdown, JSON, and
+    """The findings as a change report (``toloka_ext._specdiff``: text, Markdown, JSON, and
     the exit code: 4 if any is breaking, 3 if any at all, else 0)."""
     return Report(changes=sorted((f.change() for f in findings), key=Change.sort_key))

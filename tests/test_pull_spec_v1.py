@@ -25,9 +25,11 @@ from typing import Any
 
 import pytest
 
-from scripts import published_v1, pull_spec, specdiff, v1_compare
-from scripts.pull_spec import load_text_fast, main
+from scripts import published_v1, pull_spec, v1_compare
+from scripts.pull_spec import main
 from tests._http import RouteServer
+from toloka_ext import _specdiff as specdiff
+from toloka_ext._openapi import RefCycleError, inline, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "openapi"
@@ -84,240 +86,6 @@ def reference_doc(reference: dict[str, str]) -> Doc:
     return pull_spec.pull_v1(source=str(REFERENCE / "fullApi.yaml"), is_file=True)
 
 
-# --------------------------------------------------------------------------- rule table
-
-LOCATIONS = [
-    ("(operation)", ("operation", "operation")),
-    ("operationId", ("operation", "operationId")),
-    ("security", ("operation", "security")),
-    ("security.schemes", ("operation", "security.schemes")),
-    ("parameters[query:limit]", ("request", "parameter")),
-    ("parameters[query:a.b]", ("request", "parameter")),
-    ("parameters[query:pool_id].required", ("request", "parameter.required")),
-    ("parameters[query:limit].schema.maximum", ("request", "maximum")),
-    ("requestBody", ("request", "body")),
-    ("requestBody.required", ("request", "body.required")),
-    ("requestBody.schema.oneOf[1].items.required", ("request", "required")),
-    ("requestBody.schema.oneOf[0].properties.origin_task_id", ("request", "property")),
-    ("requestBody.schema.properties.type", ("request", "property")),
-    ("requestBody.schema.properties.type.type", ("request", "type")),
-    ("requestBody.schema.properties.properties", ("request", "property")),
-    ("requestBody.schema.additionalProperties", ("request", "additionalProperties")),
-    ("requestBody.schema.oneOf", ("request", "alternatives")),
-    ("responses.201", ("response", "status")),
-    ("responses.201.schema.oneOf[2]", ("response", "alternative")),
-    ("responses.201.schema.oneOf[2].properties.type.enum", ("response", "enum")),
-    (
-        "responses.200.schema.properties.items.items.properties.created.format",
-        ("response", "format"),
-    ),
-    ("responses.200.schema.properties.items", ("response", "property")),
-    ("responses.200.schema.additionalProperties.properties.x.minimum", ("response", "minimum")),
-    ("responses.200.schema.type", ("response", "type")),
-    ("responses.200.headers.X-Rate", ("response", "other")),
-    ("requestBody.schema.properties", ("request", "other")),
-    ("nonsense", ("operation", "other")),
-]
-
-
-@pytest.mark.parametrize(("what", "expected"), LOCATIONS, ids=[w for w, _ in LOCATIONS])
-def test_locate_reads_every_kind_of_difference(what: str, expected: tuple[str, str]) -> None:
-    assert v1_compare.locate(what) == expected
-
-
-# (what, ours, published) -> the rule that names it. Every rule has at least one row.
-CASES: list[tuple[str, Any, Any, str]] = [
-    ("(operation)", "declared", "absent", "operation-gone"),
-    ("security.schemes", ["apiKey header Authorization"], ["apiKey header X-Key"],
-     "security-credentials-changed"),
-    ("security.schemes", ["apiKey header Authorization"],
-     ["apiKey header Authorization", "http bearer"], "security-credentials-added"),
-    ("security", [["a"], ["a"]], [["b"]], "security-changed"),
-    ("operationId", "listTasks", "getTasks", "operation-id-changed"),
-    ("parameters[query:id_gt]", "declared", "absent", "request-parameter-gone"),
-    ("parameters[query:project_id]", "absent", "declared, required",
-     "request-parameter-added-required"),
-    ("parameters[query:project_id]", "absent", "declared", "request-parameter-added"),
-    ("parameters[query:pool_id].required", False, True, "request-parameter-became-required"),
-    ("parameters[query:pool_id].required", True, False, "request-parameter-became-optional"),
-    ("requestBody", "declared", "absent", "request-body-gone"),
-    ("requestBody", "absent", "declared, required", "request-body-added-required"),
-    ("requestBody", "absent", "declared", "request-body-added"),
-    ("requestBody.required", None, True, "request-body-became-required"),
-    ("requestBody.required", True, False, "request-body-became-optional"),
-    ("requestBody.schema.properties.overlap", "declared", "absent", "request-property-gone"),
-    ("requestBody.schema.properties.properties", "declared", "absent", "request-property-gone"),
-    ("requestBody.schema.oneOf[1].items.properties.priority", "absent", "declared",
-     "request-property-added"),
-    ("requestBody.schema.required", ["pool_id"], ["overlap", "pool_id"],
-     "request-property-became-required"),
-    ("requestBody.schema.oneOf[0].required", ["input_values", "pool_id"], ["pool_id"],
-     "request-property-became-optional"),
-    ("parameters[query:overlap_gt].schema.type", "integer", "string", "request-type-changed"),
-    ("requestBody.schema.properties.type.type", "string", "integer", "request-type-changed"),
-    ("parameters[query:operation_id].schema.format", "uuid", None, "request-format-changed"),
-    ("parameters[query:status].schema.enum", ["FAIL", "SUCCESS"], ["SUCCESS"],
-     "request-enum-value-removed"),
-    ("parameters[query:status].schema.enum", None, ["SUCCESS"], "request-enum-value-removed"),
-    ("parameters[query:status].schema.enum", ["SUCCESS"], ["FAIL", "SUCCESS"],
-     "request-enum-value-added"),
-    ("parameters[query:status].schema.enum", ["SUCCESS"], None, "request-enum-value-added"),
-    ("parameters[query:limit].schema.minimum", 1, 2, "request-minimum-raised"),
-    ("parameters[query:limit].schema.minimum", None, 0, "request-minimum-raised"),
-    ("parameters[query:limit].schema.minimum", 1, "1", "request-minimum-raised"),
-    ("parameters[query:limit].schema.minimum", 1, 0, "request-minimum-lowered"),
-    ("parameters[query:limit].schema.minimum", 1, None, "request-minimum-lowered"),
-    ("requestBody.schema.properties.overlap.maximum", 30000, 3000, "request-maximum-lowered"),
-    ("parameters[query:limit].schema.maximum", None, 300, "request-maximum-lowered"),
-    ("parameters[query:limit].schema.maximum", 300, 1000, "request-maximum-raised"),
-    ("parameters[query:limit].schema.maximum", 300, None, "request-maximum-raised"),
-    ("requestBody.schema.additionalProperties", None, False, "request-object-closed"),
-    ("requestBody.schema.additionalProperties", False, None, "request-object-opened"),
-    ("requestBody.schema.properties.x.additionalProperties", "schema", None,
-     "request-object-opened"),
-    ("requestBody.schema.oneOf[1]", "declared", "absent", "request-alternative-gone"),
-    ("requestBody.schema.oneOf", 2, 1, "request-alternatives-fewer"),
-    ("requestBody.schema.oneOf", 2, 3, "request-alternatives-more"),
-    ("responses.201", "declared", "absent", "response-status-gone"),
-    ("responses.202", "absent", "declared", "response-status-added"),
-    ("responses.200.schema.properties.items.items.properties.remaining_overlap", "declared",
-     "absent", "response-property-gone"),
-    ("responses.200.schema.properties.type", "absent", "declared", "response-property-added"),
-    ("responses.200.schema.properties.has_more.type", "boolean", "string",
-     "response-type-changed"),
-    ("responses.200.schema.properties.created.format", "date-time", None,
-     "response-format-changed"),
-    ("responses.200.schema.properties.status.enum", ["FAIL"], ["CANCELLED", "FAIL"],
-     "response-enum-value-added"),
-    ("responses.200.schema.properties.status.enum", ["FAIL"], None, "response-enum-value-added"),
-    ("responses.200.schema.properties.status.enum", ["FAIL", "PENDING"], ["FAIL"],
-     "response-enum-value-removed"),
-    ("responses.200.schema.properties.status.enum", None, ["FAIL"],
-     "response-enum-value-removed"),
-    ("responses.201.schema.oneOf[0].properties.items.additionalProperties", "schema", None,
-     "response-map-gone"),
-    ("responses.201.schema.oneOf[0].properties.items.additionalProperties", None, "schema",
-     "response-map-changed"),
-    ("responses.201.schema.oneOf[2]", "declared", "absent", "response-alternative-gone"),
-    ("responses.201.schema.oneOf", 3, 4, "response-alternatives-more"),
-    ("responses.201.schema.oneOf", 3, 2, "response-alternatives-fewer"),
-    ("responses.200.headers.X-Rate", 1, 2, "difference-other"),
-]  # fmt: skip
-BREAKING = {
-    "operation-gone", "security-credentials-changed", "security-changed",
-    "request-parameter-gone", "request-parameter-added-required",
-    "request-parameter-became-required", "request-body-gone", "request-body-added-required",
-    "request-body-became-required", "request-property-gone", "request-property-became-required",
-    "request-type-changed", "request-format-changed", "request-enum-value-removed",
-    "request-minimum-raised", "request-maximum-lowered", "request-object-closed",
-    "request-alternative-gone", "request-alternatives-fewer", "response-status-gone",
-    "response-property-gone", "response-type-changed", "response-format-changed",
-    "response-map-gone", "response-alternative-gone",
-}  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("what", "ours", "published", "rule"),
-    CASES,
-    ids=[f"{rule}:{what}:{ours}->{published}" for what, ours, published, rule in CASES],
-)
-def test_rule_table_classifies(what: str, ours: Any, published: Any, rule: str) -> None:
-    found = v1_compare.classify(what, ours, published)
-    assert found.name == rule
-    assert found.breaking == (rule in BREAKING)
-
-
-def test_every_rule_has_a_case_and_a_unique_name() -> None:
-    names = [r.name for r in v1_compare.RULES]
-    assert len(names) == len(set(names))
-    every = {*names, v1_compare.OTHER.name}
-    assert {rule for *_, rule in CASES} == every
-    assert BREAKING == {r.name for r in v1_compare.RULES if r.breaking}
-    assert not v1_compare.OTHER.breaking and not v1_compare.GONE.breaking
-    assert {v1_compare.OTHER.level, v1_compare.GONE.level} <= {"warning", "info"}
-
-
-def _op(status_enum: list[str], *params: Doc, drop: str = "") -> Doc:
-    fields = {"id": {"type": "string"}, "status": {"type": "string", "enum": status_enum}}
-    fields.pop(drop, None)
-    schema = {"type": "object", "properties": fields}
-    return {
-        "operationId": "getTask",
-        "parameters": [{"in": "path", "name": "id", "required": True}, *params],
-        "responses": {"200": {"content": {"application/json": {"schema": schema}}}},
-    }
-
-
-def test_compare_reports_unlisted_and_gone_differences() -> None:
-    ours = {"paths": {"/tasks/{id}": {"get": _op(["A"])}}}
-    optional = {"in": "query", "name": "fields", "schema": {"type": "string"}}
-    published = {"paths": {"/tasks/{taskId}": {"get": _op(["A", "B"], optional)}}}
-    published["paths"]["/tasks/{taskId}"]["get"]["operationId"] = "readTask"
-    listed = {"GET /tasks/{id}": {"operationId", "responses.200.schema.properties.gone"}}
-
-    findings = v1_compare.compare(ours, published, listed)
-    assert [(f.what, f.rule.name) for f in findings] == [
-        ("parameters[query:fields]", "request-parameter-added"),
-        ("responses.200.schema.properties.gone", "listed-difference-gone"),
-        ("responses.200.schema.properties.status.enum", "response-enum-value-added"),
-    ]
-    report = v1_compare.report(findings)
-    assert report.exit_code == 3
-    lines = report.to_text().splitlines()
-    assert (
-        "[warning] response-enum-value-added  GET /tasks/{id}  responses.200.schema.properties"
-        '.status.enum: ours ["A"], published ["A", "B"]'
-    ) in lines
-    assert (
-        "[compatible] listed-difference-gone  GET /tasks/{id}  responses.200.schema.properties"
-        ".gone: listed in openapi/v1-differences.yaml, no longer found: review the entry"
-    ) in lines
-
-    published["paths"]["/tasks/{taskId}"]["get"] = _op(["A"], drop="id")
-    (finding,) = v1_compare.compare(ours, published, {})
-    assert finding.change().line() == (
-        "[BREAKING] response-property-gone  GET /tasks/{id}  responses.200.schema.properties.id:"
-        ' ours "declared", published "absent"'
-    )
-    assert v1_compare.report([finding]).exit_code == 4
-    assert v1_compare.report([]).exit_code == 0
-
-
-def test_inline_resolves_structure_keeps_data_and_refuses_external_refs() -> None:
-    doc = {
-        "c": {"type": "integer"},
-        "example": {"$ref": "./not-a-file.yaml"},  # data
-        "properties": {"example": {"$ref": "#/c"}, "default": {"$ref": "#/c"}},  # names
-        "examples": {"one": {"value": {"$ref": "#/c"}}},  # an Example Object's value: data
-    }
-    assert v1_compare.Resolver().inline(doc) == {
-        "c": {"type": "integer"},
-        "example": {"$ref": "./not-a-file.yaml"},
-        "properties": {"example": {"type": "integer"}, "default": {"type": "integer"}},
-        "examples": {"one": {"value": {"$ref": "#/c"}}},
-    }
-    with pytest.raises(ValueError, match="is not internal"):
-        v1_compare.Resolver().inline({"a": {"$ref": "./parts/x.yaml#/b"}})
-    loop = {"a": {"items": {"$ref": "#/a"}}, "b": {"$ref": "#/a"}}
-    # the cycle stops where it would repeat: a tree of depth one, not an endless one
-    assert v1_compare.Resolver(keep_cycles=True).inline(loop)["b"] == {"items": {"$ref": "#/a"}}
-    with pytest.raises(v1_compare.RefCycleError):
-        v1_compare.Resolver().inline(loop)
-
-
-def test_a_listed_security_difference_does_not_hide_a_credential_change() -> None:
-    def doc(header: str, *names: str) -> Doc:
-        schemes = {n: {"type": "apiKey", "in": "header", "name": header} for n in names}
-        op: Doc = {"responses": {}, "security": [{n: []} for n in names]}
-        return {"paths": {"/x": {"get": op}}, "components": {"securitySchemes": schemes}}
-
-    ours = doc("Authorization", "ApiKey", "OAuth")  # the same header twice, as ours has it
-    listed = {"GET /x": {"security"}}
-    assert v1_compare.compare(ours, doc("Authorization", "api_key1"), listed) == []
-    (finding,) = v1_compare.compare(ours, doc("X-Api-Key", "api_key1"), listed)
-    assert (finding.what, finding.rule.name) == ("security.schemes", "security-credentials-changed")
-
-
 # --------------------------------------------------------------------------- the CLI on a copy
 
 
@@ -330,7 +98,7 @@ def _copy(tmp_path: Path) -> Path:
 
 def _edit(root: Path, rel: str, change: Callable[[Any], None]) -> None:
     path = root.parent / rel
-    doc = load_text_fast(path.read_text(encoding="utf-8"))
+    doc = load_text(path.read_text(encoding="utf-8"))
     change(doc)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
@@ -590,7 +358,7 @@ class Published:
         return self.server.url(f"{BASE}/fullApi.yaml")
 
     def doc(self, rel: str = "fullApi.yaml") -> Doc:
-        value: Doc = load_text_fast(self.texts[rel])
+        value: Doc = load_text(self.texts[rel])
         return value
 
     def put(self, rel: str, body: str | Doc) -> None:
@@ -722,8 +490,8 @@ def test_ref_cycle_across_files_becomes_internal_refs_and_still_compares(
     children = schemas["TreeNode"]["properties"]["children"]
     assert children["items"] == {"$ref": "#/components/schemas/Tree"}
     assert schemas["Tree"]["properties"]["node"] == {"$ref": "#/components/schemas/TreeNode"}
-    with pytest.raises(v1_compare.RefCycleError):
-        v1_compare.Resolver().inline(doc)
+    with pytest.raises(RefCycleError):
+        inline(doc)
 
     capsys.readouterr()
     code = main(["--api", "v1", "--url", published.url])
@@ -870,7 +638,7 @@ def test_the_project_keeps_no_copy_of_the_published_document() -> None:
     """No document under openapi/ carries the published operations' own names."""
     published_ids = {"createTask", "getTasks", "setOverlapOrMin_1", "getOperations"}
     for path in sorted(OPENAPI.rglob("*.y*ml")):
-        doc = v1_compare.load_yaml(path.read_text(encoding="utf-8"))
+        doc = load_text(path.read_text(encoding="utf-8"))
         paths = doc.get("paths") if isinstance(doc, dict) else None
         ids = {
             op.get("operationId")

@@ -280,7 +280,7 @@ def test_failing_tests_decide_the_exit_code_whatever_the_change(
     breaking: bool, tests_ok: bool, code: int
 ) -> None:
     from scripts.regenerate import TestRun, exit_code_for
-    from scripts.specdiff import Change, Report
+    from toloka_ext._specdiff import Change, Report
 
     level = "breaking" if breaking else "info"
     report = Report([Change("r", level, "GET", "/runs/{runId}", "response 200 body .x", "d")])

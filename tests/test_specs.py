@@ -9,13 +9,10 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
-from toloka_pipeline_api._snapshot import OPERATIONS
 
 from scripts.mockserver import SPECS
 from scripts.pull_spec import content_hash, load_text
-from toloka_ext._optable import operation_table
-
-METHODS = {"get", "post", "put", "patch", "delete"}
+from toloka_ext._openapi import METHODS, Document
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -23,11 +20,9 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def _resolve(spec: dict[str, Any], node: Any) -> Any:
+    """The object a ``$ref`` chain ends at (the document's own, not a copy)."""
     while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
+        node, _ = Document(spec).lookup(node["$ref"])
     return node
 
 
@@ -265,65 +260,3 @@ def test_v1_states_the_published_facts() -> None:
     log = ops["getOperationLog"]["responses"]["200"]["content"]["application/json"]
     assert log["schema"]["type"] == "array"
     assert any(e["type"] == "POOL_OPEN" for e in log["examples"]["with_pool_open"]["value"])
-
-
-def test_the_shipped_operation_table_is_the_snapshots() -> None:
-    """The extension layer builds requests from the table in the generated package, and
-    ``toloka-ext spec pull`` compares live documents through the same function: both must
-    read the snapshot the same way, every operation with its body and parameters."""
-    spec = _load("v2-beta")
-    table = operation_table(spec)
-    assert table == OPERATIONS
-    operations = [
-        (method, path, op)
-        for path, item in spec["paths"].items()
-        for method, op in item.items()
-        if method in METHODS
-    ]
-    assert len(table) == len(operations) > 0
-    for method, path, op in operations:
-        entry = table[op["operationId"]]
-        assert (entry["method"], entry["path"]) == (method.upper(), path)
-        assert (entry["body"] is None) == ("requestBody" not in op)
-
-
-def test_the_operation_table_follows_refs_and_shared_parameters() -> None:
-    doc = {
-        "paths": {
-            "/runs/{id}": {
-                "parameters": [{"$ref": "#/components/parameters/Id"}],
-                "patch": {
-                    "parameters": [{"name": "X-Trace", "in": "header"}],
-                    "requestBody": {"$ref": "#/components/requestBodies/Run"},
-                },
-                "get": {"parameters": [{"name": "expand", "in": "query"}]},
-            },
-            "/bad": "not an operation",
-        },
-        "components": {
-            "parameters": {"Id": {"name": "id", "in": "path"}},
-            "requestBodies": {
-                "Run": {
-                    "content": {
-                        "application/merge-patch+json": {
-                            "schema": {
-                                "allOf": [
-                                    {"$ref": "#/components/schemas/A"},
-                                    {"properties": {"b": {}}, "required": ["b"]},
-                                ]
-                            }
-                        }
-                    }
-                }
-            },
-            "schemas": {"A": {"properties": {"a": {}}}},
-        },
-    }
-    table = operation_table(doc)
-    assert list(table) == ["GET /runs/{id}", "PATCH /runs/{id}"]
-    patch = table["PATCH /runs/{id}"]
-    assert (patch["path_params"], patch["headers"], patch["query"]) == (["id"], ["X-Trace"], [])
-    assert (patch["body"], patch["body_required"]) == (["a", "b"], ["b"])
-    assert patch["content_type"] == "application/merge-patch+json"
-    get = table["GET /runs/{id}"]
-    assert (get["query"], get["body"], get["content_type"]) == (["expand"], None, None)

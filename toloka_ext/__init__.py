@@ -8,7 +8,8 @@ Example::
         result = client.process_new_data("pl-1", "new_rows.jsonl", journal="batch-7.journal")
         created = client.tasks.create_tasks(tasks, async_mode=True)
 
-The clients and the inputs users construct are here; the models the clients return are in
+The clients, the inputs users construct and the retrying transport (for HTTP calls the
+clients do not make) are here; the models the clients return are in
 :mod:`toloka_ext.types`; every error derives from :class:`TolokaError`.
 """
 
@@ -49,8 +50,10 @@ from ._version import __version__ as __version__
 if typing.TYPE_CHECKING:
     from . import types as types
     from ._async._client import AsyncToloka
+    from ._async._core import AsyncRetryTransport
     from ._polling import PollPolicy
     from ._sync._client import Toloka
+    from ._sync._core import RetryTransport
     from ._v1._models import Task
     from ._v2._models import FieldSpec, ItemFilter, ItemFilterCondition
     from ._v2._rows import CsvFile, JsonArrayFile, JsonLinesFile
@@ -59,6 +62,7 @@ if typing.TYPE_CHECKING:
 # script never loads the v2 layer or the generated models. The errors above stay eager
 # (cheap, and `except toloka_ext.NotFoundError` must not import anything).
 _LAZY: dict[str, str] = {
+    "AsyncRetryTransport": "._async._core",
     "AsyncToloka": "._async._client",
     "CsvFile": "._v2._rows",
     "FieldSpec": "._v2._models",
@@ -67,6 +71,7 @@ _LAZY: dict[str, str] = {
     "JsonArrayFile": "._v2._rows",
     "JsonLinesFile": "._v2._rows",
     "PollPolicy": "._polling",
+    "RetryTransport": "._sync._core",
     "Task": "._v1._models",
     "Toloka": "._sync._client",
 }
@@ -93,6 +98,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "ApiDriftError",
+    "AsyncRetryTransport",
     "AsyncToloka",
     "AuthenticationError",
     "BadRequestError",
@@ -120,6 +126,7 @@ __all__ = [
     "PollTimeoutError",
     "QuotaExceededError",
     "RateLimitError",
+    "RetryTransport",
     "RunFailedError",
     "Task",
     "Toloka",

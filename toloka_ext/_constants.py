@@ -30,7 +30,6 @@ ENV_V1_BASE_URL: Final = "TOLOKA_V1_BASE_URL"
 
 # API v1 (tasks and operations)
 V1_BASE_URL: Final = "https://toloka.dev/api/v1"
-V1_SANDBOX_BASE_URL: Final = "https://sandbox.toloka.dev/api/v1"
 V1_MAX_TASKS_PER_SYNC_REQUEST: Final = 5000
 V1_TASKS_PER_MINUTE: Final = 200_000
 """Per the create-tasks page; another page of the docs says 100,000."""

@@ -42,12 +42,14 @@ value: messages are built from the method, URL, status and response body only.
 # No `from __future__ import annotations`: these classes are re-homed to `toloka_ext`
 # (``__module__``), and string annotations would then not resolve there.
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._constants import REQUEST_ID_HEADERS
-from ._v2._models import Export, Run, Upload
+
+if TYPE_CHECKING:  # types only: the base of the error tree imports no feature package
+    from ._v2._models import Export, Run, Upload
 
 __all__ = [
     "APIConnectionError",
@@ -292,14 +294,14 @@ class OperationFailedError(TolokaError):
         self.reason = reason
 
 
-def _reason(obj: Run | Upload | Export) -> str:
+def _reason(obj: "Run | Upload | Export") -> str:
     return obj.error.message if obj.error is not None else "the server gave no reason"
 
 
 class RunFailedError(OperationFailedError):
     """A run ended ``failed`` or ``cancelled``; ``run`` is its last state."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: "Run") -> None:
         self.run = run
         progress = ""
         if run.progress is not None:
@@ -314,7 +316,7 @@ class RunFailedError(OperationFailedError):
 class UploadFailedError(OperationFailedError):
     """An upload's ingestion failed; ``upload`` is its last state."""
 
-    def __init__(self, upload: Upload) -> None:
+    def __init__(self, upload: "Upload") -> None:
         self.upload = upload
         reason = _reason(upload)
         super().__init__(f"upload {upload.id} {upload.status}: {reason}", obj=upload, reason=reason)
@@ -323,7 +325,7 @@ class UploadFailedError(OperationFailedError):
 class ExportFailedError(OperationFailedError):
     """An export failed; ``export`` is its last state."""
 
-    def __init__(self, export: Export) -> None:
+    def __init__(self, export: "Export") -> None:
         self.export = export
         reason = _reason(export)
         super().__init__(f"export {export.id} {export.status}: {reason}", obj=export, reason=reason)

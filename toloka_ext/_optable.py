@@ -8,8 +8,9 @@ of what it forbids (the caller's mistake).
 One function serves both places that need it: ``scripts/snapshot_module.py`` writes the
 snapshot's table into the generated package (``toloka_pipeline_api._snapshot``), from
 which the extension layer builds its requests, and ``toloka-ext spec pull`` reduces a live
-document to the same table to compare it with that snapshot. Pure and dependency-free:
-the generator loads this file by path, before the package it describes exists.
+document to the same table to compare it with that snapshot. Pure, and importing only
+``_openapi`` (which follows the ``$ref`` s): the generator loads both by path, before the
+package they describe exists.
 """
 
 from __future__ import annotations
@@ -17,55 +18,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["METHODS", "operation_table", "request_checks", "request_shapes", "resolve"]
+from ._openapi import Document
 
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-
-_MAX_REF_HOPS = 64  # a $ref chain longer than this is a cycle: stop rather than spin
-
-
-def resolve(doc: dict[str, Any], node: Any) -> Any:
-    """Follow local ``$ref`` s (``#/components/...``, JSON-pointer escapes); a dangling
-    one resolves to ``{}``."""
-    hops = 0
-    while isinstance(node, dict) and "$ref" in node and hops < _MAX_REF_HOPS:
-        target: Any = doc
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
-        node = target
-        hops += 1
-    return node
+__all__ = ["operation_table", "request_checks", "request_shapes"]
 
 
 def _operations(
-    doc: dict[str, Any],
+    doc: Document,
 ) -> Iterator[tuple[str, str, str, dict[str, Any], list[dict[str, Any]]]]:
     """Each operation as ``(key, method, path, operation, parameters)``: the key is its
     ``operationId`` (else ``"METHOD /path"``), parameters resolved, the path's shared ones
     first."""
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        shared = [resolve(doc, p) for p in item.get("parameters", [])]
-        for method in METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            params = shared + [resolve(doc, p) for p in op.get("parameters", [])]
-            key = str(op.get("operationId") or f"{method.upper()} {path}")
-            yield key, method, str(path), op, params
+    for path, method, op, shared in doc.operations():
+        own = op.get("parameters")
+        params = [doc.resolve(p)[0] for p in [*shared, *(own if isinstance(own, list) else [])]]
+        key = str(op.get("operationId") or f"{method.upper()} {path}")
+        yield key, method, path, op, params
 
 
-def _properties(doc: dict[str, Any], schema: Any) -> tuple[list[str], list[str]]:
+def _properties(doc: Document, schema: Any) -> tuple[list[str], list[str]]:
     """Top-level property names and required names of a request body schema."""
-    schema = resolve(doc, schema) or {}
-    names: list[str] = []
-    required: list[str] = []
-    for part in [schema, *(schema.get("allOf") or [])]:
-        part = resolve(doc, part) or {}
-        names.extend(part.get("properties", {}))
-        required.extend(part.get("required", []))
-    return sorted(set(names)), sorted(set(required))
+    merged, _ = doc.merged(schema)
+    return sorted(set(merged.get("properties") or {})), sorted(set(merged.get("required") or []))
 
 
 def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -79,7 +53,8 @@ def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
         # {"getRun": {"method": "GET", "path": "/runs/{id}", "path_params": [], ...}}
     """
     table: dict[str, dict[str, Any]] = {}
-    for key, method, path, op, params in _operations(doc):
+    walker = Document(doc)
+    for key, method, path, op, params in _operations(walker):
         entry: dict[str, Any] = {
             "method": method.upper(),
             "path": path,
@@ -90,11 +65,11 @@ def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "body_required": [],
             "content_type": None,
         }
-        body = resolve(doc, op.get("requestBody"))
-        if body and body.get("content"):
+        body, _ = walker.resolve(op.get("requestBody"))
+        if body.get("content"):
             content_type, media = next(iter(body["content"].items()))
             entry["content_type"] = content_type
-            entry["body"], entry["body_required"] = _properties(doc, media.get("schema"))
+            entry["body"], entry["body_required"] = _properties(walker, media.get("schema"))
         table[key] = entry
     return dict(sorted(table.items()))
 
@@ -104,10 +79,10 @@ def operation_table(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 _CHECKED_KEYS = ("type", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems")
 
 
-def _checks(doc: dict[str, Any], schema: Any, *guessed: Any) -> dict[str, Any]:
+def _checks(doc: Document, schema: Any, *guessed: Any) -> dict[str, Any]:
     """The checked keys of ``schema`` (resolved), none if it or any of ``guessed`` (the
     parameter, the body schema) is marked ``x-guess``: a guess is no ground to refuse."""
-    schema = resolve(doc, schema) or {}
+    schema, _ = doc.resolve(schema)
     if any(isinstance(g, dict) and g.get("x-guess") for g in (schema, *guessed)):
         return {}
     return {key: schema[key] for key in _CHECKED_KEYS if key in schema}
@@ -117,7 +92,8 @@ def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[st
     """Per operation, the checks of its path and query parameters and of its top-level
     request-body properties: ``{"path": {name: checks}, "query": {...}, "body": {...}}``,
     each ``checks`` a subset of ``type``, ``minLength``, ``maxLength``, ``minimum``,
-    ``maximum``, ``minItems``, ``maxItems`` (names without any are left out).
+    ``maximum``, ``minItems``, ``maxItems`` (names without any are left out; none at all
+    under a body schema any of whose ``allOf`` parts is a guess).
 
     Example::
 
@@ -125,24 +101,23 @@ def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[st
         # {"path": {"runId": {"type": "string", "minLength": 1}}, "query": {}, "body": {}}
     """
     out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
-    for key, _method, _path, op, params in _operations(doc):
+    walker = Document(doc)
+    for key, _method, _path, op, params in _operations(walker):
         entry: dict[str, dict[str, dict[str, Any]]] = {"path": {}, "query": {}, "body": {}}
         for param in params:
             where = param.get("in")
             if where in ("path", "query"):
-                checks = _checks(doc, param.get("schema"), param)
+                checks = _checks(walker, param.get("schema"), param)
                 if checks:
                     entry[str(where)][str(param["name"])] = checks
-        body = resolve(doc, op.get("requestBody"))
-        if body and body.get("content"):
+        body, _ = walker.resolve(op.get("requestBody"))
+        if body.get("content"):
             media = next(iter(body["content"].values()))
-            schema = resolve(doc, media.get("schema")) or {}
-            for part in [schema, *(schema.get("allOf") or [])]:
-                part = resolve(doc, part) or {}
-                for name, prop in (part.get("properties") or {}).items():
-                    checks = _checks(doc, prop, schema, part)
-                    if checks:
-                        entry["body"][str(name)] = checks
+            schema, _ = walker.merged(media.get("schema"))
+            for name, prop in (schema.get("properties") or {}).items():
+                checks = _checks(walker, prop, schema)
+                if checks:
+                    entry["body"][str(name)] = checks
         out[key] = entry
     return dict(sorted(out.items()))
 
@@ -165,33 +140,26 @@ _SHAPE_KEYS = (
 _MAX_SHAPE_DEPTH = 16
 
 
-def _shape(doc: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+def _shape(doc: Document, schema: Any, depth: int = 0) -> dict[str, Any]:
     """A schema as the request shape: refs resolved, ``allOf`` merged, ``properties`` /
     ``items`` / ``oneOf`` shaped in turn, ``guess: True`` where the document marks an
     ``x-guess``. Stops (an empty shape: anything) past a depth that only a cycle reaches."""
-    schema = resolve(doc, schema) or {}
-    if not isinstance(schema, dict) or depth > _MAX_SHAPE_DEPTH:
+    schema, _ = doc.merged(schema)
+    if depth > _MAX_SHAPE_DEPTH:
         return {}
     out: dict[str, Any] = {}
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for part in [schema, *(schema.get("allOf") or [])]:
-        part = resolve(doc, part) or {}
-        if not isinstance(part, dict):
-            continue
-        for key in _SHAPE_KEYS:
-            if key in part and key not in out:
-                value = part[key]
-                out[key] = list(value) if isinstance(value, list) else value
-        if part.get("x-guess"):
-            out["guess"] = True
-        for name, prop in (part.get("properties") or {}).items():
-            properties[str(name)] = _shape(doc, prop, depth + 1)
-        required.extend(str(r) for r in part.get("required") or [])
+    for key in _SHAPE_KEYS:
+        if key in schema:
+            value = schema[key]
+            out[key] = list(value) if isinstance(value, list) else value
+    if schema.get("x-guess"):
+        out["guess"] = True
+    properties = schema.get("properties") or {}
     if properties:
-        out["properties"] = dict(sorted(properties.items()))
-    if required:
-        out["required"] = sorted(set(required))
+        shaped = {str(n): _shape(doc, prop, depth + 1) for n, prop in properties.items()}
+        out["properties"] = dict(sorted(shaped.items()))
+    if schema.get("required"):
+        out["required"] = sorted({str(r) for r in schema["required"]})
     if "items" in schema:
         out["items"] = _shape(doc, schema["items"], depth + 1)
     variants = [*(schema.get("oneOf") or []), *(schema.get("anyOf") or [])]
@@ -215,18 +183,19 @@ def request_shapes(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
         #  "required": ["name"], "type": "object"}
     """
     out: dict[str, dict[str, Any]] = {}
-    for key, _method, _path, op, params in _operations(doc):
+    walker = Document(doc)
+    for key, _method, _path, op, params in _operations(walker):
         entry: dict[str, Any] = {"path": {}, "query": {}, "body": None}
         for param in params:
             where = param.get("in")
             if where in ("path", "query"):
-                shape = _shape(doc, param.get("schema"))
+                shape = _shape(walker, param.get("schema"))
                 if param.get("x-guess"):
                     shape["guess"] = True
                 entry[str(where)][str(param["name"])] = shape
-        body = resolve(doc, op.get("requestBody"))
-        if body and body.get("content"):
+        body, _ = walker.resolve(op.get("requestBody"))
+        if body.get("content"):
             media = next(iter(body["content"].values()))
-            entry["body"] = _shape(doc, media.get("schema"))
+            entry["body"] = _shape(walker, media.get("schema"))
         out[key] = entry
     return dict(sorted(out.items()))

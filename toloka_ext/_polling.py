@@ -15,6 +15,7 @@ field and the value (:class:`StatusWatch`).
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import attrs
@@ -38,6 +39,7 @@ __all__ = [
     "choose_policy",
     "decide",
     "describe",
+    "renamed_policy",
 ]
 
 
@@ -120,19 +122,17 @@ def decide(
     attempt: int,
     elapsed: float,
     policy: PollPolicy,
-    hint: float | None = None,
     cap: float | None = None,
 ) -> PollDecision:
     """Decide what to do after poll number ``attempt`` (0-based) observed a state.
 
-    ``hint`` (e.g. a server's suggested delay) replaces the backoff schedule when given;
     ``cap`` (e.g. what is left of the time an unknown status may last) cuts the wait.
     """
     if failed:
         return PollDecision("failed")
     if done:
         return PollDecision("done")
-    delay = policy.wait_for(attempt) if hint is None else max(0.0, hint)
+    delay = policy.wait_for(attempt)
     if cap is not None:
         delay = min(delay, max(0.0, cap))
     if policy.timeout is not None:
@@ -141,6 +141,24 @@ def decide(
             return PollDecision("timeout")
         delay = min(delay, remaining)
     return PollDecision("wait", delay)
+
+
+def renamed_policy(poll_policy: PollPolicy | None, policy: PollPolicy | None) -> PollPolicy | None:
+    """``poll_policy=``, or what the deprecated ``policy=`` gave (it warns: it goes in 0.3.0).
+
+    One name for one concept: the client's setting, ``operations.wait`` and ``create_tasks``
+    always said ``poll_policy``.
+    """
+    if policy is None:
+        return poll_policy
+    if poll_policy is not None:
+        raise InvalidInputError("give poll_policy= only (policy= is its old name)", field="policy")
+    warnings.warn(
+        "policy= is deprecated: use poll_policy= (policy= is removed in 0.3.0)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return policy
 
 
 def choose_policy(

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import anyio
 
-from ._v1._chunking import Chunk, iter_chunks
+from ._v1._chunking import Chunk, Chunker, iter_chunks
 
 __all__ = ["aiter_chunks", "sleep", "stream_body"]
 
@@ -25,32 +25,27 @@ async def sleep(seconds: float) -> None:
 
 
 async def aiter_chunks(items: Iterable[T] | AsyncIterable[T], size: int) -> AsyncIterator[Chunk[T]]:
-    """Numbered chunks of ``items`` (a plain or an async iterable), one chunk of lookahead."""
+    """Numbered chunks of ``items`` (a plain or an async iterable), one chunk of lookahead
+    (:class:`~toloka_ext._v1._chunking.Chunker`'s; only the reading awaits here)."""
     if not isinstance(items, AsyncIterable):
         for chunk in iter_chunks(items, size):
             yield chunk
         return
+    chunker: Chunker[T] = Chunker(size)
     iterator = aiter(items)
     exhausted = False
-
-    async def take() -> list[T]:
-        nonlocal exhausted
-        out: list[T] = []
-        while not exhausted and len(out) < size:
+    while True:
+        batch: list[T] = []
+        while not exhausted and len(batch) < size:
             try:
-                out.append(await anext(iterator))
+                batch.append(await anext(iterator))
             except StopAsyncIteration:
                 exhausted = True
-        return out
-
-    current = await take()
-    index = start = 0
-    while current:
-        following = await take()
-        yield Chunk(index=index, start=start, items=current, is_last=not following)
-        start += len(current)
-        index += 1
-        current = following
+        ready = chunker.push(batch)
+        if ready is not None:
+            yield ready
+        if not batch:
+            return
 
 
 class _Body:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._v1._models import CreateProgress, Operation
     from ._v2._models import Run
 
-__all__ = ["ProgressBars", "bars", "operation_bar", "run_bar", "size"]
+__all__ = ["ProgressBars", "bars", "operation_bar", "run_bar", "size", "tasks_bar"]
 
 
 class ProgressBars:
@@ -265,3 +265,21 @@ def size(n: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+def tasks_bar(
+    display: ProgressBars,
+    total: int | None,
+    on_progress: Callable[[CreateProgress], object] | None,
+) -> Callable[[CreateProgress], object] | None:
+    """``on_progress`` of ``create_tasks`` that also moves the "tasks" bar (decided positions
+    of ``total``)."""
+    if not display.enabled:
+        return on_progress
+
+    def report(progress: CreateProgress) -> None:
+        display.tasks(progress, total)
+        if on_progress is not None:
+            on_progress(progress)
+
+    return report

@@ -15,7 +15,7 @@ import httpx
 
 from ._exceptions import QuotaExceededError, local_status_error
 
-__all__ = ["DailyBudget", "TokenBucket"]
+__all__ = ["DailyBudget", "TaskLimits", "TokenBucket"]
 
 
 class TokenBucket:
@@ -129,3 +129,11 @@ class DailyBudget:
         )
         assert isinstance(error, QuotaExceededError)
         return error
+
+
+class TaskLimits:
+    """The client-side task budgets (API v1), shared by every copy of a client."""
+
+    def __init__(self, *, tasks_per_minute: float | None, tasks_per_day: float | None, url: str):
+        self.per_minute = TokenBucket.per_minute(tasks_per_minute) if tasks_per_minute else None
+        self.daily = DailyBudget(tasks_per_day, url=url)

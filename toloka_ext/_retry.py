@@ -2,7 +2,7 @@
 
 The loop itself (``toloka_ext/_async/_core.py``, and its generated sync twin) runs in the
 client's ``request()``, so it holds whatever ``http_client=`` a user passes; the same loop
-also backs ``RetryTransport`` for users who drive the generated client directly. Every
+also backs ``toloka_ext.RetryTransport`` for HTTP calls the client does not make. Every
 decision it makes comes from :class:`RetryPolicy` here, table-tested with a frozen clock.
 
 What is re-sent, and why. The rule: **a request is re-sent blindly only when re-sending it

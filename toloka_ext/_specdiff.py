@@ -1,10 +1,9 @@
 """Compare two OpenAPI 3.0 / 3.1 documents and classify each change *for clients*.
 
 A focused stand-in for oasdiff (which cannot be installed here); rule ids follow oasdiff's
-names. The maintained npm differ api-smart-diff (pinned in package.json) was compared with
-this module on every spec pair the tests use (``tests/test_smart_diff.py``) and not adopted:
-it disagrees with oasdiff's rules on several of them (response enum values added, response
-type changes, 3.0/3.1 nullability, allOf restructuring), where this module does not.
+names. The npm differ api-smart-diff was evaluated as its replacement and not adopted: it
+disagrees with oasdiff's rules on 13 of 53 spec pairs where this module does not (the
+evidence and the decision: docs/drift.md, "Why the project has its own differ").
 
 "Breaking" means a generated client that sends requests and parses responses according to
 the old document can fail against a server following the new one. Operations are matched
@@ -25,9 +24,9 @@ Usage::
     print(report.to_text())
     raise SystemExit(report.exit_code)
 
-It ships in the wheel for ``toloka-ext spec diff|pull``; ``scripts/specdiff.py`` is this same
-module under its old name (``from scripts.specdiff import ...`` and
-``python scripts/specdiff.py OLD NEW`` work as before).
+It ships in the wheel for ``toloka-ext spec diff|pull``; from a checkout,
+``python -m toloka_ext._specdiff OLD NEW`` runs it alone. Documents are read and their
+``$ref`` s followed by :mod:`toloka_ext._openapi`.
 """
 
 from __future__ import annotations
@@ -38,7 +37,8 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
-from urllib.parse import unquote
+
+from ._openapi import METHODS, Document, load_text, ref_of, template
 
 __all__ = [
     "EXIT_BREAKING",
@@ -58,8 +58,7 @@ EXIT_NO_CHANGE = 0
 EXIT_COMPATIBLE = 3
 EXIT_BREAKING = 4
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_METHOD_ORDER = {m.upper(): i for i, m in enumerate(HTTP_METHODS)}
+_METHOD_ORDER = {m.upper(): i for i, m in enumerate(METHODS)}
 _LEVEL_ORDER: dict[str, int] = {"breaking": 0, "warning": 1, "info": 2}
 _MAX_DEPTH = 64
 
@@ -191,7 +190,7 @@ _REQUEST_KINDS = (("parameter", "parameter"), ("property", "request property"))
 # Bounds and patterns: tightened on a request breaks a client that sends what was valid;
 # relaxed on a response lets values arrive that the old document ruled out (a warning: this
 # layer's models do not enforce bounds, a validating client fails). A table built at
-# import, every rule pinned by tests/test_specdiff_report.py.
+# import, every rule pinned by tests/test_specdiff.py.
 for _slug, _word in _BOUND_WORDS.items():
     _up = _slug.startswith("max")
     _tighter, _looser = ("decreased", "increased") if _up else ("increased", "decreased")
@@ -387,51 +386,6 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-# --------------------------------------------------------------------------- references
-
-
-class _Doc:
-    """A document plus local ``$ref`` resolution (JSON pointers, with cycle protection)."""
-
-    def __init__(self, doc: Mapping[str, Any]) -> None:
-        self.doc = doc
-
-    def pointer(self, ref: str) -> Any:
-        if not ref.startswith("#"):
-            return None
-        node: Any = self.doc
-        for raw in unquote(ref[1:]).split("/")[1:]:
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return None
-        return node
-
-    def resolve(self, obj: Any) -> tuple[dict[str, Any], str | None]:
-        """Follow a ``$ref`` chain; return the object (siblings merged over it) and the last ref."""
-        if not isinstance(obj, Mapping):
-            return {}, None
-        seen: set[str] = set()
-        siblings: dict[str, Any] = {}
-        last_ref: str | None = None
-        current: Mapping[str, Any] = obj
-        while isinstance(current.get("$ref"), str):
-            ref: str = current["$ref"]
-            siblings = {**{k: v for k, v in current.items() if k != "$ref"}, **siblings}
-            if ref in seen:
-                return siblings, ref  # a cycle: what surrounds it, nothing to follow
-            seen.add(ref)
-            last_ref = ref
-            target = self.pointer(ref)
-            if not isinstance(target, Mapping):
-                return siblings, ref  # dangling: compared as unconstrained
-            current = target
-        return {**current, **siblings}, last_ref
-
-
 # --------------------------------------------------------------------------- schemas
 
 
@@ -455,7 +409,7 @@ class _View:
     pattern: str | None = None
 
 
-def _is_null_schema(doc: _Doc, schema: Any) -> bool:
+def _is_null_schema(doc: Document, schema: Any) -> bool:
     resolved, _ = doc.resolve(schema)
     t = resolved.get("type")
     return t == "null" or t == ["null"] or resolved.get("enum") == [None]
@@ -469,37 +423,8 @@ def _type_set(value: Any) -> set[str]:
     return set()
 
 
-def _merge_into(acc: dict[str, Any], part: Mapping[str, Any]) -> None:
-    for key, value in part.items():
-        if key == "properties" and isinstance(value, Mapping):
-            acc.setdefault("properties", {})
-            acc["properties"] = {**acc["properties"], **value}
-        elif key == "required" and isinstance(value, list):
-            acc["required"] = [*acc.get("required", []), *value]
-        elif key == "enum" and isinstance(value, list) and isinstance(acc.get("enum"), list):
-            # Every allOf part must hold: only the values all parts allow remain.
-            acc["enum"] = [v for v in acc["enum"] if v in value]
-        else:
-            acc.setdefault(key, value)  # the first part's wins (oneOf/anyOf included)
-
-
-def _flatten(doc: _Doc, schema: Any, depth: int = 0) -> tuple[dict[str, Any], str | None]:
-    """Resolve refs and merge ``allOf`` recursively into one mapping."""
-    resolved, ref = doc.resolve(schema)
-    parts = resolved.get("allOf")
-    if not isinstance(parts, list) or depth > _MAX_DEPTH:
-        return resolved, ref
-    acc: dict[str, Any] = {k: v for k, v in resolved.items() if k != "allOf"}
-    for part in parts:
-        flat, part_ref = _flatten(doc, part, depth + 1)
-        _merge_into(acc, flat)
-        if ref is None and len(parts) == 1:
-            ref = part_ref
-    return acc, ref
-
-
-def _view(doc: _Doc, schema: Any) -> _View:
-    flat, ref = _flatten(doc, schema)
+def _view(doc: Document, schema: Any) -> _View:
+    flat, ref = doc.merged(schema)
     types = _type_set(flat.get("type"))
     nullable = bool(flat.get("nullable")) or "null" in types
     types.discard("null")
@@ -562,9 +487,10 @@ def _view(doc: _Doc, schema: Any) -> _View:
     )
 
 
-def _variant_key(doc: _Doc, schema: Any, index: int) -> str:
-    if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
+def _variant_key(doc: Document, schema: Any, index: int) -> str:
+    ref = ref_of(schema)
+    if ref is not None:
+        return ref.rsplit("/", 1)[-1]
     resolved, _ = doc.resolve(schema)
     if isinstance(resolved.get("title"), str):
         return str(resolved["title"])
@@ -575,8 +501,8 @@ def _variant_key(doc: _Doc, schema: Any, index: int) -> str:
 class _Walk:
     """Context of one schema comparison (which side of the exchange, how to name rules)."""
 
-    old: _Doc
-    new: _Doc
+    old: Document
+    new: Document
     direction: Literal["request", "response"]
     kind: Literal["body", "parameter"]
     emit: Callable[[str, str, str], None]  # (rule_id, location, detail)
@@ -695,9 +621,11 @@ def _compare_schema(
         walk.emit("response-property-enum-removed", loc, f"enum {_show(o.enum)} dropped")
 
     # object properties (readOnly ones are not sent, writeOnly ones are not received)
-    skip = "read_only" if walk.direction == "request" else "write_only"
-    old_props = {k: v for k, v in o.properties.items() if not getattr(_view(walk.old, v), skip)}
-    new_props = {k: v for k, v in n.properties.items() if not getattr(_view(walk.new, v), skip)}
+    def hidden(view: _View) -> bool:
+        return view.read_only if walk.direction == "request" else view.write_only
+
+    old_props = {k: v for k, v in o.properties.items() if not hidden(_view(walk.old, v))}
+    new_props = {k: v for k, v in n.properties.items() if not hidden(_view(walk.new, v))}
     for name in sorted(old_props.keys() | new_props.keys()):
         sub = f"{spath}.{name}"
         sub_loc = f"{prefix} {sub}"
@@ -753,31 +681,16 @@ def _compare_schema(
 # --------------------------------------------------------------------------- operations
 
 
-_TEMPLATE = re.compile(r"\{[^}/]*\}")
-
-
-def _operations(doc: _Doc) -> dict[tuple[str, str], tuple[str, dict[str, Any], list[Any]]]:
-    """(normalized path, METHOD) -> (path as written, operation, path-level parameters)."""
-    out: dict[tuple[str, str], tuple[str, dict[str, Any], list[Any]]] = {}
-    paths = doc.doc.get("paths")
-    if not isinstance(paths, Mapping):
-        return out
-    for path, raw_item in paths.items():
-        item, _ = doc.resolve(raw_item)
-        common = _list(item.get("parameters"))
-        for method in HTTP_METHODS:
-            op = item.get(method)
-            if isinstance(op, Mapping):
-                out[(_TEMPLATE.sub("{}", str(path)), method.upper())] = (
-                    str(path),
-                    dict(op),
-                    common,
-                )
-    return out
+def _operations(doc: Document) -> dict[tuple[str, str], tuple[str, dict[str, Any], list[Any]]]:
+    """(path template, METHOD) -> (path as written, operation, path-level parameters)."""
+    return {
+        (template(path), method.upper()): (path, op, shared)
+        for path, method, op, shared in doc.operations()
+    }
 
 
 def _parameters(
-    doc: _Doc,
+    doc: Document,
     common: list[Any],
     op: Mapping[str, Any],
     rename: Mapping[str, str] | None = None,
@@ -837,7 +750,7 @@ def diff_specs(
 
     >>> diff_specs(old_doc, new_doc).exit_code  # 0 none, 3 compatible, 4 breaking
     """
-    o_doc, n_doc = _Doc(old), _Doc(new)
+    o_doc, n_doc = Document(old), Document(new)
     changes: list[Change] = []
     o_ops, n_ops = _operations(o_doc), _operations(n_doc)
     o_paths = {k[0] for k in o_ops}
@@ -879,8 +792,8 @@ def diff_specs(
 
 
 def _compare_operation(
-    o_doc: _Doc,
-    n_doc: _Doc,
+    o_doc: Document,
+    n_doc: Document,
     old_op: Mapping[str, Any],
     new_op: Mapping[str, Any],
     old_common: list[Any],
@@ -985,16 +898,16 @@ def _compare_operation(
 _SCHEME_KEYS = ("type", "in", "name", "scheme", "bearerFormat", "openIdConnectUrl")
 
 
-def _alternatives(doc: _Doc, op: Mapping[str, Any]) -> set[frozenset[str]]:
+def _alternatives(doc: Document, op: Mapping[str, Any]) -> set[frozenset[str]]:
     """Security requirement alternatives (OR of ANDs) of an operation; {frozenset()} = no auth."""
-    reqs = op.get("security", doc.doc.get("security"))
+    reqs = op.get("security", doc.contents.get("security"))
     if not isinstance(reqs, list) or not reqs:
         return {frozenset()}
     return {frozenset(r) if isinstance(r, Mapping) else frozenset() for r in reqs}
 
 
-def _scheme(doc: _Doc, name: str) -> dict[str, Any] | None:
-    schemes = _mapping(_mapping(doc.doc.get("components")).get("securitySchemes"))
+def _scheme(doc: Document, name: str) -> dict[str, Any] | None:
+    schemes = _mapping(_mapping(doc.contents.get("components")).get("securitySchemes"))
     if name not in schemes:
         return None
     resolved, _ = doc.resolve(schemes[name])
@@ -1002,8 +915,8 @@ def _scheme(doc: _Doc, name: str) -> dict[str, Any] | None:
 
 
 def _compare_security(
-    o_doc: _Doc,
-    n_doc: _Doc,
+    o_doc: Document,
+    n_doc: Document,
     old_op: Mapping[str, Any],
     new_op: Mapping[str, Any],
     emit: Callable[[str, str, str], None],
@@ -1043,8 +956,8 @@ def _lookup(responses: Mapping[Any, Any], status: str) -> Any:
 
 
 def _compare_content(
-    o_doc: _Doc,
-    n_doc: _Doc,
+    o_doc: Document,
+    n_doc: Document,
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     direction: Literal["request", "response"],
@@ -1078,11 +991,9 @@ def iter_rules() -> Iterator[tuple[str, Level, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python scripts/specdiff.py OLD NEW [--format text|markdown|json]`` or ``--rules``."""
+    """``python -m toloka_ext._specdiff OLD NEW [--format text|markdown|json]`` or ``--rules``."""
     import argparse
     from pathlib import Path
-
-    import yaml
 
     parser = argparse.ArgumentParser(prog="specdiff.py", description=__doc__.splitlines()[0])
     parser.add_argument("old", nargs="?")
@@ -1096,7 +1007,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (args.old and args.new):
         parser.error("OLD and NEW are required")
-    docs = [yaml.safe_load(Path(p).read_text(encoding="utf-8")) for p in (args.old, args.new)]
+    docs = [load_text(Path(p).read_text(encoding="utf-8")) for p in (args.old, args.new)]
     report = diff_specs(docs[0], docs[1])
     render = {"text": report.to_text, "markdown": report.to_markdown, "json": report.to_json}
     sys.stdout.write(render[args.format]())

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import strategies as st
 
 from scripts.mockserver import SPECS
+from toloka_ext._openapi import METHODS
 
-METHODS = {"get", "post", "put", "patch", "delete"}
 DATE_TIME_FORMAT = "toloka-date-time"
 DATE_TIMES = st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())
 CUSTOM_FORMATS = {DATE_TIME_FORMAT: DATE_TIMES}
@@ -65,12 +65,3 @@ def response_schemas(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str,
                 content = response.get("content", {}).get("application/json")
                 if content:
                     yield op["operationId"], status, content["schema"]
-
-
-def request_schema(spec: dict[str, Any], operation_id: str) -> dict[str, Any]:
-    for item in spec["paths"].values():
-        for method, op in item.items():
-            if method in METHODS and op["operationId"] == operation_id:
-                body = op["requestBody"]["content"]
-                return json_schema(spec, next(iter(body.values()))["schema"])
-    raise KeyError(operation_id)

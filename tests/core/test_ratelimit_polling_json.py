@@ -132,13 +132,8 @@ def test_bucket_rejects_bad_config() -> None:
         ({"done": False, "failed": False, "attempt": 9, "elapsed": 0.0}, "wait", 10.0),
         ({"done": False, "failed": False, "attempt": 3, "elapsed": 58.0}, "wait", 2.0),
         ({"done": False, "failed": False, "attempt": 3, "elapsed": 60.0}, "timeout", 0.0),
-        (
-            {"done": False, "failed": False, "attempt": 3, "elapsed": 0.0, "hint": 0.25},
-            "wait",
-            0.25,
-        ),
     ],
-    ids=["done", "failed-wins", "first", "backoff", "capped", "cut-to-deadline", "timeout", "hint"],
+    ids=["done", "failed-wins", "first", "backoff", "capped", "cut-to-deadline", "timeout"],
 )
 def test_decide(kwargs: dict[str, object], action: str, delay: float) -> None:
     policy = PollPolicy(interval=1.0, max_interval=10.0, backoff_factor=2.0, timeout=60.0)

@@ -16,11 +16,9 @@ import httpx
 import pytest
 
 import toloka_ext as tx
-from toloka_ext import AsyncToloka, Toloka
-from toloka_ext._async._core import AsyncRetryTransport
+from toloka_ext import AsyncRetryTransport, AsyncToloka, RetryTransport, Toloka
 from toloka_ext._auth import Credentials, Secret, TolokaAuth
 from toloka_ext._settings import resolve_credentials
-from toloka_ext._sync._core import RetryTransport
 
 from ._stubs import AsyncSleeps, Script, Sleeps, ok, status
 

@@ -5,7 +5,7 @@ Each fixture is a function ``spec -> spec`` applied to a deep copy of the snapsh
 keeps the response examples consistent with the mutated schemas, so Prism serves the drifted
 bodies over real HTTP. Each fixture declares what must happen:
 
-- ``breaking`` and ``rules``: how ``scripts/specdiff.py`` / ``pull_spec.py`` classify it;
+- ``breaking`` and ``rules``: how ``toloka_ext._specdiff`` / ``pull_spec.py`` classify it;
 - ``layer``: what ``toloka_ext`` does when it meets the drifted server: ``absorbed`` (no
   error, the new data still reachable) or ``drift`` (``ApiDriftError`` naming the operation
   and the field).

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scripts.pull_spec import load_text, plain
 from tests.drift.mutations import ROOT, Spec, load_snapshot
-from toloka_ext._optable import request_shapes, resolve
+from toloka_ext._openapi import Document
+from toloka_ext._optable import request_shapes
 from toloka_ext._v1._models import Operation
 from toloka_ext._v2._workflow import (
     export_is_done,
@@ -76,7 +76,7 @@ def _success_schema(spec: Spec, op: dict[str, Any]) -> dict[str, Any]:
     for status, response in (op.get("responses") or {}).items():
         if str(status).startswith("2"):
             media = (response.get("content") or {}).get("application/json") or {}
-            return dict(resolve(spec, media.get("schema")) or {})
+            return Document(spec).resolve(media.get("schema"))[0]
     return {}
 
 
@@ -99,7 +99,7 @@ def polled_statuses(spec: Spec | None = None) -> list[PolledStatus]:
         if not isinstance(status, dict) or "$ref" not in status:
             continue
         name = str(status["$ref"]).rsplit("/", 1)[-1]
-        values = tuple(str(v) for v in resolve(spec, status).get("enum") or ())
+        values = tuple(str(v) for v in Document(spec).resolve(status)[0].get("enum") or ())
         if values:
             final = tuple(v for v in values if _is_final(name, v))
             found.append(PolledStatus("v2", str(op["operationId"]), name, values, final))
@@ -123,7 +123,7 @@ def paginated_lists(spec: Spec | None = None) -> list[PaginatedList]:
     spec = spec or load_snapshot()
     found: list[PaginatedList] = []
     for path, method, op in _operations(spec):
-        params = [resolve(spec, p) for p in op.get("parameters", [])]
+        params = [Document(spec).resolve(p)[0] for p in op.get("parameters", [])]
         if method != "get" or not any(p.get("name") == "offset" for p in params):
             continue
         schema = _success_schema(spec, op)
@@ -184,21 +184,16 @@ def request_bounds(spec: Spec | None = None) -> list[RequestBound]:
     return sorted(unique.values(), key=lambda b: b.id)
 
 
-def snapshot_path() -> Path:
-    return ROOT / "openapi" / "v2-beta.yaml"
-
-
 # --------------------------------------------------------------------------- mutations
 
 
 def _ref_target(spec: Spec, node: Any) -> Any:
     """The dict a ``$ref`` chain ends at, in ``spec`` itself (so edits land in the document)."""
-    hops = 0
-    while isinstance(node, dict) and "$ref" in node and hops < 32:
-        target: Any = spec
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node, hops = target, hops + 1
+    walker = Document(spec)
+    for _ in range(32):  # a longer chain is a cycle
+        if not (isinstance(node, dict) and "$ref" in node):
+            break
+        node, _where = walker.lookup(str(node["$ref"]))
     return node
 
 
@@ -323,6 +318,7 @@ def response_bounds(spec: Spec | None = None) -> list[tuple[str, str, str, str, 
     from toloka_ext._optable import _shape
 
     spec = spec or load_snapshot()
+    doc = Document(spec)
     found: list[tuple[str, str, str, str, float]] = []
     for _, _, op in _operations(spec):
         for status, response in (op.get("responses") or {}).items():
@@ -331,6 +327,6 @@ def response_bounds(spec: Spec | None = None) -> list[tuple[str, str, str, str, 
             )
             if not str(status).startswith("2") or not isinstance(media, dict):
                 continue
-            for field, keyword, value, _guess in _bounds(_shape(spec, media["schema"]), "", False):
+            for field, keyword, value, _guess in _bounds(_shape(doc, media["schema"]), "", False):
                 found.append((str(op["operationId"]), str(status), field, keyword, value))
     return sorted(set(found))

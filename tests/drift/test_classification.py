@@ -11,7 +11,6 @@ import jsonschema
 import pytest
 
 from scripts import pull_spec
-from scripts.specdiff import RULES, diff_specs
 from tests.contract._schemas import json_schema
 from tests.drift.mutations import (
     FIXTURES,
@@ -20,6 +19,7 @@ from tests.drift.mutations import (
     Spec,
     load_snapshot,
 )
+from toloka_ext._specdiff import RULES, diff_specs
 
 IDS = [f.name for f in FIXTURES]
 

@@ -113,21 +113,10 @@ DRIFTED: dict[str, list[DriftStep]] = {
     ],
 }
 
-# Gaps between the layer and the requirement, kept visible (strict xfail: the test
-# starts failing loudly once the layer is fixed, and the mark must then be removed).
-KNOWN_GAPS: dict[str, str] = {}
-
-
-def _param(name: str) -> Any:
-    gap = KNOWN_GAPS.get(name)
-    marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-    return pytest.param(name, id=name, marks=marks)
-
-
 # ------------------------------------------------------------------ fixtures
 
 
-@pytest.fixture(scope="module", params=[_param(f.name) for f in FIXTURES])
+@pytest.fixture(scope="module", params=[f.name for f in FIXTURES])
 def drifted(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[DriftFixture, PrismServer]]:

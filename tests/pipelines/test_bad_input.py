@@ -221,7 +221,11 @@ REFUSED = [
     (lambda c: c.runs.list("pl-1", limit=0), "limit", "positive integer"),
     (lambda c: c.exports.list("ds-1", limit="10"), "limit", "positive integer"),
     (lambda c: c.runs.watch("run-1", timeout=-1), "timeout", "negative"),
-    (lambda c: c.runs.watch("run-1", policy=PollPolicy(interval=float("nan"))), "interval", ""),
+    (
+        lambda c: c.runs.watch("run-1", poll_policy=PollPolicy(interval=float("nan"))),
+        "interval",
+        "",
+    ),
 ]
 
 

@@ -18,6 +18,8 @@ from toloka_ext import (
     ApiDriftError,
     AuthenticationError,
     ConfigurationError,
+    InvalidInputError,
+    NotFoundError,
     PollPolicy,
     PollTimeoutError,
     RunFailedError,
@@ -313,3 +315,43 @@ def test_result_rows_in_every_format(fmt: str, tmp_path: Path) -> None:
 )
 def test_result_files_are_parsed_in_every_format(fmt: str, content: bytes) -> None:
     assert list(iter_result_rows(io.BytesIO(content), fmt)) == EXPECTED
+
+
+# -- poll_policy=, and policy= its deprecated old name ------------------------------------
+
+ONE_SECOND = PollPolicy(interval=1, max_interval=1, backoff_factor=1, timeout=60)
+POLLING_CALLS: dict[str, Callable[..., object]] = {
+    "runs.watch": lambda c, **kw: c.runs.watch("run-none", **kw),
+    "exports.wait": lambda c, **kw: c.exports.wait("exp-none", **kw),
+    "uploads.wait": lambda c, **kw: c.uploads.wait("upl-none", **kw),
+    "datasets.add_items": lambda c, **kw: c.datasets.add_items("ds-none", [{"url": "a"}], **kw),
+    "process_new_data": lambda c, **kw: c.process_new_data(
+        "pl-none", [{"url": "a"}], project_id="prj-1", **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("name", POLLING_CALLS)
+def test_policy_is_the_deprecated_name_of_poll_policy(name: str) -> None:
+    sandbox = Sandbox()
+    call = POLLING_CALLS[name]
+    with sandbox.client() as client:
+        with pytest.raises(InvalidInputError, match="give poll_policy= only") as both:
+            call(client, poll_policy=ONE_SECOND, policy=ONE_SECOND)
+        assert both.value.field == "policy" and sandbox.requests == []  # refused up front
+        with pytest.warns(DeprecationWarning, match=r"use poll_policy= .*removed in 0\.3\.0"):
+            with pytest.raises(NotFoundError):  # the call went on: the object is not there
+                call(client, policy=ONE_SECOND)
+        with pytest.raises(NotFoundError):  # the new name does not warn (warnings are errors)
+            call(client, poll_policy=ONE_SECOND)
+
+
+def test_the_old_name_still_sets_the_policy() -> None:
+    sandbox = Sandbox()
+    run_id = _started_run(sandbox, [{"url": f"https://x/{i}.jpg"} for i in range(3)])
+    client, clock = _watching(sandbox)
+    with client, pytest.warns(DeprecationWarning) as warned:
+        run = client.runs.watch(run_id, policy=ONE_SECOND)
+    assert run.status == "completed"
+    assert clock.sleeps and set(clock.sleeps) == {1.0}  # ONE_SECOND's, not POLICY's backoff
+    assert warned[0].filename == __file__  # the warning names the caller's line

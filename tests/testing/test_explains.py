@@ -206,7 +206,7 @@ def test_async_client_waits_on_the_sandbox_clock(
 
     async def main() -> Any:
         async with toloka_sandbox.async_client() as client:
-            return await client.process_new_data("pl-1", [{"url": "a"}], policy=policy)
+            return await client.process_new_data("pl-1", [{"url": "a"}], poll_policy=policy)
 
     began = time.perf_counter()
     result = asyncio.run(main())
@@ -225,13 +225,13 @@ def test_a_poll_timeout_is_reached_on_virtual_time(monkeypatch: pytest.MonkeyPat
 
         async def main() -> None:
             async with sandbox.async_client() as client:
-                await client.process_new_data("pl-1", [{"url": "a"}], policy=policy)
+                await client.process_new_data("pl-1", [{"url": "a"}], poll_policy=policy)
 
         with pytest.raises(PollTimeoutError):
             asyncio.run(main())
         assert 7200 - 600 <= sandbox.client_time.slept <= 7200  # two hours, virtually
         with sandbox.client() as client, pytest.raises(PollTimeoutError):  # the sync twin too
-            client.process_new_data("pl-1", [{"url": "b"}], policy=policy)
+            client.process_new_data("pl-1", [{"url": "b"}], poll_policy=policy)
     assert real == []
 
 

@@ -136,3 +136,85 @@ def test_the_public_names_load_lazily_and_all_lists_them() -> None:
     for name in exported:
         obj = getattr(toloka_ext.testing, name)
         assert getattr(obj, "__name__", name) == name
+
+
+# -- the client's own layering: no import runs back up ------------------------------------
+
+CLIENT = Path(toloka_ext.__file__).parent
+# What holds I/O, a display or the command line: the layers above the pure core.
+UPPER = {"_async", "_sync", "_cli", "testing", "_progress"}
+# The pure core: logic without I/O (a display, when it shows anything, is passed in).
+PURE = [
+    *("_v1", "_v2", "_retry", "_polling", "_paging", "_settings", "_ratelimit", "_journal"),
+    *("_openapi", "_optable", "_specdiff"),
+]
+
+
+def imports_of(path: Path, *, runtime_only: bool, root: Path = CLIENT) -> set[str]:
+    """The top-level ``toloka_ext`` modules or packages ``path`` imports (``_v2`` for
+    ``.._v2._models``); ``runtime_only`` leaves out imports under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    depth = len(path.relative_to(root).parts) - 1  # 0 for toloka_ext/x.py
+    skipped: set[int] = set()
+    if runtime_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and ast.unparse(node.test) in (
+                "TYPE_CHECKING",
+                "typing.TYPE_CHECKING",
+            ):
+                skipped |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.ImportFrom) and node.level == depth + 1:
+            names = [f"toloka_ext.{node.module}" if node.module else "toloka_ext"]
+            if not node.module:
+                names = [f"toloka_ext.{a.name}" for a in node.names]
+        found |= {n.split(".")[1] for n in names if n.startswith("toloka_ext.")}
+    return found
+
+
+def _modules_of(name: str) -> list[Path]:
+    return (
+        sorted((CLIENT / name).glob("*.py"))
+        if (CLIENT / name).is_dir()
+        else [CLIENT / f"{name}.py"]
+    )
+
+
+def test_the_base_of_the_error_tree_imports_no_feature_at_run_time() -> None:
+    # Types only (the annotations of RunFailedError & co.) may name the v2 models.
+    assert imports_of(CLIENT / "_exceptions.py", runtime_only=True) == {"_constants"}
+    assert "_v2" in imports_of(CLIENT / "_exceptions.py", runtime_only=False)  # it saw them
+
+
+@pytest.mark.parametrize("name", PURE)
+def test_the_pure_core_imports_no_layer_above_it(name: str) -> None:
+    for path in _modules_of(name):
+        upward = imports_of(path, runtime_only=False) & UPPER
+        assert not upward, f"{path.relative_to(CLIENT)} imports {sorted(upward)}"
+
+
+def test_the_generator_can_load_the_walker_and_the_table_by_path() -> None:
+    # scripts/snapshot_module.py loads them before the generated package exists: they may
+    # import nothing of the package but each other (toloka_ext/__init__ is never run).
+    assert imports_of(CLIENT / "_openapi.py", runtime_only=False) == set()
+    assert imports_of(CLIENT / "_optable.py", runtime_only=False) == {"_openapi"}
+
+
+def test_the_layering_check_sees_every_kind_of_import(tmp_path: Path) -> None:
+    pkg = tmp_path / "toloka_ext"
+    (pkg / "_v2").mkdir(parents=True)
+    (pkg / "_v2" / "m.py").write_text(
+        "from typing import TYPE_CHECKING\nfrom .. import _progress\nfrom .._async import x\n"
+        "if TYPE_CHECKING:\n    from toloka_ext._cli import y\ndef f():\n    from . import z\n"
+    )
+    path = pkg / "_v2" / "m.py"
+    assert imports_of(path, runtime_only=False, root=pkg) == {"_progress", "_async", "_cli"}
+    assert imports_of(path, runtime_only=True, root=pkg) == {"_progress", "_async"}

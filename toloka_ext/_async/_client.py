@@ -26,10 +26,10 @@ from .._constants import (
 )
 from .._exceptions import InvalidInputError
 from .._journal import Journal
-from .._polling import PollPolicy
+from .._polling import PollPolicy, renamed_policy
 from .._primitives_async import sleep as default_sleep
 from .._progress import bars
-from .._ratelimit import TokenBucket
+from .._ratelimit import TaskLimits, TokenBucket
 from .._settings import Settings, resolve_credentials
 from .._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from .._v2._models import Account, ItemFilter, Run
@@ -37,7 +37,7 @@ from .._v2._rows import FieldsArg, Rows, prepare_rows
 from .._v2._workflow import ProcessOptions, ProcessResult, check_export_fields, check_item_limit
 from ._core import AsyncCore, AsyncLazyClient, AsyncSleep
 from ._operations import AsyncOperations
-from ._tasks import AsyncTasks, TaskLimits
+from ._tasks import AsyncTasks
 
 # The Pipeline API resources, the adapter and the generated models under it are imported
 # when first used, so a v1-only script does not pay for them (`make bench` measures the
@@ -327,6 +327,7 @@ class AsyncToloka:
         output: str | os.PathLike[str] | None = None,
         name_prefix: str = "toloka-ext",
         on_progress: Callable[[Run], object] | None = None,
+        poll_policy: PollPolicy | None = None,
         policy: PollPolicy | None = None,
         upload_threshold: int = DEFAULT_UPLOAD_THRESHOLD,
         progress: bool = False,
@@ -338,7 +339,8 @@ class AsyncToloka:
         journal after a crash and it continues from the last completed step, creating
         nothing twice. Rows must then be re-readable (a file, or a list), and identical.
         ``progress=True`` shows bars on stderr for the upload, the run and the download
-        (needs Rich: the ``cli`` extra).
+        (needs Rich: the ``cli`` extra). ``poll_policy`` replaces the client's polling policy
+        for the upload, the run and the export (``policy`` is its deprecated old name).
 
         Example::
 
@@ -369,16 +371,15 @@ class AsyncToloka:
             export_fields=check_export_fields(export_fields),
             export_format=export_format,
             output=Path(output) if output is not None else None,
-            policy=policy,
+            poll_policy=renamed_policy(poll_policy, policy),
             on_progress=on_progress,
-            display=bars(progress),
         )
         with (
-            opts.display,
+            bars(progress) as display,
             prepare_rows(rows, fields=fields, upload_threshold=upload_threshold) as prepared,
             Journal.open(journal) if journal is not None else Journal.memory() as book,
         ):
-            return await self._workflows.process(pipeline_id, prepared, book, opts)
+            return await self._workflows.process(pipeline_id, prepared, book, opts, display)
 
     async def aclose(self) -> None:
         """Close the connection pools this client created (not those passed in)."""

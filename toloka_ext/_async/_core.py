@@ -213,11 +213,13 @@ async def send_with_retries(
 class AsyncRetryTransport(httpx.AsyncBaseTransport):
     """An httpx transport running the package's retry loop around ``transport``.
 
-    For users of the generated low-level client who want the same retries, ``Retry-After``
-    and quota handling as :class:`AsyncToloka`.
+    For HTTP calls the client does not make (the generated low-level client, an endpoint
+    it does not wrap) with the same retries, ``Retry-After`` and quota handling as
+    :class:`AsyncToloka`: a request that may have been applied is never re-sent.
 
     Example::
 
+        from toloka_ext import AsyncRetryTransport
         from toloka_pipeline_api import AuthenticatedClient
 
         http = httpx.AsyncClient(transport=AsyncRetryTransport(max_retries=5))

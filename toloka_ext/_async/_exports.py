@@ -16,7 +16,7 @@ from .._exceptions import (
     local_status_error,
 )
 from .._logging import logger
-from .._polling import PollPolicy, choose_policy
+from .._polling import PollPolicy, choose_policy, renamed_policy
 from .._progress import ProgressBars, bars
 from .._retry import transport_error
 from .._types import NOT_GIVEN, JsonObject, NotGiven
@@ -100,10 +100,14 @@ class AsyncExports(AsyncResource):
         self,
         export_id: str,
         *,
+        poll_policy: PollPolicy | None = None,
         policy: PollPolicy | None = None,
         timeout: float | None | NotGiven = NOT_GIVEN,
     ) -> Export:
         """Poll until the export is ``ready`` (with a ``download_url``).
+
+        ``poll_policy`` replaces the client's polling policy (``policy`` is its deprecated
+        old name); ``timeout`` replaces its deadline.
 
         A status the snapshot does not know ends the wait with ``ApiDriftError`` once it
         has lasted the policy's bounds (see :class:`~toloka_ext.PollPolicy`), or at once on
@@ -116,6 +120,8 @@ class AsyncExports(AsyncResource):
             PollTimeoutError: not ready in time; the message names the last state seen.
         """
 
+        poll_policy = renamed_policy(poll_policy, policy)
+
         async def fetch() -> Export:
             return await self.get(export_id)
 
@@ -125,7 +131,7 @@ class AsyncExports(AsyncResource):
             is_done=export_is_done,
             is_failed=export_is_failed,
             failure=ExportFailedError,
-            policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
+            policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
         )
 
     async def _existing(self, dataset_id: str) -> Export | None:

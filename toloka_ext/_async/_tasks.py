@@ -38,12 +38,11 @@ from .._logging import logger
 from .._pandas import DataFrameLike
 from .._polling import PollPolicy
 from .._primitives_async import aiter_chunks
-from .._progress import ProgressBars, bars
-from .._ratelimit import DailyBudget, TokenBucket
+from .._progress import bars, tasks_bar
+from .._ratelimit import TaskLimits
 from .._v1._chunking import Chunk
-from .._v1._job import TaskJob, apply_decided
+from .._v1._job import TaskJob, replay
 from .._v1._logic import (
-    MAX_IN_FLIGHT,
     CreateOptions,
     Pending,
     Planned,
@@ -56,8 +55,11 @@ from .._v1._logic import (
     attach,
     check_tasks_argument,
     mark_unaccounted_unknown,
+    must_finish_first,
     prevalidate,
+    rerun_hint,
     single_params,
+    skipped_whole,
 )
 from .._v1._models import (
     BaselineSolution,
@@ -67,7 +69,13 @@ from .._v1._models import (
     Task,
     TaskCreateResult,
 )
-from .._v1._resolve import NOT_CREATED, UnknownTracker, apply_settled, merge_ranges, settle
+from .._v1._resolve import (
+    UnknownTracker,
+    apply_settled,
+    merge_resent,
+    resend_positions,
+    settle,
+)
 from .._v1._validation import (
     list_params,
     normalize_task,
@@ -79,28 +87,11 @@ from ._core import AsyncCore
 from ._operations import AsyncOperations, AsyncV1Resource, path_id
 from ._pagination import AsyncKeysetPaginator
 
-__all__ = ["AsyncTasks", "TaskLimits"]
+__all__ = ["AsyncTasks"]
 
 ProgressCallback = Callable[[CreateProgress], object]
 TaskLike = Task | Mapping[str, Any]
 _JSON = {"Content-Type": "application/json"}
-
-
-def _note(tracker: UnknownTracker | None, pending: Pending, result: TaskCreateResult) -> None:
-    if tracker is not None:
-        tracker.note(pending.chunk, pending.payloads, result)
-
-
-def _all_decided(result: TaskCreateResult, chunk: Chunk[Any]) -> bool:
-    return all(p in result.errors or p in result.task_ids for p in chunk.positions)
-
-
-class TaskLimits:
-    """The client-side task budgets, shared by every copy of a client."""
-
-    def __init__(self, *, tasks_per_minute: float | None, tasks_per_day: float | None, url: str):
-        self.per_minute = TokenBucket.per_minute(tasks_per_minute) if tasks_per_minute else None
-        self.daily = DailyBudget(tasks_per_day, url=url)
 
 
 class AsyncTasks(AsyncV1Resource):
@@ -418,7 +409,7 @@ class AsyncTasks(AsyncV1Resource):
         tracker = UnknownTracker() if resolve_unknown else None
         display = bars(progress)
         # Any sized input gives the bar its total (a list, or a file source that counted).
-        on_progress = _with_bar(
+        on_progress = tasks_bar(
             display, len(tasks) if isinstance(tasks, Sized) else None, on_progress
         )
         planned: list[Planned] | None = None
@@ -494,34 +485,6 @@ class AsyncTasks(AsyncV1Resource):
             )
         else:
             await self._create_sync(requests, options, result, on_progress, tracker, job)
-
-    def _replay(
-        self,
-        job: TaskJob,
-        request: Planned,
-        result: TaskCreateResult,
-        tracker: UnknownTracker | None,
-        on_progress: ProgressCallback | None,
-    ) -> bool:
-        """Take request ``k``'s outcome from the job's journal if an earlier run decided it;
-        return whether it did (then nothing is sent). Positions it found not created are
-        kept for their resend."""
-        chunk = request.chunk
-        job.check(request)
-        decided = job.decided(chunk.index)
-        if decided is None:
-            return False
-        result.total += len(request.payloads)
-        apply_decided(result, decided)
-        resent = job.resent(chunk.index)
-        if resent is not None:
-            apply_decided(result, resent)
-        elif tracker is not None:
-            for position in decided.errors:
-                tracker.lost[position] = request.payloads[position - chunk.start]
-        if on_progress is not None:
-            on_progress(result.progress(chunk.index + 1))
-        return True
 
     async def _floors(
         self,
@@ -625,11 +588,7 @@ class AsyncTasks(AsyncV1Resource):
         poll_policy: PollPolicy | None,
     ) -> None:
         """Send the positions found not created once more."""
-        missing = sorted(
-            p
-            for p, errors in result.errors.items()
-            if p in tracker.lost and set(errors) == {""} and errors[""].code == NOT_CREATED
-        )
+        missing = resend_positions(result, tracker.lost)
         if missing:
             await self._send_again(missing, tracker, result, options, poll_policy, uuid.uuid4())
 
@@ -675,19 +634,7 @@ class AsyncTasks(AsyncV1Resource):
             )
         except TolokaError as exc:
             logger.warning("resending %d task(s) stopped (%s)", len(positions), exc)
-        for local, position in enumerate(positions):
-            del result.errors[position]
-            if local in sub.task_ids:
-                result.task_ids[position] = sub.task_ids[local]
-            if local in sub.created:
-                result.created[position] = sub.created[local]
-            if local in sub.errors:
-                result.errors[position] = sub.errors[local]
-        decided = set(sub.task_ids) | set(sub.errors)
-        still = [positions[p] for p in range(len(positions)) if p not in decided]
-        result.unknown = merge_ranges([*result.unknown_positions(), *still])
-        result.operations.extend(sub.operations)
-        return not still
+        return not merge_resent(result, positions, sub)
 
     async def _create_sync(
         self,
@@ -701,7 +648,7 @@ class AsyncTasks(AsyncV1Resource):
         try:
             async for request in requests:
                 if job is not None:
-                    if self._replay(job, request, result, tracker, on_progress):
+                    if replay(job, request, result, tracker, on_progress):
                         continue
                     intent = job.sent(request.chunk.index)
                     if intent is not None and tracker is not None:
@@ -759,7 +706,7 @@ class AsyncTasks(AsyncV1Resource):
             lost = True
         except APIStatusError as exc:
             recorded = apply_validation_error(result, chunk, exc)
-            if not (recorded and options.skip_invalid_items and _all_decided(result, chunk)):
+            if not (recorded and skipped_whole(result, chunk, options)):
                 raise attach(exc, result) from None
             # Every task of the request was invalid: Toloka refuses the whole request even
             # with skip_invalid_items, which asked to skip them: recorded, and on we go.
@@ -857,7 +804,7 @@ class AsyncTasks(AsyncV1Resource):
             )
             if job is not None:
                 job.record(pending.chunk, len(pending.payloads), result)
-            if not (options.skip_invalid_items and _all_decided(result, pending.chunk)):
+            if not skipped_whole(result, pending.chunk, options):
                 raise
             # Every task was invalid (Toloka fails such a batch even with skip_invalid_items,
             # which asked to skip them): recorded by position, and on we go.
@@ -899,16 +846,15 @@ class AsyncTasks(AsyncV1Resource):
         try:
             async for request in requests:
                 chunk = request.chunk
-                if job is not None and self._replay(job, request, result, None, on_progress):
+                if job is not None and replay(job, request, result, None, on_progress):
                     continue
-                # open_pool rides on the last request: everything before it goes first.
-                must_drain = chunk.is_last and options.open_pool
-                while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
+                while must_finish_first(len(in_flight), chunk, options):
                     pending = in_flight.pop(0)
                     done += 1
                     finishing = True
                     await finish(pending)
-                    _note(tracker, pending, result)
+                    if tracker is not None:
+                        tracker.note(pending.chunk, pending.payloads, result)
                     finishing = False
                 await self._floors(tracker, request.payloads, result, job)
                 await self._acquire(len(request.payloads), options.wait_for_quota)
@@ -921,7 +867,7 @@ class AsyncTasks(AsyncV1Resource):
                     operation = await self._submit(chunk, request.body, options)
                 except SubmitOutcomeUnknown as unknown:
                     result.unknown.append(chunk.positions)
-                    raise _rerun_hint(unknown.error, options) from None
+                    raise rerun_hint(unknown.error, options) from None
                 result.operations.append(operation)
                 in_flight.append(
                     Pending(chunk, request.payloads, operation, len(result.operations) - 1)
@@ -931,7 +877,8 @@ class AsyncTasks(AsyncV1Resource):
                 pending = in_flight.pop(0)
                 done += 1
                 await finish(pending)
-                _note(tracker, pending, result)
+                if tracker is not None:
+                    tracker.note(pending.chunk, pending.payloads, result)
         except TolokaError as exc:
             if not finishing:
                 # Bad input further on, a quota, a lost submit: the operations already
@@ -979,27 +926,3 @@ async def _recorded(job: TaskJob, requests: AsyncIterator[Planned]) -> TaskCreat
     if count != job.request_count():
         raise job.mismatch(None)
     return recorded
-
-
-def _rerun_hint(error: TolokaError, options: CreateOptions) -> TolokaError:
-    """An async submission left in doubt: say how to settle it exactly once."""
-    return OutcomeUnknownError(
-        f"{error}; the operation may exist or still come to: run the same call again with "
-        f"operation_id={str(options.base_operation_id)!r} to finish the batch exactly once",
-        request=getattr(error, "request", None),
-    )
-
-
-def _with_bar(
-    display: ProgressBars, total: int | None, on_progress: ProgressCallback | None
-) -> ProgressCallback | None:
-    """``on_progress`` that also moves the "tasks" bar (decided positions of ``total``)."""
-    if not display.enabled:
-        return on_progress
-
-    def report(progress: CreateProgress) -> None:
-        display.tasks(progress, total)
-        if on_progress is not None:
-            on_progress(progress)
-
-    return report

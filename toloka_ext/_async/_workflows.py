@@ -9,7 +9,7 @@ import weakref
 from pathlib import Path
 
 from .._journal import Journal
-from .._progress import run_bar
+from .._progress import ProgressBars, run_bar
 from .._v2._models import Export, Pipeline, Run
 from .._v2._results import export_format
 from .._v2._rows import PreparedRows
@@ -43,9 +43,15 @@ class AsyncWorkflows:
         self._exports = exports
 
     async def process(
-        self, pipeline_id: str, prepared: PreparedRows, journal: Journal, opts: ProcessOptions
+        self,
+        pipeline_id: str,
+        prepared: PreparedRows,
+        journal: Journal,
+        opts: ProcessOptions,
+        display: ProgressBars,
     ) -> ProcessResult:
-        """The steps of ``process_new_data`` (see :meth:`AsyncToloka.process_new_data`)."""
+        """The steps of ``process_new_data`` (see :meth:`AsyncToloka.process_new_data`);
+        ``display`` shows them (a no-op unless ``progress=True``)."""
         # Everything that shapes what the job creates or reports is bound to the journal: a
         # rerun with any of it changed is another job (JournalMismatchError names which).
         journal.start(
@@ -95,7 +101,7 @@ class AsyncWorkflows:
 
         # 3. The rows.
         items = await self._datasets._add(
-            dataset_id, prepared, journal, project_id, opts.policy, opts.display
+            dataset_id, prepared, journal, project_id, opts.poll_policy, display
         )
 
         # 4. The pipeline copy.
@@ -142,7 +148,9 @@ class AsyncWorkflows:
             )
             rec = journal.done("run", id=run_started.id)
         run = await self._runs.watch(
-            str(rec["id"]), policy=opts.policy, on_progress=run_bar(opts.display, opts.on_progress)
+            str(rec["id"]),
+            poll_policy=opts.poll_policy,
+            on_progress=run_bar(display, opts.on_progress),
         )
 
         # 7. The export: the dataset is this job's alone, so an export of it is the one it
@@ -163,8 +171,8 @@ class AsyncWorkflows:
                 sent_before=journal.get_intent("export"),
             )
             rec = journal.done("export", id=existing.id)
-        opts.display.note("download", "exporting")
-        export: Export = await self._exports.wait(str(rec["id"]), policy=opts.policy)
+        display.note("download", "exporting")
+        export: Export = await self._exports.wait(str(rec["id"]), poll_policy=opts.poll_policy)
 
         # 8. The download (atomic: the final name holds a complete file or nothing).
         fmt = export_format(export)
@@ -179,7 +187,7 @@ class AsyncWorkflows:
         rec = journal.get_done("download")
         try:
             if rec is None or not os.path.exists(str(rec["path"])):
-                await self._exports._download(export, output, opts.display)
+                await self._exports._download(export, output, display)
                 journal.done("download", path=str(output))
         except BaseException:
             if scratch is not None:

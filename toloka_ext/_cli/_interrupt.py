@@ -31,7 +31,7 @@ class GracefulStop:
         self._previous: object = None
         self._active = False
 
-    def _handle(self, signum: int, frame: FrameType | None) -> None:  # noqa: ARG002
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True

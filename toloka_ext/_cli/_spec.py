@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 
-from .._optable import METHODS, operation_table, resolve
+from .._openapi import Document, load_text, template
+from .._optable import operation_table
 from ._exit import API_ERROR, BAD_INPUT, CliError
 from ._state import state_of
 
@@ -48,38 +48,18 @@ Format = Annotated[
 def load_document(text: str, source: str, *, code: int = BAD_INPUT) -> dict[str, Any]:
     """An OpenAPI document from JSON or YAML text (times kept as strings)."""
     try:
-        data: Any = json.loads(text)
-    except ValueError:
-        data = _load_yaml(text, source, code)
-    if not isinstance(data, dict) or not isinstance(data.get("paths"), dict):
-        raise CliError(f"{source} is not an OpenAPI document (no paths)", code=code)
-    return data
-
-
-def _load_yaml(text: str, source: str, code: int) -> Any:
-    try:
-        import yaml
+        data: Any = load_text(text)
     except ImportError:
         raise CliError(
             f"{source} is not JSON, and reading YAML needs PyYAML: pip install 'toloka-ext[cli]'",
             code=code,
         ) from None
-
-    # libyaml when PyYAML has it (several times faster on a whole API document).
-    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # type: ignore[valid-type,misc]
-        """A safe loader that keeps ``2026-11-23`` a string, as the snapshots are written."""
-
-    Loader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
+    except Exception as exc:  # PyYAML's error: the one kind left once JSON was tried
         first = " ".join(str(exc).split())
         raise CliError(f"{source} is neither JSON nor YAML: {first}", code=code) from None
+    if not isinstance(data, dict) or not isinstance(data.get("paths"), dict):
+        raise CliError(f"{source} is not an OpenAPI document (no paths)", code=code)
+    return data
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -108,26 +88,18 @@ def _print_report(ctx: typer.Context, report: Report, fmt: str, meta: dict[str, 
 # -- the operation table (what toloka_pipeline_api._snapshot.OPERATIONS holds) -----------
 
 
-_TEMPLATE = re.compile(r"\{[^}/]*\}")
-
-
 def _required_params(doc: dict[str, Any]) -> dict[tuple[str, str, str, str], bool]:
     """Whether each query/header parameter is required, keyed by method, path shape,
     location and name (the table does not say; the live document does)."""
     out: dict[tuple[str, str, str, str], bool] = {}
-    for path, item in (doc.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        shape = _TEMPLATE.sub("{}", path)
-        for method in METHODS:
-            op = item.get(method)
-            if not isinstance(op, dict):
-                continue
-            for p in [*item.get("parameters", []), *op.get("parameters", [])]:
-                p = resolve(doc, p)
-                if isinstance(p, dict) and p.get("in") in ("query", "header"):
-                    key = (method.upper(), shape, str(p["in"]), str(p.get("name")))
-                    out[key] = bool(p.get("required", False))
+    walker = Document(doc)
+    for path, method, op, shared in walker.operations():
+        own = op.get("parameters")
+        for raw in [*shared, *(own if isinstance(own, list) else [])]:
+            p, _ = walker.resolve(raw)
+            if p.get("in") in ("query", "header"):
+                key = (method.upper(), template(path), str(p["in"]), str(p.get("name")))
+                out[key] = bool(p.get("required", False))
     return out
 
 
@@ -137,7 +109,7 @@ def skeleton(
     """A minimal OpenAPI document holding only what the operation table knows."""
     paths: dict[str, dict[str, Any]] = {}
     for op_id, e in table.items():
-        shape = _TEMPLATE.sub("{}", e["path"])
+        shape = template(e["path"])
         params: list[dict[str, Any]] = [
             {"name": n, "in": "path", "required": True, "schema": {}} for n in e["path_params"]
         ]

@@ -215,11 +215,13 @@ def send_with_retries(
 class RetryTransport(httpx.BaseTransport):
     """An httpx transport running the package's retry loop around ``transport``.
 
-    For users of the generated low-level client who want the same retries, ``Retry-After``
-    and quota handling as :class:`Toloka`.
+    For HTTP calls the client does not make (the generated low-level client, an endpoint
+    it does not wrap) with the same retries, ``Retry-After`` and quota handling as
+    :class:`Toloka`: a request that may have been applied is never re-sent.
 
     Example::
 
+        from toloka_ext import RetryTransport
         from toloka_pipeline_api import AuthenticatedClient
 
         http = httpx.Client(transport=RetryTransport(max_retries=5))

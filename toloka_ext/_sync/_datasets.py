@@ -8,7 +8,7 @@ import builtins
 
 from .._exceptions import OutcomeUnknownError
 from .._journal import Journal
-from .._polling import PollPolicy
+from .._polling import PollPolicy, renamed_policy
 from .._progress import ProgressBars, bars
 from .._v2 import _adapter as A
 from .._v2._models import AddItemsResult, Dataset, Field
@@ -62,6 +62,7 @@ class Datasets(Resource):
         fields: FieldsArg = None,
         upload_threshold: int = DEFAULT_UPLOAD_THRESHOLD,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        poll_policy: PollPolicy | None = None,
         policy: PollPolicy | None = None,
         progress: bool = False,
     ) -> AddItemsSummary:
@@ -69,13 +70,16 @@ class Datasets(Resource):
 
         ``rows``: dicts, or a ``.jsonl``/``.json``/``.csv`` path. Fields are inferred from the
         first rows when not given. Everything is validated before the first request.
-        ``progress=True`` shows the rows (or bytes) sent as a bar on stderr (Rich).
+        ``progress=True`` shows the rows (or bytes) sent as a bar on stderr (Rich);
+        ``poll_policy`` replaces the client's polling policy while an upload is ingested
+        (``policy`` is its deprecated old name).
 
         Example::
 
             client.datasets.add_items("ds-1", [{"url": "https://x/1.jpg"}])
             client.datasets.add_items("ds-1", "rows.jsonl", fields=["url", "lang"])
         """
+        poll_policy = renamed_policy(poll_policy, policy)
         with (
             prepare_rows(
                 rows,
@@ -85,7 +89,7 @@ class Datasets(Resource):
             ) as prepared,
             bars(progress) as display,
         ):
-            return self._add(dataset_id, prepared, Journal.memory(), None, policy, display)
+            return self._add(dataset_id, prepared, Journal.memory(), None, poll_policy, display)
 
     def _add(
         self,

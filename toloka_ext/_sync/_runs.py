@@ -8,7 +8,7 @@ import builtins
 from collections.abc import Callable
 
 from .._exceptions import RunFailedError
-from .._polling import PollPolicy, choose_policy
+from .._polling import PollPolicy, choose_policy, renamed_policy
 from .._progress import bars, run_bar
 from .._types import NOT_GIVEN, NotGiven
 from .._v2 import _adapter as A
@@ -44,6 +44,7 @@ class Runs(Resource):
         self,
         run_id: str,
         *,
+        poll_policy: PollPolicy | None = None,
         policy: PollPolicy | None = None,
         timeout: float | None | NotGiven = NOT_GIVEN,
         on_progress: Callable[[Run], object] | None = None,
@@ -53,7 +54,8 @@ class Runs(Resource):
 
         ``on_progress(run)`` is called after every poll (``run.progress`` has total /
         completed / failed; ``progress=True`` draws it as a bar on stderr, with Rich).
-        ``timeout`` is in seconds (``None`` waits forever; default from the client's policy).
+        ``timeout`` is in seconds (``None`` waits forever; default from the client's policy);
+        ``poll_policy`` replaces that policy (``policy`` is its deprecated old name).
         A status this snapshot does not know does not cost the timeout: once it has lasted
         the policy's ``unknown_status_polls`` polls or ``unknown_status_timeout`` seconds
         (10 polls / 120 s by default, whichever comes first), or two polls while the run's
@@ -71,6 +73,8 @@ class Runs(Resource):
                 status and progress seen.
         """
 
+        poll_policy = renamed_policy(poll_policy, policy)
+
         def fetch() -> Run:
             return self.get(run_id)
 
@@ -81,7 +85,7 @@ class Runs(Resource):
                 is_done=run_is_done,
                 is_failed=run_is_failed,
                 failure=RunFailedError,
-                policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
+                policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
                 on_progress=run_bar(display, on_progress),
             )
 

@@ -39,12 +39,11 @@ from .._logging import logger
 from .._pandas import DataFrameLike
 from .._polling import PollPolicy
 from .._primitives_sync import iter_chunks
-from .._progress import ProgressBars, bars
-from .._ratelimit import DailyBudget, TokenBucket
+from .._progress import bars, tasks_bar
+from .._ratelimit import TaskLimits
 from .._v1._chunking import Chunk
-from .._v1._job import TaskJob, apply_decided
+from .._v1._job import TaskJob, replay
 from .._v1._logic import (
-    MAX_IN_FLIGHT,
     CreateOptions,
     Pending,
     Planned,
@@ -57,8 +56,11 @@ from .._v1._logic import (
     attach,
     check_tasks_argument,
     mark_unaccounted_unknown,
+    must_finish_first,
     prevalidate,
+    rerun_hint,
     single_params,
+    skipped_whole,
 )
 from .._v1._models import (
     BaselineSolution,
@@ -68,7 +70,13 @@ from .._v1._models import (
     Task,
     TaskCreateResult,
 )
-from .._v1._resolve import NOT_CREATED, UnknownTracker, apply_settled, merge_ranges, settle
+from .._v1._resolve import (
+    UnknownTracker,
+    apply_settled,
+    merge_resent,
+    resend_positions,
+    settle,
+)
 from .._v1._validation import (
     list_params,
     normalize_task,
@@ -80,28 +88,11 @@ from ._core import Core
 from ._operations import Operations, V1Resource, path_id
 from ._pagination import KeysetPaginator
 
-__all__ = ["Tasks", "TaskLimits"]
+__all__ = ["Tasks"]
 
 ProgressCallback = Callable[[CreateProgress], object]
 TaskLike = Task | Mapping[str, Any]
 _JSON = {"Content-Type": "application/json"}
-
-
-def _note(tracker: UnknownTracker | None, pending: Pending, result: TaskCreateResult) -> None:
-    if tracker is not None:
-        tracker.note(pending.chunk, pending.payloads, result)
-
-
-def _all_decided(result: TaskCreateResult, chunk: Chunk[Any]) -> bool:
-    return all(p in result.errors or p in result.task_ids for p in chunk.positions)
-
-
-class TaskLimits:
-    """The client-side task budgets, shared by every copy of a client."""
-
-    def __init__(self, *, tasks_per_minute: float | None, tasks_per_day: float | None, url: str):
-        self.per_minute = TokenBucket.per_minute(tasks_per_minute) if tasks_per_minute else None
-        self.daily = DailyBudget(tasks_per_day, url=url)
 
 
 class Tasks(V1Resource):
@@ -288,7 +279,7 @@ class Tasks(V1Resource):
 
     def create_tasks(
         self,
-        tasks: Iterable[TaskLike] | Iterable[TaskLike] | DataFrameLike,
+        tasks: Iterable[TaskLike] | DataFrameLike,
         *,
         async_mode: bool = False,
         allow_defaults: bool = False,
@@ -401,7 +392,7 @@ class Tasks(V1Resource):
 
     def _create_tasks(
         self,
-        tasks: Iterable[TaskLike] | Iterable[TaskLike],
+        tasks: Iterable[TaskLike],
         options: CreateOptions,
         journal: Path | None,
         *,
@@ -419,7 +410,7 @@ class Tasks(V1Resource):
         tracker = UnknownTracker() if resolve_unknown else None
         display = bars(progress)
         # Any sized input gives the bar its total (a list, or a file source that counted).
-        on_progress = _with_bar(
+        on_progress = tasks_bar(
             display, len(tasks) if isinstance(tasks, Sized) else None, on_progress
         )
         planned: list[Planned] | None = None
@@ -493,34 +484,6 @@ class Tasks(V1Resource):
             self._create_async(requests, options, result, on_progress, poll_policy, tracker, job)
         else:
             self._create_sync(requests, options, result, on_progress, tracker, job)
-
-    def _replay(
-        self,
-        job: TaskJob,
-        request: Planned,
-        result: TaskCreateResult,
-        tracker: UnknownTracker | None,
-        on_progress: ProgressCallback | None,
-    ) -> bool:
-        """Take request ``k``'s outcome from the job's journal if an earlier run decided it;
-        return whether it did (then nothing is sent). Positions it found not created are
-        kept for their resend."""
-        chunk = request.chunk
-        job.check(request)
-        decided = job.decided(chunk.index)
-        if decided is None:
-            return False
-        result.total += len(request.payloads)
-        apply_decided(result, decided)
-        resent = job.resent(chunk.index)
-        if resent is not None:
-            apply_decided(result, resent)
-        elif tracker is not None:
-            for position in decided.errors:
-                tracker.lost[position] = request.payloads[position - chunk.start]
-        if on_progress is not None:
-            on_progress(result.progress(chunk.index + 1))
-        return True
 
     def _floors(
         self,
@@ -624,11 +587,7 @@ class Tasks(V1Resource):
         poll_policy: PollPolicy | None,
     ) -> None:
         """Send the positions found not created once more."""
-        missing = sorted(
-            p
-            for p, errors in result.errors.items()
-            if p in tracker.lost and set(errors) == {""} and errors[""].code == NOT_CREATED
-        )
+        missing = resend_positions(result, tracker.lost)
         if missing:
             self._send_again(missing, tracker, result, options, poll_policy, uuid.uuid4())
 
@@ -670,19 +629,7 @@ class Tasks(V1Resource):
             self._create(_requests(payloads, again, None), again, sub, None, poll_policy, None)
         except TolokaError as exc:
             logger.warning("resending %d task(s) stopped (%s)", len(positions), exc)
-        for local, position in enumerate(positions):
-            del result.errors[position]
-            if local in sub.task_ids:
-                result.task_ids[position] = sub.task_ids[local]
-            if local in sub.created:
-                result.created[position] = sub.created[local]
-            if local in sub.errors:
-                result.errors[position] = sub.errors[local]
-        decided = set(sub.task_ids) | set(sub.errors)
-        still = [positions[p] for p in range(len(positions)) if p not in decided]
-        result.unknown = merge_ranges([*result.unknown_positions(), *still])
-        result.operations.extend(sub.operations)
-        return not still
+        return not merge_resent(result, positions, sub)
 
     def _create_sync(
         self,
@@ -696,7 +643,7 @@ class Tasks(V1Resource):
         try:
             for request in requests:
                 if job is not None:
-                    if self._replay(job, request, result, tracker, on_progress):
+                    if replay(job, request, result, tracker, on_progress):
                         continue
                     intent = job.sent(request.chunk.index)
                     if intent is not None and tracker is not None:
@@ -754,7 +701,7 @@ class Tasks(V1Resource):
             lost = True
         except APIStatusError as exc:
             recorded = apply_validation_error(result, chunk, exc)
-            if not (recorded and options.skip_invalid_items and _all_decided(result, chunk)):
+            if not (recorded and skipped_whole(result, chunk, options)):
                 raise attach(exc, result) from None
             # Every task of the request was invalid: Toloka refuses the whole request even
             # with skip_invalid_items, which asked to skip them: recorded, and on we go.
@@ -850,7 +797,7 @@ class Tasks(V1Resource):
             )
             if job is not None:
                 job.record(pending.chunk, len(pending.payloads), result)
-            if not (options.skip_invalid_items and _all_decided(result, pending.chunk)):
+            if not skipped_whole(result, pending.chunk, options):
                 raise
             # Every task was invalid (Toloka fails such a batch even with skip_invalid_items,
             # which asked to skip them): recorded by position, and on we go.
@@ -892,16 +839,15 @@ class Tasks(V1Resource):
         try:
             for request in requests:
                 chunk = request.chunk
-                if job is not None and self._replay(job, request, result, None, on_progress):
+                if job is not None and replay(job, request, result, None, on_progress):
                     continue
-                # open_pool rides on the last request: everything before it goes first.
-                must_drain = chunk.is_last and options.open_pool
-                while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or must_drain):
+                while must_finish_first(len(in_flight), chunk, options):
                     pending = in_flight.pop(0)
                     done += 1
                     finishing = True
                     finish(pending)
-                    _note(tracker, pending, result)
+                    if tracker is not None:
+                        tracker.note(pending.chunk, pending.payloads, result)
                     finishing = False
                 self._floors(tracker, request.payloads, result, job)
                 self._acquire(len(request.payloads), options.wait_for_quota)
@@ -914,7 +860,7 @@ class Tasks(V1Resource):
                     operation = self._submit(chunk, request.body, options)
                 except SubmitOutcomeUnknown as unknown:
                     result.unknown.append(chunk.positions)
-                    raise _rerun_hint(unknown.error, options) from None
+                    raise rerun_hint(unknown.error, options) from None
                 result.operations.append(operation)
                 in_flight.append(
                     Pending(chunk, request.payloads, operation, len(result.operations) - 1)
@@ -924,7 +870,8 @@ class Tasks(V1Resource):
                 pending = in_flight.pop(0)
                 done += 1
                 finish(pending)
-                _note(tracker, pending, result)
+                if tracker is not None:
+                    tracker.note(pending.chunk, pending.payloads, result)
         except TolokaError as exc:
             if not finishing:
                 # Bad input further on, a quota, a lost submit: the operations already
@@ -942,7 +889,7 @@ class Tasks(V1Resource):
 
 
 def _requests(
-    tasks: Iterable[TaskLike] | Iterable[TaskLike],
+    tasks: Iterable[TaskLike],
     options: CreateOptions,
     planned: list[Planned] | None,
 ) -> Iterator[Planned]:
@@ -972,27 +919,3 @@ def _recorded(job: TaskJob, requests: Iterator[Planned]) -> TaskCreateResult:
     if count != job.request_count():
         raise job.mismatch(None)
     return recorded
-
-
-def _rerun_hint(error: TolokaError, options: CreateOptions) -> TolokaError:
-    """An async submission left in doubt: say how to settle it exactly once."""
-    return OutcomeUnknownError(
-        f"{error}; the operation may exist or still come to: run the same call again with "
-        f"operation_id={str(options.base_operation_id)!r} to finish the batch exactly once",
-        request=getattr(error, "request", None),
-    )
-
-
-def _with_bar(
-    display: ProgressBars, total: int | None, on_progress: ProgressCallback | None
-) -> ProgressCallback | None:
-    """``on_progress`` that also moves the "tasks" bar (decided positions of ``total``)."""
-    if not display.enabled:
-        return on_progress
-
-    def report(progress: CreateProgress) -> None:
-        display.tasks(progress, total)
-        if on_progress is not None:
-            on_progress(progress)
-
-    return report

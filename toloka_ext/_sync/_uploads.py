@@ -14,7 +14,7 @@ from .._exceptions import (
     UploadFailedError,
 )
 from .._journal import Journal
-from .._polling import PollPolicy, choose_policy
+from .._polling import PollPolicy, choose_policy, renamed_policy
 from .._primitives_sync import stream_body
 from .._progress import ProgressBars
 from .._types import NOT_GIVEN, NotGiven
@@ -77,15 +77,21 @@ class Uploads(Resource):
         self,
         upload_id: str,
         *,
+        poll_policy: PollPolicy | None = None,
         policy: PollPolicy | None = None,
         timeout: float | None | NotGiven = NOT_GIVEN,
     ) -> Upload:
         """Poll until the upload ``succeeded``.
 
+        ``poll_policy`` replaces the client's polling policy (``policy`` is its deprecated
+        old name); ``timeout`` replaces its deadline.
+
         Raises:
             UploadFailedError: the upload failed (with the server's reason).
             PollTimeoutError: not done in time.
         """
+
+        poll_policy = renamed_policy(poll_policy, policy)
 
         def fetch() -> Upload:
             return self.get(upload_id)
@@ -96,7 +102,7 @@ class Uploads(Resource):
             is_done=upload_is_done,
             is_failed=upload_is_failed,
             failure=UploadFailedError,
-            policy=choose_policy(self._core.settings.poll_policy, policy, timeout),
+            policy=choose_policy(self._core.settings.poll_policy, poll_policy, timeout),
         )
 
     def send(self, upload: Upload, rows: Rows, *, fields: FieldsArg = None) -> None:
@@ -216,4 +222,4 @@ class Uploads(Resource):
                     return self._ingest(dataset_id, prepared, journal, policy, display)
             journal.done(f"{step}.finalize")
         display.note("upload", "ingesting")
-        return self.wait(upload_id, policy=policy)
+        return self.wait(upload_id, poll_policy=policy)

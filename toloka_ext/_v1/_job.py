@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -38,10 +38,10 @@ from .._exceptions import JournalMismatchError
 from .._journal import Journal
 from ._chunking import Chunk
 from ._logic import CreateOptions, Planned
-from ._models import FieldError, TaskCreateResult
-from ._resolve import NOT_CREATED, merge_ranges
+from ._models import CreateProgress, FieldError, TaskCreateResult
+from ._resolve import NOT_CREATED, UnknownTracker, merge_ranges
 
-__all__ = ["JobSummary", "TaskJob"]
+__all__ = ["JobSummary", "TaskJob", "replay"]
 
 KIND = "tasks"
 
@@ -369,3 +369,31 @@ def _decided(rec: Mapping[str, Any]) -> Decided:
         task_ids={int(p): str(i) for p, i in ids.items()},
         errors={int(p): _errors_from(e) for p, e in errors.items()},
     )
+
+
+def replay(
+    job: TaskJob,
+    request: Planned,
+    result: TaskCreateResult,
+    tracker: UnknownTracker | None,
+    on_progress: Callable[[CreateProgress], object] | None,
+) -> bool:
+    """Take request ``k``'s outcome from the job's journal if an earlier run decided it;
+    return whether it did (then nothing is sent). Positions it found not created are kept
+    for their resend."""
+    chunk = request.chunk
+    job.check(request)
+    decided = job.decided(chunk.index)
+    if decided is None:
+        return False
+    result.total += len(request.payloads)
+    apply_decided(result, decided)
+    resent = job.resent(chunk.index)
+    if resent is not None:
+        apply_decided(result, resent)
+    elif tracker is not None:
+        for position in decided.errors:
+            tracker.lost[position] = request.payloads[position - chunk.start]
+    if on_progress is not None:
+        on_progress(result.progress(chunk.index + 1))
+    return True

@@ -14,7 +14,13 @@ import httpx
 
 from .. import _json
 from .._constants import V1_MAX_TASKS_PER_SYNC_REQUEST
-from .._exceptions import APIError, APIStatusError, InvalidInputError, TolokaError
+from .._exceptions import (
+    APIError,
+    APIStatusError,
+    InvalidInputError,
+    OutcomeUnknownError,
+    TolokaError,
+)
 from ._chunking import Chunk
 from ._models import (
     FieldError,
@@ -27,7 +33,15 @@ from ._models import (
 )
 from ._validation import check_operation_id, encode_tasks, normalize_task
 
-__all__ = ["CreateOptions", "json_body", "mark_unaccounted_unknown"]
+__all__ = [
+    "CreateOptions",
+    "all_decided",
+    "json_body",
+    "mark_unaccounted_unknown",
+    "must_finish_first",
+    "rerun_hint",
+    "skipped_whole",
+]
 
 T = TypeVar("T")
 
@@ -52,6 +66,34 @@ class Pending:
         self.payloads = payloads
         self.operation = operation
         self.slot = slot
+
+
+def must_finish_first(in_flight: int, chunk: Chunk[Any], options: CreateOptions) -> bool:
+    """Whether the oldest operation in flight is awaited before ``chunk`` is submitted: when
+    :data:`MAX_IN_FLIGHT` are, or ``chunk`` is the last and opens the pool (``open_pool``
+    rides on the last request: everything before it goes first)."""
+    return in_flight > 0 and (in_flight >= MAX_IN_FLIGHT or (chunk.is_last and options.open_pool))
+
+
+def all_decided(result: TaskCreateResult, chunk: Chunk[Any]) -> bool:
+    """Every position of ``chunk`` has its task or its error in ``result``."""
+    return all(p in result.errors or p in result.task_ids for p in chunk.positions)
+
+
+def skipped_whole(result: TaskCreateResult, chunk: Chunk[Any], options: CreateOptions) -> bool:
+    """A refused request whose every task was recorded invalid, with ``skip_invalid_items``:
+    Toloka refuses such a request whole although it was asked to skip them; the call goes
+    on (anything else refused raises)."""
+    return options.skip_invalid_items and all_decided(result, chunk)
+
+
+def rerun_hint(error: TolokaError, options: CreateOptions) -> TolokaError:
+    """An async submission left in doubt: say how to settle it exactly once."""
+    return OutcomeUnknownError(
+        f"{error}; the operation may exist or still come to: run the same call again with "
+        f"operation_id={str(options.base_operation_id)!r} to finish the batch exactly once",
+        request=getattr(error, "request", None),
+    )
 
 
 class SubmitOutcomeUnknown(Exception):

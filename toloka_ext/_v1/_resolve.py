@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -39,6 +39,8 @@ __all__ = [
     "apply_settled",
     "content_key",
     "merge_ranges",
+    "merge_resent",
+    "resend_positions",
     "settle",
 ]
 
@@ -170,3 +172,32 @@ def merge_ranges(positions: Iterable[int]) -> list[range]:
         else:
             out.append(range(position, position + 1))
     return out
+
+
+def resend_positions(result: TaskCreateResult, lost: Mapping[int, Any]) -> list[int]:
+    """The positions to send once more: lost answers found not created, nothing else."""
+    return sorted(
+        p
+        for p, errors in result.errors.items()
+        if p in lost and set(errors) == {""} and errors[""].code == NOT_CREATED
+    )
+
+
+def merge_resent(
+    result: TaskCreateResult, positions: Sequence[int], sub: TaskCreateResult
+) -> list[int]:
+    """What a resend of ``positions`` decided (``sub``, by place in ``positions``) merged
+    into ``result``; returns the positions it left undecided (unknown again)."""
+    for local, position in enumerate(positions):
+        del result.errors[position]
+        if local in sub.task_ids:
+            result.task_ids[position] = sub.task_ids[local]
+        if local in sub.created:
+            result.created[position] = sub.created[local]
+        if local in sub.errors:
+            result.errors[position] = sub.errors[local]
+    decided = set(sub.task_ids) | set(sub.errors)
+    still = [positions[p] for p in range(len(positions)) if p not in decided]
+    result.unknown = merge_ranges([*result.unknown_positions(), *still])
+    result.operations.extend(sub.operations)
+    return still

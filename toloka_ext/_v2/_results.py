@@ -7,10 +7,9 @@ name. Result files are read row by row (JSON Lines, JSON array or CSV), never wh
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -46,11 +45,9 @@ class AtomicFile:
         )
         self.tmp_path = Path(tmp)
         self.fh: IO[bytes] = os.fdopen(fd, "wb")
-        self.bytes_written = 0
 
     def write(self, data: bytes) -> None:
         self.fh.write(data)
-        self.bytes_written += len(data)
 
     def commit(self) -> Path:
         self.fh.flush()
@@ -104,34 +101,3 @@ def result_frame(path: str | os.PathLike[str], fmt: str | None = None) -> pandas
     """A downloaded result file as a DataFrame: the same rows as :func:`read_result_rows`
     (so CSV values stay strings), one column per key in order of first appearance."""
     return records_frame(read_result_rows(path, fmt), what="to_pandas()")
-
-
-class IterReader(io.RawIOBase):
-    """A readable file over an iterator of byte blocks (for streamed parsing)."""
-
-    def __init__(self, blocks: Iterator[bytes]) -> None:
-        self._blocks = blocks
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._blocks)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
-async def aiter_lines_rows(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    import json
-
-    async for line in lines:
-        if line.strip():
-            value = json.loads(line)
-            yield value if isinstance(value, dict) else {"value": value}

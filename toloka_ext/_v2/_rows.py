@@ -354,7 +354,6 @@ class PreparedRows:
     fields: list[FieldSpec]
     count: int
     row_bytes: int
-    largest_request: int
     chunks: list[Chunk]
     oversize_rows: list[int]
     fingerprint: str
@@ -668,7 +667,6 @@ class _Planner:
             fields=self.declared,
             count=self.count,
             row_bytes=self.row_bytes,
-            largest_request=max(c.request_bytes for c in self.chunks),
             chunks=self.chunks,
             oversize_rows=self.oversize,
             fingerprint=self.digest.hexdigest(),

@@ -14,7 +14,6 @@ import attrs
 
 from .._exceptions import InvalidInputError
 from .._polling import Observation, PollPolicy
-from .._progress import ProgressBars
 from .._types import JsonObject
 from ._models import (
     Export,
@@ -249,9 +248,8 @@ class ProcessOptions:
     export_fields: tuple[str, ...] | None
     export_format: str | None
     output: Path | None
-    policy: PollPolicy | None
+    poll_policy: PollPolicy | None
     on_progress: Callable[[Run], object] | None
-    display: ProgressBars
 
 
 def check_item_limit(item_limit: int | None) -> None:

@@ -58,7 +58,6 @@ class Backend:
         self.seq: Counter[str] = Counter()
         self.counters = Counters()
         self._dirty: set[tuple[str, str]] = set()
-        self._meta_dirty = False
         if self.db_path is not None:
             self._open()
 
@@ -81,10 +80,6 @@ class Backend:
                 self.seq = Counter(json.loads(data))
             elif key == "counters":
                 self.counters.load(json.loads(data))
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(self.tables.values()) and not self.seq
 
     def flush(self) -> None:
         """Write what changed since the last flush (no-op without a database)."""

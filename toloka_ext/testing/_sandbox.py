@@ -43,10 +43,10 @@ class _Option(Generic[T]):
         self._name = name
 
     @overload
-    def __get__(self, obj: None, objtype: type | None = None) -> _Option[T]: ...
+    def __get__(self, obj: None, _objtype: type | None = None) -> _Option[T]: ...
     @overload
-    def __get__(self, obj: Sandbox, objtype: type | None = None) -> T: ...
-    def __get__(self, obj: Sandbox | None, objtype: type | None = None) -> T | _Option[T]:
+    def __get__(self, obj: Sandbox, _objtype: type | None = None) -> T: ...
+    def __get__(self, obj: Sandbox | None, _objtype: type | None = None) -> T | _Option[T]:
         if obj is None:
             return self
         return cast(T, getattr(obj.config, self._name))
