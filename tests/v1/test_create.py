@@ -237,6 +237,22 @@ def test_progress_and_keep_tasks(create: Any, sandbox: Sandbox) -> None:
     assert len(result.task_ids) == 25
 
 
+@pytest.mark.parametrize("async_mode", [False, True], ids=["sync", "async"])
+def test_created_tasks_are_what_was_sent_whatever_the_caller_does_later(
+    create: Any, sandbox: Sandbox, async_mode: bool
+) -> None:
+    tasks = [task(i) for i in range(7)]
+    result = create(tasks, chunk_size=3, async_mode=async_mode, keep_tasks=True)
+    for t in tasks:  # the caller reuses its dicts once the call is over
+        t["input_values"]["n"] = -1
+        t["overlap"] = 9
+    assert {p: (t.input_values, t.overlap) for p, t in result.created.items()} == {
+        i: ({"n": i}, 1) for i in range(7)
+    }
+    assert {p: t.id for p, t in result.created.items()} == result.task_ids
+    assert tasks[0] == task(0, input_values={"n": -1}, overlap=9)  # never copied back
+
+
 # -- async mode ---------------------------------------------------------------------------
 
 

@@ -789,7 +789,7 @@ class AsyncTasks(AsyncV1Resource):
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.slot] = failed
             try:
-                log = await self._operations.get_log(failed.id)
+                log = await self._operations._log_body(failed.id)
             except TolokaError:
                 # FAIL creates nothing, but which task was at fault is not known.
                 result.unknown.append(pending.chunk.positions)
@@ -801,6 +801,7 @@ class AsyncTasks(AsyncV1Resource):
                 log,
                 keep_tasks=options.keep_tasks,
                 succeeded=False,
+                body=pending.body,
             )
             if job is not None:
                 job.record(pending.chunk, len(pending.payloads), result)
@@ -816,8 +817,15 @@ class AsyncTasks(AsyncV1Resource):
             raise
         result.operations[pending.slot] = final
         try:
-            log = await self._operations.get_log(final.id)
-            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+            log = await self._operations._log_body(final.id)
+            apply_log(
+                result,
+                pending.chunk,
+                pending.payloads,
+                log,
+                keep_tasks=options.keep_tasks,
+                body=pending.body,
+            )
         except TolokaError:
             mark_unaccounted_unknown(result, pending.chunk)
             raise
@@ -870,7 +878,13 @@ class AsyncTasks(AsyncV1Resource):
                     raise rerun_hint(unknown.error, options) from None
                 result.operations.append(operation)
                 in_flight.append(
-                    Pending(chunk, request.payloads, operation, len(result.operations) - 1)
+                    Pending(
+                        chunk,
+                        request.payloads,
+                        operation,
+                        len(result.operations) - 1,
+                        request.body,
+                    )
                 )
             finishing = True
             while in_flight:

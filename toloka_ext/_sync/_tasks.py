@@ -782,7 +782,7 @@ class Tasks(V1Resource):
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.slot] = failed
             try:
-                log = self._operations.get_log(failed.id)
+                log = self._operations._log_body(failed.id)
             except TolokaError:
                 # FAIL creates nothing, but which task was at fault is not known.
                 result.unknown.append(pending.chunk.positions)
@@ -794,6 +794,7 @@ class Tasks(V1Resource):
                 log,
                 keep_tasks=options.keep_tasks,
                 succeeded=False,
+                body=pending.body,
             )
             if job is not None:
                 job.record(pending.chunk, len(pending.payloads), result)
@@ -809,8 +810,15 @@ class Tasks(V1Resource):
             raise
         result.operations[pending.slot] = final
         try:
-            log = self._operations.get_log(final.id)
-            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+            log = self._operations._log_body(final.id)
+            apply_log(
+                result,
+                pending.chunk,
+                pending.payloads,
+                log,
+                keep_tasks=options.keep_tasks,
+                body=pending.body,
+            )
         except TolokaError:
             mark_unaccounted_unknown(result, pending.chunk)
             raise
@@ -863,7 +871,13 @@ class Tasks(V1Resource):
                     raise rerun_hint(unknown.error, options) from None
                 result.operations.append(operation)
                 in_flight.append(
-                    Pending(chunk, request.payloads, operation, len(result.operations) - 1)
+                    Pending(
+                        chunk,
+                        request.payloads,
+                        operation,
+                        len(result.operations) - 1,
+                        request.body,
+                    )
                 )
             finishing = True
             while in_flight:
