@@ -284,6 +284,21 @@ def test_async_mode_one_operation_per_chunk_same_result_shape(
     assert result.created[24].id == result.task_ids[24]
 
 
+def test_async_operations_are_read_while_later_chunks_are_sent(
+    create: Any, sandbox: Sandbox, request: pytest.FixtureRequest
+) -> None:
+    """AsyncToloka's worker polls an operation and reads its log while the next chunks are
+    planned and sent; the sync client does it in turn (it has no second thread of control).
+    Either way the result is the same, position by position."""
+    result = create([task(i) for i in range(12)], async_mode=True, chunk_size=3)
+    assert result.task_ids == ids_by_position(sandbox) and len(result.task_ids) == 12
+    order = [r.operation for r in sandbox.requests if r.operation != "listTasks"]
+    first_read = order.index("getOperation")
+    last_post = len(order) - 1 - order[::-1].index("createTasks")
+    overlapped = first_read < last_post
+    assert overlapped == (request.node.callspec.params["create"] == "async")
+
+
 def test_async_retry_reuses_the_operation_id_and_creates_once(
     create: Any, sandbox: Sandbox
 ) -> None:

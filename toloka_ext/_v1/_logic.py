@@ -40,7 +40,7 @@ __all__ = [
     "all_decided",
     "json_body",
     "mark_unaccounted_unknown",
-    "must_finish_first",
+    "in_flight_allowed",
     "rerun_hint",
     "skipped_whole",
 ]
@@ -72,11 +72,11 @@ class Pending:
         self.body = body
 
 
-def must_finish_first(in_flight: int, chunk: Chunk[Any], options: CreateOptions) -> bool:
-    """Whether the oldest operation in flight is awaited before ``chunk`` is submitted: when
-    :data:`MAX_IN_FLIGHT` are, or ``chunk`` is the last and opens the pool (``open_pool``
-    rides on the last request: everything before it goes first)."""
-    return in_flight > 0 and (in_flight >= MAX_IN_FLIGHT or (chunk.is_last and options.open_pool))
+def in_flight_allowed(chunk: Chunk[Any], options: CreateOptions) -> int:
+    """How many earlier operations may still be unfinished when ``chunk`` is submitted:
+    fewer than :data:`MAX_IN_FLIGHT`, or none when ``chunk`` is the last and opens the pool
+    (``open_pool`` rides on the last request: everything before it goes first)."""
+    return 0 if chunk.is_last and options.open_pool else MAX_IN_FLIGHT - 1
 
 
 def all_decided(result: TaskCreateResult, chunk: Chunk[Any]) -> bool:
