@@ -100,10 +100,13 @@ def run_ours(n: int, traced: bool) -> dict[str, Any]:
         storage_client=httpx.Client(transport=StreamingSink(sink)),
         sleep=lambda _: None,
     )
+    # The v2 layer is loaded on first use: load it before the clock starts, as the naive
+    # path's json and httpx are (the import is timed on its own by `make bench`).
+    datasets = client.datasets
     if traced:
         tracemalloc.start()
     t0 = time.perf_counter()
-    summary = client.datasets.add_items("ds-1", gen_rows(n), upload_threshold=0)
+    summary = datasets.add_items("ds-1", gen_rows(n), upload_threshold=0)
     elapsed = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -237,6 +237,22 @@ def test_progress_and_keep_tasks(create: Any, sandbox: Sandbox) -> None:
     assert len(result.task_ids) == 25
 
 
+@pytest.mark.parametrize("async_mode", [False, True], ids=["sync", "async"])
+def test_created_tasks_are_what_was_sent_whatever_the_caller_does_later(
+    create: Any, sandbox: Sandbox, async_mode: bool
+) -> None:
+    tasks = [task(i) for i in range(7)]
+    result = create(tasks, chunk_size=3, async_mode=async_mode, keep_tasks=True)
+    for t in tasks:  # the caller reuses its dicts once the call is over
+        t["input_values"]["n"] = -1
+        t["overlap"] = 9
+    assert {p: (t.input_values, t.overlap) for p, t in result.created.items()} == {
+        i: ({"n": i}, 1) for i in range(7)
+    }
+    assert {p: t.id for p, t in result.created.items()} == result.task_ids
+    assert tasks[0] == task(0, input_values={"n": -1}, overlap=9)  # never copied back
+
+
 # -- async mode ---------------------------------------------------------------------------
 
 
@@ -266,6 +282,21 @@ def test_async_mode_one_operation_per_chunk_same_result_shape(
     assert result.task_ids == ids_by_position(sandbox)
     assert len(result.task_ids) == 23
     assert result.created[24].id == result.task_ids[24]
+
+
+def test_async_operations_are_read_while_later_chunks_are_sent(
+    create: Any, sandbox: Sandbox, request: pytest.FixtureRequest
+) -> None:
+    """AsyncToloka's worker polls an operation and reads its log while the next chunks are
+    planned and sent; the sync client does it in turn (it has no second thread of control).
+    Either way the result is the same, position by position."""
+    result = create([task(i) for i in range(12)], async_mode=True, chunk_size=3)
+    assert result.task_ids == ids_by_position(sandbox) and len(result.task_ids) == 12
+    order = [r.operation for r in sandbox.requests if r.operation != "listTasks"]
+    first_read = order.index("getOperation")
+    last_post = len(order) - 1 - order[::-1].index("createTasks")
+    overlapped = first_read < last_post
+    assert overlapped == (request.node.callspec.params["create"] == "async")
 
 
 def test_async_retry_reuses_the_operation_id_and_creates_once(

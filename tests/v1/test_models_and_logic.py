@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import toloka_ext as tx
@@ -1293,3 +1294,127 @@ def test_count_filters_take_integers_from_0_to_2_to_the_31(
         assert info.value.field == name
         assert str(2**31) in str(info.value)
     assert len(sandbox.requests_for("listTasks")) == sent
+
+
+# -- whole-answer fast paths: the same result as entry by entry, for any answer -------------
+
+_odd = st.one_of(
+    st.none(), st.just(""), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=1)
+)
+
+
+def _seen(run: Callable[[], None], result: TaskCreateResult) -> Any:
+    try:
+        run()
+        return (
+            result.task_ids,
+            result.errors,
+            result.unknown,
+            {p: t.to_dict() for p, t in result.created.items()},  # read: built now
+        )
+    except tx.ApiDriftError as exc:
+        return ("drift", str(exc))
+
+
+def _both_paths(fast_path: str, apply: Callable[[TaskCreateResult], None]) -> tuple[Any, Any]:
+    from unittest import mock
+
+    from toloka_ext._v1 import _logic
+
+    fast = TaskCreateResult()
+    seen_fast = _seen(lambda: apply(fast), fast)
+    slow = TaskCreateResult()
+    with mock.patch.object(_logic, fast_path, return_value=None):
+        seen_slow = _seen(lambda: apply(slow), slow)
+    return seen_fast, seen_slow
+
+
+@st.composite
+def _answers(draw: st.DrawFn) -> tuple[int, dict[str, Any]]:
+    """A sync answer: usually every position with its task, sometimes one thing off."""
+    size = draw(st.integers(min_value=1, max_value=5))
+    items: dict[Any, Any] = {
+        str(o): {"id": f"t{o}", "pool_id": "p", "input_values": {"n": o}} for o in range(size)
+    }
+    answer: dict[str, Any] = {"items": items}
+    change = draw(st.sampled_from(["none", "none", "id", "drop", "key", "order", "error"]))
+    offset = draw(st.integers(min_value=0, max_value=size - 1))
+    if change == "id":
+        items[str(offset)] = draw(st.one_of(_odd, st.fixed_dictionaries({"id": _odd})))
+    elif change == "drop":
+        del items[str(offset)]
+    elif change == "key":
+        items[draw(st.one_of(st.text(max_size=3), st.integers().map(str)))] = items.pop(str(offset))
+    elif change == "order":
+        answer["items"] = dict(reversed(list(items.items())))
+    elif change == "error":
+        del items[str(offset)]
+        answer["validation_errors"] = {str(offset): {"f": {"code": "C", "message": "m"}}}
+    return size, answer
+
+
+@settings(max_examples=300, deadline=None)
+@given(answer=_answers(), start=st.integers(min_value=0, max_value=10**6), keep=st.booleans())
+def test_sync_answer_fast_path_is_the_entry_by_entry_reading(
+    answer: tuple[int, dict[str, Any]], start: int, keep: bool
+) -> None:
+    size, data = answer
+    chunk = Chunk(index=0, start=start, items=[None] * size, is_last=True)
+    fast, slow = _both_paths(
+        "_usual_answer_ids",
+        lambda r: apply_sync_response(r, chunk, copy.deepcopy(data), keep_tasks=keep),
+    )
+    assert fast == slow
+
+
+@st.composite
+def _logs(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Payloads and their log: usually one echoing TASK_CREATE each, sometimes one thing off."""
+    size = draw(st.integers(min_value=1, max_value=5))
+    payloads = [{"pool_id": "p", "input_values": {"n": o % 3}} for o in range(size)]
+    log: list[Any] = [
+        {"type": "TASK_CREATE", "success": True, "input": dict(p), "output": {"task_id": f"t{o}"}}
+        for o, p in enumerate(payloads)
+    ]
+    change = draw(
+        st.sampled_from(["none", "none", "field", "drop", "extra", "order", "entry", "invalid"])
+    )
+    offset = draw(st.integers(min_value=0, max_value=size - 1))
+    entry = log[offset]
+    if change == "field":
+        key = draw(st.sampled_from(["type", "success", "input", "output"]))
+        entry[key] = draw(st.one_of(_odd, st.booleans(), st.just({})))
+    elif change == "drop":
+        del log[offset]
+    elif change == "extra":
+        log.insert(offset, {"type": "POOL_OPEN", "success": True, "input": {}, "output": {}})
+    elif change == "order":
+        log.reverse()
+    elif change == "entry":
+        log[offset] = draw(_odd)
+    elif change == "invalid":
+        log[offset] = {"type": "TASK_VALIDATE", "success": False, "input": dict(entry["input"])}
+        log[offset]["output"] = {"input_values.n": {"code": "C", "message": "m"}}
+    if draw(st.booleans()) and isinstance(entry.get("output"), dict):
+        entry["output"]["task_id"] = draw(_odd)
+    return payloads, log
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=_logs(),
+    start=st.integers(min_value=0, max_value=10**6),
+    keep=st.booleans(),
+    sent=st.booleans(),
+)
+def test_log_fast_path_is_the_entry_by_entry_reading(
+    case: tuple[list[dict[str, Any]], list[Any]], start: int, keep: bool, sent: bool
+) -> None:
+    payloads, log = case
+    body = json.dumps(payloads).encode() if sent else None  # created tasks from the bytes
+    chunk = Chunk(index=0, start=start, items=[None] * len(payloads), is_last=True)
+    fast, slow = _both_paths(
+        "_usual_log_ids",
+        lambda r: apply_log(r, chunk, payloads, copy.deepcopy(log), keep_tasks=keep, body=body),
+    )
+    assert fast == slow

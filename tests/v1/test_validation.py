@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import copy
 import math
 import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toloka_ext import InvalidInputError, Task
+from toloka_ext._v1._validation import normalize_chunk, normalize_task
 from toloka_ext.testing import Sandbox
 from toloka_ext.types import BaselineSolution, KnownSolution
 
@@ -187,3 +191,64 @@ def test_typed_tasks_are_sent_with_all_fields(twin: Any, sandbox: Sandbox) -> No
     assert created.known_solutions == typed.known_solutions
     assert created.baseline_solutions == [BaselineSolution(output_values={"r": "OK"})]
     assert created.extra["queue_position"] == 1  # unknown response keys are kept
+
+
+# -- the whole-chunk check: the same payloads, or the same first error, as task by task -----
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-2, max_value=30_001),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+_fields = st.sampled_from(
+    ["pool_id", "input_values", "overlap", "infinite_overlap", "origin_task_id", "extra"]
+)
+
+
+@st.composite
+def _chunks(draw: st.DrawFn) -> list[object]:
+    """Mostly usual tasks, some with one field changed, dropped or added (any type)."""
+    tasks: list[object] = []
+    for offset in range(draw(st.integers(min_value=0, max_value=6))):
+        usual = {"pool_id": "p1", "input_values": {"n": offset}, "overlap": 1 + offset % 3}
+        change = draw(st.sampled_from(["none", "none", "set", "drop", "not-a-dict", "overlap"]))
+        if change == "overlap":  # its bounds, and values equal to 1 of another type
+            usual["overlap"] = draw(st.sampled_from([0, 1, 30_000, 30_001, True, 1.0]))
+        elif change == "set":
+            usual[draw(_fields)] = draw(_values)
+        elif change == "drop":
+            usual.pop(draw(_fields), None)
+        tasks.append(usual if change != "not-a-dict" else draw(_values))
+    return tasks
+
+
+def _outcome(run: Any) -> Any:
+    try:
+        return run()
+    except InvalidInputError as exc:
+        return ("error", exc.position, exc.field, str(exc))
+
+
+@settings(max_examples=300, deadline=None)  # the first example pays for imports
+@given(
+    chunk=_chunks(),
+    start=st.integers(min_value=0, max_value=10**6),
+    defaults=st.booleans(),
+)
+def test_normalize_chunk_is_normalize_task_over_each_task(
+    chunk: list[object], start: int, defaults: bool
+) -> None:
+    before = copy.deepcopy(chunk)
+    whole = _outcome(lambda: normalize_chunk(chunk, start, allow_defaults=defaults))
+    one_by_one = _outcome(
+        lambda: [
+            normalize_task(t, start + i, allow_defaults=defaults, check_json=False)
+            for i, t in enumerate(chunk)
+        ]
+    )
+    assert whole == one_by_one
+    assert chunk == before  # the caller's tasks are read, never changed

@@ -89,9 +89,13 @@ class AsyncOperations(AsyncV1Resource):
     async def get_log(self, operation_id: str | uuid.UUID) -> list[OperationLogItem]:
         """An operation's log: one entry per step (``TASK_CREATE``, ``TASK_VALIDATE``,
         and steps that are not about one task, such as ``POOL_OPEN``)."""
+        return parse_log(await self._log_body(operation_id))
+
+    async def _log_body(self, operation_id: str | uuid.UUID) -> object:
+        """The log as decoded JSON, unparsed (``create_tasks`` reads a whole chunk's at once)."""
         path = f"/operations/{path_id(operation_id, 'operation_id')}/log"
         response = await self._core.request("v1", "GET", path)
-        return parse_log(await self._json(response, "getOperationLog"))
+        return await self._json(response, "getOperationLog")
 
     async def wait(
         self,

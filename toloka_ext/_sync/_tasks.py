@@ -38,7 +38,7 @@ from .._journal import check_journal_path
 from .._logging import logger
 from .._pandas import DataFrameLike
 from .._polling import PollPolicy
-from .._primitives_sync import iter_chunks
+from .._primitives_sync import Worker, iter_chunks
 from .._progress import bars, tasks_bar
 from .._ratelimit import TaskLimits
 from .._v1._chunking import Chunk
@@ -55,8 +55,8 @@ from .._v1._logic import (
     apply_validation_error,
     attach,
     check_tasks_argument,
+    in_flight_allowed,
     mark_unaccounted_unknown,
-    must_finish_first,
     prevalidate,
     rerun_hint,
     single_params,
@@ -782,7 +782,7 @@ class Tasks(V1Resource):
             failed = exc.obj if isinstance(exc.obj, Operation) else pending.operation
             result.operations[pending.slot] = failed
             try:
-                log = self._operations.get_log(failed.id)
+                log = self._operations._log_body(failed.id)
             except TolokaError:
                 # FAIL creates nothing, but which task was at fault is not known.
                 result.unknown.append(pending.chunk.positions)
@@ -794,6 +794,7 @@ class Tasks(V1Resource):
                 log,
                 keep_tasks=options.keep_tasks,
                 succeeded=False,
+                body=pending.body,
             )
             if job is not None:
                 job.record(pending.chunk, len(pending.payloads), result)
@@ -809,8 +810,15 @@ class Tasks(V1Resource):
             raise
         result.operations[pending.slot] = final
         try:
-            log = self._operations.get_log(final.id)
-            apply_log(result, pending.chunk, pending.payloads, log, keep_tasks=options.keep_tasks)
+            log = self._operations._log_body(final.id)
+            apply_log(
+                result,
+                pending.chunk,
+                pending.payloads,
+                log,
+                keep_tasks=options.keep_tasks,
+                body=pending.body,
+            )
         except TolokaError:
             mark_unaccounted_unknown(result, pending.chunk)
             raise
@@ -829,63 +837,55 @@ class Tasks(V1Resource):
         tracker: UnknownTracker | None,
         job: TaskJob | None = None,
     ) -> None:
-        in_flight: list[Pending] = []
         done = 0
-        finishing = False
 
         def finish(pending: Pending) -> None:
+            nonlocal done
+            done += 1
             self._finish(pending, options, result, on_progress, poll_policy, done, job)
+            if tracker is not None:
+                tracker.note(pending.chunk, pending.payloads, result)
 
-        try:
-            for request in requests:
-                chunk = request.chunk
-                if job is not None and replay(job, request, result, None, on_progress):
-                    continue
-                while must_finish_first(len(in_flight), chunk, options):
-                    pending = in_flight.pop(0)
-                    done += 1
-                    finishing = True
-                    finish(pending)
-                    if tracker is not None:
-                        tracker.note(pending.chunk, pending.payloads, result)
-                    finishing = False
-                self._floors(tracker, request.payloads, result, job)
-                self._acquire(len(request.payloads), options.wait_for_quota)
-                op_id = options.chunk_operation_id(chunk)
-                if job is not None and job.sent(chunk.index) is None:
-                    # A request sent by an earlier run is asked again with the same id.
-                    job.intent(request, op_id)
-                result.total += len(request.payloads)
-                try:
-                    operation = self._submit(chunk, request.body, options)
-                except SubmitOutcomeUnknown as unknown:
-                    result.unknown.append(chunk.positions)
-                    raise rerun_hint(unknown.error, options) from None
-                result.operations.append(operation)
-                in_flight.append(
-                    Pending(chunk, request.payloads, operation, len(result.operations) - 1)
-                )
-            finishing = True
-            while in_flight:
-                pending = in_flight.pop(0)
-                done += 1
-                finish(pending)
-                if tracker is not None:
-                    tracker.note(pending.chunk, pending.payloads, result)
-        except TolokaError as exc:
-            if not finishing:
+        # Operations already submitted are polled and their logs read by the worker while
+        # the next chunk is planned and submitted (the sync client: when it must wait).
+        with Worker(finish) as worker:
+            try:
+                for request in requests:
+                    chunk = request.chunk
+                    if job is not None and replay(job, request, result, None, on_progress):
+                        continue
+                    worker.wait_until(in_flight_allowed(chunk, options))
+                    if worker.error is not None:
+                        break
+                    self._floors(tracker, request.payloads, result, job)
+                    self._acquire(len(request.payloads), options.wait_for_quota)
+                    op_id = options.chunk_operation_id(chunk)
+                    if job is not None and job.sent(chunk.index) is None:
+                        # A request sent by an earlier run is asked again with the same id.
+                        job.intent(request, op_id)
+                    result.total += len(request.payloads)
+                    try:
+                        operation = self._submit(chunk, request.body, options)
+                    except SubmitOutcomeUnknown as unknown:
+                        result.unknown.append(chunk.positions)
+                        raise rerun_hint(unknown.error, options) from None
+                    result.operations.append(operation)
+                    slot = len(result.operations) - 1
+                    worker.put(Pending(chunk, request.payloads, operation, slot, request.body))
+                worker.wait_until(0)
+            except TolokaError as exc:
                 # Bad input further on, a quota, a lost submit: the operations already
                 # started are still running; wait for them so their results are exact.
-                while in_flight:
-                    pending = in_flight.pop(0)
-                    done += 1
-                    try:
-                        finish(pending)
-                    except TolokaError:
-                        break
-            for pending in in_flight:
+                worker.wait_until(0)
+                for pending in worker.left():
+                    result.unknown.append(pending.chunk.positions)
+                raise attach(exc, result) from None
+        if worker.error is not None:
+            for pending in worker.left():
                 result.unknown.append(pending.chunk.positions)
-            raise attach(exc, result) from None
+            if isinstance(worker.error, TolokaError):
+                raise attach(worker.error, result) from None
+            raise worker.error
 
 
 def _requests(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import tempfile
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import attrs
 import httpx
@@ -31,14 +33,14 @@ from ._models import (
     _drift,
     parse_field_errors,
 )
-from ._validation import check_operation_id, encode_tasks, normalize_task
+from ._validation import check_operation_id, encode_tasks, normalize_chunk
 
 __all__ = [
     "CreateOptions",
     "all_decided",
     "json_body",
     "mark_unaccounted_unknown",
-    "must_finish_first",
+    "in_flight_allowed",
     "rerun_hint",
     "skipped_whole",
 ]
@@ -51,9 +53,9 @@ MAX_IN_FLIGHT = 4
 
 class Pending:
     """An async operation submitted for one chunk, with what is needed to read its log
-    (``slot``: its place in ``result.operations``)."""
+    (``slot``: its place in ``result.operations``; ``body``: the bytes sent)."""
 
-    __slots__ = ("chunk", "operation", "payloads", "slot")
+    __slots__ = ("body", "chunk", "operation", "payloads", "slot")
 
     def __init__(
         self,
@@ -61,18 +63,20 @@ class Pending:
         payloads: list[dict[str, Any]],
         operation: Operation,
         slot: int,
+        body: bytes | None = None,
     ) -> None:
         self.chunk = chunk
         self.payloads = payloads
         self.operation = operation
         self.slot = slot
+        self.body = body
 
 
-def must_finish_first(in_flight: int, chunk: Chunk[Any], options: CreateOptions) -> bool:
-    """Whether the oldest operation in flight is awaited before ``chunk`` is submitted: when
-    :data:`MAX_IN_FLIGHT` are, or ``chunk`` is the last and opens the pool (``open_pool``
-    rides on the last request: everything before it goes first)."""
-    return in_flight > 0 and (in_flight >= MAX_IN_FLIGHT or (chunk.is_last and options.open_pool))
+def in_flight_allowed(chunk: Chunk[Any], options: CreateOptions) -> int:
+    """How many earlier operations may still be unfinished when ``chunk`` is submitted:
+    fewer than :data:`MAX_IN_FLIGHT`, or none when ``chunk`` is the last and opens the pool
+    (``open_pool`` rides on the last request: everything before it goes first)."""
+    return 0 if chunk.is_last and options.open_pool else MAX_IN_FLIGHT - 1
 
 
 def all_decided(result: TaskCreateResult, chunk: Chunk[Any]) -> bool:
@@ -360,15 +364,12 @@ class RequestPlanner:
         self.next_index = 0
 
     def plan(self, chunk: Chunk[Any]) -> list[Planned]:
-        payloads = [
-            normalize_task(
-                task,
-                chunk.start + offset,
-                allow_defaults=self.options.allow_defaults,
-                check_json=False,
-            )
-            for offset, task in enumerate(chunk.items)
-        ]
+        # The payloads are read during the call only (a resend, matching a log); created
+        # tasks are built from the bytes sent or answered, so a caller's later change to its
+        # own dicts cannot show in the result.
+        payloads = normalize_chunk(
+            chunk.items, chunk.start, allow_defaults=self.options.allow_defaults
+        )
         body = encode_tasks(payloads, chunk.start)
         # input_values are part of the body: under the limit, no need to weigh each task.
         spans = (
@@ -463,6 +464,13 @@ def apply_sync_response(
     size = len(chunk.items)
     start = chunk.start
     task_ids = result.task_ids
+    if not errors and len(items) == size:
+        ids = _usual_answer_ids(items)
+        if ids is not None:
+            task_ids.update(zip(range(start, start + size), ids, strict=True))
+            if keep_tasks and items:
+                result.created.add_chunk(start, start + size, _answer_tasks(start, body, items))
+            return
     before = len(task_ids) + len(result.errors)
     for key, task_data in items.items():
         # The usual answer first (a position, a task object with its id): one step a task.
@@ -489,6 +497,27 @@ def apply_sync_response(
         # Positions the answer does not mention (or mentions twice): never guessed.
         seen = {int(k) for k in items} | {int(k) for k in errors}
         _mark_missing_unknown(result, chunk, seen)
+
+
+_id_of = operator.itemgetter("id")
+
+
+@functools.lru_cache(maxsize=4)
+def _position_keys(size: int) -> list[str]:
+    return [str(offset) for offset in range(size)]
+
+
+def _usual_answer_ids(items: Mapping[str, Any]) -> list[str] | None:
+    """The ids of the usual sync answer (every position ``"0"``, ``"1"``, ... in order, each
+    a task with a non-empty string id), by whole-answer passes at C speed; ``None`` for any
+    other answer (read entry by entry)."""
+    try:
+        ids: list[str] = list(map(_id_of, items.values()))
+    except (KeyError, TypeError):
+        return None
+    if set(map(type, ids)) != {str} or "" in ids or list(items) != _position_keys(len(ids)):
+        return None
+    return ids
 
 
 def _answer_tasks(
@@ -609,21 +638,100 @@ def match_log(
     return matched
 
 
+_type_of = operator.itemgetter("type")
+_success_of = operator.itemgetter("success")
+_input_of = operator.itemgetter("input")
+_output_of = operator.itemgetter("output")
+_task_id_of = operator.itemgetter("task_id")
+_input_values_of = operator.itemgetter("input_values")
+_echoed_values_of = operator.methodcaller("get", "input_values")
+
+
+def _sent_tasks(
+    start: int,
+    body: bytes | None,
+    payloads: Sequence[Mapping[str, Any]],
+    ids: Sequence[str] | Mapping[int, str],
+) -> Callable[[], dict[int, Mapping[str, Any]]]:
+    """The created tasks of an operation by position (``ids``: by offset), each the task as
+    sent with its id, parsed again from the request's bytes when asked for (or from the
+    payloads, when no bytes were kept)."""
+    by_offset = dict(enumerate(ids)) if isinstance(ids, Sequence) else ids
+
+    def tasks() -> dict[int, Mapping[str, Any]]:
+        sent: Sequence[Mapping[str, Any]] = payloads if body is None else json.loads(body)
+        return {start + o: {**sent[o], "id": i} for o, i in by_offset.items()}
+
+    return tasks
+
+
+def _usual_log_ids(log: object, payloads: Sequence[Mapping[str, Any]]) -> list[str] | None:
+    """The created task ids of the usual log, in request order, or ``None`` for any other.
+
+    The usual log: one successful ``TASK_CREATE`` entry per task, in request order, each
+    echoing its task's ``input_values`` and naming its ``task_id`` (a non-empty string).
+    It is checked by whole-log passes at C speed; :func:`match_log` decides any other.
+    """
+    if type(log) is not list or len(log) != len(payloads) or not log:
+        return None
+    entries = cast(list[dict[str, Any]], log)
+    try:
+        if set(map(type, entries)) != {dict} or set(map(_type_of, entries)) != {"TASK_CREATE"}:
+            return None
+        successes = list(map(_success_of, entries))
+        inputs = list(map(_input_of, entries))
+        outputs = list(map(_output_of, entries))
+        if (
+            set(map(type, successes)) != {bool}
+            or not all(successes)
+            or set(map(type, inputs)) != {dict}
+            or set(map(type, outputs)) != {dict}
+            or list(map(_echoed_values_of, inputs)) != list(map(_input_values_of, payloads))
+        ):
+            return None
+        ids: list[str] = list(map(_task_id_of, outputs))
+    except (KeyError, TypeError):
+        return None  # an entry without a field the usual one has
+    if set(map(type, ids)) != {str} or "" in ids:
+        return None
+    return ids
+
+
 def apply_log(
     result: TaskCreateResult,
     chunk: Chunk[Any],
     payloads: Sequence[Mapping[str, Any]],
-    log: Sequence[OperationLogItem],
+    log: object,
     *,
     keep_tasks: bool,
     succeeded: bool = True,
+    body: bytes | None = None,
 ) -> None:
-    """Merge an operation log into ``result`` with the same per-position shape as sync mode.
+    """Merge an operation log (its decoded JSON body, or its parsed entries) into ``result``
+    with the same per-position shape as sync mode.
+
+    With ``keep_tasks`` the created tasks are the tasks sent, with their ids, built when
+    read: from ``body`` (the request's bytes) if given, else from ``payloads``.
 
     After a successful operation, positions the log does not account for are recorded as
     unknown; after a failed one they were not created (the operation applies all or none).
     """
-    matched = match_log(log, payloads)
+    if succeeded:
+        ids = _usual_log_ids(log, payloads)
+        if ids is not None:
+            start = chunk.start
+            result.task_ids.update(zip(range(start, start + len(ids)), ids, strict=True))
+            if keep_tasks and ids:
+                result.created.add_chunk(
+                    start, start + len(payloads), _sent_tasks(start, body, payloads, ids)
+                )
+            return
+    parsed = (
+        cast(list[OperationLogItem], log)
+        if type(log) is list and all(isinstance(item, OperationLogItem) for item in log)
+        else parse_log(log)
+    )
+    matched = match_log(parsed, payloads)
     created: dict[int, str] = {}
     for offset, item in matched.items():
         position = chunk.start + offset
@@ -646,10 +754,8 @@ def apply_log(
             }
     if keep_tasks and created:
         start = chunk.start
-
-        def tasks() -> dict[int, Mapping[str, Any]]:
-            return {start + o: {**payloads[o], "id": i} for o, i in created.items()}
-
-        result.created.add_chunk(start, start + len(payloads), tasks)
+        result.created.add_chunk(
+            start, start + len(payloads), _sent_tasks(start, body, payloads, created)
+        )
     if succeeded:
         _mark_missing_unknown(result, chunk, set(matched))

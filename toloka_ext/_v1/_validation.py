@@ -21,6 +21,7 @@ __all__ = [
     "check_operation_id",
     "encode_tasks",
     "list_params",
+    "normalize_chunk",
     "normalize_task",
     "overlap_patch",
     "task_patch",
@@ -158,6 +159,56 @@ def _plain_task(task: dict[str, Any]) -> bool:
         if value is not None and type(value) is not str:
             return False
     return True
+
+
+# The usual task has exactly these fields: a chunk of them is checked by whole-chunk passes.
+_USUAL_KEYS = frozenset({"pool_id", "input_values", "overlap"})
+_pool_of = operator.itemgetter("pool_id")
+_input_of = operator.itemgetter("input_values")
+_overlap_of = operator.itemgetter("overlap")
+
+
+def normalize_chunk(
+    items: Sequence[object], start: int, *, allow_defaults: bool
+) -> list[dict[str, Any]]:
+    """:func:`normalize_task` (``check_json=False``) over a chunk, ``start`` its first position.
+
+    A chunk whose every task is a dict of the usual fields (``pool_id`` a non-empty string,
+    ``input_values`` a dict, ``overlap`` an int in range) is checked by a few passes over
+    the whole chunk, each at C speed, and returned as they are (the caller's own dicts, read
+    and never changed): the result is the same as task by task, several times cheaper.
+    Any other chunk goes task by task (copies; errors name the position).
+    """
+    if _usual_chunk(items):
+        return list(cast(Sequence[dict[str, Any]], items))
+    return [
+        normalize_task(task, start + offset, allow_defaults=allow_defaults, check_json=False)
+        for offset, task in enumerate(items)
+    ]
+
+
+def _usual_chunk(items: Sequence[object]) -> bool:
+    # Types are compared as sets of types, never values as sets: 1 == 1.0 == True would hide
+    # a float or a bool behind an int.
+    if not items or set(map(type, items)) != {dict}:
+        return False
+    tasks = cast(Sequence[dict[str, Any]], items)
+    if not all(map(_USUAL_KEYS.issuperset, tasks)):
+        return False  # a field beyond the usual three (keys of each task within the set)
+    try:
+        pools = list(map(_pool_of, tasks))
+        overlaps = list(map(_overlap_of, tasks))
+        inputs = set(map(type, map(_input_of, tasks)))
+    except KeyError:
+        return False  # a usual field missing: the general path decides (allow_defaults)
+    return (
+        inputs == {dict}
+        and set(map(type, pools)) == {str}
+        and "" not in pools
+        and set(map(type, overlaps)) == {int}
+        and min(overlaps) >= 1
+        and max(overlaps) <= MAX_OVERLAP
+    )
 
 
 def normalize_task(
