@@ -55,6 +55,16 @@ def s(d: D, name: str) -> D:
     return d["components"]["schemas"][name]
 
 
+def cr(d: D) -> D:
+    """The properties of the request body (``CreateRun``)."""
+    return s(d, "CreateRun")["properties"]
+
+
+def rp(d: D) -> D:
+    """The properties of a run (``Run``), in three operations' responses."""
+    return s(d, "Run")["properties"]
+
+
 def op(d: D, path: str, method: str) -> D:
     return d["paths"][path][method]
 
@@ -67,8 +77,17 @@ def body(d: D) -> D:
     return op(d, RUNS, "post")["requestBody"]
 
 
-def ok(d: D, path: str = RUN, method: str = "get", status: str = "200") -> D:
-    return op(d, path, method)["responses"][status]
+def ok(d: D) -> D:
+    return op(d, RUN, "get")["responses"]["200"]
+
+
+def ref(name: str) -> D:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def one_of(**types: str) -> D:
+    """Variants named by their titles."""
+    return {"oneOf": [{"title": title, "type": t} for title, t in types.items()]}
 
 
 def inline_enum(d: D) -> None:
@@ -78,15 +97,15 @@ def inline_enum(d: D) -> None:
 CASES: dict[str, tuple[Edit, Edit]] = {}
 
 
-def case(name: str, new: Any, old: Any = None) -> None:
+def case(name: str, new: Edit, old: Edit = None) -> None:
     CASES[name] = (old, new)
 
 
 # operations
 case("operation deprecated", lambda d: op(d, RUN, "get").update(deprecated=True))
-case("operation reactivated", lambda d: None, lambda d: op(d, RUN, "get").update(deprecated=True))
+case("operation reactivated", None, lambda d: op(d, RUN, "get").update(deprecated=True))
 case("operationId changed", lambda d: op(d, RUN, "get").update(operationId="fetchRun"))
-case("operationId added", lambda d: None, lambda d: op(d, RUN, "get").pop("operationId"))
+case("operationId added", None, lambda d: op(d, RUN, "get").pop("operationId"))
 case("operationId dropped", lambda d: op(d, RUN, "get").pop("operationId"))
 case("operation removed", lambda d: d["paths"][RUN].pop("delete"))
 case(
@@ -100,18 +119,9 @@ case(
     lambda d: d["paths"].pop(RUN),
     lambda d: [op(d, RUN, m).update(deprecated=True) for m in ("get", "delete")],
 )
-case(
-    "operation added",
-    lambda d: d["paths"][RUN].update(
-        patch={"operationId": "patchRun", "responses": {"204": {"description": "ok"}}}
-    ),
-)
-case(
-    "path added",
-    lambda d: d["paths"].update(
-        {"/health": {"get": {"responses": {"200": {"description": "ok"}}}}}
-    ),
-)
+NO_CONTENT = {"204": {"description": "ok"}}
+case("operation added", lambda d: d["paths"][RUN].update(patch={"responses": NO_CONTENT}))
+case("path added", lambda d: d["paths"].update({"/health": {"get": {"responses": NO_CONTENT}}}))
 # parameters
 case("parameter removed", lambda d: params(d).pop(0))
 case(
@@ -124,7 +134,7 @@ case(
     ),
 )
 case("parameter became required", lambda d: params(d)[0].update(required=True))
-case("parameter became optional", lambda d: None, lambda d: params(d)[0].update(required=True))
+case("parameter became optional", None, lambda d: params(d)[0].update(required=True))
 case(
     "parameter type and format",
     lambda d: params(d)[0].update(schema={"type": "string", "format": "uuid"}),
@@ -150,24 +160,15 @@ case(
     lambda d: (inline_enum(d), params(d)[1]["schema"].update(nullable=True)),
 )
 # request body
+OBJECT_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
 case("request body removed", lambda d: op(d, RUNS, "post").pop("requestBody"))
 case(
     "required request body added",
-    lambda d: op(d, RUN, "delete").update(
-        requestBody={
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    ),
+    lambda d: op(d, RUN, "delete").update(requestBody={"required": True, **OBJECT_BODY}),
 )
-case(
-    "optional request body added",
-    lambda d: op(d, RUN, "delete").update(
-        requestBody={"content": {"application/json": {"schema": {"type": "object"}}}}
-    ),
-)
+case("optional request body added", lambda d: op(d, RUN, "delete").update(requestBody=OBJECT_BODY))
 case("request body became optional", lambda d: body(d).update(required=False))
-case("request body became required", lambda d: None, lambda d: body(d).update(required=False))
+case("request body became required", None, lambda d: body(d).update(required=False))
 case(
     "request media types",
     lambda d: body(d).update(
@@ -183,35 +184,27 @@ case(
 case(
     "request properties added",
     lambda d: (
-        s(d, "CreateRun")["properties"].update(tag={"type": "string"}, owner={"type": "string"}),
+        cr(d).update(tag={"type": "string"}, owner={"type": "string"}),
         s(d, "CreateRun")["required"].append("owner"),
     ),
 )
-case("request property removed", lambda d: s(d, "CreateRun")["properties"].pop("itemLimit"))
+case("request property removed", lambda d: cr(d).pop("itemLimit"))
 case(
     "request property became required", lambda d: s(d, "CreateRun")["required"].append("itemLimit")
 )
 case("request property became optional", lambda d: s(d, "CreateRun").update(required=[]))
 case(
     "request property type and format",
-    lambda d: s(d, "CreateRun")["properties"].update(
+    lambda d: cr(d).update(
         itemLimit={"type": "string"}, pipelineId={"type": "string", "format": "uuid"}
     ),
 )
 case(
     "request enum values",
-    lambda d: s(d, "CreateRun")["properties"]["fields"]["items"]["properties"]["type"].update(
-        enum=["text", "html"]
-    ),
+    lambda d: cr(d)["fields"]["items"]["properties"]["type"].update(enum=["text", "html"]),
 )
-case(
-    "request nullable", lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(nullable=True)
-)
-case(
-    "request not nullable",
-    lambda d: None,
-    lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(nullable=True),
-)
+case("request nullable", lambda d: cr(d)["itemLimit"].update(nullable=True))
+case("request not nullable", None, lambda d: cr(d)["itemLimit"].update(nullable=True))
 # responses
 case(
     "success status",
@@ -233,14 +226,11 @@ case(
     "response body type",
     lambda d: ok(d)["content"]["application/json"].update(schema={"type": "string"}),
 )
-case(
-    "response properties removed",
-    lambda d: [s(d, "Run")["properties"].pop(k) for k in ("id", "note")],
-)
+case("response properties removed", lambda d: [rp(d).pop(k) for k in ("id", "note")])
 case(
     "response properties added",
     lambda d: (
-        s(d, "Run")["properties"].update(a={"type": "string"}, b={"type": "string"}),
+        rp(d).update(a={"type": "string"}, b={"type": "string"}),
         s(d, "Run")["required"].append("a"),
     ),
 )
@@ -248,7 +238,7 @@ case("response property became optional", lambda d: s(d, "Run")["required"].remo
 case("response property became required", lambda d: s(d, "Run")["required"].append("note"))
 case(
     "response property type and format",
-    lambda d: s(d, "Run")["properties"].update(
+    lambda d: rp(d).update(
         id={"type": "integer"}, finishedAt={"type": "string", "format": "date", "nullable": True}
     ),
 )
@@ -256,9 +246,9 @@ case(
     "response enum value added and removed",
     lambda d: s(d, "RunStatus").update(enum=["running", "completed", "cancelled"]),
 )
-case("response enum dropped", lambda d: s(d, "Run")["properties"]["kind"].pop("enum"))
-case("response nullable", lambda d: s(d, "Run")["properties"]["id"].update(nullable=True))
-case("response not nullable", lambda d: s(d, "Run")["properties"]["note"].pop("nullable"))
+case("response enum dropped", lambda d: rp(d)["kind"].pop("enum"))
+case("response nullable", lambda d: rp(d)["id"].update(nullable=True))
+case("response not nullable", lambda d: rp(d)["note"].pop("nullable"))
 
 
 # more: no-change edits and security
@@ -271,34 +261,18 @@ def rename_run(d: D) -> None:
 case("path parameter renamed", rename_run)
 case(
     "request oneOf",
-    lambda d: s(d, "CreateRun")["properties"].update(
-        itemLimit={
-            "oneOf": [{"title": "Count", "type": "integer"}, {"title": "Flag", "type": "boolean"}]
-        }
-    ),
-    lambda d: s(d, "CreateRun")["properties"].update(
-        itemLimit={
-            "oneOf": [{"title": "Count", "type": "integer"}, {"title": "Name", "type": "string"}]
-        }
-    ),
+    lambda d: cr(d).update(itemLimit=one_of(Count="integer", Flag="boolean")),
+    lambda d: cr(d).update(itemLimit=one_of(Count="integer", Name="string")),
 )
 case(
     "response oneOf",
-    lambda d: s(d, "Run")["properties"].update(
-        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Code", "type": "integer"}]}
-    ),
-    lambda d: s(d, "Run")["properties"].update(
-        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Flag", "type": "boolean"}]}
-    ),
+    lambda d: rp(d).update(note=one_of(Text="string", Code="integer")),
+    lambda d: rp(d).update(note=one_of(Text="string", Flag="boolean")),
 )
 case(
     "oneOf variant changed",
-    lambda d: s(d, "Run")["properties"].update(
-        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Code", "type": "string"}]}
-    ),
-    lambda d: s(d, "Run")["properties"].update(
-        note={"oneOf": [{"title": "Text", "type": "string"}, {"title": "Code", "type": "integer"}]}
-    ),
+    lambda d: rp(d).update(note=one_of(Text="string", Code="string")),
+    lambda d: rp(d).update(note=one_of(Text="string", Code="integer")),
 )
 
 
@@ -310,40 +284,32 @@ def secured(d: D, *alternatives: dict) -> None:
     d["security"] = list(alternatives) or [{"ApiKey": []}]
 
 
+def schemes(d: D) -> D:
+    return d["components"]["securitySchemes"]
+
+
 case("security alternative added", lambda d: secured(d, {"ApiKey": []}, {"OAuth": []}), secured)
 case("security alternative removed", secured, lambda d: secured(d, {"ApiKey": []}, {"OAuth": []}))
 case("security changed", lambda d: secured(d, {"OAuth": []}), secured)
 case(
     "security scheme changed",
-    lambda d: (
-        secured(d),
-        d["components"]["securitySchemes"]["ApiKey"].update({"in": "query", "name": "key"}),
-    ),
+    lambda d: (secured(d), schemes(d)["ApiKey"].update({"in": "query", "name": "key"})),
     secured,
 )
-case(
-    "security scheme removed",
-    lambda d: (secured(d), d["components"]["securitySchemes"].pop("ApiKey")),
-    secured,
-)
+case("security scheme removed", lambda d: (secured(d), schemes(d).pop("ApiKey")), secured)
 case(
     "operation security overrides",
     lambda d: (secured(d), op(d, RUN, "delete").update(security=[{"OAuth": []}])),
     secured,
 )
+case(
+    "security required where none was",
+    secured,
+    lambda d: (secured(d), op(d, RUN, "delete").update(security=[])),
+)
 
 
 # -- how documents are read: refs, allOf, null variants, renamed path parameters
-
-
-def no_auth_on_delete(d: D) -> None:
-    secured(d)
-    op(d, RUN, "delete")["security"] = []
-
-
-case("security required where none was", secured, no_auth_on_delete)
-
-
 def extended_run(d: D) -> None:
     run = s(d, "Run")
     d["components"]["schemas"]["Run"] = {
@@ -352,15 +318,10 @@ def extended_run(d: D) -> None:
 
 
 case("allOf part adds a required property", extended_run)
-case(
-    "$ref with a sibling",
-    lambda d: s(d, "Run")["properties"].update(
-        status={"$ref": "#/components/schemas/RunStatus", "nullable": True}
-    ),
-)
+case("$ref with a sibling", lambda d: rp(d).update(status={**ref("RunStatus"), "nullable": True}))
 
 
-def escaped_refs(code_type: str) -> Callable[[D], None]:
+def escaped_refs(code_type: str) -> Edit:
     def edit(d: D) -> None:
         d["components"]["schemas"]["Meta/V1"] = {
             "type": "object",
@@ -369,10 +330,7 @@ def escaped_refs(code_type: str) -> Callable[[D], None]:
         d["components"]["schemas"]["Holder"] = {
             "allOf": [{"type": "object", "properties": {"b": {"type": code_type}}}]
         }
-        s(d, "CreateRun")["properties"].update(
-            meta={"$ref": "#/components/schemas/Meta~1V1"},
-            held={"$ref": "#/components/schemas/Holder/allOf/0"},
-        )
+        cr(d).update(meta=ref("Meta~1V1"), held=ref("Holder/allOf/0"))
 
     return edit
 
@@ -380,46 +338,40 @@ def escaped_refs(code_type: str) -> Callable[[D], None]:
 case("refs through escaped names and list items", escaped_refs("integer"), escaped_refs("string"))
 
 
-def nullable_note(null: D) -> Callable[[D], None]:
-    return lambda d: s(d, "Run")["properties"].update(note={"oneOf": [{"type": "string"}, null]})
+def nullable_note(null: D) -> Edit:
+    return lambda d: rp(d).update(note={"oneOf": [{"type": "string"}, null]})
 
 
 case("a null variant spelled as a type list", nullable_note({"type": ["null"]}))
 case("a null variant spelled as an enum", nullable_note({"enum": [None]}))
 case(
     "a null variant removed",
-    lambda d: s(d, "Run")["properties"]["note"].pop("nullable"),
+    lambda d: rp(d)["note"].pop("nullable"),
     nullable_note({"type": "null"}),
 )
 
 
-def targets(*names: str) -> Callable[[D], None]:
-    def edit(d: D) -> None:
-        alts = [{"$ref": f"#/components/schemas/{n}"} for n in names]
-        s(d, "CreateRun")["properties"]["target"] = {"oneOf": alts}
-
-    return edit
+def targets(*names: str) -> Edit:
+    return lambda d: cr(d).update(target={"oneOf": [ref(n) for n in names]})
 
 
 case("variants named by their $ref", targets("Run", "RunList"), targets("Run", "Error", "RunList"))
 case(
     "a type among several dropped",
-    lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(type="string"),
-    lambda d: s(d, "CreateRun")["properties"]["itemLimit"].update(type=["integer", "string"]),
+    lambda d: cr(d)["itemLimit"].update(type="string"),
+    lambda d: cr(d)["itemLimit"].update(type=["integer", "string"]),
 )
 case(
     "values shown as JSON",
-    lambda d: s(d, "CreateRun")["properties"]["fields"]["items"]["properties"]["type"][
-        "enum"
-    ].extend(["é", {"b": 1, "a": 2}]),
+    lambda d: cr(d)["fields"]["items"]["properties"]["type"]["enum"].extend(
+        ["é", {"b": 1, "a": 2}]
+    ),
 )
 
-ITEMS = "/projects/{projectId}/runs/{runId}/items"
 
-
-def items_path(run_param: str) -> Callable[[D], None]:
+def items_path(run_param: str) -> Edit:
     def edit(d: D) -> None:
-        d["paths"][ITEMS.replace("{runId}", "{" + run_param + "}")] = {
+        d["paths"]["/projects/{projectId}/runs/{" + run_param + "}/items"] = {
             "parameters": [
                 {"name": "projectId", "in": "path", "required": True, "schema": {"type": "string"}},
                 {"name": run_param, "in": "path", "required": True, "schema": {"type": "string"}},
@@ -439,85 +391,68 @@ case(
 
 
 # -- what is sent or received, and types implied rather than written
-
-
 def read_only_id(d: D) -> None:
-    s(d, "CreateRun")["properties"]["id"] = {"type": "string", "readOnly": True}
+    cr(d)["id"] = {"type": "string", "readOnly": True}
     s(d, "CreateRun")["required"].append("id")
 
 
 def write_only_secret(d: D) -> None:
-    s(d, "Run")["properties"]["secret"] = {"type": "string", "writeOnly": True}
+    rp(d)["secret"] = {"type": "string", "writeOnly": True}
     s(d, "Run")["required"].append("secret")
+
+
+def labels(value_type: str) -> Edit:
+    return lambda d: cr(d).update(labels={"additionalProperties": {"type": value_type}})
 
 
 case("a readOnly property is not sent", read_only_id)
 case("a writeOnly property is not received", write_only_secret)
-
-
-def labels(value_type: str) -> Callable[[D], None]:
-    return lambda d: s(d, "CreateRun")["properties"].update(
-        labels={"additionalProperties": {"type": value_type}}
-    )
-
-
 case("a map's value type", labels("integer"), labels("string"))
 case(
     "types implied by properties, items and additionalProperties",
-    lambda d: s(d, "CreateRun")["properties"].update(
-        fields={"items": s(d, "CreateRun")["properties"]["fields"]["items"]},
+    lambda d: cr(d).update(
+        fields={"items": cr(d)["fields"]["items"]},
         meta={"properties": {"a": {"type": "string"}}},
         labels={"additionalProperties": {"type": "string"}},
     ),
-    lambda d: s(d, "CreateRun")["properties"].update(
+    lambda d: cr(d).update(
         meta={"type": "object", "properties": {"a": {"type": "string"}}},
         labels={"type": "object", "additionalProperties": {"type": "string"}},
     ),
 )
 case(
     "an array became a string",
-    lambda d: s(d, "CreateRun")["properties"].update(fields={"type": "string"}),
-    lambda d: s(d, "CreateRun")["properties"]["fields"].pop("type"),
+    lambda d: cr(d).update(fields={"type": "string"}),
+    lambda d: cr(d)["fields"].pop("type"),
 )
 case(
     "a const value",
-    lambda d: s(d, "Run")["properties"].update(kind={"type": "string", "const": "batch"}),
-    lambda d: s(d, "Run")["properties"].update(kind={"type": "string", "const": "manual"}),
+    lambda d: rp(d).update(kind={"type": "string", "const": "batch"}),
+    lambda d: rp(d).update(kind={"type": "string", "const": "manual"}),
 )
-case(
-    "a schema wrapped in allOf",
-    lambda d: s(d, "CreateRun")["properties"].update(
-        fields={"allOf": [s(d, "CreateRun")["properties"]["fields"]]}
-    ),
-)
+case("a schema wrapped in allOf", lambda d: cr(d).update(fields={"allOf": [cr(d)["fields"]]}))
 case(
     "properties next to allOf",
     lambda d: d["components"]["schemas"].update(
         Run={
-            "allOf": [{"$ref": "#/components/schemas/Progress"}],
+            "allOf": [ref("Progress")],
             "properties": {"runId": {"type": "string"}},
             "required": ["runId"],
         }
     ),
-    lambda d: d["components"]["schemas"].update(
-        Run={"allOf": [{"$ref": "#/components/schemas/Progress"}]}
-    ),
+    lambda d: d["components"]["schemas"].update(Run={"allOf": [ref("Progress")]}),
 )
 case(
     "unnamed variants matched by position",
-    lambda d: s(d, "Run")["properties"].update(
-        note={"oneOf": [{"type": "string"}, {"type": "integer"}]}
-    ),
-    lambda d: s(d, "Run")["properties"].update(
+    lambda d: rp(d).update(note={"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+    lambda d: rp(d).update(
         note={"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}
     ),
 )
 
 
 # -- parameters, bodies and media types at their edges
-
-
-def path_param_required(flag: bool | None) -> Callable[[D], None]:
+def path_param_required(flag: bool | None) -> Edit:
     def edit(d: D) -> None:
         param = d["paths"][RUN]["parameters"][0]
         param.pop("required")
@@ -539,13 +474,13 @@ case(
 case("a parameter's type no longer constrained", lambda d: params(d)[0].update(schema={}))
 case(
     "a request body schema where there was none",
-    lambda d: None,
+    None,
     lambda d: body(d)["content"]["application/json"].pop("schema"),
 )
 case(
     "an error body in another media type",
     lambda d: d["components"]["responses"]["NotFound"].update(
-        content={"application/problem+json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        content={"application/problem+json": {"schema": ref("Error")}}
     ),
 )
 
@@ -553,10 +488,7 @@ case(
 def dangling(d: D) -> None:
     d["components"]["schemas"]["Holder"] = {"allOf": [{"type": "object"}]}
     d["components"]["schemas"]["a~b"] = {"type": "object", "properties": {"c": {"type": "string"}}}
-    s(d, "CreateRun")["properties"].update(
-        gone={"$ref": "#/components/schemas/Holder/allOf/1"},
-        tilde={"$ref": "#/components/schemas/a~0b"},
-    )
+    cr(d).update(gone=ref("Holder/allOf/1"), tilde=ref("a~0b"))
 
 
 def dangling_changed(d: D) -> None:
@@ -568,88 +500,78 @@ case("refs past a list's end, or through a tilde", dangling_changed, dangling)
 
 
 # -- security alternatives of several schemes
-
-
-def two_schemes(d: D, *alternatives: dict[str, list[str]]) -> None:
-    secured(d, *alternatives)
-    d["components"]["securitySchemes"]["Basic"] = {"type": "http", "scheme": "basic"}
+def two_schemes(*alternatives: dict[str, list[str]]) -> Edit:
+    return lambda d: (
+        secured(d, *alternatives),
+        schemes(d).update(Basic={"type": "http", "scheme": "basic"}),
+    )
 
 
 case(
     "schemes required together, and alternatives",
-    lambda d: two_schemes(d, {"Basic": []}),
-    lambda d: two_schemes(d, {"ApiKey": [], "OAuth": []}, {"OAuth": []}),
+    two_schemes({"Basic": []}),
+    two_schemes({"ApiKey": [], "OAuth": []}, {"OAuth": []}),
 )
 case(
     "alternatives added in order",
-    lambda d: two_schemes(d, {"ApiKey": []}, {"OAuth": []}, {"Basic": []}),
-    lambda d: two_schemes(d, {"ApiKey": []}),
+    two_schemes({"ApiKey": []}, {"OAuth": []}, {"Basic": []}),
+    two_schemes({"ApiKey": []}),
 )
 case(
     "a new alternative's scheme redefined",
     lambda d: (
-        two_schemes(d, {"ApiKey": []}, {"OAuth": []}),
-        d["components"]["securitySchemes"]["OAuth"].update(scheme="digest"),
+        two_schemes({"ApiKey": []}, {"OAuth": []})(d),
+        schemes(d)["OAuth"].update(scheme="digest"),
     ),
-    lambda d: two_schemes(d, {"ApiKey": []}),
+    two_schemes({"ApiKey": []}),
 )
 
 
 # -- the other way round, and recursion
-
-
 case(
     "a path parameter's required flag dropped", path_param_required(None), path_param_required(True)
 )
 case(
     "alternatives replaced",
-    lambda d: two_schemes(d, {"ApiKey": []}, {"OAuth": []}),
-    lambda d: two_schemes(d, {"Basic": []}),
+    two_schemes({"ApiKey": []}, {"OAuth": []}),
+    two_schemes({"Basic": []}),
 )
-case("a readOnly property dropped from a request", lambda d: None, read_only_id)
-case(
-    "a response type implied by its properties",
-    lambda d: s(d, "Progress").pop("type"),
-)
+case("a readOnly property dropped from a request", None, read_only_id)
+case("a response type implied by its properties", lambda d: s(d, "Progress").pop("type"))
 case(
     "variants added to a typed schema",
-    lambda d: s(d, "Run")["properties"].update(
+    lambda d: rp(d).update(
         note={
             "type": "string",
             "oneOf": [{"title": "Short", "maxLength": 10}, {"title": "Long", "minLength": 11}],
         }
     ),
-    lambda d: s(d, "Run")["properties"].update(note={"type": "string"}),
+    lambda d: rp(d).update(note={"type": "string"}),
 )
 
 
-def tree(name_type: str) -> Callable[[D], None]:
+def tree(name_type: str) -> Edit:
     def edit(d: D) -> None:
         d["components"]["schemas"]["Node"] = {
             "type": "object",
             "properties": {"name": {"type": name_type}},
-            "additionalProperties": {"$ref": "#/components/schemas/Node"},
+            "additionalProperties": ref("Node"),
         }
-        s(d, "CreateRun")["properties"]["tree"] = {"$ref": "#/components/schemas/Node"}
+        cr(d)["tree"] = ref("Node")
 
     return edit
 
 
-def expression(number_type: str) -> Callable[[D], None]:
+def expression(number_type: str) -> Edit:
     def edit(d: D) -> None:
+        args = {"args": {"type": "array", "items": ref("Expr")}}
         d["components"]["schemas"]["Expr"] = {
             "oneOf": [
                 {"title": "Num", "type": number_type},
-                {
-                    "title": "Sum",
-                    "type": "object",
-                    "properties": {
-                        "args": {"type": "array", "items": {"$ref": "#/components/schemas/Expr"}}
-                    },
-                },
+                {"title": "Sum", "type": "object", "properties": args},
             ]
         }
-        s(d, "Run")["properties"]["expr"] = {"$ref": "#/components/schemas/Expr"}
+        rp(d)["expr"] = ref("Expr")
 
     return edit
 
@@ -659,56 +581,42 @@ case("recursive variants", expression("integer"), expression("string"))
 
 
 # bounds, patterns and formats: tightened on a request breaks, relaxed on a response warns
-def ids_param(**bounds: int) -> Callable[[D], None]:
-    def edit(d: D) -> None:
-        schema = {"type": "array", "items": {"type": "string"}, **bounds}
-        params(d).append({"name": "ids", "in": "query", "schema": schema})
-
-    return edit
-
-
 def run_path_param(d: D) -> D:
     schema: D = d["paths"][RUN]["parameters"][0]["schema"]
     return schema
 
 
-def bounded(**bounds: Any) -> Callable[[D], None]:
+def bounded(number: D, length: D, items: D) -> Edit:
     """Every bound on each side of the exchange: query ``limit``, path ``runId`` and query
     ``ids``; request ``itemLimit``, ``pipelineId``, ``fields``; response ``Progress.total``,
     ``Run.id`` and ``RunList.items``."""
 
     def edit(d: D) -> None:
-        params(d)[0]["schema"] = {"type": "integer", **bounds["number"]}
-        run_path_param(d).update(bounds["length"])
-        ids_param(**bounds["items"])(d)
-        create = s(d, "CreateRun")["properties"]
-        create["itemLimit"].update(bounds["number"])
-        create["pipelineId"].update(bounds["length"])
-        create["fields"].update(bounds["items"])
-        s(d, "Progress")["properties"]["total"].update(bounds["number"])
-        s(d, "Run")["properties"]["id"].update(bounds["length"])
-        s(d, "RunList")["properties"]["items"].update(bounds["items"])
+        params(d)[0]["schema"] = {"type": "integer", **number}
+        run_path_param(d).update(length)
+        ids = {"type": "array", "items": {"type": "string"}, **items}
+        params(d).append({"name": "ids", "in": "query", "schema": ids})
+        cr(d)["itemLimit"].update(number)
+        cr(d)["pipelineId"].update(length)
+        cr(d)["fields"].update(items)
+        s(d, "Progress")["properties"]["total"].update(number)
+        rp(d)["id"].update(length)
+        s(d, "RunList")["properties"]["items"].update(items)
 
     return edit
 
 
-LOOSE = {"number": {"minimum": 1}, "length": {}, "items": {"maxItems": 10}}
-TIGHT = {
-    "number": {"minimum": 5, "maximum": 50},
-    "length": {"minLength": 3, "maxLength": 40},
-    "items": {"minItems": 1, "maxItems": 5},
-}
-case("bounds tightened", bounded(**TIGHT), bounded(**LOOSE))
-case("bounds relaxed", bounded(**LOOSE), bounded(**TIGHT))
+LOOSE = bounded({"minimum": 1}, {}, {"maxItems": 10})
+TIGHT = bounded(
+    {"minimum": 5, "maximum": 50}, {"minLength": 3, "maxLength": 40}, {"minItems": 1, "maxItems": 5}
+)
+case("bounds tightened", TIGHT, LOOSE)
+case("bounds relaxed", LOOSE, TIGHT)
 
 
-def patterned(pattern: str | None, fmt: str | None) -> Callable[[D], None]:
+def patterned(pattern: str | None, fmt: str | None) -> Edit:
     def edit(d: D) -> None:
-        for schema in (
-            run_path_param(d),
-            s(d, "CreateRun")["properties"]["pipelineId"],
-            s(d, "Run")["properties"]["id"],
-        ):
+        for schema in (run_path_param(d), cr(d)["pipelineId"], rp(d)["id"]):
             schema.update({"pattern": pattern} if pattern else {})
             schema.update({"format": fmt} if fmt else {})
 
@@ -723,17 +631,16 @@ case("formats added", patterned(None, "uuid"), patterned(None, None))
 
 
 # what the client relies on (these cases run with RELIED as the reliance)
-def renamed_status(d: D) -> None:
-    s(d, "RunStatus")["enum"] = ["running", "succeeded", "failed"]
-
-
 def cursor_paging(d: D) -> None:
     params(d)[0:1] = [{"name": "pageToken", "in": "query", "schema": {"type": "string"}}]
-    s(d, "RunList")["properties"]["nextPageToken"] = s(d, "RunList")["properties"].pop("hasMore")
+    s(d, "RunList")["properties"].pop("hasMore")
     s(d, "RunList")["properties"]["nextPageToken"] = {"type": "string"}
 
 
-case("a status the client waits for renamed", renamed_status)
+case(
+    "a status the client waits for renamed",
+    lambda d: s(d, "RunStatus").update(enum=["running", "succeeded", "failed"]),
+)
 case("a new paging scheme", cursor_paging)
 
 
@@ -741,13 +648,15 @@ case("a new paging scheme", cursor_paging)
 case("nothing changed", lambda d: None)
 
 
-def run_state(*values: str, named: bool = False) -> Callable[[D], None]:
+def run_state(*values: str, named: bool = False) -> Edit:
     def edit(d: D) -> None:
-        state = {"type": "string", "enum": list(values)}
-        schema: D = {"type": "object", "properties": {"state": state}}
+        schema: D = {
+            "type": "object",
+            "properties": {"state": {"type": "string", "enum": list(values)}},
+        }
         if named:
             d["components"]["schemas"]["RunView"] = schema
-            schema = {"$ref": "#/components/schemas/RunView"}
+            schema = ref("RunView")
         ok(d)["content"]["application/json"]["schema"] = schema
 
     return edit
@@ -766,14 +675,13 @@ def error_code_renamed(d: D) -> None:
 
 
 def run_in_two_parts(d: D) -> None:
-    props = s(d, "Run")["properties"]
     progress = {"progress": copy.deepcopy(s(d, "Progress"))}  # a $ref inlined
-    del props["progress"]
+    del rp(d)["progress"]
     d["components"]["schemas"].update(
-        RunBase={"type": "object", "required": ["id", "status"], "properties": props},
+        RunBase={"type": "object", "required": ["id", "status"], "properties": rp(d)},
         Run={
             "allOf": [
-                {"$ref": "#/components/schemas/RunBase"},
+                ref("RunBase"),
                 {"type": "object", "required": ["progress"], "properties": progress},
             ]
         },
@@ -786,18 +694,18 @@ case(
     "a renamed path parameter retyped",
     lambda d: (
         rename_run(d),
-        d["paths"]["/runs/{id}"]["parameters"][0].update(schema={"type": "integer"}),
+        d["paths"]["/runs/{id}"]["parameters"][0]["schema"].update(type="integer"),
     ),
 )
 case(
     "a security scheme no operation uses removed",
-    lambda d: (secured(d), d["components"]["securitySchemes"].pop("OAuth")),
+    lambda d: (secured(d), schemes(d).pop("OAuth")),
     secured,
 )
 
 
 def fields(d: D) -> D:
-    return s(d, "CreateRun")["properties"]["fields"]
+    return cr(d)["fields"]
 
 
 def run_items(d: D) -> D:
@@ -805,20 +713,19 @@ def run_items(d: D) -> D:
 
 
 # an array without `items` holds anything: breaking where a client sends or reads the array
-case("a request array's items schema added", lambda d: None, lambda d: fields(d).pop("items"))
+case("a request array's items schema added", None, lambda d: fields(d).pop("items"))
 case("a request array's items schema dropped", lambda d: fields(d).pop("items"))
 case("a response array's items schema dropped", lambda d: run_items(d).pop("items"))
-case("a response array's items schema added", lambda d: None, lambda d: run_items(d).pop("items"))
+case("a response array's items schema added", None, lambda d: run_items(d).pop("items"))
 
 
 def narrowed_status(d: D) -> None:
     # every allOf part holds: the values allowed are those all parts allow
-    narrowing = [{"$ref": "#/components/schemas/RunStatus"}, {"enum": ["running", "failed"]}]
-    params(d)[1]["schema"] = {"allOf": narrowing}
+    params(d)[1]["schema"] = {"allOf": [ref("RunStatus"), {"enum": ["running", "failed"]}]}
 
 
-def status_variants(*extra: D) -> Callable[[D], None]:
-    variants = {"oneOf": [{"type": "string", "title": "Name"}]}
+def status_variants(*extra: D) -> Edit:
+    variants = one_of(Name="string")
     return lambda d: params(d)[1].update(schema={"allOf": [variants, *extra]})
 
 
@@ -833,10 +740,10 @@ def create_run_in_parts(d: D) -> None:
 
 
 case("an allOf part narrowing an enum", narrowed_status)
-case("an allOf part no longer narrowing an enum", lambda d: None, narrowed_status)
+case("an allOf part no longer narrowing an enum", None, narrowed_status)
 case(
     "a later allOf part's variants are not the schema's",
-    status_variants({"oneOf": [{"type": "integer", "title": "Number"}]}),
+    status_variants(one_of(Number="integer")),
     status_variants(),
 )
 case("allOf parts' required lists joined", create_run_in_parts)
