@@ -33,26 +33,6 @@ from urllib.request import url2pathname
 from toloka_ext._openapi import Document, flatten, inline, load_text, template
 from toloka_ext._specdiff import Change, Level, Report
 
-__all__ = [
-    "DIFFERENCES",
-    "GONE",
-    "OTHER",
-    "OURS",
-    "RULES",
-    "Finding",
-    "Found",
-    "Rule",
-    "check",
-    "classify",
-    "compare",
-    "differences",
-    "listed_differences",
-    "locate",
-    "operations",
-    "report",
-    "resolve_file",
-]
-
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "openapi" / "v1.yaml"
 DIFFERENCES = ROOT / "openapi" / "v1-differences.yaml"
