@@ -65,6 +65,11 @@ def rp(d: D) -> D:
     return s(d, "Run")["properties"]
 
 
+def rl(d: D) -> D:
+    """The properties of a list of runs (``RunList``), in one operation's response."""
+    return s(d, "RunList")["properties"]
+
+
 def op(d: D, path: str, method: str) -> D:
     return d["paths"][path][method]
 
@@ -226,16 +231,16 @@ case(
     "response body type",
     lambda d: ok(d)["content"]["application/json"].update(schema={"type": "string"}),
 )
-case("response properties removed", lambda d: [rp(d).pop(k) for k in ("id", "note")])
+case("response properties removed", lambda d: [rl(d).pop(k) for k in ("items", "hasMore")])
 case(
     "response properties added",
     lambda d: (
-        rp(d).update(a={"type": "string"}, b={"type": "string"}),
-        s(d, "Run")["required"].append("a"),
+        rl(d).update(a={"type": "string"}, b={"type": "string"}),
+        s(d, "RunList")["required"].append("a"),
     ),
 )
-case("response property became optional", lambda d: s(d, "Run")["required"].remove("progress"))
-case("response property became required", lambda d: s(d, "Run")["required"].append("note"))
+case("response property became optional", lambda d: s(d, "RunList").update(required=[]))
+case("response property became required", lambda d: s(d, "RunList")["required"].append("hasMore"))
 case(
     "response property type and format",
     lambda d: rp(d).update(
@@ -247,8 +252,8 @@ case(
     lambda d: s(d, "RunStatus").update(enum=["running", "completed", "cancelled"]),
 )
 case("response enum dropped", lambda d: rp(d)["kind"].pop("enum"))
-case("response nullable", lambda d: rp(d)["id"].update(nullable=True))
-case("response not nullable", lambda d: rp(d)["note"].pop("nullable"))
+case("response nullable", lambda d: rl(d)["hasMore"].update(nullable=True))
+case("response not nullable", None, lambda d: rl(d)["hasMore"].update(nullable=True))
 
 
 # more: no-change edits and security
@@ -266,13 +271,13 @@ case(
 )
 case(
     "response oneOf",
-    lambda d: rp(d).update(note=one_of(Text="string", Code="integer")),
-    lambda d: rp(d).update(note=one_of(Text="string", Flag="boolean")),
+    lambda d: rl(d).update(hasMore=one_of(Text="string", Code="integer")),
+    lambda d: rl(d).update(hasMore=one_of(Text="string", Flag="boolean")),
 )
 case(
     "oneOf variant changed",
-    lambda d: rp(d).update(note=one_of(Text="string", Code="string")),
-    lambda d: rp(d).update(note=one_of(Text="string", Code="integer")),
+    lambda d: rl(d).update(hasMore=one_of(Text="string", Code="string")),
+    lambda d: rl(d).update(hasMore=one_of(Text="string", Code="integer")),
 )
 
 
@@ -288,14 +293,23 @@ def schemes(d: D) -> D:
     return d["components"]["securitySchemes"]
 
 
-case("security alternative added", lambda d: secured(d, {"ApiKey": []}, {"OAuth": []}), secured)
-case("security alternative removed", secured, lambda d: secured(d, {"ApiKey": []}, {"OAuth": []}))
-case("security changed", lambda d: secured(d, {"OAuth": []}), secured)
+def on_delete(*alternatives: dict[str, list[str]]) -> Edit:
+    """The schemes of ``secured``, ``alternatives`` required by one operation (cancelRun)."""
+    return lambda d: (
+        secured(d, *alternatives),
+        op(d, RUN, "delete").update(security=d.pop("security")),
+    )
+
+
+case("security alternative added", on_delete({"ApiKey": []}, {"OAuth": []}), on_delete())
+case("security alternative removed", on_delete(), on_delete({"ApiKey": []}, {"OAuth": []}))
+case("security changed", on_delete({"OAuth": []}), on_delete())
 case(
     "security scheme changed",
-    lambda d: (secured(d), schemes(d)["ApiKey"].update({"in": "query", "name": "key"})),
-    secured,
+    lambda d: (on_delete()(d), schemes(d)["ApiKey"].update({"in": "query", "name": "key"})),
+    on_delete(),
 )
+# a scheme required by every operation: each one breaks
 case("security scheme removed", lambda d: (secured(d), schemes(d).pop("ApiKey")), secured)
 case(
     "operation security overrides",
@@ -502,7 +516,7 @@ case("refs past a list's end, or through a tilde", dangling_changed, dangling)
 # -- security alternatives of several schemes
 def two_schemes(*alternatives: dict[str, list[str]]) -> Edit:
     return lambda d: (
-        secured(d, *alternatives),
+        on_delete(*alternatives)(d),
         schemes(d).update(Basic={"type": "http", "scheme": "basic"}),
     )
 
@@ -540,13 +554,13 @@ case("a readOnly property dropped from a request", None, read_only_id)
 case("a response type implied by its properties", lambda d: s(d, "Progress").pop("type"))
 case(
     "variants added to a typed schema",
-    lambda d: rp(d).update(
-        note={
+    lambda d: rl(d).update(
+        hasMore={
             "type": "string",
             "oneOf": [{"title": "Short", "maxLength": 10}, {"title": "Long", "minLength": 11}],
         }
     ),
-    lambda d: rp(d).update(note={"type": "string"}),
+    lambda d: rl(d).update(hasMore={"type": "string"}),
 )
 
 
@@ -588,8 +602,8 @@ def run_path_param(d: D) -> D:
 
 def bounded(number: D, length: D, items: D) -> Edit:
     """Every bound on each side of the exchange: query ``limit``, path ``runId`` and query
-    ``ids``; request ``itemLimit``, ``pipelineId``, ``fields``; response ``Progress.total``,
-    ``Run.id`` and ``RunList.items``."""
+    ``ids``; request ``itemLimit``, ``pipelineId``, ``fields``; response ``RunList.total``,
+    ``.cursor`` and ``.items``."""
 
     def edit(d: D) -> None:
         params(d)[0]["schema"] = {"type": "integer", **number}
@@ -599,9 +613,8 @@ def bounded(number: D, length: D, items: D) -> Edit:
         cr(d)["itemLimit"].update(number)
         cr(d)["pipelineId"].update(length)
         cr(d)["fields"].update(items)
-        s(d, "Progress")["properties"]["total"].update(number)
-        rp(d)["id"].update(length)
-        s(d, "RunList")["properties"]["items"].update(items)
+        rl(d).update(total={"type": "integer", **number}, cursor={"type": "string", **length})
+        rl(d)["items"].update(items)
 
     return edit
 
@@ -616,7 +629,8 @@ case("bounds relaxed", LOOSE, TIGHT)
 
 def patterned(pattern: str | None, fmt: str | None) -> Edit:
     def edit(d: D) -> None:
-        for schema in (run_path_param(d), cr(d)["pipelineId"], rp(d)["id"]):
+        rl(d)["cursor"] = {"type": "string"}
+        for schema in (run_path_param(d), cr(d)["pipelineId"], rl(d)["cursor"]):
             schema.update({"pattern": pattern} if pattern else {})
             schema.update({"format": fmt} if fmt else {})
 
@@ -852,27 +866,15 @@ EXPECTED = _expected("""
 == response body type
 [BREAKING] response-body-type-changed  GET /runs/{runId}  response 200 body: type object -> string
 == response properties removed
-[BREAKING] response-required-property-removed  GET /projects/{projectId}/runs  response 200 body .items[].id: required property removed
-[BREAKING] response-required-property-removed  POST /projects/{projectId}/runs  response 201 body .id: required property removed
-[BREAKING] response-required-property-removed  GET /runs/{runId}  response 200 body .id: required property removed
-[compatible] response-optional-property-removed  GET /projects/{projectId}/runs  response 200 body .items[].note: optional property removed
-[compatible] response-optional-property-removed  POST /projects/{projectId}/runs  response 201 body .note: optional property removed
-[compatible] response-optional-property-removed  GET /runs/{runId}  response 200 body .note: optional property removed
+[BREAKING] response-required-property-removed  GET /projects/{projectId}/runs  response 200 body .items: required property removed
+[compatible] response-optional-property-removed  GET /projects/{projectId}/runs  response 200 body .hasMore: optional property removed
 == response properties added
-[compatible] response-required-property-added  GET /projects/{projectId}/runs  response 200 body .items[].a: required property added
-[compatible] response-optional-property-added  GET /projects/{projectId}/runs  response 200 body .items[].b: optional property added
-[compatible] response-required-property-added  POST /projects/{projectId}/runs  response 201 body .a: required property added
-[compatible] response-optional-property-added  POST /projects/{projectId}/runs  response 201 body .b: optional property added
-[compatible] response-required-property-added  GET /runs/{runId}  response 200 body .a: required property added
-[compatible] response-optional-property-added  GET /runs/{runId}  response 200 body .b: optional property added
+[compatible] response-required-property-added  GET /projects/{projectId}/runs  response 200 body .a: required property added
+[compatible] response-optional-property-added  GET /projects/{projectId}/runs  response 200 body .b: optional property added
 == response property became optional
-[BREAKING] response-property-became-optional  GET /projects/{projectId}/runs  response 200 body .items[].progress: response property became optional
-[BREAKING] response-property-became-optional  POST /projects/{projectId}/runs  response 201 body .progress: response property became optional
-[BREAKING] response-property-became-optional  GET /runs/{runId}  response 200 body .progress: response property became optional
+[BREAKING] response-property-became-optional  GET /projects/{projectId}/runs  response 200 body .items: response property became optional
 == response property became required
-[compatible] response-property-became-required  GET /projects/{projectId}/runs  response 200 body .items[].note: response property became required
-[compatible] response-property-became-required  POST /projects/{projectId}/runs  response 201 body .note: response property became required
-[compatible] response-property-became-required  GET /runs/{runId}  response 200 body .note: response property became required
+[compatible] response-property-became-required  GET /projects/{projectId}/runs  response 200 body .hasMore: response property became required
 == response property type and format
 [BREAKING] response-property-format-changed  GET /projects/{projectId}/runs  response 200 body .items[].finishedAt: format "date-time" -> "date"
 [BREAKING] response-property-type-changed  GET /projects/{projectId}/runs  response 200 body .items[].id: type string -> integer
@@ -894,47 +896,25 @@ EXPECTED = _expected("""
 [warning] response-property-enum-removed  POST /projects/{projectId}/runs  response 201 body .kind: enum ["manual", "scheduled"] dropped
 [warning] response-property-enum-removed  GET /runs/{runId}  response 200 body .kind: enum ["manual", "scheduled"] dropped
 == response nullable
-[BREAKING] response-property-became-nullable  GET /projects/{projectId}/runs  response 200 body .items[].id: response property became nullable
-[BREAKING] response-property-became-nullable  POST /projects/{projectId}/runs  response 201 body .id: response property became nullable
-[BREAKING] response-property-became-nullable  GET /runs/{runId}  response 200 body .id: response property became nullable
+[BREAKING] response-property-became-nullable  GET /projects/{projectId}/runs  response 200 body .hasMore: response property became nullable
 == response not nullable
-[compatible] response-property-became-not-nullable  GET /projects/{projectId}/runs  response 200 body .items[].note: response property became not nullable
-[compatible] response-property-became-not-nullable  POST /projects/{projectId}/runs  response 201 body .note: response property became not nullable
-[compatible] response-property-became-not-nullable  GET /runs/{runId}  response 200 body .note: response property became not nullable
+[compatible] response-property-became-not-nullable  GET /projects/{projectId}/runs  response 200 body .hasMore: response property became not nullable
 == path parameter renamed
 == request oneOf
 [BREAKING] request-property-one-of-removed  POST /projects/{projectId}/runs  request body .itemLimit: variant Name removed
 [compatible] request-property-one-of-added  POST /projects/{projectId}/runs  request body .itemLimit: variant Flag added
 == response oneOf
-[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Code added
-[warning] response-property-one-of-added  POST /projects/{projectId}/runs  response 201 body .note: variant Code added
-[warning] response-property-one-of-added  GET /runs/{runId}  response 200 body .note: variant Code added
-[compatible] response-property-one-of-removed  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Flag removed
-[compatible] response-property-one-of-removed  POST /projects/{projectId}/runs  response 201 body .note: variant Flag removed
-[compatible] response-property-one-of-removed  GET /runs/{runId}  response 200 body .note: variant Flag removed
+[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .hasMore: variant Code added
+[compatible] response-property-one-of-removed  GET /projects/{projectId}/runs  response 200 body .hasMore: variant Flag removed
 == oneOf variant changed
-[BREAKING] response-property-type-changed  GET /projects/{projectId}/runs  response 200 body .items[].note<Code>: type integer -> string
-[BREAKING] response-property-type-changed  POST /projects/{projectId}/runs  response 201 body .note<Code>: type integer -> string
-[BREAKING] response-property-type-changed  GET /runs/{runId}  response 200 body .note<Code>: type integer -> string
+[BREAKING] response-property-type-changed  GET /projects/{projectId}/runs  response 200 body .hasMore<Code>: type integer -> string
 == security alternative added
-[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative OAuth added
-[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added
-[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added
 [compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added
 == security alternative removed
-[compatible] api-security-removed  GET /projects/{projectId}/runs  security: alternative OAuth removed
-[compatible] api-security-removed  POST /projects/{projectId}/runs  security: alternative OAuth removed
-[compatible] api-security-removed  GET /runs/{runId}  security: alternative OAuth removed
 [compatible] api-security-removed  DELETE /runs/{runId}  security: alternative OAuth removed
 == security changed
-[BREAKING] api-security-changed  GET /projects/{projectId}/runs  security: ApiKey -> OAuth
-[BREAKING] api-security-changed  POST /projects/{projectId}/runs  security: ApiKey -> OAuth
-[BREAKING] api-security-changed  GET /runs/{runId}  security: ApiKey -> OAuth
 [BREAKING] api-security-changed  DELETE /runs/{runId}  security: ApiKey -> OAuth
 == security scheme changed
-[BREAKING] api-security-component-changed  GET /projects/{projectId}/runs  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"
-[BREAKING] api-security-component-changed  POST /projects/{projectId}/runs  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"
-[BREAKING] api-security-component-changed  GET /runs/{runId}  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"
 [BREAKING] api-security-component-changed  DELETE /runs/{runId}  security ApiKey: in "header" -> "query"; name "Authorization" -> "key"
 == security scheme removed
 [BREAKING] api-security-component-removed  GET /projects/{projectId}/runs  security ApiKey: scheme definition removed
@@ -1007,39 +987,20 @@ EXPECTED = _expected("""
 == refs past a list's end, or through a tilde
 [BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .tilde.c: type string -> integer
 == schemes required together, and alternatives
-[BREAKING] api-security-changed  GET /projects/{projectId}/runs  security: ApiKey + OAuth, OAuth -> Basic
-[BREAKING] api-security-changed  POST /projects/{projectId}/runs  security: ApiKey + OAuth, OAuth -> Basic
-[BREAKING] api-security-changed  GET /runs/{runId}  security: ApiKey + OAuth, OAuth -> Basic
 [BREAKING] api-security-changed  DELETE /runs/{runId}  security: ApiKey + OAuth, OAuth -> Basic
 == alternatives added in order
-[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative Basic added
-[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative OAuth added
-[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative Basic added
-[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added
-[compatible] api-security-added  GET /runs/{runId}  security: alternative Basic added
-[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added
 [compatible] api-security-added  DELETE /runs/{runId}  security: alternative Basic added
 [compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added
 == a new alternative's scheme redefined
-[compatible] api-security-added  GET /projects/{projectId}/runs  security: alternative OAuth added
-[compatible] api-security-added  POST /projects/{projectId}/runs  security: alternative OAuth added
-[compatible] api-security-added  GET /runs/{runId}  security: alternative OAuth added
 [compatible] api-security-added  DELETE /runs/{runId}  security: alternative OAuth added
 == a path parameter's required flag dropped
 == alternatives replaced
-[BREAKING] api-security-changed  GET /projects/{projectId}/runs  security: Basic -> ApiKey, OAuth
-[BREAKING] api-security-changed  POST /projects/{projectId}/runs  security: Basic -> ApiKey, OAuth
-[BREAKING] api-security-changed  GET /runs/{runId}  security: Basic -> ApiKey, OAuth
 [BREAKING] api-security-changed  DELETE /runs/{runId}  security: Basic -> ApiKey, OAuth
 == a readOnly property dropped from a request
 == a response type implied by its properties
 == variants added to a typed schema
-[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Long added
-[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .items[].note: variant Short added
-[warning] response-property-one-of-added  POST /projects/{projectId}/runs  response 201 body .note: variant Long added
-[warning] response-property-one-of-added  POST /projects/{projectId}/runs  response 201 body .note: variant Short added
-[warning] response-property-one-of-added  GET /runs/{runId}  response 200 body .note: variant Long added
-[warning] response-property-one-of-added  GET /runs/{runId}  response 200 body .note: variant Short added
+[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .hasMore: variant Long added
+[warning] response-property-one-of-added  GET /projects/{projectId}/runs  response 200 body .hasMore: variant Short added
 == a recursive map
 [BREAKING] request-property-type-changed  POST /projects/{projectId}/runs  request body .tree.name: type string -> integer
 == recursive variants
@@ -1061,35 +1022,19 @@ EXPECTED = _expected("""
 [BREAKING] request-parameter-min-length-increased  GET /runs/{runId}  path runId: minLength null -> 3
 [BREAKING] request-parameter-max-length-decreased  DELETE /runs/{runId}  path runId: maxLength null -> 40
 [BREAKING] request-parameter-min-length-increased  DELETE /runs/{runId}  path runId: minLength null -> 3
+[compatible] response-property-max-length-decreased  GET /projects/{projectId}/runs  response 200 body .cursor: maxLength null -> 40
+[compatible] response-property-min-length-increased  GET /projects/{projectId}/runs  response 200 body .cursor: minLength null -> 3
 [compatible] response-property-max-items-decreased  GET /projects/{projectId}/runs  response 200 body .items: maxItems 10 -> 5
 [compatible] response-property-min-items-increased  GET /projects/{projectId}/runs  response 200 body .items: minItems null -> 1
-[compatible] response-property-max-length-decreased  GET /projects/{projectId}/runs  response 200 body .items[].id: maxLength null -> 40
-[compatible] response-property-min-length-increased  GET /projects/{projectId}/runs  response 200 body .items[].id: minLength null -> 3
-[compatible] response-property-max-decreased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: maximum null -> 50
-[compatible] response-property-min-increased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: minimum 1 -> 5
-[compatible] response-property-max-length-decreased  POST /projects/{projectId}/runs  response 201 body .id: maxLength null -> 40
-[compatible] response-property-min-length-increased  POST /projects/{projectId}/runs  response 201 body .id: minLength null -> 3
-[compatible] response-property-max-decreased  POST /projects/{projectId}/runs  response 201 body .progress.total: maximum null -> 50
-[compatible] response-property-min-increased  POST /projects/{projectId}/runs  response 201 body .progress.total: minimum 1 -> 5
-[compatible] response-property-max-length-decreased  GET /runs/{runId}  response 200 body .id: maxLength null -> 40
-[compatible] response-property-min-length-increased  GET /runs/{runId}  response 200 body .id: minLength null -> 3
-[compatible] response-property-max-decreased  GET /runs/{runId}  response 200 body .progress.total: maximum null -> 50
-[compatible] response-property-min-increased  GET /runs/{runId}  response 200 body .progress.total: minimum 1 -> 5
+[compatible] response-property-max-decreased  GET /projects/{projectId}/runs  response 200 body .total: maximum null -> 50
+[compatible] response-property-min-increased  GET /projects/{projectId}/runs  response 200 body .total: minimum 1 -> 5
 == bounds relaxed
+[warning] response-property-max-length-increased  GET /projects/{projectId}/runs  response 200 body .cursor: maxLength 40 -> null
+[warning] response-property-min-length-decreased  GET /projects/{projectId}/runs  response 200 body .cursor: minLength 3 -> null
 [warning] response-property-max-items-increased  GET /projects/{projectId}/runs  response 200 body .items: maxItems 5 -> 10
 [warning] response-property-min-items-decreased  GET /projects/{projectId}/runs  response 200 body .items: minItems 1 -> null
-[warning] response-property-max-length-increased  GET /projects/{projectId}/runs  response 200 body .items[].id: maxLength 40 -> null
-[warning] response-property-min-length-decreased  GET /projects/{projectId}/runs  response 200 body .items[].id: minLength 3 -> null
-[warning] response-property-max-increased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: maximum 50 -> null
-[warning] response-property-min-decreased  GET /projects/{projectId}/runs  response 200 body .items[].progress.total: minimum 5 -> 1
-[warning] response-property-max-length-increased  POST /projects/{projectId}/runs  response 201 body .id: maxLength 40 -> null
-[warning] response-property-min-length-decreased  POST /projects/{projectId}/runs  response 201 body .id: minLength 3 -> null
-[warning] response-property-max-increased  POST /projects/{projectId}/runs  response 201 body .progress.total: maximum 50 -> null
-[warning] response-property-min-decreased  POST /projects/{projectId}/runs  response 201 body .progress.total: minimum 5 -> 1
-[warning] response-property-max-length-increased  GET /runs/{runId}  response 200 body .id: maxLength 40 -> null
-[warning] response-property-min-length-decreased  GET /runs/{runId}  response 200 body .id: minLength 3 -> null
-[warning] response-property-max-increased  GET /runs/{runId}  response 200 body .progress.total: maximum 50 -> null
-[warning] response-property-min-decreased  GET /runs/{runId}  response 200 body .progress.total: minimum 5 -> 1
+[warning] response-property-max-increased  GET /projects/{projectId}/runs  response 200 body .total: maximum 50 -> null
+[warning] response-property-min-decreased  GET /projects/{projectId}/runs  response 200 body .total: minimum 5 -> 1
 [compatible] request-parameter-max-items-increased  GET /projects/{projectId}/runs  query ids: maxItems 5 -> 10
 [compatible] request-parameter-min-items-decreased  GET /projects/{projectId}/runs  query ids: minItems 1 -> null
 [compatible] request-parameter-max-increased  GET /projects/{projectId}/runs  query limit: maximum 50 -> null
@@ -1108,27 +1053,19 @@ EXPECTED = _expected("""
 [BREAKING] request-property-pattern-added  POST /projects/{projectId}/runs  request body .pipelineId: pattern null -> "^[a-z-]+$"
 [BREAKING] request-parameter-pattern-added  GET /runs/{runId}  path runId: pattern null -> "^[a-z-]+$"
 [BREAKING] request-parameter-pattern-added  DELETE /runs/{runId}  path runId: pattern null -> "^[a-z-]+$"
-[compatible] response-property-pattern-added  GET /projects/{projectId}/runs  response 200 body .items[].id: pattern null -> "^[a-z-]+$"
-[compatible] response-property-pattern-added  POST /projects/{projectId}/runs  response 201 body .id: pattern null -> "^[a-z-]+$"
-[compatible] response-property-pattern-added  GET /runs/{runId}  response 200 body .id: pattern null -> "^[a-z-]+$"
+[compatible] response-property-pattern-added  GET /projects/{projectId}/runs  response 200 body .cursor: pattern null -> "^[a-z-]+$"
 == patterns changed
 [BREAKING] request-property-pattern-changed  POST /projects/{projectId}/runs  request body .pipelineId: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
 [BREAKING] request-parameter-pattern-changed  GET /runs/{runId}  path runId: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
 [BREAKING] request-parameter-pattern-changed  DELETE /runs/{runId}  path runId: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
-[warning] response-property-pattern-changed  GET /projects/{projectId}/runs  response 200 body .items[].id: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
-[warning] response-property-pattern-changed  POST /projects/{projectId}/runs  response 201 body .id: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
-[warning] response-property-pattern-changed  GET /runs/{runId}  response 200 body .id: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
+[warning] response-property-pattern-changed  GET /projects/{projectId}/runs  response 200 body .cursor: pattern "^[a-z-]+$" -> "^[a-z0-9-]+$"
 == patterns removed
-[warning] response-property-pattern-removed  GET /projects/{projectId}/runs  response 200 body .items[].id: pattern "^[a-z-]+$" -> null
-[warning] response-property-pattern-removed  POST /projects/{projectId}/runs  response 201 body .id: pattern "^[a-z-]+$" -> null
-[warning] response-property-pattern-removed  GET /runs/{runId}  response 200 body .id: pattern "^[a-z-]+$" -> null
+[warning] response-property-pattern-removed  GET /projects/{projectId}/runs  response 200 body .cursor: pattern "^[a-z-]+$" -> null
 [compatible] request-property-pattern-removed  POST /projects/{projectId}/runs  request body .pipelineId: pattern "^[a-z-]+$" -> null
 [compatible] request-parameter-pattern-removed  GET /runs/{runId}  path runId: pattern "^[a-z-]+$" -> null
 [compatible] request-parameter-pattern-removed  DELETE /runs/{runId}  path runId: pattern "^[a-z-]+$" -> null
 == formats dropped
-[BREAKING] response-property-format-changed  GET /projects/{projectId}/runs  response 200 body .items[].id: format "uuid" -> null
-[BREAKING] response-property-format-changed  POST /projects/{projectId}/runs  response 201 body .id: format "uuid" -> null
-[BREAKING] response-property-format-changed  GET /runs/{runId}  response 200 body .id: format "uuid" -> null
+[BREAKING] response-property-format-changed  GET /projects/{projectId}/runs  response 200 body .cursor: format "uuid" -> null
 [compatible] request-property-format-removed  POST /projects/{projectId}/runs  request body .pipelineId: format "uuid" -> null
 [compatible] request-parameter-format-removed  GET /runs/{runId}  path runId: format "uuid" -> null
 [compatible] request-parameter-format-removed  DELETE /runs/{runId}  path runId: format "uuid" -> null
@@ -1136,9 +1073,7 @@ EXPECTED = _expected("""
 [BREAKING] request-property-format-changed  POST /projects/{projectId}/runs  request body .pipelineId: format null -> "uuid"
 [BREAKING] request-parameter-format-changed  GET /runs/{runId}  path runId: format null -> "uuid"
 [BREAKING] request-parameter-format-changed  DELETE /runs/{runId}  path runId: format null -> "uuid"
-[compatible] response-property-format-added  GET /projects/{projectId}/runs  response 200 body .items[].id: format null -> "uuid"
-[compatible] response-property-format-added  POST /projects/{projectId}/runs  response 201 body .id: format null -> "uuid"
-[compatible] response-property-format-added  GET /runs/{runId}  response 200 body .id: format null -> "uuid"
+[compatible] response-property-format-added  GET /projects/{projectId}/runs  response 200 body .cursor: format null -> "uuid"
 == a status the client waits for renamed
 [BREAKING] request-parameter-enum-value-removed  GET /projects/{projectId}/runs  query status: enum value "completed" removed
 [BREAKING] relied-response-enum-value-removed  GET /projects/{projectId}/runs  response 200 body .items[].status: enum value "completed" removed, which toloka_ext acts on (client.runs.list); added meanwhile: "succeeded"
