@@ -1351,16 +1351,10 @@ RELIANCE = Reliance(
 )
 
 
-def found(report: Report) -> list[tuple[str, str, str, str, str]]:
-    return [(c.rule_id, c.level, c.method, c.path, c.location) for c in report.changes]
-
-
-def _relied(report: Report) -> list[tuple[str, str, str, str]]:
-    return [
-        (c.rule_id, c.method, c.location, c.detail)
-        for c in report.changes
-        if c.rule_id.startswith("relied-")
-    ]
+def _lines(edit: Edit, reliance: Reliance, where: str = "") -> list[str]:
+    """The lines of the report on ``edit`` judged by ``reliance`` that hold ``where``."""
+    report = diff_specs(load(), changed(load(), edit), reliance=reliance)
+    return [c.line() for c in report.changes if where in c.line()]
 
 
 def test_callers_name_three_public_calls_and_count_the_rest() -> None:
@@ -1378,111 +1372,62 @@ def test_an_operation_is_reached_only_through_a_public_call() -> None:
     assert not Reliance().reached("getRun")
 
 
-def test_a_removed_parameter_is_relied_on_only_when_the_client_sends_it(
-    base: dict[str, Any],
-) -> None:
-    def swap(d: dict[str, Any], *added: str) -> None:
-        params = d["paths"][RUNS]["get"]["parameters"]
-        params[:] = [p for p in params if p.get("name") not in ("limit", "status")]
-        params.extend({"name": n, "in": "query", "schema": {"type": "string"}} for n in added)
+def test_a_removed_parameter_is_relied_on_only_when_the_client_sends_it() -> None:
+    def swap(*added: str) -> Edit:
+        def edit(d: D) -> None:
+            params(d)[:] = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in added]
 
-    two = diff_specs(
-        base, changed(base, lambda d: swap(d, "pageToken", "pageSize")), reliance=RELIANCE
-    )
-    assert _relied(two) == [
-        (
-            "relied-request-parameter-removed",
-            "GET",
-            "query limit",
-            "parameter removed, which toloka_ext sends (client.runs.list); added meanwhile: "
-            "query pageSize, query pageToken",
-        )
+        return edit
+
+    # `status` is not sent: an ordinary removal, whatever the reliance says.
+    assert _lines(swap("pageToken", "pageSize"), RELIANCE, "removed") == [
+        "[BREAKING] relied-request-parameter-removed  GET /projects/{projectId}/runs  query limit: parameter removed, which toloka_ext sends (client.runs.list); added meanwhile: query pageSize, query pageToken",
+        "[warning] request-parameter-removed  GET /projects/{projectId}/runs  query status: parameter removed",
     ]
-    # `status` is not sent: an ordinary removal (a warning), whatever the reliance says.
-    assert ("request-parameter-removed", "warning", "GET", RUNS, "query status") in found(two)
-    none_added = diff_specs(base, changed(base, swap), reliance=RELIANCE)
-    assert [d for *_, d in _relied(none_added)] == [
-        "parameter removed, which toloka_ext sends (client.runs.list)"
+    assert _lines(swap(), RELIANCE, "limit") == [
+        "[BREAKING] relied-request-parameter-removed  GET /projects/{projectId}/runs  query limit: parameter removed, which toloka_ext sends (client.runs.list)"
     ]
     # An operation the reliance has no parameters for: ordinary removals.
-    elsewhere = Reliance(methods={"listRuns": ("x",)})
-    assert _relied(diff_specs(base, changed(base, swap), reliance=elsewhere)) == []
+    assert _lines(swap(), Reliance(methods={"listRuns": ("x",)}), "relied") == []
 
 
-def test_every_removed_status_the_client_acts_on_is_reported(base: dict[str, Any]) -> None:
-    def drop(d: dict[str, Any]) -> None:
-        d["components"]["schemas"]["RunStatus"]["enum"] = ["running"]
-
-    report = diff_specs(base, changed(base, drop), reliance=RELIANCE)
-    get_run = [
-        (loc, d)
-        for rule, m, loc, d in _relied(report)
-        if (rule, m) == ("relied-response-enum-value-removed", "GET")
-        and loc.startswith("response 200 body .status")
+def test_every_removed_status_the_client_acts_on_is_reported() -> None:
+    only_running = _lines(lambda d: s(d, "RunStatus").update(enum=["running"]), RELIANCE, RUN)
+    assert only_running == [
+        '[BREAKING] relied-response-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "completed" removed, which toloka_ext acts on (client.runs.get)',
+        '[BREAKING] relied-response-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "failed" removed, which toloka_ext acts on (client.runs.get)',
     ]
-    assert get_run == [
-        (
-            "response 200 body .status",
-            'enum value "completed" removed, which toloka_ext acts on (client.runs.get)',
-        ),
-        (
-            "response 200 body .status",
-            'enum value "failed" removed, which toloka_ext acts on (client.runs.get)',
-        ),
+    renamed = ["running", "succeeded", "errored", "failed"]
+    assert _lines(lambda d: s(d, "RunStatus").update(enum=renamed), RELIANCE, "relied") == [
+        '[BREAKING] relied-response-enum-value-removed  GET /projects/{projectId}/runs  response 200 body .items[].status: enum value "completed" removed, which toloka_ext acts on (client.runs.list); added meanwhile: "errored", "succeeded"',
+        '[BREAKING] relied-response-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "completed" removed, which toloka_ext acts on (client.runs.get); added meanwhile: "errored", "succeeded"',
     ]
-    renamed = changed(
-        base,
-        lambda d: d["components"]["schemas"]["RunStatus"].update(
-            enum=["running", "succeeded", "errored", "failed"]
-        ),
-    )
-    (detail,) = [
-        d
-        for rule, m, loc, d in _relied(diff_specs(base, renamed, reliance=RELIANCE))
-        if m == "GET" and loc == "response 200 body .status"
+    # An enum inlined while a value goes is still the status the client acts on.
+    inlined = {"type": "string", "enum": ["running", "failed"]}
+    assert _lines(lambda d: rp(d).update(status=inlined), RELIANCE, RUN) == [
+        '[BREAKING] relied-response-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "completed" removed, which toloka_ext acts on (client.runs.get)'
     ]
-    assert detail.endswith('; added meanwhile: "errored", "succeeded"')
 
 
-def test_a_status_enum_inlined_while_a_value_goes_is_still_relied_on(base: dict[str, Any]) -> None:
-    def inline(d: dict[str, Any]) -> None:
-        d["components"]["schemas"]["Run"]["properties"]["status"] = {
-            "type": "string",
-            "enum": ["running", "failed"],
-        }
-
-    report = diff_specs(base, changed(base, inline), reliance=RELIANCE)
-    assert ("relied-response-enum-value-removed", "GET", "response 200 body .status") in {
-        (r, m, loc) for r, m, loc, _ in _relied(report)
-    }
-
-
-def test_an_enum_the_client_does_not_act_on_is_judged_as_usual(base: dict[str, Any]) -> None:
-    def drop(d: dict[str, Any]) -> None:
-        d["components"]["schemas"]["RunStatus"]["enum"] = ["running"]
-
+def test_an_enum_the_client_does_not_act_on_is_judged_as_usual() -> None:
     silent = Reliance(methods={"getRun": ("client.runs.get",)})  # no enum values at all
-    report = diff_specs(base, changed(base, drop), reliance=silent)
-    assert _relied(report) == [] and report.exit_code == 4  # the request enum still breaks
-    assert {c.rule_id for c in report.changes if c.path == RUN} == {
-        "response-property-enum-value-removed"
-    }
-
-
-def test_a_property_is_needed_when_it_or_something_under_it_is(base: dict[str, Any]) -> None:
-    def drop(d: dict[str, Any]) -> None:
-        d["components"]["schemas"]["Run"]["properties"].pop("finishedAt")
-
-    needed = [
-        (r, m, loc)
-        for r, m, loc, _ in _relied(diff_specs(base, changed(base, drop), reliance=RELIANCE))
+    assert _lines(lambda d: s(d, "RunStatus").update(enum=["running"]), silent, RUN) == [
+        '[compatible] response-property-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "completed" removed',
+        '[compatible] response-property-enum-value-removed  GET /runs/{runId}  response 200 body .status: enum value "failed" removed',
     ]
-    assert needed == [("relied-response-property-removed", "GET", "response 200 body .finishedAt")]
+
+
+def test_a_property_is_needed_when_it_or_something_under_it_is() -> None:
+    def drop(d: D) -> None:
+        rp(d).pop("finishedAt")
+
+    assert _lines(drop, RELIANCE, "relied") == [
+        "[BREAKING] relied-response-property-removed  GET /runs/{runId}  response 200 body .finishedAt: optional property removed, which toloka_ext needs (client.runs.get)"
+    ]
     for paths in ({".finishedAtZone"}, {".note"}, set()):
         other = Reliance(methods=RELIANCE.methods, properties={"getRun": frozenset(paths)})
-        assert _relied(diff_specs(base, changed(base, drop), reliance=other)) == []
-    nothing = Reliance(methods=RELIANCE.methods)  # no properties for any operation
-    assert _relied(diff_specs(base, changed(base, drop), reliance=nothing)) == []
+        assert _lines(drop, other, "relied") == []
+    assert _lines(drop, Reliance(methods=RELIANCE.methods), "relied") == []  # no properties
 
 
 def test_a_reliance_travels_as_json_sorted_and_comes_back_equal() -> None:
