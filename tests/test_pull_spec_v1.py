@@ -375,10 +375,6 @@ def test_http_pull_resolves_every_ref_relative_to_the_url(
     assert len(language) == len(set(language))
     assert "repeated enum values dropped at $.components.schemas.AdditionalLanguage" in err
 
-    # and the pull over HTTP agrees with ours as the reference copy does
-    assert main(["--api", "v1", "--url", published.url]) == 0
-    assert f"Compared {published.url} (sha256 " in capsys.readouterr().out
-
 
 def test_file_pull_matches_the_http_pull_and_is_deterministic(
     published: Published, reference_doc: Doc

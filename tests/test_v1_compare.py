@@ -6,7 +6,8 @@ every listed one still exists; and the classification of what differs (the rule 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,6 @@ from toloka_ext._openapi import inline, load_text
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT.parent / "shared" / "reference" / "toloka-v1-openapi" / "fullApi.yaml"
 Doc = dict[str, Any]
-
-
-def _refs_left(node: Any) -> Iterator[Any]:
-    if isinstance(node, dict):
-        if "$ref" in node:
-            yield node["$ref"]
-        for value in node.values():
-            yield from _refs_left(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs_left(value)
 
 
 def _raw_ours() -> dict[str, Any]:
@@ -50,7 +40,7 @@ def published() -> dict[str, Any]:
 
 
 def test_published_document_resolves_completely(published: dict[str, Any]) -> None:
-    assert not list(_refs_left(published))
+    assert '"$ref"' not in json.dumps(published)
     # File-relative references landed: one into parts/, one back from parts/ into fullApi.
     tasks = published["paths"]["/tasks"]["get"]["responses"]["200"]["content"]
     assert tasks["application/json"]["schema"]["properties"]["has_more"]["type"] == "boolean"

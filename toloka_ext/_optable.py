@@ -123,19 +123,9 @@ def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[st
 
 
 # What a request shape keeps of a schema: what says which values are allowed.
-_SHAPE_KEYS = (
-    "type",
-    "format",
-    "pattern",
-    "enum",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minItems",
-    "maxItems",
+_SHAPE_KEYS = tuple(
+    "type format pattern enum minLength maxLength minimum maximum exclusiveMinimum"
+    " exclusiveMaximum minItems maxItems".split()
 )
 _MAX_SHAPE_DEPTH = 16
 
