@@ -586,12 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--reconstructed", action="store_true", help="same as --mode reconstructed")
     parser.add_argument("--date", type=_date, help="snapshot date YYYY-MM-DD (default: today UTC)")
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="report only; write no snapshot (report files still written; --api v1 never"
-        " writes one)",
-    )
+    parser.add_argument("--dry-run", action="store_true", help="report only: write no snapshot")
     parser.add_argument("--report-json", help="also write the report as JSON here")
     parser.add_argument("--report-md", help="also write the report as Markdown here")
     return parser
