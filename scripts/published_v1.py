@@ -1,28 +1,16 @@
 """Toloka's published API v1 OpenAPI document, reduced to what ``toloka_ext`` uses.
 
-Toloka keeps the source of its API v1 reference in the public GitHub repository
-``Toloka/docs`` (branch ``main``, file ``en/api/reference/fullApi.yaml``). That document is
-OpenAPI 3.0.1 split over many files: ``$ref``s point into ``parts/``, ``responses/``,
-``requests/`` and ``code-samples/`` (schemas, named examples, code samples, even a Markdown
-description), some of them back into ``fullApi.yaml``. ``scripts/pull_spec.py --api v1``
-uses :func:`pull_published` to turn it, in memory, into one small, self-contained,
-deterministic document, which ``scripts/v1_compare.py`` then compares with the project's own
-``openapi/v1.yaml``. The result is never stored: the project keeps no copy of the published
-document, trimmed or not. How:
-
-1. **Trim first.** Keep only the operations in :data:`USED_OPERATIONS` (the ones the client
-   calls), matched by method and path template (``/tasks/{id}`` matches ``/tasks/{taskId}``),
-   plus ``openapi``, ``info``, ``servers``, ``security``, ``externalDocs`` and the ``tags``
-   the kept operations name. Everything else in the published document (``/pools``, ...)
-   is never looked at, so a change or a broken ``$ref`` there cannot disturb the pull.
-2. **Resolve every external ``$ref``** reachable from what was kept, each relative to the
-   file it is written in, fetching each file once: components (of any file) become internal
-   components, anything else is inlined (``toloka_ext._openapi.bundle`` says how).
-3. **Repair** what keeps the result from being a valid document (:func:`dedupe_enums`).
-
-A target that cannot be fetched, read or parsed, a JSON pointer that leads nowhere, or an
-inlining cycle raises ``toloka_ext._openapi.RefError``; ``pull_spec.py`` turns it into exit
-code 1 and writes nothing.
+Its source is the public repository ``Toloka/docs`` (branch ``main``, file
+``en/api/reference/fullApi.yaml``): OpenAPI 3.0.1 split over many files whose ``$ref`` s
+point into ``parts/``, ``responses/``, ``requests/`` and ``code-samples/`` (schemas, named
+examples, code samples, a Markdown description), some back into ``fullApi.yaml``.
+:func:`pull_published` makes it, in memory, one small self-contained document: the
+operations of :data:`USED_OPERATIONS` only (matched by method and path template; nothing
+else is looked at, so a broken ``$ref`` elsewhere cannot disturb the pull), every ``$ref``
+reachable from them resolved (``toloka_ext._openapi.bundle``), and repaired where it would
+not be valid (:func:`dedupe_enums`). ``scripts/pull_spec.py --api v1`` compares it with
+``openapi/v1.yaml``; it is never stored. A target that cannot be fetched, read or found, or
+an inlining cycle, raises ``toloka_ext._openapi.RefError``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Pull an OpenAPI document and report what changed (v2-beta: against its snapshot; v1:
-against the project's ``openapi/v1.yaml``).
+"""Pull an OpenAPI document and report what changed: v2-beta against its snapshot
+``openapi/v2-beta.yaml``, v1 (Toloka's published document) against ``openapi/v1.yaml``.
 
 Usage::
 
@@ -9,42 +9,20 @@ Usage::
     python scripts/pull_spec.py --api v1              # Toloka's published API v1 document
     python scripts/pull_spec.py --api v1 --file ../shared/reference/toloka-v1-openapi/fullApi.yaml
 
-``--api v2`` (the default): the Pipeline API v2-beta document, snapshot ``openapi/v2-beta.yaml``.
+v2 (the default): fetch (``--url``) or read (``--file``); validate (openapi-spec-validator,
+3.0 / 3.1); normalize (sorted keys, block style, no wrapping, lists kept in order) and stamp
+``info.x-snapshot`` (source, mode, date, sha256 of the rest); compare with the previous
+snapshot (``toloka_ext._specdiff``), each change also judged by what the client relies on
+(``scripts/public_usage.py``). The snapshot is replaced atomically, and only when everything
+succeeded and the content changed.
 
-``--api v1``: Toloka's own published OpenAPI document for API v1, by default
-https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml (the raw file
-of ``en/api/reference/fullApi.yaml`` in the public repository ``Toloka/docs``, branch
-``main``; the source of the API reference on Toloka's documentation site). Every file a
-``$ref`` names is fetched relative to that URL (``--file``: read relative to the file). In
-memory only, the document is trimmed to the operations ``toloka_ext`` calls and made
-self-contained (``scripts/published_v1.py``), its ``$ref``s inlined, and compared with the
-project's own ``openapi/v1.yaml`` (``scripts/v1_compare.py``). No copy of it is stored: the
-baseline is ``openapi/v1.yaml`` plus the reviewed differences file
-``openapi/v1-differences.yaml``. Reported, one line each (operation, what, ours vs
-published): every difference not listed there (a change on Toloka's side), and every listed
-difference that is gone. Exit 4 when one of them can break the client, 3 otherwise (the
-rule table is ``v1_compare.RULES``). It writes nothing under ``openapi/`` (only the report
-files asked for); a change is a prompt to review ``openapi/v1.yaml``, ``toloka_ext`` and
-the differences file, never applied automatically.
+v1: the published document (``published_v1.DEFAULT_URL``, every ``$ref`` fetched relative to
+it) is trimmed to the operations the client calls and made self-contained, in memory only
+(``scripts/published_v1.py``), then compared with ``openapi/v1.yaml`` and the reviewed
+``openapi/v1-differences.yaml`` (``scripts/v1_compare.py``): a difference not listed, or a
+listed one gone, is a change on Toloka's side. Nothing is written under ``openapi/``.
 
-v2 steps: fetch (``--url``, default the official URL) or read (``--file``); parse JSON or
-YAML; validate with openapi-spec-validator (3.0 / 3.1); normalize (sorted keys, block style,
-no wrapping, trailing newline, lists kept in order); stamp ``info.x-snapshot`` with source,
-mode, date and the sha256 of the normalized document without ``x-snapshot``; compare with the
-previous snapshot at ``--output`` (``toloka_ext._specdiff``) and print the change report. Each
-change is also judged by what the client relies on (``scripts/public_usage.py``): removing a
-parameter it sends, a status value it waits for or a response property it needs (alone, or as
-half of a rename or a new paging scheme) is breaking.
-The snapshot is replaced atomically (temp file + ``os.replace``) only when everything
-succeeded and the content hash changed; on any error the existing file is left untouched.
-
-Exit codes (the same with ``--dry-run``, which writes no snapshot):
-    0  no change (or first snapshot: "new snapshot"; v1: nothing new, nothing gone)
-    1  error: network, HTTP status, unparsable body, invalid document, unreadable file,
-       unresolvable ``$ref``
-    2  usage error
-    3  compatible change (info/warning only, or a change outside the API surface)
-    4  breaking change for clients
+Exit codes: :data:`EPILOG` (``--help``).
 """
 
 from __future__ import annotations
@@ -608,12 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--reconstructed", action="store_true", help="same as --mode reconstructed")
     parser.add_argument("--date", type=_date, help="snapshot date YYYY-MM-DD (default: today UTC)")
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="report only; write no snapshot (report files still written; --api v1 never"
-        " writes one)",
-    )
+    parser.add_argument("--dry-run", action="store_true", help="report only: write no snapshot")
     parser.add_argument("--report-json", help="also write the report as JSON here")
     parser.add_argument("--report-md", help="also write the report as Markdown here")
     return parser

@@ -1,36 +1,21 @@
 """``openapi/v1.yaml`` against Toloka's published API v1 document: differences, classified.
 
-The project's own v1 document (``openapi/v1.yaml``) deliberately differs from Toloka's
-published one in a few places, each listed with its reason in ``openapi/v1-differences.yaml``.
-This module finds every difference between the two documents, per operation of ours, and
-tells which of them are listed. ``tests/test_v1_compare.py`` uses it to keep the list
-honest; ``scripts/pull_spec.py --api v1`` uses it to report, and classify, what changed on
-Toloka's side: a difference that is not listed, or a listed one that is gone.
+Our v1 document deliberately differs from the published one in a few places, each listed
+with its reason in ``openapi/v1-differences.yaml``. This module finds every difference, per
+operation of ours (matched by method and path template), and tells which are listed:
+``tests/test_v1_compare.py`` keeps the list honest, ``scripts/pull_spec.py --api v1``
+reports what changed on Toloka's side (a difference not listed, or a listed one gone).
 
-Operations are matched by method and path (path parameter names ignored). Compared: the
-operationId, the security alternatives, the parameters (in, required, type, enum, format,
-bounds), the request body (required flag; top-level fields: required, type, enum, format,
-bounds, closed or open) and the 2xx responses (fields all the way down through
-``$ref``/``allOf``/``oneOf``/``items``: type, enum, format; ``oneOf`` alternatives are paired
-whatever their order). Descriptions and examples are not compared.
-
-A difference is named by ``what``, its path inside the operation with every ``$ref`` inlined
-and ``allOf`` merged (``parameters[query:limit].schema.maximum``,
-``responses.200.schema.properties.items.items.properties.created.format``; the header of
-``openapi/v1-differences.yaml`` spells the grammar out), and carries the value on each side
-(``"declared"``/``"absent"`` for something only one side has).
-
-Classification (:data:`RULES`, first match wins): a difference the client can trip over is
-``breaking`` (exit code 4 of ``pull_spec.py``), anything else ``info`` or ``warning``
-(exit code 3). Example::
-
-    from scripts import v1_compare
-
-    ours = v1_compare.resolve_file(v1_compare.OURS)
-    published = inline(bundled_published_doc, keep_cycles=True)  # toloka_ext._openapi
-    findings = v1_compare.compare(ours, published, v1_compare.listed_differences())
-    report = v1_compare.report(findings)  # a toloka_ext._specdiff.Report
-    print(report.to_text())
+Compared: operationId, security, parameters (in, required, type, enum, format, bounds), the
+request body (required; top-level fields: required, type, enum, format, bounds, closed or
+open) and the 2xx responses (fields all the way down: type, enum, format; ``oneOf``
+alternatives paired whatever their order); not descriptions nor examples. A difference is
+named by ``what``, its path inside the operation with ``$ref`` s inlined and ``allOf``
+merged (``parameters[query:limit].schema.maximum``; the grammar is spelled out in the
+differences file's header), with the value on each side (``"declared"``/``"absent"`` for
+something only one side has), and classified by :data:`RULES` (first match wins):
+``breaking`` if the client can trip over it (exit code 4 of ``pull_spec.py``), else
+``info`` or ``warning`` (exit code 3).
 """
 
 from __future__ import annotations
@@ -47,26 +32,6 @@ from urllib.request import url2pathname
 
 from toloka_ext._openapi import Document, flatten, inline, load_text, template
 from toloka_ext._specdiff import Change, Level, Report
-
-__all__ = [
-    "DIFFERENCES",
-    "GONE",
-    "OTHER",
-    "OURS",
-    "RULES",
-    "Finding",
-    "Found",
-    "Rule",
-    "check",
-    "classify",
-    "compare",
-    "differences",
-    "listed_differences",
-    "locate",
-    "operations",
-    "report",
-    "resolve_file",
-]
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "openapi" / "v1.yaml"
@@ -349,7 +314,6 @@ def check(
 # --------------------------------------------------------------------------- classification
 
 Side = Literal["operation", "request", "response", "listed"]
-_FACETS = ("type", "format", "enum", "minimum", "maximum", "additionalProperties")
 # Split a `what` on the dots that are not inside [...] (parameter names may hold dots).
 _STEP = re.compile(r"\.(?![^\[]*\])")
 
@@ -409,7 +373,7 @@ def _schema_kind(steps: list[str]) -> str:
             i += 1
         elif last and step == "oneOf":
             return "alternatives"
-        elif last and step in (*_FACETS, "required"):
+        elif last and step in (*REQUEST_FACETS, "required"):
             return step
         else:
             return "other"

@@ -212,7 +212,7 @@ components:
 }
 
 
-def _bundled(**files: str) -> dict[str, Any]:
+def _bundled(everything: bool = False, **files: str) -> dict[str, Any]:
     texts = {**FILES, **files}
     fetched: list[str] = []
 
@@ -224,8 +224,8 @@ def _bundled(**files: str) -> dict[str, Any]:
 
     root = "https://x.test/api/root.yaml"
 
-    def keep(method: str, path: str) -> bool:
-        return method != "delete" and path != "/unused"  # whose broken ref is never read
+    def keep(method: str, path: str) -> bool:  # /unused has a broken ref, read only if kept
+        return everything or (method != "delete" and path != "/unused")
 
     out = bundle(root, load_text(texts[root]), keep=keep, load=load)
     assert len(fetched) == len(set(fetched))  # each file fetched once
@@ -255,12 +255,7 @@ def test_bundle_keeps_what_the_kept_operations_use_as_components() -> None:
 
 def test_bundle_errors_name_the_reference_and_the_cause() -> None:
     with pytest.raises(RefError, match=r"cannot resolve \$ref .*missing\.yaml returned HTTP 404"):
-        bundle(
-            "https://x.test/api/root.yaml",
-            load_text(FILES["https://x.test/api/root.yaml"]),
-            keep=lambda m, p: True,
-            load=lambda uri: FILES[uri] if uri in FILES else _missing(uri),
-        )
+        _bundled(everything=True)
     broken = FILES["https://x.test/api/parts/r.yaml"].replace("    Ok:", "    Fine:")
     with pytest.raises(RefError, match=r"r\.yaml has nothing at #/components/responses/Ok"):
         _bundled(**{"https://x.test/api/parts/r.yaml": broken})
@@ -271,7 +266,3 @@ def test_bundle_errors_name_the_reference_and_the_cause() -> None:
     root = FILES["https://x.test/api/root.yaml"].replace("'./info.md'", "'./a.yaml'")
     with pytest.raises(RefCycleError, match=r"a\.yaml -> https://x\.test/api/b\.yaml -> "):
         _bundled(**loop, **{"https://x.test/api/root.yaml": root})
-
-
-def _missing(uri: str) -> str:
-    raise OSError(f"{uri} returned HTTP 404")

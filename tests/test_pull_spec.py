@@ -284,11 +284,9 @@ def test_normalization_is_idempotent_and_key_order_insensitive(tmp_path: Path) -
 
     outputs = []
     for i, variant in enumerate([doc, reverse(doc)]):
-        src = tmp_path / f"in{i}.json"
+        src, out = tmp_path / f"in{i}.json", tmp_path / f"out{i}.yaml"
         src.write_text(json.dumps(variant, ensure_ascii=False), encoding="utf-8")
-        out = tmp_path / f"out{i}.yaml"
-        argv = ["--file", "in.json", "--output", str(out), "--date", "2026-11-23"]
-        assert main([*argv[:1], str(src), *argv[2:]]) == 0
+        assert main(["--file", str(src), "--output", str(out), "--date", "2026-11-23"]) == 0
         outputs.append(out.read_text(encoding="utf-8"))
     first = outputs[0]
     assert outputs[1].replace("in1.json", "in0.json") == first

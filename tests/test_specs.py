@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 
 from scripts.mockserver import SPECS
 from scripts.pull_spec import content_hash, load_text
-from toloka_ext._openapi import METHODS, Document
+from toloka_ext._openapi import Document
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -26,18 +26,16 @@ def _resolve(spec: dict[str, Any], node: Any) -> Any:
     return node
 
 
+def _ops(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``("GET /runs/{runId}", operation)`` for each operation."""
+    for path, method, op, _ in Document(spec).operations():
+        yield f"{method.upper()} {path}", op
+
+
 def _responses(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-    for path, item in spec["paths"].items():
-        for method, op in item.items():
-            if method not in METHODS:
-                continue
-            for status, response in op["responses"].items():
-                yield (
-                    f"{method.upper()} {path}",
-                    status,
-                    op["operationId"],
-                    _resolve(spec, response),
-                )
+    for where, op in _ops(spec):
+        for status, response in op["responses"].items():
+            yield where, status, op["operationId"], _resolve(spec, response)
 
 
 def _walk(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -115,9 +113,7 @@ def test_v2_status_enums_have_a_named_example_per_value() -> None:
 
 def test_v2_declares_every_howto_endpoint() -> None:
     spec = _load("v2-beta")
-    declared = {
-        f"{m.upper()} {p}" for p, item in spec["paths"].items() for m in item if m in METHODS
-    }
+    declared = {where for where, _ in _ops(spec)}
     howto = {
         "GET /projects",
         "POST /projects",
@@ -159,17 +155,12 @@ def test_error_statuses_are_documented(name: str) -> None:
 
 
 def _request_examples(spec: dict[str, Any]) -> Iterator[tuple[str, str, Any, dict[str, Any]]]:
-    for path, item in spec["paths"].items():
-        for method, op in item.items():
-            if method not in METHODS or "requestBody" not in op:
-                continue
-            for media, content in _resolve(spec, op["requestBody"])["content"].items():
-                examples = [content["example"]] if "example" in content else []
-                examples += [
-                    _resolve(spec, e)["value"] for e in content.get("examples", {}).values()
-                ]
-                for example in examples:
-                    yield f"{method.upper()} {path}", media, example, content["schema"]
+    for where, op in _ops(spec):
+        for media, content in _resolve(spec, op.get("requestBody", {})).get("content", {}).items():
+            examples = [content["example"]] if "example" in content else []
+            examples += [_resolve(spec, e)["value"] for e in content.get("examples", {}).values()]
+            for example in examples:
+                yield where, media, example, content["schema"]
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -190,13 +181,7 @@ def test_snapshot_hash_matches_the_content(name: str) -> None:
 
 
 def _v1_ops() -> dict[str, dict[str, Any]]:
-    spec = _load("v1")
-    return {
-        op["operationId"]: {"op": op, "where": f"{method.upper()} {path}"}
-        for path, item in spec["paths"].items()
-        for method, op in item.items()
-        if method in METHODS
-    }
+    return {op["operationId"]: {"op": op, "where": where} for where, op in _ops(_load("v1"))}
 
 
 def test_v1_declares_every_operation_the_client_uses() -> None:

@@ -1,20 +1,13 @@
 """OpenAPI documents, read, resolved and walked: the one place that follows ``$ref``.
 
-Every tool of the project that reads an OpenAPI document goes through here: the generator's
-operation table (``toloka_ext._optable``), the change report (``toloka_ext._specdiff``),
-``pull-spec`` for both APIs and the v1 comparison (``scripts/``). It knows:
-
-* **reading** (:func:`load_text`): JSON, else YAML, dates kept as strings (as the snapshots
-  are written), on libyaml when PyYAML has it;
-* **references**, on ``referencing`` (python-jsonschema's library: URI joining, JSON pointers,
-  fetching a file once): :class:`Document` follows a ``$ref`` relative to the file it is
-  written in, local or in another file, with cycles and dangling targets made safe
-  (:meth:`~Document.resolve`); :func:`inline` replaces every one, :func:`bundle` makes a
-  document spread over files self-contained (components kept as components);
-* **structure**: the HTTP methods of a path item (:data:`METHODS`, ``trace`` included), each
-  operation (:meth:`~Document.operations`), path templates (:func:`template`), ``allOf``
-  merged (:func:`flatten`: one rule for every tool), and which keys are data, not document
-  structure (an ``example`` holding a ``$ref`` key is not a reference).
+Every spec tool of the project reads documents through here (the generator's operation
+table ``toloka_ext._optable``, the change report ``toloka_ext._specdiff``, ``pull-spec`` and
+the v1 comparison in ``scripts/``): reading (:func:`load_text`: JSON, else YAML, dates kept
+as strings); references, on ``referencing`` (:class:`Document` follows a ``$ref`` relative to
+the file it is written in, cycles and dangling targets made safe; :func:`inline` replaces
+every one; :func:`bundle` makes a document spread over files self-contained); structure (the
+methods of a path item, :data:`METHODS`; each operation; path templates; ``allOf`` merged by
+one rule, :func:`flatten`; which keys are data, not structure).
 
 It imports nothing of ``toloka_ext``: ``scripts/snapshot_module.py`` loads it (with
 ``_optable.py``) by path, before the generated package it describes exists.
@@ -141,13 +134,7 @@ def _target(base: str, ref: str) -> tuple[str, str]:
 
 class Document:
     """An OpenAPI document at ``uri`` and the files its ``$ref`` s reach, fetched by ``load``
-    (each once; without it only the document's own references resolve).
-
-    Example::
-
-        doc = Document(spec)
-        run, ref = doc.resolve({"$ref": "#/components/schemas/Run"})
-    """
+    (each once; without it only the document's own references resolve)."""
 
     def __init__(
         self, contents: Any, *, uri: str = "", load: Load | None = None, parse: Parse = load_text
@@ -231,15 +218,10 @@ class Document:
         for path, raw in paths.items():
             item, _ = self.resolve(raw)
             shared = item.get("parameters")
+            shared = shared if isinstance(shared, list) else []
             for method in METHODS:
-                op = item.get(method)
-                if isinstance(op, Mapping):
-                    yield (
-                        str(path),
-                        method,
-                        dict(op),
-                        list(shared) if isinstance(shared, list) else [],
-                    )
+                if isinstance(item.get(method), Mapping):
+                    yield str(path), method, dict(item[method]), list(shared)
 
 
 def _ref_error(exc: Unresolvable, ref: str, uri: str, fragment: str, no_load: bool) -> RefError:
@@ -302,14 +284,10 @@ def inline(
     keep_cycles: bool = False,
 ) -> Any:
     """``contents`` (the document at ``uri``) with every ``$ref`` replaced by what it points
-    at, in this file or (through ``load``) another; a whole non-JSON/YAML file is its text.
-
-    Values that are data (``example``, ``default``, ``enum``, ``const``, an Example Object's
-    ``value``, a JSON Schema ``examples`` list) are kept as they are, ``$ref`` keys and all.
-    A reference reached twice is one shared object. One that leads back into itself raises
-    :class:`RefCycleError`, or with ``keep_cycles`` stays ``{"$ref": ...}`` (a tree then
-    stops where it would repeat). Without ``load``, a reference to another file raises
-    :class:`RefError`.
+    at, in this file or (through ``load``) another (a whole non-JSON/YAML file: its text).
+    Data values are kept as they are; a reference reached twice is one shared object; one
+    that leads back into itself raises :class:`RefCycleError`, or with ``keep_cycles`` stays
+    ``{"$ref": ...}``. Without ``load``, a reference to another file raises :class:`RefError`.
     """
     doc = Document(contents, uri=uri, load=load)
     done: dict[tuple[str, str], Any] = {}
@@ -390,18 +368,13 @@ def bundle(
 ) -> dict[str, Any]:
     """The operations of ``root`` (the document at ``root_url``) that ``keep(method, path)``
     keeps, as one self-contained document: the top-level facts, those operations, the tags
-    and security schemes they name, and every component they reach. Nothing else of the
-    document is looked at, so a change or a broken reference elsewhere cannot disturb it.
+    and security schemes they name, every component they reach; nothing else is looked at.
 
-    Each ``$ref`` is resolved relative to the file it is written in (``load`` fetches each
-    file once): a reference to a component of any file (``<file>#/components/<kind>/<name>``)
-    becomes an internal one, and the component is copied (so reference cycles between
-    components stay cycles); ``root``'s components keep their names, another file's whose
-    name is taken gets ``_<file stem>`` appended. Any other reference (a whole file: named
-    examples, code samples, a Markdown text; or a pointer to a non-component) is inlined,
-    its siblings dropped (OpenAPI 3.0 ignores them); a chain of those that comes back to
-    itself cannot be and raises :class:`RefCycleError`. Data values are copied as they are.
-    Raises :class:`RefError` (one line) for a target that cannot be fetched, read or found.
+    A reference to a component of any file becomes an internal one and the component is
+    copied (cycles between components stay cycles; another file's component whose name is
+    taken gets ``_<file stem>`` appended); any other reference is inlined, its siblings
+    dropped, and raises :class:`RefCycleError` if it comes back to itself. Raises
+    :class:`RefError` (one line) for a target that cannot be fetched, read or found.
     """
     bundler = _Bundler(Document(root, uri=root_url, load=load, parse=parse), root)
     out: dict[str, Any] = {}

@@ -1,16 +1,13 @@
 """The operation table of an OpenAPI document: per ``operationId`` its method, path,
 parameter names by location and top-level request-body properties; the checks a client
 can make of a request before sending it (:func:`request_checks`); and the whole shape the
-document gives each request (:func:`request_shapes`), nested names, bounds and guesses
-included, to tell a server's refusal of what the document allows (drift) from a refusal
-of what it forbids (the caller's mistake).
+document gives each request (:func:`request_shapes`), to tell a server's refusal of what the
+document allows (drift) from a refusal of what it forbids (the caller's mistake).
 
-One function serves both places that need it: ``scripts/snapshot_module.py`` writes the
-snapshot's table into the generated package (``toloka_pipeline_api._snapshot``), from
-which the extension layer builds its requests, and ``toloka-ext spec pull`` reduces a live
-document to the same table to compare it with that snapshot. Pure, and importing only
-``_openapi`` (which follows the ``$ref`` s): the generator loads both by path, before the
-package they describe exists.
+``scripts/snapshot_module.py`` writes the snapshot's table into the generated package, from
+which the extension layer builds its requests; ``toloka-ext spec pull`` reduces a live
+document to the same table to compare the two. Pure, importing only ``_openapi``: the
+generator loads both by path, before the package they describe exists.
 """
 
 from __future__ import annotations
@@ -123,19 +120,9 @@ def request_checks(doc: dict[str, Any]) -> dict[str, dict[str, dict[str, dict[st
 
 
 # What a request shape keeps of a schema: what says which values are allowed.
-_SHAPE_KEYS = (
-    "type",
-    "format",
-    "pattern",
-    "enum",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minItems",
-    "maxItems",
+_SHAPE_KEYS = tuple(
+    "type format pattern enum minLength maxLength minimum maximum exclusiveMinimum"
+    " exclusiveMaximum minItems maxItems".split()
 )
 _MAX_SHAPE_DEPTH = 16
 

@@ -1,32 +1,22 @@
 """Compare two OpenAPI 3.0 / 3.1 documents and classify each change *for clients*.
 
-A focused stand-in for oasdiff (which cannot be installed here); rule ids follow oasdiff's
-names. The npm differ api-smart-diff was evaluated as its replacement and not adopted: it
-disagrees with oasdiff's rules on 13 of 53 spec pairs where this module does not (the
-evidence and the decision: docs/drift.md, "Why the project has its own differ").
+A focused stand-in for oasdiff (which cannot be installed here), whose rule ids it follows
+(why not the npm differ api-smart-diff: docs/drift.md, "Why the project has its own
+differ"). "Breaking" means a client that sends requests and parses responses by the old
+document can fail against a server following the new one. Operations are matched by method
+and path template, path parameters by position (``/runs/{runId}`` and ``/runs/{id}`` are
+the same operation with the same parameter), as oasdiff does.
 
-"Breaking" means a generated client that sends requests and parses responses according to
-the old document can fail against a server following the new one. Operations are matched
-by method and path template, path parameters by position (``/runs/{runId}`` and
-``/runs/{id}`` are the same operation with the same parameter), as oasdiff does.
-
-Levels:
-    breaking  a client built from the old document can fail (exit code 4)
-    warning   compatible for this project's client layer, but a client with closed enums
-              (or similar strictness) can fail: reported, not breaking (exit code 3)
-    info      additive / relaxing change (exit code 3)
-
-Usage::
-
-    from toloka_ext._specdiff import diff_specs
+Levels: ``breaking`` (a client built from the old document can fail: exit code 4),
+``warning`` (compatible for this project's client layer, but a client with closed enums
+can fail: exit code 3), ``info`` (additive or relaxing: exit code 3). Usage::
 
     report = diff_specs(old_doc, new_doc)
     print(report.to_text())
     raise SystemExit(report.exit_code)
 
-It ships in the wheel for ``toloka-ext spec diff|pull``; from a checkout,
-``python -m toloka_ext._specdiff OLD NEW`` runs it alone. Documents are read and their
-``$ref`` s followed by :mod:`toloka_ext._openapi`.
+It ships in the wheel for ``toloka-ext spec diff|pull``; ``python -m toloka_ext._specdiff
+OLD NEW`` runs it alone. Documents are read through :mod:`toloka_ext._openapi`.
 """
 
 from __future__ import annotations
@@ -36,6 +26,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from ._openapi import METHODS, Document, load_text, ref_of, template
@@ -169,7 +160,7 @@ RULES: dict[str, tuple[Level, str]] = {
 }
 
 
-# schema keyword -> rule slug, and how a report words it
+# schema keyword (as a report words it) -> rule slug
 _BOUND_KEYS = {
     "maximum": "max",
     "minimum": "min",
@@ -178,20 +169,12 @@ _BOUND_KEYS = {
     "maxItems": "max-items",
     "minItems": "min-items",
 }
-_BOUND_WORDS = {
-    "max": "maximum",
-    "min": "minimum",
-    "max-length": "maxLength",
-    "min-length": "minLength",
-    "max-items": "maxItems",
-    "min-items": "minItems",
-}
 _REQUEST_KINDS = (("parameter", "parameter"), ("property", "request property"))
 # Bounds and patterns: tightened on a request breaks a client that sends what was valid;
 # relaxed on a response lets values arrive that the old document ruled out (a warning: this
 # layer's models do not enforce bounds, a validating client fails). A table built at
 # import, every rule pinned by tests/test_specdiff.py.
-for _slug, _word in _BOUND_WORDS.items():
+for _word, _slug in _BOUND_KEYS.items():
     _up = _slug.startswith("max")
     _tighter, _looser = ("decreased", "increased") if _up else ("increased", "decreased")
     for _kind, _what in _REQUEST_KINDS:
@@ -454,14 +437,12 @@ def _view(doc: Document, schema: Any) -> _View:
             return inner
         for index, alt in enumerate(kept):
             variants.append((_variant_key(doc, alt, index), alt))
-    properties = flat.get("properties")
-    properties = dict(properties) if isinstance(properties, Mapping) else {}
+    properties = _mapping(flat.get("properties"))
     if not types:
         if properties or isinstance(flat.get("additionalProperties"), Mapping):
             types = {"object"}
         elif "items" in flat:
             types = {"array"}
-    required = flat.get("required")
     fmt = flat.get("format")
     return _View(
         types=frozenset(types),
@@ -469,9 +450,7 @@ def _view(doc: Document, schema: Any) -> _View:
         fmt=fmt if isinstance(fmt, str) else None,
         enum=enum,
         properties=properties,
-        required={r for r in required if isinstance(r, str)}
-        if isinstance(required, list)
-        else set(),
+        required={r for r in _list(flat.get("required")) if isinstance(r, str)},
         items=flat.get("items"),
         additional=flat.get("additionalProperties"),
         variants=variants,
@@ -547,7 +526,7 @@ def _compare_bounds(walk: _Walk, o: _View, n: _View, loc: str) -> None:
         old_v = unset if before is None else before
         new_v = unset if after is None else after
         went = "decreased" if new_v < old_v else "increased"
-        shown = f"{_BOUND_WORDS[slug]} {_show(before)} -> {_show(after)}"
+        shown = f"{key} {_show(before)} -> {_show(after)}"
         walk.emit(walk.rule(f"{slug}-{went}"), loc, shown)
     if o.pattern != n.pattern:
         what = "added" if o.pattern is None else "removed" if n.pattern is None else "changed"
@@ -730,14 +709,6 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def _is_success(status: str) -> bool:
-    return status.startswith("2")
-
-
-def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return _mapping(obj.get("content"))
-
-
 def diff_specs(
     old: Mapping[str, Any], new: Mapping[str, Any], *, reliance: Reliance | None = None
 ) -> Report:
@@ -756,7 +727,7 @@ def diff_specs(
     o_paths = {k[0] for k in o_ops}
     n_paths = {k[0] for k in n_ops}
 
-    def add(rule_id: str, method: str, path: str, location: str, detail: str) -> None:
+    def add(method: str, path: str, rule_id: str, location: str, detail: str) -> None:
         level = RULES[rule_id][0]
         changes.append(Change(rule_id, level, method, path, location, detail or RULES[rule_id][1]))
 
@@ -764,24 +735,17 @@ def diff_specs(
         method = key[1]
         if key not in n_ops:
             path, op, _ = o_ops[key]
-            deprecated = bool(op.get("deprecated"))
-            if key[0] not in n_paths:
-                rule = "api-path-removed-" + ("with" if deprecated else "without") + "-deprecation"
-            else:
-                rule = "api-removed-" + ("with" if deprecated else "without") + "-deprecation"
-            add(rule, method, path, "", "")
+            removed = "api-removed" if key[0] in n_paths else "api-path-removed"
+            deprecation = "with" if op.get("deprecated") else "without"
+            add(method, path, f"{removed}-{deprecation}-deprecation", "", "")
             continue
         if key not in o_ops:
             path, _, _ = n_ops[key]
-            add("endpoint-added", method, path, "", "new path" if key[0] not in o_paths else "")
+            add(method, path, "endpoint-added", "", "new path" if key[0] not in o_paths else "")
             continue
         old_path, old_op, old_common = o_ops[key]
         path, new_op, new_common = n_ops[key]
-
-        def emit_for(m: str = method, p: str = path) -> Callable[[str, str, str], None]:
-            return lambda rule_id, loc, detail: add(rule_id, m, p, loc, detail)
-
-        emit = emit_for()
+        emit = partial(add, method, path)
         renames = _path_renames(old_path, path)
         _compare_operation(
             o_doc, n_doc, old_op, new_op, old_common, new_common, emit, renames, reliance
@@ -843,13 +807,7 @@ def _compare_operation(
         old_p = o_params[(where, name)]
         was_req = bool(old_p.get("required")) or where == "path"
         if was_req != is_req:
-            emit(
-                "request-parameter-became-required"
-                if is_req
-                else "request-parameter-became-optional",
-                loc,
-                "",
-            )
+            emit(f"request-parameter-became-{'required' if is_req else 'optional'}", loc, "")
         walk = _Walk(o_doc, n_doc, "request", "parameter", emit)
         _compare_schema(walk, old_p.get("schema", {}), new_p.get("schema", {}), loc)
 
@@ -874,7 +832,7 @@ def _compare_operation(
     for status in sorted({str(s) for s in old_resps} | {str(s) for s in new_resps}):
         old_r = _lookup(old_resps, status)
         new_r = _lookup(new_resps, status)
-        kind = "success" if _is_success(status) else "non-success"
+        kind = "success" if status.startswith("2") else "non-success"
         if new_r is None:
             emit(f"response-{kind}-status-removed", f"response {status}", "")
         elif old_r is None:
@@ -966,7 +924,7 @@ def _compare_content(
     reliance: Reliance | None = None,
     operation: str | None = None,
 ) -> None:
-    old_c, new_c = _content(old), _content(new)
+    old_c, new_c = _mapping(old.get("content")), _mapping(new.get("content"))
     for media in sorted(old_c.keys() | new_c.keys()):
         where = loc if len(old_c.keys() | new_c.keys()) == 1 else f"{loc} ({media})"
         if media not in new_c:
