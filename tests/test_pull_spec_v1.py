@@ -276,11 +276,8 @@ def test_report_files_and_dry_run(
         "| response-property-gone | GET /operations/{id} | responses.200.schema.properties.id |"
         in md
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "report.json",
-        "report.md",
-        "toloka-v1-openapi",
-    ]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["report.json", "report.md", "toloka-v1-openapi"]
 
 
 # --------------------------------------------------------------------------- fetching and resolving
@@ -549,16 +546,10 @@ def test_the_project_keeps_no_copy_of_the_published_document() -> None:
 
 
 def test_subprocess_v1_dry_run(reference: dict[str, str], tmp_path: Path) -> None:
+    script = str(ROOT / "scripts" / "pull_spec.py")
+    cmd = [sys.executable, script, "--api", "v1", "--file", str(REFERENCE / "fullApi.yaml")]
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "pull_spec.py"),
-            *("--api", "v1", "--file", str(REFERENCE / "fullApi.yaml"), "--dry-run"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
+        [*cmd, "--dry-run"], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr
     assert "with openapi/v1.yaml: no change" in proc.stdout and "dry run" in proc.stdout

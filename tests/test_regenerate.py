@@ -89,36 +89,17 @@ class Job:
 def regenerate(repo: Path, *args: str) -> Job:
     summary = repo.parent / "summary.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(repo / "scripts" / "regenerate.py"),
-            "--summary",
-            str(summary),
-            "--pytest-args",
-            f"{TESTS} -q",
-            "--date",
-            "2026-11-24",
-            *args,
-        ],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    script = str(repo / "scripts" / "regenerate.py")
+    argv = ["--summary", str(summary), "--pytest-args", f"{TESTS} -q", "--date", "2026-11-24"]
+    cmd = [sys.executable, script, *argv, *args]
+    proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=240)
     text = summary.read_text(encoding="utf-8") if summary.exists() else ""
     return Job(proc.returncode, text, proc.stdout, proc.stderr)
 
 
 def test_help_documents_the_exit_codes() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "regenerate.py"), "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    cmd = [sys.executable, str(ROOT / "scripts" / "regenerate.py"), "--help"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     for line in ("0  no change", "1  error", "3  compatible", "4  breaking", "5  the tests fail"):
         assert line in proc.stdout
 
