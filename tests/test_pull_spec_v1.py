@@ -1,16 +1,8 @@
 """``scripts/pull_spec.py --api v1``: Toloka's published API v1 document against ours.
 
-The published document is fetched (over HTTP, every ``$ref`` relative to its URL) or read
-(``--file``), trimmed to the operations the client uses and resolved, in memory only, then
-compared with the project's own ``openapi/v1.yaml`` and the reviewed list of differences
-``openapi/v1-differences.yaml`` (``scripts/v1_compare.py``). What is reported is what changed
-on Toloka's side: a difference not listed, or a listed one gone.
-
-The reference copy of the published document lives in
-``../shared/reference/toloka-v1-openapi/`` and is only read: tests that need it skip with one
-line when it is absent, and play Toloka's changes on a copy under ``tmp_path`` (``--file``) or
-on files served from memory by a local HTTP server. Nothing may be written under
-``openapi/``: every test here checks that the folder is unchanged.
+The reference copy in ``../shared/reference/toloka-v1-openapi/`` is only read: tests that need
+it skip when it is absent, and play Toloka's changes on a copy (``--file``) or on files served
+by a local HTTP server. Nothing may be written under ``openapi/`` (checked after every test).
 """
 
 from __future__ import annotations
