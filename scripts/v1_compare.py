@@ -106,13 +106,7 @@ def _required(schema: dict[str, Any]) -> list[Any]:
 
 
 def _walk(
-    ours: Any,
-    theirs: Any,
-    path: str,
-    out: dict[str, Pair],
-    *,
-    request: bool,
-    depth: int | None,
+    ours: Any, theirs: Any, path: str, out: dict[str, Pair], *, request: bool, depth: int | None
 ) -> None:
     """Compare two schemas; ``depth`` is how many levels of properties to go into."""
     o, t = _merged(ours), _merged(theirs)

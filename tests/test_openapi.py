@@ -28,10 +28,7 @@ from toloka_ext._openapi import (
 )
 
 DOC: dict[str, Any] = {
-    "paths": {
-        "/runs/{runId}": {"$ref": "#/components/pathItems/Run"},
-        "/junk": "not a path item",
-    },
+    "paths": {"/runs/{runId}": {"$ref": "#/components/pathItems/Run"}, "/junk": "not a path item"},
     "components": {
         "pathItems": {"Run": {"parameters": [{"name": "runId"}], "get": {}, "trace": {}}},
         "schemas": {

@@ -150,10 +150,7 @@ def test_dry_run_and_report_files(
 
 ERROR_CASES = {
     "http-500": (dict(body="boom", status=500, ctype="text/plain"), "returned HTTP 500"),
-    "html": (
-        dict(body="<!doctype html><html><body>docs</body></html>", ctype="text/html"),
-        "HTML",
-    ),
+    "html": (dict(body="<!doctype html><html><body>docs</body></html>", ctype="text/html"), "HTML"),
     "html-as-json": (dict(body="<html>oops</html>", ctype="application/json"), "HTML"),
     "not-a-mapping": (dict(body="just some words\n"), "not a JSON/YAML mapping"),
     "bad-yaml": (dict(body="openapi: [3.0\n  x: }\n"), "neither JSON nor YAML"),

@@ -21,12 +21,7 @@ import pytest
 
 from scripts.pull_spec import load_text
 from tests._http import RouteServer
-from tests.drift.mutations import (
-    Spec,
-    load_snapshot,
-    required_property_removed,
-    response_examples,
-)
+from tests.drift.mutations import Spec, load_snapshot, required_property_removed, response_examples
 
 pytestmark = pytest.mark.prism
 

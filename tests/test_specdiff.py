@@ -546,9 +546,7 @@ case(
     "a path parameter's required flag dropped", path_param_required(None), path_param_required(True)
 )
 case(
-    "alternatives replaced",
-    two_schemes({"ApiKey": []}, {"OAuth": []}),
-    two_schemes({"Basic": []}),
+    "alternatives replaced", two_schemes({"ApiKey": []}, {"OAuth": []}), two_schemes({"Basic": []})
 )
 case("a readOnly property dropped from a request", None, read_only_id)
 case("a response type implied by its properties", lambda d: s(d, "Progress").pop("type"))

@@ -121,9 +121,7 @@ def test_a_changed_spec_fails_the_comparison(published: dict[str, Any], name: st
     assert not stale
 
 
-def test_a_listed_difference_that_is_gone_fails_the_comparison(
-    published: dict[str, Any],
-) -> None:
+def test_a_listed_difference_that_is_gone_fails_the_comparison(published: dict[str, Any]) -> None:
     doc = copy.deepcopy(_raw_ours())
     # Agree with the published document on the page size: the listed bounds are gone.
     del doc["components"]["parameters"]["Limit"]["schema"]["maximum"]
