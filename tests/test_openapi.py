@@ -99,19 +99,12 @@ def test_allof_parts_must_all_hold() -> None:
         ],
     }
     doc = Document(
-        {
-            "components": {
-                "schemas": {
-                    "Part": {
-                        "type": "object",
-                        "description": "part",
-                        "properties": {"a": {"type": "string"}, "b": {}},
-                        "required": ["b"],
-                        "enum": ["x", "y"],
-                    }
-                }
-            }
-        }
+        load_text("""
+components:
+  schemas:
+    Part: {type: object, description: part, required: [b], enum: [x, y],
+           properties: {a: {type: string}, b: {}}}
+""")
     )
     merged, ref = doc.merged(schema)
     assert merged == {

@@ -382,16 +382,12 @@ def _with_tree(published: Published) -> None:
         "properties": {"node": {"$ref": node_ref}},
     }
     doc["components"]["schemas"]["OperationViewV1"]["properties"]["tree"] = {"$ref": node_ref}
-    extra["components"]["schemas"]["TreeNode"] = {
-        "type": "object",
-        "properties": {
-            "value": {"type": "string"},
-            "children": {
-                "type": "array",
-                "items": {"$ref": "../../fullApi.yaml#/components/schemas/Tree"},
-            },
-        },
-    }
+    extra["components"]["schemas"]["TreeNode"] = load_text("""
+type: object
+properties:
+  value: {type: string}
+  children: {type: array, items: {$ref: '../../fullApi.yaml#/components/schemas/Tree'}}
+""")
     published.put("fullApi.yaml", doc)
     published.put(ADDITIONAL, extra)
 

@@ -176,21 +176,16 @@ def test_breaking_change_with_failing_tests_exits_5_and_says_both(
 
 def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: RouteServer) -> None:
     spec = load_snapshot(repo / SNAPSHOT)
-    spec["paths"]["/runs/{runId}/cancel"] = {
-        "parameters": [{"$ref": "#/components/parameters/RunId"}],
-        "post": {
-            "operationId": "cancelRun",
-            "responses": {
-                "200": {
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Run"}}
-                    },
-                    "description": "The run, cancelling.",
-                }
-            },
-            "tags": ["runs"],
-        },
-    }
+    spec["paths"]["/runs/{runId}/cancel"] = load_text("""
+parameters: [{$ref: '#/components/parameters/RunId'}]
+post:
+  operationId: cancelRun
+  responses:
+    '200':
+      content: {application/json: {schema: {$ref: '#/components/schemas/Run'}}}
+      description: The run, cancelling.
+  tags: [runs]
+""")
     server.set(spec)
     job = regenerate(repo, "--url", server.url())
     assert job.code == 5, job.summary + job.stderr
