@@ -290,14 +290,8 @@ def test_normalization_is_idempotent_and_key_order_insensitive(tmp_path: Path) -
 def test_yaml_aliases_and_integer_status_keys_are_normalized(tmp_path: Path) -> None:
     src = tmp_path / "spec.yaml"
     src.write_text(
-        "openapi: 3.0.3\n"
-        "info: {title: t, version: '1'}\n"
-        "paths:\n"
-        "  /a:\n"
-        "    get:\n"
-        "      responses:\n"
-        "        200: &ok {description: ok}\n"
-        "        201: *ok\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+        "paths: {/a: {get: {responses: {200: &ok {description: ok}, 201: *ok}}}}\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.yaml"
