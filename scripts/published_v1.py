@@ -74,18 +74,11 @@ def dedupe_enums(node: Any, where: str = "$") -> list[str]:
 def pull_published(
     root_url: str, root: dict[str, Any], *, load: Load, parse: Parse = load_text
 ) -> tuple[dict[str, Any], list[str]]:
-    """The used operations of the published document ``root`` (fetched from ``root_url``),
-    every external ``$ref`` resolved, as one self-contained document, and notes on what
-    had to be repaired for it to be a valid document (:func:`dedupe_enums`).
+    """The used operations of ``root`` (fetched from ``root_url``; ``load`` fetches the files
+    its ``$ref`` s name) as one self-contained document, and the notes of :func:`dedupe_enums`."""
 
-    ``load`` fetches or reads any other file a ``$ref`` names (absolute URL in, text out);
-    ``parse`` turns a JSON/YAML text into a value. Raises ``toloka_ext._openapi.RefError``.
-    """
-    out = bundle(
-        root_url,
-        root,
-        keep=lambda method, path: (method, template(path)) in _USED,
-        load=load,
-        parse=parse,
-    )
+    def keep(method: str, path: str) -> bool:
+        return (method, template(path)) in _USED
+
+    out = bundle(root_url, root, keep=keep, load=load, parse=parse)
     return out, dedupe_enums(out)

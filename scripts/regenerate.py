@@ -65,13 +65,7 @@ code runs `make install` and then this script directly.
 # Copied into the staging area as links, never as files: big and read-only for this job.
 _LINKED = (".venv", "node_modules")
 _IGNORED = (
-    ".git",
-    "__pycache__",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".hypothesis",
-    "*.egg-info",
+    *".git __pycache__ .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info".split(),
     *_LINKED,
 )
 
@@ -151,14 +145,8 @@ def make_staging(root: Path, dest: Path) -> Path:
 
 def generate(stage: Path) -> None:
     script = stage / "scripts" / "generate.sh"
-    proc = subprocess.run(
-        ["bash", str(script)],
-        cwd=stage,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    cmd = ["bash", str(script)]
+    proc = subprocess.run(cmd, cwd=stage, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).strip()
         raise RegenerateError("generate", f"scripts/generate.sh failed:\n{_tail(output, 40)}")

@@ -313,15 +313,8 @@ _STEP = re.compile(r"\.(?![^\[]*\])")
 
 
 def locate(what: str) -> tuple[Side, str]:
-    """The side (operation, request, response) and kind of a difference named ``what``.
-
-    Kinds: ``operation``, ``operationId``, ``security``, ``security.schemes``, ``parameter``,
-    ``parameter.required``, ``body``, ``body.required``, ``status``; in a schema
-    ``property``, ``alternative`` (``oneOf[i]``), ``alternatives`` (their count),
-    ``required`` (the list of required fields) and the facets ``type``, ``format``,
-    ``enum``, ``minimum``, ``maximum``, ``additionalProperties``; ``other`` when ``what``
-    does not parse.
-    """
+    """The side (operation, request, response) and kind (the ``kind`` column of :data:`RULES`,
+    ``other`` when ``what`` does not parse) of a difference named ``what``."""
     if what in ("(operation)", "operationId", "security", "security.schemes"):
         return "operation", "operation" if what == "(operation)" else what
     steps = _STEP.split(what)
