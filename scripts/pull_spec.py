@@ -359,12 +359,8 @@ def run(
             info = previous.get("info")
             recorded = info.get("x-snapshot") if isinstance(info, dict) else None
             recorded = recorded if isinstance(recorded, dict) else {}
-            kept = normalize(
-                previous,
-                source=str(recorded.get("source", source)),
-                mode=str(recorded.get("mode", mode)),
-                date=str(recorded.get("date", date)),
-            )[0]
+            stamp = {"source": source, "mode": mode, "date": date}
+            kept = normalize(previous, **{k: str(recorded.get(k, v)) for k, v in stamp.items()})[0]
             status = "no change" if kept == previous_raw else "reformatted"
             outcome = Outcome(status, EXIT_NO_CHANGE, False, old_hash, new_hash, report)
             new_text = kept

@@ -6,16 +6,12 @@ operation of ours (matched by method and path template), and tells which are lis
 ``tests/test_v1_compare.py`` keeps the list honest, ``scripts/pull_spec.py --api v1``
 reports what changed on Toloka's side (a difference not listed, or a listed one gone).
 
-Compared: operationId, security, parameters (in, required, type, enum, format, bounds), the
-request body (required; top-level fields: required, type, enum, format, bounds, closed or
-open) and the 2xx responses (fields all the way down: type, enum, format; ``oneOf``
-alternatives paired whatever their order); not descriptions nor examples. A difference is
-named by ``what``, its path inside the operation with ``$ref`` s inlined and ``allOf``
-merged (``parameters[query:limit].schema.maximum``; the grammar is spelled out in the
-differences file's header), with the value on each side (``"declared"``/``"absent"`` for
-something only one side has), and classified by :data:`RULES` (first match wins):
-``breaking`` if the client can trip over it (exit code 4 of ``pull_spec.py``), else
-``info`` or ``warning`` (exit code 3).
+Compared: operationId, security, parameters, the request body (its top-level fields) and
+the 2xx responses (fields all the way down, ``oneOf`` alternatives paired whatever their
+order); not descriptions nor examples. A difference is named by ``what``, its path inside the
+operation (``parameters[query:limit].schema.maximum``: the grammar is in the differences
+file's header), with the value on each side, and classified by :data:`RULES`: ``breaking``
+(exit code 4 of ``pull_spec.py``), else ``info`` or ``warning`` (exit code 3).
 """
 
 from __future__ import annotations

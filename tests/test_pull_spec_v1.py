@@ -489,10 +489,8 @@ def test_v1_cli_defaults_and_usage(
 
     monkeypatch.setattr(pull_spec, "fetch", fake_fetch)
     assert main(["--api", "v1"]) == pull_spec.EXIT_ERROR
-    assert asked == [
-        "https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml"
-    ]
-    assert published_v1.DEFAULT_URL == asked[0]
+    url = "https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml"
+    assert asked == [url] == [published_v1.DEFAULT_URL]
     assert capsys.readouterr().err == f"error: cannot fetch {asked[0]}: offline in tests\n"
     for argv, message in (
         (["--reconstructed"], "never 'reconstructed'"),
