@@ -17,7 +17,6 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scripts import pull_spec
 from scripts.pull_spec import dump_yaml, load_text, main
 from tests._http import RouteServer
 
@@ -324,21 +323,6 @@ def test_subprocess_exit_codes(server: RouteServer, base: dict[str, Any], tmp_pa
     assert "usage:" in usage.stderr
     help_text = run("--help").stdout
     assert "exit codes:" in help_text and "4  breaking change" in help_text
-
-
-def test_default_source_is_the_official_url(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    asked: list[str] = []
-
-    def fake_fetch(url: str) -> str:
-        asked.append(url)
-        raise pull_spec.PullError(f"cannot fetch {url}: offline in tests")
-
-    monkeypatch.setattr(pull_spec, "fetch", fake_fetch)
-    assert main(["--output", str(tmp_path / "x.yaml")]) == 1
-    assert asked == ["https://platform.toloka.ai/api/v2-beta/doc"]
-    assert "offline in tests" in capsys.readouterr().err
 
 
 _scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()

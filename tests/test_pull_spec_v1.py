@@ -478,9 +478,10 @@ def test_file_mode_missing_ref_target(
 # --------------------------------------------------------------------------- CLI
 
 
-def test_v1_cli_defaults_and_usage(
+def test_cli_default_sources_and_v1_usage(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Each API's official URL by default; a usage error of --api v1 fetches nothing."""
     asked: list[str] = []
 
     def fake_fetch(url: str, client: object = None) -> str:
@@ -500,7 +501,9 @@ def test_v1_cli_defaults_and_usage(
             main(["--api", "v1", *argv])
         assert usage.value.code == 2
         assert message in capsys.readouterr().err
-    assert len(asked) == 1
+    assert main(["--dry-run"]) == pull_spec.EXIT_ERROR  # --api v2, the default
+    assert asked[1:] == ["https://platform.toloka.ai/api/v2-beta/doc"]  # no usage error fetched
+    assert capsys.readouterr().err == f"error: cannot fetch {asked[1]}: offline in tests\n"
 
 
 def test_the_project_keeps_no_copy_of_the_published_document() -> None:
