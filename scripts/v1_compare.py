@@ -76,14 +76,11 @@ def operations(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], list
     }
 
 
-def _as_is(schema: Any) -> tuple[dict[str, Any], str | None]:
-    return (schema if isinstance(schema, dict) else {}), None  # resolved documents: no $ref
-
-
 def _merged(schema: Any) -> dict[str, Any]:
-    """One schema for an ``allOf`` (the walker's one rule: ``toloka_ext._openapi.flatten``).
-    Never changes ``schema``: resolved documents share nodes between their uses."""
-    return flatten(schema, _as_is)[0]
+    """One schema for an ``allOf`` (the walker's one rule: ``toloka_ext._openapi.flatten``; no
+    ``$ref`` to follow in a resolved document). Never changes ``schema``: resolved documents
+    share nodes between their uses."""
+    return flatten(schema, lambda node: (_dict(node), None))[0]
 
 
 def _facet(schema: dict[str, Any], name: str) -> Any:
@@ -200,10 +197,6 @@ def _security(doc: dict[str, Any], op: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def _alternatives(security: list[list[str]]) -> list[str]:
-    return sorted({" + ".join(alternative) or "(none)" for alternative in security})
-
-
 def compare_operation(
     ours: dict[str, Any],
     theirs: dict[str, Any],
@@ -219,7 +212,7 @@ def compare_operation(
     # The alternatives as sets, apart from "security" (which also sees a repeated scheme,
     # such as ours' legacy OAuth next to the API key, both `Authorization` headers): a
     # listed "security" difference must not hide a change of the credentials accepted.
-    accepted = _alternatives(security[0]), _alternatives(security[1])
+    accepted = tuple(sorted({" + ".join(a) or "(none)" for a in side}) for side in security)
     if accepted[0] != accepted[1]:
         out["security.schemes"] = accepted
     mine, published = _parameters(ours, shared[0]), _parameters(theirs, shared[1])

@@ -385,12 +385,11 @@ def test_ref_cycle_across_files_becomes_internal_refs_and_still_compares(
     _with_tree(published)
     doc = pull_spec.pull_v1(source=published.url, is_file=False)
     schemas = doc["components"]["schemas"]
-    assert schemas["OperationViewV1"]["properties"]["tree"] == {
-        "$ref": "#/components/schemas/TreeNode"
-    }
+    node = {"$ref": "#/components/schemas/TreeNode"}
+    assert schemas["OperationViewV1"]["properties"]["tree"] == node
     children = schemas["TreeNode"]["properties"]["children"]
     assert children["items"] == {"$ref": "#/components/schemas/Tree"}
-    assert schemas["Tree"]["properties"]["node"] == {"$ref": "#/components/schemas/TreeNode"}
+    assert schemas["Tree"]["properties"]["node"] == node
     with pytest.raises(RefCycleError):
         inline(doc)
 

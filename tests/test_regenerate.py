@@ -125,9 +125,8 @@ def test_compatible_change_exits_3_and_installs(repo: Path, server: RouteServer)
     after = tree(repo)
     assert after != before and not (repo / "generated" / ".toloka_pipeline_api.outgoing").exists()
     # What was installed is exactly what the generator makes from the new snapshot.
-    check = subprocess.run(
-        ["bash", str(repo / "scripts" / "check_generated.sh")], capture_output=True, text=True
-    )
+    cmd = ["bash", str(repo / "scripts" / "check_generated.sh")]
+    check = subprocess.run(cmd, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
     s = job.summary

@@ -22,14 +22,12 @@ PUBLISHED = ROOT.parent / "shared" / "reference" / "toloka-v1-openapi" / "fullAp
 Doc = dict[str, Any]
 
 
-def _raw_ours() -> dict[str, Any]:
-    doc: dict[str, Any] = load_text(OURS.read_text(encoding="utf-8"))
-    return doc
+def _raw_ours() -> Doc:
+    return load_text(OURS.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def _ours(doc: dict[str, Any] | None = None) -> dict[str, Any]:
-    resolved: dict[str, Any] = inline(doc if doc is not None else _raw_ours())
-    return resolved
+def _ours(doc: Doc | None = None) -> Doc:
+    return inline(doc if doc is not None else _raw_ours())  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
