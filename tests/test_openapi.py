@@ -91,13 +91,12 @@ def test_a_lookup_that_fails_says_why_in_one_line() -> None:
 
 
 def test_allof_parts_must_all_hold() -> None:
-    schema = {
-        "description": "own",
-        "allOf": [
-            {"$ref": "#/components/schemas/Part"},
-            {"properties": {"a": {"maxLength": 3}}, "required": ["a", "b"], "enum": ["x", "z"]},
-        ],
-    }
+    schema = load_text("""
+description: own
+allOf:
+- {$ref: '#/components/schemas/Part'}
+- {properties: {a: {maxLength: 3}}, required: [a, b], enum: [x, z]}
+""")
     doc = Document(
         load_text("""
 components:

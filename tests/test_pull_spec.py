@@ -247,18 +247,15 @@ def test_normalization_is_idempotent_and_key_order_insensitive(tmp_path: Path) -
             "description": "first line\nsecond line with trailing text\n\n  indented third\n",
             "x-long": "word " * 80,
         },
-        "paths": {
-            "/b": {"get": {"responses": {"200": {"description": "ok"}}}},
-            "/a": {
-                "get": {
-                    "parameters": [
-                        {"name": "z", "in": "query", "schema": {"type": "string"}},
-                        {"name": "a", "in": "query", "schema": {"type": "string"}},
-                    ],
-                    "responses": {"200": {"description": "2024-01-01"}},
-                }
-            },
-        },
+        "paths": load_text("""
+/b: {get: {responses: {'200': {description: ok}}}}
+/a:
+  get:
+    parameters:
+    - {name: z, in: query, schema: {type: string}}
+    - {name: a, in: query, schema: {type: string}}
+    responses: {'200': {description: '2024-01-01'}}
+"""),
     }
 
     def reverse(value: Any) -> Any:

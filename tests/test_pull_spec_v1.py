@@ -283,8 +283,7 @@ class Published:
         return self.server.url(f"{BASE}/fullApi.yaml")
 
     def doc(self, rel: str = "fullApi.yaml") -> Doc:
-        value: Doc = load_text(self.texts[rel])
-        return value
+        return load_text(self.texts[rel])  # type: ignore[no-any-return]
 
     def put(self, rel: str, body: str | Doc) -> None:
         text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
