@@ -368,10 +368,6 @@ class Rule:
     when: Callable[[Any, Any], bool]
     summary: str
 
-    @property
-    def breaking(self) -> bool:
-        return self.level == "breaking"
-
 
 def _always(ours: Any, published: Any) -> bool:  # noqa: ARG001
     return True

@@ -1,9 +1,5 @@
-"""``toloka_ext._openapi``: reading, following ``$ref`` s, ``allOf``, inlining and bundling.
-
-The differ's, the operation table's and the v1 pull's tests exercise it through their own
-documents; these pin what each of its pieces promises on its own, on small documents and
-files served from memory.
-"""
+"""``toloka_ext._openapi``: reading, following ``$ref`` s, ``allOf``, inlining and bundling,
+each piece on its own (the differ's, operation table's and v1 pull's tests use it too)."""
 
 from __future__ import annotations
 
