@@ -78,9 +78,7 @@ def test_every_response_body_has_examples_that_conform(name: str) -> None:
     checked = 0
     for op, status, _, response in _responses(spec):
         for media, content in response.get("content", {}).items():
-            examples = []
-            if "example" in content:
-                examples.append(content["example"])
+            examples = [content["example"]] if "example" in content else []
             examples += [_resolve(spec, e)["value"] for e in content.get("examples", {}).values()]
             assert examples, f"{op} {status} {media} has no example"
             schema = {**content["schema"], "components": spec["components"]}
