@@ -461,8 +461,7 @@ RULES: tuple[Rule, ...] = (
     Rule("security-credentials-added", "info", "operation", "security.schemes", _always,
          "the published document accepts another credential as well"),
     Rule("security-changed", "breaking", "operation", "security", _always, "requirements changed"),
-    Rule("operation-id-changed", "info", "operation", "operationId", _always,
-         "operationId differs (the client calls by method and path)"),
+    Rule("operation-id-changed", "info", "operation", "operationId", _always, "calls go by path"),
     # request: parameters
     Rule("request-parameter-gone", "breaking", "request", "parameter", _gone, "refused or ignored"),
     Rule("request-parameter-added-required", "breaking", "request", "parameter", _new_required,
@@ -474,8 +473,7 @@ RULES: tuple[Rule, ...] = (
          "a parameter became optional"),
     # request: body
     Rule("request-body-gone", "breaking", "request", "body", _gone, "the body sent is refused"),
-    Rule("request-body-added-required", "breaking", "request", "body", _new_required,
-         "a required request body the client does not send"),
+    Rule("request-body-added-required", "breaking", "request", "body", _new_required, "not sent"),
     Rule("request-body-added", "info", "request", "body", _new, "an optional body, not sent"),
     Rule("request-body-became-required", "breaking", "request", "body.required",
          _published_true, "the request body became required"),
@@ -524,8 +522,7 @@ RULES: tuple[Rule, ...] = (
          "map entries are published where the client reads none"),
     Rule("response-alternative-gone", "breaking", "response", "alternative", _always,
          "an answer shape the client reads (one per mode it uses) is not published"),
-    Rule("response-alternatives-more", "warning", "response", "alternatives", _more,
-         "the answer may have a shape the client does not declare"),
+    Rule("response-alternatives-more", "warning", "response", "alternatives", _more, "undeclared"),
     Rule("response-alternatives-fewer", "info", "response", "alternatives", _always,
          "fewer answer shapes are published (the gone one is reported on its own)"),
 )  # fmt: skip

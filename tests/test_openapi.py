@@ -223,18 +223,16 @@ def test_bundle_keeps_what_the_kept_operations_use_as_components() -> None:
     assert set(doc["paths"]) == {"/a/{id}", "/b"}
     assert set(doc["paths"]["/a/{id}"]) == {"get"}  # delete was not kept
     assert doc["paths"]["/b"] == {"post": {"responses": {"201": {"description": "ok"}}}}
-    assert doc["paths"]["/a/{id}"]["get"]["responses"]["200"] == {
-        "$ref": "#/components/responses/Ok"
-    }
+    ok = doc["paths"]["/a/{id}"]["get"]["responses"]["200"]
+    assert ok == {"$ref": "#/components/responses/Ok"}
     assert [t["name"] for t in doc["tags"]] == ["used"]
     media = doc["components"]["responses"]["Ok"]["content"]["application/json"]
     assert media["example"] == {"$ref": "data, not a reference"}
     # r.yaml's Item clashes with root.yaml's: it takes its file's stem; root's keeps its name
     assert media["schema"] == {"$ref": "#/components/schemas/Item_r"}
-    assert doc["components"]["schemas"]["Item_r"]["properties"]["root"] == {
-        "$ref": "#/components/schemas/Item"
-    }
-    assert doc["components"]["schemas"]["Item"] == {"type": "string"}
+    schemas = doc["components"]["schemas"]
+    assert schemas["Item_r"]["properties"]["root"] == {"$ref": "#/components/schemas/Item"}
+    assert schemas["Item"] == {"type": "string"}
     assert set(doc["components"]["securitySchemes"]) == {"key"}
 
 

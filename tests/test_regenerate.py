@@ -1,9 +1,5 @@
-"""``scripts/regenerate.py`` end to end, in a temporary copy of the repository.
-
-A local HTTP server (127.0.0.1, free port) plays the live API's ``/doc``; the copy holds
-``openapi/``, ``scripts/``, ``generated/``, ``pyproject.toml`` and a small test selection
-(``tests/test_generated_client.py`` against Prism), so each run takes a few seconds.
-"""
+"""``scripts/regenerate.py`` end to end, in a temporary copy of the repository, a local HTTP
+server playing the live ``/doc`` and a small test selection (``TESTS``, against Prism)."""
 
 from __future__ import annotations
 
@@ -159,10 +155,8 @@ def test_breaking_change_with_failing_tests_exits_5_and_says_both(
         assert f"`{call}`" in affected, affected
     assert "Breaking for clients: **yes**" in s
     assert "## Breaking (3)" in s
-    assert (
-        "| response-required-property-removed | GET /runs/{runId} | response 200 body .status |"
-        in s
-    )
+    row = "| response-required-property-removed | GET /runs/{runId} | response 200 body .status |"
+    assert row in s
     # The suite pins Run.status: its failures are named.
     assert "Failed:" in s
     assert f"- `{TESTS}::test_named_examples_parse`" in s

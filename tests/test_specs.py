@@ -195,9 +195,8 @@ def test_v1_named_examples_the_contract_tests_pick() -> None:
     """tests/v1/test_contract.py selects these with ``Prefer: example=<name>``; Prism serves
     the first one when nothing is preferred."""
     ops = {op_id: entry["op"] for op_id, entry in _v1_ops().items()}
-    assert {"single", "batch", "batch_with_errors", "async_operation"} <= set(
-        _named_examples(ops["createTasks"], "201")
-    )
+    created = _named_examples(ops["createTasks"], "201")
+    assert {"single", "batch", "batch_with_errors", "async_operation"} <= set(created)
     assert _named_examples(ops["getOperationLog"], "200")[0] == "mixed"
     for op_id in ("getOperation", "listOperations", "listTasks", "getTask"):
         assert _named_examples(ops[op_id], "200")[0] == "success", op_id

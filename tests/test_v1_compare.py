@@ -75,9 +75,8 @@ def _unrequire_pool_id(doc: dict[str, Any]) -> None:
     param["required"] = False
 
 
-def _schema(doc: dict[str, Any], name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = _node(doc, "components", "schemas", name)
-    return schema
+def _schema(doc: Doc, name: str) -> Any:
+    return _node(doc, "components", "schemas", name)
 
 
 # name -> (a change to ours, the operation and the difference it makes)
