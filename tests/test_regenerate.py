@@ -29,10 +29,8 @@ TESTS = "tests/test_generated_client.py"
 
 def pipeline_version_added(spec: Spec) -> Spec:
     """A compatible change: pipelines report their ``version`` (optional integer)."""
-    spec["components"]["schemas"]["Pipeline"]["properties"]["version"] = {
-        "minimum": 1,
-        "type": "integer",
-    }
+    properties = spec["components"]["schemas"]["Pipeline"]["properties"]
+    properties["version"] = {"minimum": 1, "type": "integer"}
     for pipeline in response_examples(spec, "Pipeline"):
         pipeline["version"] = 4
     return spec
