@@ -61,8 +61,7 @@ def resolve_file(path: Path = OURS) -> dict[str, Any]:
         return Path(url2pathname(urlsplit(uri).path)).read_text(encoding="utf-8")
 
     text = path.read_text(encoding="utf-8")
-    doc: dict[str, Any] = inline(load_text(text), uri=path.resolve().as_uri(), load=read)
-    return doc
+    return inline(load_text(text), uri=path.resolve().as_uri(), load=read)
 
 
 # --------------------------------------------------------------------------- comparison

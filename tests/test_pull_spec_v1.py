@@ -355,11 +355,9 @@ def _with_tree(published: Published) -> None:
     """A recursive schema across two files, reached from a response the client reads."""
     doc, extra = published.doc(), published.doc(ADDITIONAL)
     node_ref = f"./{ADDITIONAL}#/components/schemas/TreeNode"
-    doc["components"]["schemas"]["Tree"] = {
-        "type": "object",
-        "properties": {"node": {"$ref": node_ref}},
-    }
-    doc["components"]["schemas"]["OperationViewV1"]["properties"]["tree"] = {"$ref": node_ref}
+    schemas = doc["components"]["schemas"]
+    schemas["Tree"] = {"type": "object", "properties": {"node": {"$ref": node_ref}}}
+    schemas["OperationViewV1"]["properties"]["tree"] = {"$ref": node_ref}
     extra["components"]["schemas"]["TreeNode"] = load_text("""
 type: object
 properties:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from toloka_pipeline_api._snapshot import OPERATIONS
 
+from scripts.public_usage import methods_by_operation
 from scripts.pull_spec import load_text
 from tests._http import RouteServer
 from tests.drift.mutations import Spec, load_snapshot, required_property_removed, response_examples
@@ -247,13 +249,8 @@ def test_failing_tests_decide_the_exit_code_whatever_the_change(
 
 
 def test_public_usage_is_derived_from_the_code() -> None:
-    from scripts.public_usage import methods_by_operation
-
     usage = methods_by_operation()
     assert "client.exports.download" in usage["getExport"]
     assert "client.process_new_data" in usage["startRun"]
     assert usage["getMe"] == ["client.me"]
-    # every operation of the snapshot is reached by some public call
-    from toloka_pipeline_api._snapshot import OPERATIONS
-
-    assert set(OPERATIONS) == set(usage)
+    assert set(OPERATIONS) == set(usage)  # every operation is reached by some public call
