@@ -134,8 +134,7 @@ def test_v2_declares_every_howto_endpoint() -> None:
     # Guesses beyond the how-to, each marked x-guess with its reason in the snapshot.
     guessed = {"GET /datasets/{datasetId}/exports"}
     assert declared == howto | guessed
-    for path_method in guessed:
-        method, path = path_method.split(" ")
+    for method, path in (g.split(" ") for g in guessed):
         assert spec["paths"][path][method.lower()]["x-guess"] is True
 
 
