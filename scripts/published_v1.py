@@ -1,16 +1,12 @@
 """Toloka's published API v1 OpenAPI document, reduced to what ``toloka_ext`` uses.
 
-Its source is the public repository ``Toloka/docs`` (branch ``main``, file
-``en/api/reference/fullApi.yaml``): OpenAPI 3.0.1 split over many files whose ``$ref`` s
-point into ``parts/``, ``responses/``, ``requests/`` and ``code-samples/`` (schemas, named
-examples, code samples, a Markdown description), some back into ``fullApi.yaml``.
-:func:`pull_published` makes it, in memory, one small self-contained document: the
-operations of :data:`USED_OPERATIONS` only (matched by method and path template; nothing
-else is looked at, so a broken ``$ref`` elsewhere cannot disturb the pull), every ``$ref``
-reachable from them resolved (``toloka_ext._openapi.bundle``), and repaired where it would
-not be valid (:func:`dedupe_enums`). ``scripts/pull_spec.py --api v1`` compares it with
-``openapi/v1.yaml``; it is never stored. A target that cannot be fetched, read or found, or
-an inlining cycle, raises ``toloka_ext._openapi.RefError``.
+Its source is ``en/api/reference/fullApi.yaml`` of the public repository ``Toloka/docs``
+(branch ``main``): OpenAPI 3.0.1 split over many files by ``$ref`` s, some pointing back into
+``fullApi.yaml``. :func:`pull_published` makes it, in memory, one small self-contained
+document: the operations of :data:`USED_OPERATIONS` only (so a broken ``$ref`` elsewhere
+cannot disturb the pull), every ``$ref`` they reach resolved (``toloka_ext._openapi.bundle``),
+repaired where it would not be valid (:func:`dedupe_enums`). ``scripts/pull_spec.py --api v1``
+compares it with ``openapi/v1.yaml``; it is never stored. Failures raise ``RefError``.
 """
 
 from __future__ import annotations
