@@ -157,9 +157,9 @@ ERROR_CASES = {
     "invalid-deep": (  # a response without its description: the error names where
         dict(
             body="openapi: 3.0.3\ninfo: {title: x, version: '1'}\n"
-            "paths: {/r: {get: {responses: {'200': {}}}}}\n"
+            "paths: {'/r/{id}': {get: {responses: {'200': {}}}}}\n"
         ),
-        "invalid OpenAPI document at $.paths['/r'].get.responses",
+        "invalid OpenAPI document at $.paths['/r/{id}'].get.responses",
     ),
 }
 
