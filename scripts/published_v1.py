@@ -1,16 +1,12 @@
 """Toloka's published API v1 OpenAPI document, reduced to what ``toloka_ext`` uses.
 
-Its source is the public repository ``Toloka/docs`` (branch ``main``, file
-``en/api/reference/fullApi.yaml``): OpenAPI 3.0.1 split over many files whose ``$ref`` s
-point into ``parts/``, ``responses/``, ``requests/`` and ``code-samples/`` (schemas, named
-examples, code samples, a Markdown description), some back into ``fullApi.yaml``.
-:func:`pull_published` makes it, in memory, one small self-contained document: the
-operations of :data:`USED_OPERATIONS` only (matched by method and path template; nothing
-else is looked at, so a broken ``$ref`` elsewhere cannot disturb the pull), every ``$ref``
-reachable from them resolved (``toloka_ext._openapi.bundle``), and repaired where it would
-not be valid (:func:`dedupe_enums`). ``scripts/pull_spec.py --api v1`` compares it with
-``openapi/v1.yaml``; it is never stored. A target that cannot be fetched, read or found, or
-an inlining cycle, raises ``toloka_ext._openapi.RefError``.
+Its source is ``en/api/reference/fullApi.yaml`` of the public repository ``Toloka/docs``
+(branch ``main``): OpenAPI 3.0.1 split over many files by ``$ref`` s, some pointing back into
+``fullApi.yaml``. :func:`pull_published` makes it, in memory, one small self-contained
+document: the operations of :data:`USED_OPERATIONS` only (so a broken ``$ref`` elsewhere
+cannot disturb the pull), every ``$ref`` they reach resolved (``toloka_ext._openapi.bundle``),
+repaired where it would not be valid (:func:`dedupe_enums`). ``scripts/pull_spec.py --api v1``
+compares it with ``openapi/v1.yaml``; it is never stored. Failures raise ``RefError``.
 """
 
 from __future__ import annotations
@@ -74,18 +70,11 @@ def dedupe_enums(node: Any, where: str = "$") -> list[str]:
 def pull_published(
     root_url: str, root: dict[str, Any], *, load: Load, parse: Parse = load_text
 ) -> tuple[dict[str, Any], list[str]]:
-    """The used operations of the published document ``root`` (fetched from ``root_url``),
-    every external ``$ref`` resolved, as one self-contained document, and notes on what
-    had to be repaired for it to be a valid document (:func:`dedupe_enums`).
+    """The used operations of ``root`` (fetched from ``root_url``; ``load`` fetches the files
+    its ``$ref`` s name) as one self-contained document, and the notes of :func:`dedupe_enums`."""
 
-    ``load`` fetches or reads any other file a ``$ref`` names (absolute URL in, text out);
-    ``parse`` turns a JSON/YAML text into a value. Raises ``toloka_ext._openapi.RefError``.
-    """
-    out = bundle(
-        root_url,
-        root,
-        keep=lambda method, path: (method, template(path)) in _USED,
-        load=load,
-        parse=parse,
-    )
+    def keep(method: str, path: str) -> bool:
+        return (method, template(path)) in _USED
+
+    out = bundle(root_url, root, keep=keep, load=load, parse=parse)
     return out, dedupe_enums(out)

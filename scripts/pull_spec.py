@@ -7,22 +7,13 @@ Usage::
     python scripts/pull_spec.py --file spec.json --reconstructed
     python scripts/pull_spec.py --dry-run --report-json report.json
     python scripts/pull_spec.py --api v1              # Toloka's published API v1 document
-    python scripts/pull_spec.py --api v1 --file ../shared/reference/toloka-v1-openapi/fullApi.yaml
 
-v2 (the default): fetch (``--url``) or read (``--file``); validate (openapi-spec-validator,
-3.0 / 3.1); normalize (sorted keys, block style, no wrapping, lists kept in order) and stamp
-``info.x-snapshot`` (source, mode, date, sha256 of the rest); compare with the previous
-snapshot (``toloka_ext._specdiff``), each change also judged by what the client relies on
-(``scripts/public_usage.py``). The snapshot is replaced atomically, and only when everything
-succeeded and the content changed.
-
-v1: the published document (``published_v1.DEFAULT_URL``, every ``$ref`` fetched relative to
-it) is trimmed to the operations the client calls and made self-contained, in memory only
-(``scripts/published_v1.py``), then compared with ``openapi/v1.yaml`` and the reviewed
-``openapi/v1-differences.yaml`` (``scripts/v1_compare.py``): a difference not listed, or a
-listed one gone, is a change on Toloka's side. Nothing is written under ``openapi/``.
-
-Exit codes: :data:`EPILOG` (``--help``).
+v2: fetch or read, validate, normalize and stamp ``info.x-snapshot`` (source, mode, date,
+sha256 of the rest), compare with the previous snapshot by what the client relies on; the
+snapshot is replaced atomically, only when all succeeded and the content changed. v1: the
+document is trimmed and bundled in memory (``scripts/published_v1.py``) and compared with ours
+and the reviewed differences (``scripts/v1_compare.py``); nothing is written. Exit codes:
+:data:`EPILOG` (``--help``).
 """
 
 from __future__ import annotations
@@ -349,11 +340,8 @@ def run(
     dry_run: bool,
     reliance: Reliance | None = None,
 ) -> tuple[Outcome, str]:
-    """Everything after the body is in hand; returns the outcome and the report text.
-
-    Changes are judged by what the client relies on (``reliance``; by default what the
-    code of this checkout sends, acts on and needs: ``scripts/public_usage.py``).
-    """
+    """Everything after the body is in hand; returns the outcome and the report text. Changes
+    are judged by ``reliance`` (by default this checkout's: ``scripts/public_usage.py``)."""
     doc = parse(text, source)
     validate(doc, source)
     new_text, new_hash = normalize(doc, source=source, mode=mode, date=date)
@@ -371,12 +359,8 @@ def run(
             info = previous.get("info")
             recorded = info.get("x-snapshot") if isinstance(info, dict) else None
             recorded = recorded if isinstance(recorded, dict) else {}
-            kept = normalize(
-                previous,
-                source=str(recorded.get("source", source)),
-                mode=str(recorded.get("mode", mode)),
-                date=str(recorded.get("date", date)),
-            )[0]
+            stamp = {"source": source, "mode": mode, "date": date}
+            kept = normalize(previous, **{k: str(recorded.get(k, v)) for k, v in stamp.items()})[0]
             status = "no change" if kept == previous_raw else "reformatted"
             outcome = Outcome(status, EXIT_NO_CHANGE, False, old_hash, new_hash, report)
             new_text = kept
@@ -603,11 +587,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--api v1 pulls Toloka's published document: it is never 'reconstructed'")
     if v1 and args.output is not None:
         parser.error("--output: --api v1 writes no snapshot (it compares with openapi/v1.yaml)")
-    source = (
-        args.file
-        if args.file is not None
-        else (args.url or (DEFAULT_V1_URL if v1 else DEFAULT_URL))
-    )
+    default_url = DEFAULT_V1_URL if v1 else DEFAULT_URL
+    source = args.file if args.file is not None else (args.url or default_url)
     mode = mode or ("file" if args.file is not None else "live")
     date = args.date or dt.datetime.now(dt.UTC).date().isoformat()
     output = Path(args.output) if args.output else ROOT / DEFAULT_OUTPUT

@@ -6,16 +6,12 @@ operation of ours (matched by method and path template), and tells which are lis
 ``tests/test_v1_compare.py`` keeps the list honest, ``scripts/pull_spec.py --api v1``
 reports what changed on Toloka's side (a difference not listed, or a listed one gone).
 
-Compared: operationId, security, parameters (in, required, type, enum, format, bounds), the
-request body (required; top-level fields: required, type, enum, format, bounds, closed or
-open) and the 2xx responses (fields all the way down: type, enum, format; ``oneOf``
-alternatives paired whatever their order); not descriptions nor examples. A difference is
-named by ``what``, its path inside the operation with ``$ref`` s inlined and ``allOf``
-merged (``parameters[query:limit].schema.maximum``; the grammar is spelled out in the
-differences file's header), with the value on each side (``"declared"``/``"absent"`` for
-something only one side has), and classified by :data:`RULES` (first match wins):
-``breaking`` if the client can trip over it (exit code 4 of ``pull_spec.py``), else
-``info`` or ``warning`` (exit code 3).
+Compared: operationId, security, parameters, the request body (its top-level fields) and
+the 2xx responses (fields all the way down, ``oneOf`` alternatives paired whatever their
+order); not descriptions nor examples. A difference is named by ``what``, its path inside the
+operation (``parameters[query:limit].schema.maximum``: the grammar is in the differences
+file's header), with the value on each side, and classified by :data:`RULES`: ``breaking``
+(exit code 4 of ``pull_spec.py``), else ``info`` or ``warning`` (exit code 3).
 """
 
 from __future__ import annotations
@@ -65,8 +61,7 @@ def resolve_file(path: Path = OURS) -> dict[str, Any]:
         return Path(url2pathname(urlsplit(uri).path)).read_text(encoding="utf-8")
 
     text = path.read_text(encoding="utf-8")
-    doc: dict[str, Any] = inline(load_text(text), uri=path.resolve().as_uri(), load=read)
-    return doc
+    return inline(load_text(text), uri=path.resolve().as_uri(), load=read)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -80,14 +75,11 @@ def operations(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], list
     }
 
 
-def _as_is(schema: Any) -> tuple[dict[str, Any], str | None]:
-    return (schema if isinstance(schema, dict) else {}), None  # resolved documents: no $ref
-
-
 def _merged(schema: Any) -> dict[str, Any]:
-    """One schema for an ``allOf`` (the walker's one rule: ``toloka_ext._openapi.flatten``).
-    Never changes ``schema``: resolved documents share nodes between their uses."""
-    return flatten(schema, _as_is)[0]
+    """One schema for an ``allOf`` (the walker's one rule: ``toloka_ext._openapi.flatten``; no
+    ``$ref`` to follow in a resolved document). Never changes ``schema``: resolved documents
+    share nodes between their uses."""
+    return flatten(schema, lambda node: (_dict(node), None))[0]
 
 
 def _facet(schema: dict[str, Any], name: str) -> Any:
@@ -106,13 +98,7 @@ def _required(schema: dict[str, Any]) -> list[Any]:
 
 
 def _walk(
-    ours: Any,
-    theirs: Any,
-    path: str,
-    out: dict[str, Pair],
-    *,
-    request: bool,
-    depth: int | None,
+    ours: Any, theirs: Any, path: str, out: dict[str, Pair], *, request: bool, depth: int | None
 ) -> None:
     """Compare two schemas; ``depth`` is how many levels of properties to go into."""
     o, t = _merged(ours), _merged(theirs)
@@ -210,10 +196,6 @@ def _security(doc: dict[str, Any], op: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def _alternatives(security: list[list[str]]) -> list[str]:
-    return sorted({" + ".join(alternative) or "(none)" for alternative in security})
-
-
 def compare_operation(
     ours: dict[str, Any],
     theirs: dict[str, Any],
@@ -229,7 +211,7 @@ def compare_operation(
     # The alternatives as sets, apart from "security" (which also sees a repeated scheme,
     # such as ours' legacy OAuth next to the API key, both `Authorization` headers): a
     # listed "security" difference must not hide a change of the credentials accepted.
-    accepted = _alternatives(security[0]), _alternatives(security[1])
+    accepted = tuple(sorted({" + ".join(a) or "(none)" for a in side}) for side in security)
     if accepted[0] != accepted[1]:
         out["security.schemes"] = accepted
     mine, published = _parameters(ours, shared[0]), _parameters(theirs, shared[1])
@@ -319,15 +301,8 @@ _STEP = re.compile(r"\.(?![^\[]*\])")
 
 
 def locate(what: str) -> tuple[Side, str]:
-    """The side (operation, request, response) and kind of a difference named ``what``.
-
-    Kinds: ``operation``, ``operationId``, ``security``, ``security.schemes``, ``parameter``,
-    ``parameter.required``, ``body``, ``body.required``, ``status``; in a schema
-    ``property``, ``alternative`` (``oneOf[i]``), ``alternatives`` (their count),
-    ``required`` (the list of required fields) and the facets ``type``, ``format``,
-    ``enum``, ``minimum``, ``maximum``, ``additionalProperties``; ``other`` when ``what``
-    does not parse.
-    """
+    """The side (operation, request, response) and kind (the ``kind`` column of :data:`RULES`,
+    ``other`` when ``what`` does not parse) of a difference named ``what``."""
     if what in ("(operation)", "operationId", "security", "security.schemes"):
         return "operation", "operation" if what == "(operation)" else what
     steps = _STEP.split(what)
@@ -391,10 +366,6 @@ class Rule:
     kind: str
     when: Callable[[Any, Any], bool]
     summary: str
-
-    @property
-    def breaking(self) -> bool:
-        return self.level == "breaking"
 
 
 def _always(ours: Any, published: Any) -> bool:  # noqa: ARG001
@@ -483,63 +454,48 @@ def _lost_credentials(ours: Any, published: Any) -> bool:
 # condition match a new difference names it. "Breaking" is what can make the client fail:
 # a request it sends refused, or an answer it reads no longer shaped as it expects.
 RULES: tuple[Rule, ...] = (
-    Rule("operation-gone", "breaking", "operation", "operation", _always,
-         "an operation the client calls is not in the published document"),
+    Rule("operation-gone", "breaking", "operation", "operation", _always, "the client calls it"),
     Rule("security-credentials-changed", "breaking", "operation", "security.schemes",
          _lost_credentials, "a credential the client sends is no longer accepted"),
     Rule("security-credentials-added", "info", "operation", "security.schemes", _always,
          "the published document accepts another credential as well"),
-    Rule("security-changed", "breaking", "operation", "security", _always,
-         "the security requirements changed"),
-    Rule("operation-id-changed", "info", "operation", "operationId", _always,
-         "operationId differs (the client calls by method and path)"),
+    Rule("security-changed", "breaking", "operation", "security", _always, "requirements changed"),
+    Rule("operation-id-changed", "info", "operation", "operationId", _always, "calls go by path"),
     # request: parameters
-    Rule("request-parameter-gone", "breaking", "request", "parameter", _gone,
-         "a parameter the client may send is not published (refused, or silently ignored)"),
+    Rule("request-parameter-gone", "breaking", "request", "parameter", _gone, "refused or ignored"),
     Rule("request-parameter-added-required", "breaking", "request", "parameter", _new_required,
          "a required parameter the client does not send"),
-    Rule("request-parameter-added", "info", "request", "parameter", _new,
-         "an optional parameter the client does not send"),
+    Rule("request-parameter-added", "info", "request", "parameter", _new, "optional: not sent"),
     Rule("request-parameter-became-required", "breaking", "request", "parameter.required",
          _published_true, "a parameter the client may omit became required"),
     Rule("request-parameter-became-optional", "info", "request", "parameter.required", _always,
          "a parameter became optional"),
     # request: body
-    Rule("request-body-gone", "breaking", "request", "body", _gone,
-         "the body the client sends is not published"),
-    Rule("request-body-added-required", "breaking", "request", "body", _new_required,
-         "a required request body the client does not send"),
-    Rule("request-body-added", "info", "request", "body", _new,
-         "an optional request body the client does not send"),
+    Rule("request-body-gone", "breaking", "request", "body", _gone, "the body sent is refused"),
+    Rule("request-body-added-required", "breaking", "request", "body", _new_required, "not sent"),
+    Rule("request-body-added", "info", "request", "body", _new, "an optional body, not sent"),
     Rule("request-body-became-required", "breaking", "request", "body.required",
          _published_true, "the request body became required"),
     Rule("request-body-became-optional", "info", "request", "body.required", _always,
          "the request body became optional"),
     # request: fields and values
-    Rule("request-property-gone", "breaking", "request", "property", _gone,
-         "a field the client may send is not published (refused, or silently ignored)"),
-    Rule("request-property-added", "info", "request", "property", _always,
-         "a field the client does not send (if required, the `required` row says so)"),
+    Rule("request-property-gone", "breaking", "request", "property", _gone, "refused or ignored"),
+    Rule("request-property-added", "info", "request", "property", _always, "a field not sent"),
     Rule("request-property-became-required", "breaking", "request", "required", _more_required,
          "a field the client may omit is required (or appeared as required)"),
     Rule("request-property-became-optional", "info", "request", "required", _always,
          "a field became optional"),
-    Rule("request-type-changed", "breaking", "request", "type", _always,
-         "the type of a value the client sends changed"),
-    Rule("request-format-changed", "breaking", "request", "format", _always,
-         "the format of a value the client sends changed"),
+    Rule("request-type-changed", "breaking", "request", "type", _always, "of a value sent"),
+    Rule("request-format-changed", "breaking", "request", "format", _always, "of a value sent"),
     Rule("request-enum-value-removed", "breaking", "request", "enum", _enum_narrowed,
          "a value the client may send is no longer accepted"),
-    Rule("request-enum-value-added", "info", "request", "enum", _always,
-         "more values are accepted"),
+    Rule("request-enum-value-added", "info", "request", "enum", _always, "more values accepted"),
     Rule("request-minimum-raised", "breaking", "request", "minimum", _bound_narrowed(True),
          "a lower bound was raised (or added): a value the client may send is refused"),
-    Rule("request-minimum-lowered", "info", "request", "minimum", _always,
-         "a lower bound was lowered or dropped"),
+    Rule("request-minimum-lowered", "info", "request", "minimum", _always, "lowered or dropped"),
     Rule("request-maximum-lowered", "breaking", "request", "maximum", _bound_narrowed(False),
          "an upper bound was lowered (or added): a value the client may send is refused"),
-    Rule("request-maximum-raised", "info", "request", "maximum", _always,
-         "an upper bound was raised or dropped"),
+    Rule("request-maximum-raised", "info", "request", "maximum", _always, "raised or dropped"),
     Rule("request-object-closed", "breaking", "request", "additionalProperties", _closed,
          "unknown fields are refused"),
     Rule("request-object-opened", "info", "request", "additionalProperties", _always,
@@ -548,41 +504,30 @@ RULES: tuple[Rule, ...] = (
          "a shape of the body the client sends has no published counterpart"),
     Rule("request-alternatives-fewer", "breaking", "request", "alternatives", _fewer,
          "fewer shapes of the body are accepted"),
-    Rule("request-alternatives-more", "info", "request", "alternatives", _always,
-         "more shapes of the body are accepted"),
+    Rule("request-alternatives-more", "info", "request", "alternatives", _always, "more shapes"),
     # responses
-    Rule("response-status-gone", "breaking", "response", "status", _gone,
-         "a success status the client expects is not published"),
-    Rule("response-status-added", "info", "response", "status", _always,
-         "another success status is published"),
-    Rule("response-property-gone", "breaking", "response", "property", _gone,
-         "a field the client reads is not published"),
-    Rule("response-property-added", "info", "response", "property", _always,
-         "a field the client does not read (kept as an unknown key)"),
-    Rule("response-type-changed", "breaking", "response", "type", _always,
-         "the type of a field the client reads changed"),
-    Rule("response-format-changed", "breaking", "response", "format", _always,
-         "the format of a field the client reads changed"),
+    Rule("response-status-gone", "breaking", "response", "status", _gone, "an expected 2xx"),
+    Rule("response-status-added", "info", "response", "status", _always, "another 2xx status"),
+    Rule("response-property-gone", "breaking", "response", "property", _gone, "a field it reads"),
+    Rule("response-property-added", "info", "response", "property", _always, "kept as unknown key"),
+    Rule("response-type-changed", "breaking", "response", "type", _always, "of a field read"),
+    Rule("response-format-changed", "breaking", "response", "format", _always, "of a field read"),
     Rule("response-enum-value-added", "warning", "response", "enum", _enum_widened,
          "a value the client does not declare may arrive (it keeps unknown values)"),
-    Rule("response-enum-value-removed", "info", "response", "enum", _always,
-         "a value the client declares is no longer sent"),
+    Rule("response-enum-value-removed", "info", "response", "enum", _always, "no longer sent"),
     Rule("response-map-gone", "breaking", "response", "additionalProperties", _schema_gone,
          "the map entries the client reads are not published"),
     Rule("response-map-changed", "info", "response", "additionalProperties", _always,
          "map entries are published where the client reads none"),
     Rule("response-alternative-gone", "breaking", "response", "alternative", _always,
          "an answer shape the client reads (one per mode it uses) is not published"),
-    Rule("response-alternatives-more", "warning", "response", "alternatives", _more,
-         "the answer may have a shape the client does not declare"),
+    Rule("response-alternatives-more", "warning", "response", "alternatives", _more, "undeclared"),
     Rule("response-alternatives-fewer", "info", "response", "alternatives", _always,
          "fewer answer shapes are published (the gone one is reported on its own)"),
 )  # fmt: skip
 
-OTHER = Rule("difference-other", "warning", "operation", "other", _always,
-             "a difference no rule classifies: review it")  # fmt: skip
-GONE = Rule("listed-difference-gone", "info", "listed", "gone", _always,
-            "a difference listed in openapi/v1-differences.yaml no longer exists")  # fmt: skip
+OTHER = Rule("difference-other", "warning", "operation", "other", _always, "review it")
+GONE = Rule("listed-difference-gone", "info", "listed", "gone", _always, "review the entry")
 
 
 def classify(what: str, ours: Any, published: Any) -> Rule:

@@ -1,9 +1,5 @@
-"""``toloka_ext._openapi``: reading, following ``$ref`` s, ``allOf``, inlining and bundling.
-
-The differ's, the operation table's and the v1 pull's tests exercise it through their own
-documents; these pin what each of its pieces promises on its own, on small documents and
-files served from memory.
-"""
+"""``toloka_ext._openapi``: reading, following ``$ref`` s, ``allOf``, inlining and bundling,
+each piece on its own (the differ's, operation table's and v1 pull's tests use it too)."""
 
 from __future__ import annotations
 
@@ -28,10 +24,7 @@ from toloka_ext._openapi import (
 )
 
 DOC: dict[str, Any] = {
-    "paths": {
-        "/runs/{runId}": {"$ref": "#/components/pathItems/Run"},
-        "/junk": "not a path item",
-    },
+    "paths": {"/runs/{runId}": {"$ref": "#/components/pathItems/Run"}, "/junk": "not a path item"},
     "components": {
         "pathItems": {"Run": {"parameters": [{"name": "runId"}], "get": {}, "trace": {}}},
         "schemas": {
@@ -94,27 +87,19 @@ def test_a_lookup_that_fails_says_why_in_one_line() -> None:
 
 
 def test_allof_parts_must_all_hold() -> None:
-    schema = {
-        "description": "own",
-        "allOf": [
-            {"$ref": "#/components/schemas/Part"},
-            {"properties": {"a": {"maxLength": 3}}, "required": ["a", "b"], "enum": ["x", "z"]},
-        ],
-    }
+    schema = load_text("""
+description: own
+allOf:
+- {$ref: '#/components/schemas/Part'}
+- {properties: {a: {maxLength: 3}}, required: [a, b], enum: [x, z]}
+""")
     doc = Document(
-        {
-            "components": {
-                "schemas": {
-                    "Part": {
-                        "type": "object",
-                        "description": "part",
-                        "properties": {"a": {"type": "string"}, "b": {}},
-                        "required": ["b"],
-                        "enum": ["x", "y"],
-                    }
-                }
-            }
-        }
+        load_text("""
+components:
+  schemas:
+    Part: {type: object, description: part, required: [b], enum: [x, y],
+           properties: {a: {type: string}, b: {}}}
+""")
     )
     merged, ref = doc.merged(schema)
     assert merged == {
@@ -238,18 +223,16 @@ def test_bundle_keeps_what_the_kept_operations_use_as_components() -> None:
     assert set(doc["paths"]) == {"/a/{id}", "/b"}
     assert set(doc["paths"]["/a/{id}"]) == {"get"}  # delete was not kept
     assert doc["paths"]["/b"] == {"post": {"responses": {"201": {"description": "ok"}}}}
-    assert doc["paths"]["/a/{id}"]["get"]["responses"]["200"] == {
-        "$ref": "#/components/responses/Ok"
-    }
+    ok = doc["paths"]["/a/{id}"]["get"]["responses"]["200"]
+    assert ok == {"$ref": "#/components/responses/Ok"}
     assert [t["name"] for t in doc["tags"]] == ["used"]
     media = doc["components"]["responses"]["Ok"]["content"]["application/json"]
     assert media["example"] == {"$ref": "data, not a reference"}
     # r.yaml's Item clashes with root.yaml's: it takes its file's stem; root's keeps its name
     assert media["schema"] == {"$ref": "#/components/schemas/Item_r"}
-    assert doc["components"]["schemas"]["Item_r"]["properties"]["root"] == {
-        "$ref": "#/components/schemas/Item"
-    }
-    assert doc["components"]["schemas"]["Item"] == {"type": "string"}
+    schemas = doc["components"]["schemas"]
+    assert schemas["Item_r"]["properties"]["root"] == {"$ref": "#/components/schemas/Item"}
+    assert schemas["Item"] == {"type": "string"}
     assert set(doc["components"]["securitySchemes"]) == {"key"}
 
 

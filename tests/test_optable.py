@@ -7,7 +7,7 @@ import yaml
 from toloka_pipeline_api._snapshot import OPERATIONS
 
 from scripts.mockserver import SPECS
-from toloka_ext._openapi import METHODS
+from toloka_ext._openapi import METHODS, load_text
 from toloka_ext._optable import operation_table
 
 
@@ -32,37 +32,24 @@ def test_the_shipped_operation_table_is_the_snapshots() -> None:
 
 
 def test_the_operation_table_follows_refs_and_shared_parameters() -> None:
-    doc = {
-        "paths": {
-            "/runs/{id}": {
-                "parameters": [{"$ref": "#/components/parameters/Id"}],
-                "patch": {
-                    "parameters": [{"name": "X-Trace", "in": "header"}],
-                    "requestBody": {"$ref": "#/components/requestBodies/Run"},
-                },
-                "get": {"parameters": [{"name": "expand", "in": "query"}]},
-            },
-            "/bad": "not an operation",
-        },
-        "components": {
-            "parameters": {"Id": {"name": "id", "in": "path"}},
-            "requestBodies": {
-                "Run": {
-                    "content": {
-                        "application/merge-patch+json": {
-                            "schema": {
-                                "allOf": [
-                                    {"$ref": "#/components/schemas/A"},
-                                    {"properties": {"b": {}}, "required": ["b"]},
-                                ]
-                            }
-                        }
-                    }
-                }
-            },
-            "schemas": {"A": {"properties": {"a": {}}}},
-        },
-    }
+    doc = load_text("""
+paths:
+  /runs/{id}:
+    parameters: [{$ref: '#/components/parameters/Id'}]
+    patch:
+      parameters: [{name: X-Trace, in: header}]
+      requestBody: {$ref: '#/components/requestBodies/Run'}
+    get: {parameters: [{name: expand, in: query}]}
+  /bad: not an operation
+components:
+  parameters: {Id: {name: id, in: path}}
+  requestBodies:
+    Run:
+      content:
+        application/merge-patch+json:
+          schema: {allOf: [{$ref: '#/components/schemas/A'}, {properties: {b: {}}, required: [b]}]}
+  schemas: {A: {properties: {a: {}}}}
+""")
     table = operation_table(doc)
     assert list(table) == ["GET /runs/{id}", "PATCH /runs/{id}"]
     patch = table["PATCH /runs/{id}"]

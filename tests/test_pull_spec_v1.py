@@ -1,21 +1,14 @@
 """``scripts/pull_spec.py --api v1``: Toloka's published API v1 document against ours.
 
-The published document is fetched (over HTTP, every ``$ref`` relative to its URL) or read
-(``--file``), trimmed to the operations the client uses and resolved, in memory only, then
-compared with the project's own ``openapi/v1.yaml`` and the reviewed list of differences
-``openapi/v1-differences.yaml`` (``scripts/v1_compare.py``). What is reported is what changed
-on Toloka's side: a difference not listed, or a listed one gone.
-
-The reference copy of the published document lives in
-``../shared/reference/toloka-v1-openapi/`` and is only read: tests that need it skip with one
-line when it is absent, and play Toloka's changes on a copy under ``tmp_path`` (``--file``) or
-on files served from memory by a local HTTP server. Nothing may be written under
-``openapi/``: every test here checks that the folder is unchanged.
+The reference copy in ``../shared/reference/toloka-v1-openapi/`` is only read: tests that need
+it skip when it is absent, and play Toloka's changes on a copy (``--file``) or on files served
+by a local HTTP server. Nothing may be written under ``openapi/`` (checked after every test).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -117,16 +110,12 @@ def _param(path: str, method: str, name: str, change: Callable[[Doc], None]) -> 
 
 def _unused_changes(doc: Doc) -> None:
     del doc["paths"]["/pools"]["post"]
-    doc["paths"]["/pools/{id}"]["get"]["responses"]["200"]["content"]["application/json"][
-        "schema"
-    ] = {"$ref": "./parts/api/missing.yaml#/components/schemas/Gone"}  # even a broken ref
+    media = doc["paths"]["/pools/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    media["schema"] = {"$ref": "./parts/api/missing.yaml#/components/schemas/Gone"}  # broken
     doc["components"]["schemas"]["PoolViewV1"]["properties"]["id"]["type"] = "integer"
 
 
-def _example_data(examples: Doc) -> None:
-    examples["success"]["value"]["details"] = {"$ref": "./not-a-file.yaml"}  # data, not a ref
-    examples["success"]["value"]["status"] = "SOMETHING ELSE"
-
+PROJECT_ID = {"in": "query", "name": "project_id", "required": True, "schema": {"type": "string"}}
 
 # id -> (a change on Toloka's side, a line the report must hold: its level gives the exit code)
 CHANGES: dict[str, tuple[Edit, str]] = {
@@ -157,16 +146,7 @@ CHANGES: dict[str, tuple[Edit, str]] = {
         ' ["CANCELLED", "FAIL", "PENDING", "RUNNING", "SUCCESS"]',
     ),
     "required-parameter-added": (
-        _edit(
-            lambda d: d["paths"]["/tasks"]["get"]["parameters"].append(
-                {
-                    "in": "query",
-                    "name": "project_id",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            )
-        ),
+        _edit(lambda d: d["paths"]["/tasks"]["get"]["parameters"].append(PROJECT_ID)),
         "[BREAKING] request-parameter-added-required  GET /tasks  parameters[query:project_id]:"
         ' ours "absent", published "declared, required"',
     ),
@@ -202,7 +182,10 @@ CHANGES: dict[str, tuple[Edit, str]] = {
     ),
     "unused-operations-changed": (_edit(_unused_changes), "no change"),
     "example-data-changed": (
-        _edit(_example_data, "responses/api/operation-id.yaml"),  # kept as data, never followed
+        _edit(  # a $ref in an example is data: kept, never followed
+            lambda e: e["success"]["value"].update(details={"$ref": "./x.yaml"}, status="OTHER"),
+            "responses/api/operation-id.yaml",
+        ),
         "no change",
     ),
 }
@@ -272,15 +255,10 @@ def test_report_files_and_dry_run(
     md = rm.read_text(encoding="utf-8")
     assert md.startswith(f"Status: changed (exit {exit_code})\n\n")
     assert "compared with `openapi/v1.yaml`" in md
-    assert (
-        "| response-property-gone | GET /operations/{id} | responses.200.schema.properties.id |"
-        in md
-    )
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "report.json",
-        "report.md",
-        "toloka-v1-openapi",
-    ]
+    row = "| response-property-gone | GET /operations/{id} | responses.200.schema.properties.id |"
+    assert row in md
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["report.json", "report.md", "toloka-v1-openapi"]
 
 
 # --------------------------------------------------------------------------- fetching and resolving
@@ -300,8 +278,7 @@ class Published:
         return self.server.url(f"{BASE}/fullApi.yaml")
 
     def doc(self, rel: str = "fullApi.yaml") -> Doc:
-        value: Doc = load_text(self.texts[rel])
-        return value
+        return load_text(self.texts[rel])  # type: ignore[no-any-return]
 
     def put(self, rel: str, body: str | Doc) -> None:
         text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
@@ -326,22 +303,18 @@ def operations(doc: Doc) -> set[tuple[str, str]]:
     return {(m.upper(), p) for p, item in doc["paths"].items() for m in item if m != "parameters"}
 
 
-def refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"]
-        for value in node.values():
-            yield from refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from refs(value)
+def refs(doc: Doc) -> list[str]:
+    return re.findall(r'"\$ref": "((?:[^"\\]|\\.)*)"', json.dumps(doc))
 
 
 def test_http_pull_resolves_every_ref_relative_to_the_url(
-    published: Published, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    published: Published, reference_doc: Doc, capsys: pytest.CaptureFixture[str]
 ) -> None:
     doc = pull_spec.pull_v1(source=published.url, is_file=False)
     err = capsys.readouterr().err
+    assert doc == reference_doc  # the same document as read from files (--file)
+    again = pull_spec.pull_v1(source=str(REFERENCE / "fullApi.yaml"), is_file=True)
+    assert json.dumps(again) == json.dumps(reference_doc)  # deterministic: same key order too
     pull_spec.validate(doc, "pulled")  # a valid OpenAPI document on its own
     assert operations(doc) == set(published_v1.USED_OPERATIONS)
     assert all(r.startswith("#/components/") for r in refs(doc)), set(refs(doc))
@@ -376,33 +349,19 @@ def test_http_pull_resolves_every_ref_relative_to_the_url(
     assert "repeated enum values dropped at $.components.schemas.AdditionalLanguage" in err
 
 
-def test_file_pull_matches_the_http_pull_and_is_deterministic(
-    published: Published, reference_doc: Doc
-) -> None:
-    assert pull_spec.pull_v1(source=published.url, is_file=False) == reference_doc
-    again = pull_spec.pull_v1(source=str(REFERENCE / "fullApi.yaml"), is_file=True)
-    assert json.dumps(again) == json.dumps(reference_doc)  # same content, same key order
-
-
 def _with_tree(published: Published) -> None:
     """A recursive schema across two files, reached from a response the client reads."""
     doc, extra = published.doc(), published.doc(ADDITIONAL)
     node_ref = f"./{ADDITIONAL}#/components/schemas/TreeNode"
-    doc["components"]["schemas"]["Tree"] = {
-        "type": "object",
-        "properties": {"node": {"$ref": node_ref}},
-    }
-    doc["components"]["schemas"]["OperationViewV1"]["properties"]["tree"] = {"$ref": node_ref}
-    extra["components"]["schemas"]["TreeNode"] = {
-        "type": "object",
-        "properties": {
-            "value": {"type": "string"},
-            "children": {
-                "type": "array",
-                "items": {"$ref": "../../fullApi.yaml#/components/schemas/Tree"},
-            },
-        },
-    }
+    schemas = doc["components"]["schemas"]
+    schemas["Tree"] = {"type": "object", "properties": {"node": {"$ref": node_ref}}}
+    schemas["OperationViewV1"]["properties"]["tree"] = {"$ref": node_ref}
+    extra["components"]["schemas"]["TreeNode"] = load_text("""
+type: object
+properties:
+  value: {type: string}
+  children: {type: array, items: {$ref: '../../fullApi.yaml#/components/schemas/Tree'}}
+""")
     published.put("fullApi.yaml", doc)
     published.put(ADDITIONAL, extra)
 
@@ -413,12 +372,11 @@ def test_ref_cycle_across_files_becomes_internal_refs_and_still_compares(
     _with_tree(published)
     doc = pull_spec.pull_v1(source=published.url, is_file=False)
     schemas = doc["components"]["schemas"]
-    assert schemas["OperationViewV1"]["properties"]["tree"] == {
-        "$ref": "#/components/schemas/TreeNode"
-    }
+    node = {"$ref": "#/components/schemas/TreeNode"}
+    assert schemas["OperationViewV1"]["properties"]["tree"] == node
     children = schemas["TreeNode"]["properties"]["children"]
     assert children["items"] == {"$ref": "#/components/schemas/Tree"}
-    assert schemas["Tree"]["properties"]["node"] == {"$ref": "#/components/schemas/TreeNode"}
+    assert schemas["Tree"]["properties"]["node"] == node
     with pytest.raises(RefCycleError):
         inline(doc)
 
@@ -506,9 +464,10 @@ def test_file_mode_missing_ref_target(
 # --------------------------------------------------------------------------- CLI
 
 
-def test_v1_cli_defaults_and_usage(
+def test_cli_default_sources_and_v1_usage(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Each API's official URL by default; a usage error of --api v1 fetches nothing."""
     asked: list[str] = []
 
     def fake_fetch(url: str, client: object = None) -> str:
@@ -517,10 +476,8 @@ def test_v1_cli_defaults_and_usage(
 
     monkeypatch.setattr(pull_spec, "fetch", fake_fetch)
     assert main(["--api", "v1"]) == pull_spec.EXIT_ERROR
-    assert asked == [
-        "https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml"
-    ]
-    assert published_v1.DEFAULT_URL == asked[0]
+    url = "https://raw.githubusercontent.com/Toloka/docs/main/en/api/reference/fullApi.yaml"
+    assert asked == [url] == [published_v1.DEFAULT_URL]
     assert capsys.readouterr().err == f"error: cannot fetch {asked[0]}: offline in tests\n"
     for argv, message in (
         (["--reconstructed"], "never 'reconstructed'"),
@@ -530,7 +487,9 @@ def test_v1_cli_defaults_and_usage(
             main(["--api", "v1", *argv])
         assert usage.value.code == 2
         assert message in capsys.readouterr().err
-    assert len(asked) == 1
+    assert main(["--dry-run"]) == pull_spec.EXIT_ERROR  # --api v2, the default
+    assert asked[1:] == ["https://platform.toloka.ai/api/v2-beta/doc"]  # no usage error fetched
+    assert capsys.readouterr().err == f"error: cannot fetch {asked[1]}: offline in tests\n"
 
 
 def test_the_project_keeps_no_copy_of_the_published_document() -> None:
@@ -549,16 +508,10 @@ def test_the_project_keeps_no_copy_of_the_published_document() -> None:
 
 
 def test_subprocess_v1_dry_run(reference: dict[str, str], tmp_path: Path) -> None:
+    script = str(ROOT / "scripts" / "pull_spec.py")
+    cmd = [sys.executable, script, "--api", "v1", "--file", str(REFERENCE / "fullApi.yaml")]
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "pull_spec.py"),
-            *("--api", "v1", "--file", str(REFERENCE / "fullApi.yaml"), "--dry-run"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
+        [*cmd, "--dry-run"], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr
     assert "with openapi/v1.yaml: no change" in proc.stdout and "dry run" in proc.stdout

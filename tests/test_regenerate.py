@@ -1,9 +1,5 @@
-"""``scripts/regenerate.py`` end to end, in a temporary copy of the repository.
-
-A local HTTP server (127.0.0.1, free port) plays the live API's ``/doc``; the copy holds
-``openapi/``, ``scripts/``, ``generated/``, ``pyproject.toml`` and a small test selection
-(``tests/test_generated_client.py`` against Prism), so each run takes a few seconds.
-"""
+"""``scripts/regenerate.py`` end to end, in a temporary copy of the repository, a local HTTP
+server playing the live ``/doc`` and a small test selection (``TESTS``, against Prism)."""
 
 from __future__ import annotations
 
@@ -18,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from toloka_pipeline_api._snapshot import OPERATIONS
 
+from scripts.public_usage import methods_by_operation
 from scripts.pull_spec import load_text
 from tests._http import RouteServer
-from tests.drift.mutations import (
-    Spec,
-    load_snapshot,
-    required_property_removed,
-    response_examples,
-)
+from tests.drift.mutations import Spec, load_snapshot, required_property_removed, response_examples
 
 pytestmark = pytest.mark.prism
 
@@ -38,10 +31,8 @@ TESTS = "tests/test_generated_client.py"
 
 def pipeline_version_added(spec: Spec) -> Spec:
     """A compatible change: pipelines report their ``version`` (optional integer)."""
-    spec["components"]["schemas"]["Pipeline"]["properties"]["version"] = {
-        "minimum": 1,
-        "type": "integer",
-    }
+    properties = spec["components"]["schemas"]["Pipeline"]["properties"]
+    properties["version"] = {"minimum": 1, "type": "integer"}
     for pipeline in response_examples(spec, "Pipeline"):
         pipeline["version"] = 4
     return spec
@@ -89,36 +80,17 @@ class Job:
 def regenerate(repo: Path, *args: str) -> Job:
     summary = repo.parent / "summary.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(repo / "scripts" / "regenerate.py"),
-            "--summary",
-            str(summary),
-            "--pytest-args",
-            f"{TESTS} -q",
-            "--date",
-            "2026-11-24",
-            *args,
-        ],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    script = str(repo / "scripts" / "regenerate.py")
+    argv = ["--summary", str(summary), "--pytest-args", f"{TESTS} -q", "--date", "2026-11-24"]
+    cmd = [sys.executable, script, *argv, *args]
+    proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=240)
     text = summary.read_text(encoding="utf-8") if summary.exists() else ""
     return Job(proc.returncode, text, proc.stdout, proc.stderr)
 
 
 def test_help_documents_the_exit_codes() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "regenerate.py"), "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    cmd = [sys.executable, str(ROOT / "scripts" / "regenerate.py"), "--help"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     for line in ("0  no change", "1  error", "3  compatible", "4  breaking", "5  the tests fail"):
         assert line in proc.stdout
 
@@ -149,9 +121,8 @@ def test_compatible_change_exits_3_and_installs(repo: Path, server: RouteServer)
     after = tree(repo)
     assert after != before and not (repo / "generated" / ".toloka_pipeline_api.outgoing").exists()
     # What was installed is exactly what the generator makes from the new snapshot.
-    check = subprocess.run(
-        ["bash", str(repo / "scripts" / "check_generated.sh")], capture_output=True, text=True
-    )
+    cmd = ["bash", str(repo / "scripts" / "check_generated.sh")]
+    check = subprocess.run(cmd, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
     s = job.summary
@@ -184,10 +155,8 @@ def test_breaking_change_with_failing_tests_exits_5_and_says_both(
         assert f"`{call}`" in affected, affected
     assert "Breaking for clients: **yes**" in s
     assert "## Breaking (3)" in s
-    assert (
-        "| response-required-property-removed | GET /runs/{runId} | response 200 body .status |"
-        in s
-    )
+    row = "| response-required-property-removed | GET /runs/{runId} | response 200 body .status |"
+    assert row in s
     # The suite pins Run.status: its failures are named.
     assert "Failed:" in s
     assert f"- `{TESTS}::test_named_examples_parse`" in s
@@ -200,21 +169,16 @@ def test_breaking_change_with_failing_tests_exits_5_and_says_both(
 
 def test_compatible_change_with_failing_tests_exits_5(repo: Path, server: RouteServer) -> None:
     spec = load_snapshot(repo / SNAPSHOT)
-    spec["paths"]["/runs/{runId}/cancel"] = {
-        "parameters": [{"$ref": "#/components/parameters/RunId"}],
-        "post": {
-            "operationId": "cancelRun",
-            "responses": {
-                "200": {
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Run"}}
-                    },
-                    "description": "The run, cancelling.",
-                }
-            },
-            "tags": ["runs"],
-        },
-    }
+    spec["paths"]["/runs/{runId}/cancel"] = load_text("""
+parameters: [{$ref: '#/components/parameters/RunId'}]
+post:
+  operationId: cancelRun
+  responses:
+    '200':
+      content: {application/json: {schema: {$ref: '#/components/schemas/Run'}}}
+      description: The run, cancelling.
+  tags: [runs]
+""")
     server.set(spec)
     job = regenerate(repo, "--url", server.url())
     assert job.code == 5, job.summary + job.stderr
@@ -285,13 +249,8 @@ def test_failing_tests_decide_the_exit_code_whatever_the_change(
 
 
 def test_public_usage_is_derived_from_the_code() -> None:
-    from scripts.public_usage import methods_by_operation
-
     usage = methods_by_operation()
     assert "client.exports.download" in usage["getExport"]
     assert "client.process_new_data" in usage["startRun"]
     assert usage["getMe"] == ["client.me"]
-    # every operation of the snapshot is reached by some public call
-    from toloka_pipeline_api._snapshot import OPERATIONS
-
-    assert set(OPERATIONS) == set(usage)
+    assert set(OPERATIONS) == set(usage)  # every operation is reached by some public call

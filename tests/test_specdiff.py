@@ -546,9 +546,7 @@ case(
     "a path parameter's required flag dropped", path_param_required(None), path_param_required(True)
 )
 case(
-    "alternatives replaced",
-    two_schemes({"ApiKey": []}, {"OAuth": []}),
-    two_schemes({"Basic": []}),
+    "alternatives replaced", two_schemes({"ApiKey": []}, {"OAuth": []}), two_schemes({"Basic": []})
 )
 case("a readOnly property dropped from a request", None, read_only_id)
 case("a response type implied by its properties", lambda d: s(d, "Progress").pop("type"))
@@ -1459,9 +1457,7 @@ def test_a_reliance_read_from_json_takes_what_is_there() -> None:
         {"enum_values": {"RunStatus": ["completed", 1]}, "methods": {"g": [2]}}
     )
     assert partial.enum_values == {"RunStatus": frozenset({"completed", "1"})}
-    assert (
-        partial.methods == {"g": ("2",)} and partial.parameters == {} and partial.properties == {}
-    )
+    assert (partial.methods, partial.parameters, partial.properties) == ({"g": ("2",)}, {}, {})
     keyed = Reliance.from_dict({"parameters": {5: ["query a"]}, "properties": {"op": [".x"]}})
     assert keyed.parameters == {"5": frozenset({"query a"})}
     assert keyed.properties == {"op": frozenset({".x"})}

@@ -22,14 +22,12 @@ PUBLISHED = ROOT.parent / "shared" / "reference" / "toloka-v1-openapi" / "fullAp
 Doc = dict[str, Any]
 
 
-def _raw_ours() -> dict[str, Any]:
-    doc: dict[str, Any] = load_text(OURS.read_text(encoding="utf-8"))
-    return doc
+def _raw_ours() -> Doc:
+    return load_text(OURS.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def _ours(doc: dict[str, Any] | None = None) -> dict[str, Any]:
-    resolved: dict[str, Any] = inline(doc if doc is not None else _raw_ours())
-    return resolved
+def _ours(doc: Doc | None = None) -> Doc:
+    return inline(doc if doc is not None else _raw_ours())  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +75,8 @@ def _unrequire_pool_id(doc: dict[str, Any]) -> None:
     param["required"] = False
 
 
-def _schema(doc: dict[str, Any], name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = _node(doc, "components", "schemas", name)
-    return schema
+def _schema(doc: Doc, name: str) -> Any:
+    return _node(doc, "components", "schemas", name)
 
 
 # name -> (a change to ours, the operation and the difference it makes)
@@ -121,9 +118,7 @@ def test_a_changed_spec_fails_the_comparison(published: dict[str, Any], name: st
     assert not stale
 
 
-def test_a_listed_difference_that_is_gone_fails_the_comparison(
-    published: dict[str, Any],
-) -> None:
+def test_a_listed_difference_that_is_gone_fails_the_comparison(published: dict[str, Any]) -> None:
     doc = copy.deepcopy(_raw_ours())
     # Agree with the published document on the page size: the listed bounds are gone.
     del doc["components"]["parameters"]["Limit"]["schema"]["maximum"]
@@ -252,7 +247,7 @@ BREAKING = {
 def test_rule_table_classifies(what: str, ours: Any, published: Any, rule: str) -> None:
     found = v1_compare.classify(what, ours, published)
     assert found.name == rule
-    assert found.breaking == (rule in BREAKING)
+    assert (found.level == "breaking") == (rule in BREAKING)
 
 
 def test_every_rule_has_a_case_and_a_unique_name() -> None:
@@ -260,9 +255,8 @@ def test_every_rule_has_a_case_and_a_unique_name() -> None:
     assert len(names) == len(set(names))
     every = {*names, v1_compare.OTHER.name}
     assert {rule for *_, rule in CASES} == every
-    assert BREAKING == {r.name for r in v1_compare.RULES if r.breaking}
-    assert not v1_compare.OTHER.breaking and not v1_compare.GONE.breaking
-    assert {v1_compare.OTHER.level, v1_compare.GONE.level} <= {"warning", "info"}
+    assert BREAKING == {r.name for r in v1_compare.RULES if r.level == "breaking"}
+    assert {v1_compare.OTHER.level, v1_compare.GONE.level} <= {"warning", "info"}  # not breaking
 
 
 def _op(status_enum: list[str], *params: Doc, drop: str = "") -> Doc:
@@ -292,14 +286,12 @@ def test_compare_reports_unlisted_and_gone_differences() -> None:
     report = v1_compare.report(findings)
     assert report.exit_code == 3
     lines = report.to_text().splitlines()
-    assert (
+    assert {
         "[warning] response-enum-value-added  GET /tasks/{id}  responses.200.schema.properties"
-        '.status.enum: ours ["A"], published ["A", "B"]'
-    ) in lines
-    assert (
+        '.status.enum: ours ["A"], published ["A", "B"]',
         "[compatible] listed-difference-gone  GET /tasks/{id}  responses.200.schema.properties"
-        ".gone: listed in openapi/v1-differences.yaml, no longer found: review the entry"
-    ) in lines
+        ".gone: listed in openapi/v1-differences.yaml, no longer found: review the entry",
+    } <= set(lines)
 
     published["paths"]["/tasks/{taskId}"]["get"] = _op(["A"], drop="id")
     (finding,) = v1_compare.compare(ours, published, {})

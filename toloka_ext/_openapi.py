@@ -239,9 +239,7 @@ def _ref_error(exc: Unresolvable, ref: str, uri: str, fragment: str, no_load: bo
 
 
 def flatten(
-    schema: Any,
-    resolve: Callable[[Any], tuple[dict[str, Any], str | None]],
-    depth: int = 0,
+    schema: Any, resolve: Callable[[Any], tuple[dict[str, Any], str | None]], depth: int = 0
 ) -> tuple[dict[str, Any], str | None]:
     """One schema for ``schema`` and its ``allOf`` parts (each resolved by ``resolve`` and
     flattened in turn), and the ``$ref`` that names it (a lone part's, if ``schema`` has
@@ -277,11 +275,7 @@ def flatten(
 
 
 def inline(
-    contents: Any,
-    *,
-    uri: str = "",
-    load: Load | None = None,
-    keep_cycles: bool = False,
+    contents: Any, *, uri: str = "", load: Load | None = None, keep_cycles: bool = False
 ) -> Any:
     """``contents`` (the document at ``uri``) with every ``$ref`` replaced by what it points
     at, in this file or (through ``load``) another (a whole non-JSON/YAML file: its text).
