@@ -152,7 +152,8 @@ def test_apply_log_short_log_marks_unknown() -> None:
     result = TaskCreateResult()
     chunk = Chunk(index=0, start=100, items=[None] * 3, is_last=True)
     payloads = [{"pool_id": "1", "input_values": {"n": i}} for i in range(3)]
-    apply_log(result, chunk, payloads, _log(("TASK_CREATE", True, {"n": 1})), keep_tasks=True)
+    entry = {"type": "TASK_CREATE", "success": True, "input": {"input_values": {"n": 1}}}
+    apply_log(result, chunk, payloads, [{**entry, "output": {"task_id": "id-0"}}], keep_tasks=True)
     assert result.task_ids == {101: "id-0"}
     assert result.created[101].input_values == {"n": 1}
     assert result.unknown == [range(100, 101), range(102, 103)]
@@ -1016,7 +1017,7 @@ def test_a_sync_answer_with_errors_only_needs_no_items() -> None:
 
 def test_a_failed_task_create_without_details_says_so() -> None:
     result = TaskCreateResult()
-    failed = OperationLogItem(type="TASK_CREATE", success=False, input=None, output=None)
+    failed = {"type": "TASK_CREATE", "success": False, "input": None, "output": None}
     apply_log(result, _chunk(1, start=3), [{"input_values": {}}], [failed], keep_tasks=True)
     assert result.errors == {
         3: {"": FieldError(code="TASK_CREATE_FAILED", message="no details in the log")}

@@ -707,8 +707,8 @@ def apply_log(
     succeeded: bool = True,
     body: bytes | None = None,
 ) -> None:
-    """Merge an operation log (its decoded JSON body, or its parsed entries) into ``result``
-    with the same per-position shape as sync mode.
+    """Merge an operation log (its decoded JSON body) into ``result`` with the same
+    per-position shape as sync mode.
 
     With ``keep_tasks`` the created tasks are the tasks sent, with their ids, built when
     read: from ``body`` (the request's bytes) if given, else from ``payloads``.
@@ -726,12 +726,7 @@ def apply_log(
                     start, start + len(payloads), _sent_tasks(start, body, payloads, ids)
                 )
             return
-    parsed = (
-        cast(list[OperationLogItem], log)
-        if type(log) is list and all(isinstance(item, OperationLogItem) for item in log)
-        else parse_log(log)
-    )
-    matched = match_log(parsed, payloads)
+    matched = match_log(parse_log(log), payloads)
     created: dict[int, str] = {}
     for offset, item in matched.items():
         position = chunk.start + offset

@@ -23,7 +23,6 @@ been applied, and it is never re-sent blindly. With the task list the client can
 from __future__ import annotations
 
 import json
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -32,8 +31,7 @@ import attrs
 
 from ._chunking import Chunk
 from ._models import FieldError, Task, TaskCreateResult
-
-_pool_of = operator.itemgetter("pool_id")
+from ._validation import pool_of
 
 __all__ = [
     "NOT_CREATED",
@@ -78,7 +76,7 @@ class UnknownTracker:
     def pools_to_floor(self, payloads: Iterable[Mapping[str, Any]]) -> list[str]:
         """Pools of ``payloads`` whose floor is not known yet (in first-seen order)."""
         # Normalized payloads: every one has a string pool_id (one C-speed pass).
-        pools = dict.fromkeys(map(_pool_of, payloads))
+        pools = dict.fromkeys(map(pool_of, payloads))
         return [p for p in pools if p not in self.floors and p not in self.unavailable]
 
     def note(

@@ -24,6 +24,7 @@ __all__ = [
     "normalize_chunk",
     "normalize_task",
     "overlap_patch",
+    "pool_of",
     "task_patch",
     "tasks_from_frame",
 ]
@@ -163,7 +164,7 @@ def _plain_task(task: dict[str, Any]) -> bool:
 
 # The usual task has exactly these fields: a chunk of them is checked by whole-chunk passes.
 _USUAL_KEYS = frozenset({"pool_id", "input_values", "overlap"})
-_pool_of = operator.itemgetter("pool_id")
+pool_of = operator.itemgetter("pool_id")  # also the tracker's, over normalized payloads
 _input_of = operator.itemgetter("input_values")
 _overlap_of = operator.itemgetter("overlap")
 
@@ -196,7 +197,7 @@ def _usual_chunk(items: Sequence[object]) -> bool:
     if not all(map(_USUAL_KEYS.issuperset, tasks)):
         return False  # a field beyond the usual three (keys of each task within the set)
     try:
-        pools = list(map(_pool_of, tasks))
+        pools = list(map(pool_of, tasks))
         overlaps = list(map(_overlap_of, tasks))
         inputs = set(map(type, map(_input_of, tasks)))
     except KeyError:
