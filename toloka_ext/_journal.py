@@ -54,7 +54,7 @@ from ._logging import logger
 
 __all__ = ["Journal", "check_journal_path"]
 
-VERSION = 1
+VERSION = 2  # 2: rows_sha256 is of the spool form (every separator a newline); 1: of JSON Lines
 _KINDS = ("params", "intent", "done")
 _FRESH = "delete it (or pass another journal path) to start the job over"
 

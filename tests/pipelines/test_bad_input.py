@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,18 @@ BAD_ROWS = [
     pytest.param([{"a": {1: "x"}}], "is not a string", id="non-str-key"),
     pytest.param([{1: "x"}], "is not a string", id="non-str-top-key"),
     pytest.param({"a": 1}, "not a single object", id="single-dict"),
+    # Past the rows fields are inferred from, each kind still meets the full check: a batch
+    # is encoded before its values' types are looked at.
+    *(
+        pytest.param([{"a": 1}] * 5000 + [bad], needle, id=f"{name}-late")
+        for name, bad, needle in (
+            ("nested-set", {"a": {"nested": {1, 2}}}, "set values"),
+            ("non-str-key", {"a": {1: "x"}}, "is not a string"),
+            ("non-str-key-in-list", {"a": [{1: "x"}]}, "is not a string"),
+            ("date", {"a": date(2026, 1, 1)}, "date values"),
+            ("bytes", {"a": b"x"}, "bytes values"),
+        )
+    ),
 ]
 
 

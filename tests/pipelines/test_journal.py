@@ -21,7 +21,7 @@ from toloka_ext import (
     JournalMismatchError,
     OutcomeUnknownError,
 )
-from toloka_ext._journal import Journal
+from toloka_ext._journal import VERSION, Journal
 from toloka_ext.testing import Fault, FaultConfig, Sandbox, SimulatedCrash
 
 ROWS_SMALL = [{"url": f"https://img/{i}.jpg", "lang": "en"} for i in range(5)]
@@ -302,7 +302,12 @@ def test_parameters_first_seen_on_a_resume_are_recorded_and_checked_next_time(
     assert _records(path)[1:] == [{"kind": "params", "item_limit": 10}]
 
     again = Journal.open(path)
-    assert again.params == {"version": 1, "token": token, "pipeline_id": "pl-1", "item_limit": 10}
+    assert again.params == {
+        "version": VERSION,
+        "token": token,
+        "pipeline_id": "pl-1",
+        "item_limit": 10,
+    }
     size = path.stat().st_size
     again.start(pipeline_id="pl-1", item_limit=10)  # nothing new: nothing written
     assert path.stat().st_size == size

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toloka_ext._v2._rows import prepare_rows
+from toloka_ext._v2._rows import DEFAULT_UPLOAD_THRESHOLD, prepare_rows
 
 KEYS = ["a", "b", "ключ", "c d"]
 scalars = st.one_of(
@@ -27,10 +27,15 @@ values = st.one_of(
     st.lists(scalars, max_size=3),
     st.dictionaries(st.text(max_size=5), scalars, max_size=3),
 )
-rows_strategy = st.lists(
-    st.dictionaries(st.sampled_from(KEYS), st.one_of(scalars, values), max_size=4),
-    min_size=1,
-    max_size=300,
+# Flat rows (the batch fast path, proven flat from its text: strings may hold brackets) and
+# rows with nested values (the type check, the slow path), alone or mixed.
+rows_strategy = st.one_of(
+    st.lists(st.dictionaries(st.sampled_from(KEYS), scalars, max_size=4), min_size=1, max_size=300),
+    st.lists(
+        st.dictionaries(st.sampled_from(KEYS), st.one_of(scalars, values), max_size=4),
+        min_size=1,
+        max_size=300,
+    ),
 )
 
 
@@ -50,9 +55,13 @@ def _reference(rows: list[dict[str, Any]], fields: list[str], limit: int) -> dic
             requests[-1].append(t)
         else:
             requests.append([t])
+    # The fingerprint is of the spool's form: one row a line, every item separator a newline.
     digest = hashlib.sha256(fields_json)
-    for t in texts:
-        digest.update(t + b"\n")
+    for r in rows:
+        digest.update(
+            json.dumps(r, ensure_ascii=False, allow_nan=False, separators=("\n", ":")).encode()
+            + b"\n"
+        )
     return {
         "bodies": [prefix + b",".join(r) + b"]}" for r in requests],
         "counts": [len(r) for r in requests],
@@ -64,18 +73,35 @@ def _reference(rows: list[dict[str, Any]], fields: list[str], limit: int) -> dic
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=rows_strategy, limit=st.integers(min_value=40, max_value=600))
-def test_batched_planner_matches_the_reference(rows: list[dict[str, Any]], limit: int) -> None:
+@given(
+    rows=rows_strategy,
+    limit=st.integers(min_value=40, max_value=600),
+    threshold=st.one_of(st.just(DEFAULT_UPLOAD_THRESHOLD), st.integers(0, 3000)),
+)
+def test_batched_planner_matches_the_reference(
+    rows: list[dict[str, Any]], limit: int, threshold: int
+) -> None:
     ref = _reference(rows, KEYS, limit)
-    with prepare_rows(rows, fields=KEYS, max_request_bytes=limit, spool_memory=512) as p:
+    with prepare_rows(
+        rows,
+        fields=KEYS,
+        max_request_bytes=limit,
+        spool_memory=512,
+        upload_threshold=threshold,
+    ) as p:
         assert p.count == len(rows)
         assert p.row_bytes == ref["row_bytes"]
-        assert p.oversize_rows == ref["oversize"]
-        assert [c.count for c in p.chunks] == ref["counts"]
-        assert [p.chunk_body(c) for c in p.chunks] == ref["bodies"]
-        assert [c.start for c in p.chunks] == [
-            sum(ref["counts"][:i]) for i in range(len(ref["counts"]))
-        ]
+        if ref["row_bytes"] > threshold:
+            # Upload whatever follows: the inline plan is not computed (nor needed).
+            assert p.path == "upload" and p.chunks == [] and p.oversize_rows == []
+        else:
+            assert p.path == ("upload" if ref["oversize"] else "inline")
+            assert p.oversize_rows == ref["oversize"]
+            assert [c.count for c in p.chunks] == ref["counts"]
+            assert [p.chunk_body(c) for c in p.chunks] == ref["bodies"]
+            assert [c.start for c in p.chunks] == [
+                sum(ref["counts"][:i]) for i in range(len(ref["counts"]))
+            ]
         body = b"".join(p.iter_upload_body(block=97))
         assert body == ref["upload"] and len(body) == p.upload_size
         assert json.loads(body) == rows

@@ -1,10 +1,12 @@
 """Rows in: sources, validation, field inference, serialization once, greedy packing.
 
 Rows are validated and serialized exactly once, into a spooled temporary file (memory up to
-``spool_memory`` bytes, then disk) as JSON Lines, so memory stays bounded for any input. While
-spooling, the inline plan is computed: rows are packed greedily into requests whose *real*
-body (``{"fields":[...],"items":[row,row,...]}``) is at most ``max_request_bytes``. The upload
-path streams the same bytes back as one JSON array.
+``spool_memory`` bytes, then disk), one row a line with every item separator a newline (the
+C encoder's own output; a reader turns each newline into a comma), so memory stays bounded
+for any input. While spooling, the inline plan is computed: rows are packed greedily into
+requests whose *real* body (``{"fields":[...],"items":[row,row,...]}``) is at most
+``max_request_bytes``, until the rows are past the upload threshold. The upload path
+streams the same bytes back as one JSON array.
 """
 
 from __future__ import annotations
@@ -346,7 +348,8 @@ class Chunk:
 
 @attrs.define
 class PreparedRows:
-    """Validated rows serialized once (JSON Lines in a spooled temp file) plus their plan.
+    """Validated rows serialized once (in a spooled temp file) plus their inline plan
+    (``chunks``: empty when the rows are past the upload threshold).
 
     Use as a context manager (the spool is deleted on exit).
     """
@@ -390,7 +393,7 @@ class PreparedRows:
     def chunk_body(self, chunk: Chunk) -> bytes:
         """The exact bytes of one inline request."""
         self.spool.seek(chunk.offset)
-        # The spool holds one row a line; JSON text never contains a raw newline byte.
+        # The spool's newlines are the separators; JSON text holds no other raw newline.
         span = chunk.request_bytes - len(self.request_prefix()) - len(_SUFFIX)
         rows = self.spool.read(span).replace(b"\n", b",")
         body = self.request_prefix() + rows + _SUFFIX
@@ -400,8 +403,9 @@ class PreparedRows:
     def iter_upload_body(self, block: int = UPLOAD_BLOCK) -> Iterator[bytes]:
         """The rows as one JSON array, in blocks of about ``block`` bytes.
 
-        The spool (rows joined by newlines) is read in big blocks and each newline becomes a
-        comma; the final newline becomes the closing bracket. No per-row work.
+        The spool (rows, and their members, joined by newlines) is read in big blocks and
+        each newline becomes a comma; the final one becomes the closing bracket. No per-row
+        work.
         """
         self.spool.seek(0)
         remaining = self.row_bytes + self.count  # rows + one newline each
@@ -461,11 +465,11 @@ def prepare_rows(
             if len(head) >= max(inference_rows, 1):
                 break
         declared = infer_fields(head)
-    planner = _Planner(declared, max_request_bytes, spool_memory)
+    planner = _Planner(declared, max_request_bytes, spool_memory, upload_threshold)
     try:
         planner.add(iter(head), 0, checked=True)
         planner.add(source, len(head), checked=False)
-        return planner.finish(upload_threshold)
+        return planner.finish()
     except BaseException:
         planner.spool.close()
         raise
@@ -479,17 +483,19 @@ _BATCH_CHARS = 2 * 1024 * 1024
 
 
 def _make_batch_encoder() -> Any:
-    """``list of flat dicts -> str``: one C encoder call per batch, built once.
+    """``list of dicts -> str``: one C encoder call per batch, built once.
 
     The separator between items (list elements and object members alike) is a raw newline,
     which JSON text never contains anywhere else (strings escape control characters). In a
     batch of flat rows a newline followed by ``{`` therefore starts a row, and one followed
-    by ``"`` starts the next member of the same row.
+    by ``"`` starts the next member of the same row. The spool keeps this form: whoever
+    reads it turns every newline into a comma (one pass over bytes), so the rows are never
+    rewritten per member while they are prepared.
     """
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if c_make_encoder is not None:
         encode = c_make_encoder(
-            None,  # no circular-reference markers: flat rows of scalars cannot nest
+            None,  # no circular-reference markers: a cycle is a RecursionError, then the slow path
             _ENCODER.default,
             json.encoder.encode_basestring,
             None,
@@ -511,6 +517,9 @@ def _make_batch_encoder() -> Any:
 
 
 _encode_batch = _make_batch_encoder()
+# The slow path writes the spool's form too (every item separator a newline), so a row's
+# bytes, and the rows' fingerprint, do not depend on which path took it.
+_SPOOL_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=("\n", ":"))
 
 
 def _encode_checked(index: int, raw: object, names: frozenset[str], checked: bool) -> str:
@@ -518,7 +527,7 @@ def _encode_checked(index: int, raw: object, names: frozenset[str], checked: boo
     row = cast("Mapping[str, Any]", raw) if checked else _check_row(index, raw)
     _check_keys(index, row, names)
     try:
-        return _ENCODER.encode(row if isinstance(row, dict) else dict(row))
+        return _SPOOL_ENCODER.encode(row if isinstance(row, dict) else dict(row))
     except (TypeError, ValueError, RecursionError) as exc:
         # find_non_json accepted it, but the encoder cannot carry it (e.g. a nested Mapping
         # that is not a dict): still a caller error, never a bare encoder exception.
@@ -535,6 +544,12 @@ def _check_keys(index: int, row: Mapping[str, Any], names: frozenset[str]) -> No
             )
 
 
+def _all_scalar(flat: list[dict[str, Any]]) -> bool:
+    return _SCALAR_TYPES.issuperset(
+        map(type, itertools.chain.from_iterable(map(dict.values, flat)))
+    )
+
+
 class _Planner:
     """Serializes rows in batches into the spool and packs them greedily into requests.
 
@@ -543,18 +558,31 @@ class _Planner:
     ``find_non_json`` walk is needed, the encoder (``allow_nan=False``) being an exact check
     for such rows. A batch the encoder refuses (NaN, infinity), and every other row, takes
     the slow path row by row, which names the row and field of the problem.
+
+    Once the rows are past ``upload_threshold`` they go by upload whatever follows, so the
+    inline plan (each row's size, the packing) is no longer computed: only the count and
+    the bytes are.
     """
 
-    def __init__(self, declared: list[FieldSpec], max_request_bytes: int, spool_memory: int):
+    def __init__(
+        self,
+        declared: list[FieldSpec],
+        max_request_bytes: int,
+        spool_memory: int,
+        upload_threshold: int,
+    ):
         self.declared = declared
         self.names = frozenset(f.name for f in declared)
         self.max_request_bytes = max_request_bytes
+        self.upload_threshold = upload_threshold
         self.overhead = len(_request_prefix(declared)) + len(_SUFFIX)
         self.spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=spool_memory)  # noqa: SIM115
         self.digest = hashlib.sha256(_json.dumps([f.to_json() for f in declared]))
         self.count = 0
         self.row_bytes = 0
         self.offset = 0
+        self.planning = True
+        self.nested = False  # a batch had nested values: check types before encoding
         self.chunks: list[Chunk] = []
         self.oversize: list[int] = []
         self.cur = (0, 0, 0, self.overhead)  # start, count, offset, size
@@ -563,23 +591,48 @@ class _Planner:
         """Take rows in batches; a batch of flat rows is checked and encoded with no per-row
         Python code. The batch size adapts so one batch stays near ``_BATCH_CHARS``."""
         names = self.names
-        scalar = _SCALAR_TYPES.issuperset
         index = start
         size = _FIRST_BATCH_ROWS
         while batch := list(itertools.islice(source, size)):
             flat = cast("list[dict[str, Any]]", batch)  # checked just below
-            if (
-                set(map(type, batch)) == _DICT_ONLY
-                and names.issuperset(itertools.chain.from_iterable(flat))
-                and scalar(map(type, itertools.chain.from_iterable(map(dict.values, flat))))
+            chars = None
+            if set(map(type, batch)) == _DICT_ONLY and names.issuperset(
+                itertools.chain.from_iterable(flat)
             ):
-                chars = self._flush(flat, index, checked)
-            else:
+                chars = self._try_flat(flat, index, checked)
+            if chars is None:
                 chars = self._add_mixed(batch, index, checked)
             index += len(batch)
             # Aim for about _BATCH_CHARS of JSON a batch: bounded memory for any row size.
             per_row = max(chars // len(batch), 1)
             size = max(1, min(_MAX_BATCH_ROWS, _BATCH_CHARS // per_row, size * 2))
+
+    def _try_flat(self, flat: list[dict[str, Any]], first: int, checked: bool) -> int | None:
+        """Place a batch of dicts with declared keys if every value is a scalar (else None).
+
+        The usual batch is encoded first and proven flat from its text: every row opens
+        one ``{`` and a nested value would add a ``{`` or a ``[`` outside any string, so a
+        text holding exactly one ``{`` a row and no ``[`` has no nested value (two C scans
+        instead of a type per value). A string holding a bracket only sends the batch to
+        the type check; once a batch had nested values, the types are checked first.
+        """
+        if self.nested:
+            if not _all_scalar(flat):
+                return None
+            return self._flush(flat, first, checked)
+        try:
+            body = _encode_batch(flat)[1:-1]
+        except (TypeError, ValueError, RecursionError):
+            if not _all_scalar(flat):
+                self.nested = True
+                return None
+            return self._flush(flat, first, checked)  # NaN or infinity: named row by row
+        if body.count("{") != len(flat) or "[" in body:
+            if not _all_scalar(flat):
+                self.nested = True
+                return None
+        self._place_flat(body, first, len(flat))
+        return len(body)
 
     def _add_mixed(self, batch: list[object], first: int, checked: bool) -> int:
         names = self.names
@@ -594,7 +647,7 @@ class _Planner:
                 chars += self._flush(flat, index - len(flat), checked)
                 flat = []
             text = _encode_checked(index, raw, names, checked)
-            self._place(index, [text])
+            self._place_one(index, text)
             chars += len(text)
         if flat:
             chars += self._flush(flat, first + len(batch) - len(flat), checked)
@@ -608,25 +661,48 @@ class _Planner:
             chars = 0
             for i, raw in enumerate(flat, start=first):
                 text = _encode_checked(i, raw, self.names, checked)
-                self._place(i, [text])
+                self._place_one(i, text)
                 chars += len(text)
             return chars
-        if body.isascii():
-            sizes = [len(p) + 1 for p in body.split("\n{")]
-        else:
-            sizes = [len(p.encode()) + 1 for p in body.split("\n{")]
-        sizes[0] -= 1  # the first piece kept its "{"
-        text = body.replace('\n"', ',"')  # members of a row: newline -> comma
-        self._place(first, [text], sizes)
-        return len(text)
+        self._place_flat(body, first, len(flat))
+        return len(body)
 
-    def _place(self, first: int, texts: list[str], sizes: list[int] | None = None) -> None:
-        """Append rows (JSON texts, one per line once joined) and plan them into requests."""
-        data = ("\n".join(texts) + "\n").encode()
-        if sizes is None:
-            sizes = [len(data) - 1]
+    def _place_flat(self, body: str, first: int, count: int) -> None:
+        """Place a run of flat rows encoded by ``_encode_batch`` (outer brackets cut)."""
+        data = body.encode()
+        if not self.planning:
+            self._append(data, count)
+            return
+        pieces = body.split("\n{")  # a newline then "{" starts a row (see _make_batch_encoder)
+        if len(data) == len(body):  # ASCII: characters are bytes
+            sizes = [len(p) + 1 for p in pieces]
+        else:
+            sizes = [len(p.encode()) + 1 for p in pieces]
+        sizes[0] -= 1  # the first piece kept its "{"
+        self._place(first, data, sizes)
+
+    def _place_one(self, index: int, text: str) -> None:
+        data = text.encode()
+        if self.planning:
+            self._place(index, data, [len(data)])
+        else:
+            self._append(data, 1)
+
+    def _append(self, data: bytes, count: int) -> None:
+        """Spool ``count`` rows (one a line once ``data`` ends with a newline), unplanned."""
         self.spool.write(data)
+        self.spool.write(b"\n")
         self.digest.update(data)
+        self.digest.update(b"\n")
+        self.offset += len(data) + 1
+        self.row_bytes += len(data) + 1 - count  # every newline is a separator, not a row byte
+        self.count += count
+
+    def _place(self, first: int, data: bytes, sizes: list[int]) -> None:
+        """Append rows (``data``: the rows, a newline between two) and plan them into
+        requests; ``sizes`` are the rows' bytes."""
+        offset = self.offset
+        self._append(data, len(sizes))
         # Greedy packing on the exact request size, a run of rows at a time: cum[k] is the
         # spool length of rows [0, k) (each row plus its newline, which becomes a comma).
         max_bytes = self.max_request_bytes
@@ -635,7 +711,6 @@ class _Planner:
             self.oversize.extend(first + i for i, n in enumerate(sizes) if overhead + n > max_bytes)
         cum = list(itertools.accumulate(map((1).__add__, sizes), initial=0))
         cur_start, cur_count, cur_offset, cur_size = self.cur
-        offset = self.offset
         j, n = 0, len(sizes)
         while j < n:
             base = cur_size if cur_count else overhead - 1  # a chunk's first row has no comma
@@ -651,17 +726,19 @@ class _Planner:
             if j < n:  # row j does not fit: close the chunk
                 self.chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
                 cur_count, cur_size = 0, overhead
-        offset += cum[-1]
         self.cur = (cur_start, cur_count, cur_offset, cur_size)
-        self.offset = offset
-        self.row_bytes += sum(sizes)
-        self.count += len(sizes)
+        if self.row_bytes > self.upload_threshold:
+            # The rows go by upload whatever follows: the inline plan is moot from here.
+            self.planning = False
+            self.chunks = []
+            self.oversize = []
 
-    def finish(self, upload_threshold: int) -> PreparedRows:
+    def finish(self) -> PreparedRows:
         if self.count == 0:
             raise InvalidInputError("no rows: pass at least one row")
-        cur_start, cur_count, cur_offset, cur_size = self.cur
-        self.chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
+        if self.planning:
+            cur_start, cur_count, cur_offset, cur_size = self.cur
+            self.chunks.append(Chunk(cur_start, cur_count, cur_offset, cur_size))
         self.spool.flush()
         return PreparedRows(
             fields=self.declared,
@@ -672,7 +749,7 @@ class _Planner:
             fingerprint=self.digest.hexdigest(),
             spool=self.spool,
             max_request_bytes=self.max_request_bytes,
-            upload_threshold=upload_threshold,
+            upload_threshold=self.upload_threshold,
         )
 
 
