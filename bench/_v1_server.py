@@ -15,9 +15,12 @@ What it answers (the requests the measured clients make, shaped as Toloka answer
   ``{"items": {"<position>": task}}`` (plus ``"validation_errors": {}`` with
   ``skip_invalid_items``). With ``async_mode=true`` it answers a ``TASK.BATCH_CREATE``
   operation, ``PENDING``; a second request with the same ``operation_id`` is a 409
-  ``OPERATION_ALREADY_EXISTS``.
-* ``GET /api/v1/operations/{id}``: the operation, ``SUCCESS`` from its ``--operation-polls``-th
-  read on (``RUNNING`` before); ``GET /api/v1/operations/{id}/log``: one ``TASK_CREATE`` item a
+  ``OPERATION_ALREADY_EXISTS``. The operation then runs as Toloka runs one, in the
+  background once the answer is sent: a slice of ``OPERATION_SLICE`` tasks at a time, with
+  requests served between slices. (Until 0.2.0's bench it ran inside the request, which
+  charged the operation's work to the client's wait and hid every overlap a client makes.)
+* ``GET /api/v1/operations/{id}``: the operation, ``SUCCESS`` once it has run and from its
+  ``--operation-polls``-th read on (``RUNNING`` before); ``GET /api/v1/operations/{id}/log``: one ``TASK_CREATE`` item a
   task, its ``input`` echoing the task as sent (toloka-kit's ``__item_idx`` included, which
   toloka-kit relies on Toloka to do; ``--no-echo-item-idx`` leaves it out, as the sandbox
   does, and toloka-kit then skips reading the created tasks back) and ``output.task_id``.
@@ -35,6 +38,7 @@ No validation, no auth check, no rate limit, no faults: none of that is what is 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import socket
 import sys
 import uuid
@@ -52,6 +56,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PREFIX = "/api/v1"
+OPERATION_SLICE = 500  # tasks an async operation creates between two requests served
 
 
 # Task ids: the task's number, fixed-width hex, so that string order is creation order.
@@ -112,7 +117,6 @@ def create_tasks(state: State, query: dict[str, str], body: bytes) -> tuple[int,
         op_id = query.get("operation_id") or str(uuid.uuid4())
         if op_id in state.operations:
             return _error(409, "OPERATION_ALREADY_EXISTS", f"Operation {op_id} already exists")
-        created = state.create(tasks, keep=True)
         op = {
             "id": op_id,
             "type": "TASK.BATCH_CREATE",
@@ -123,7 +127,11 @@ def create_tasks(state: State, query: dict[str, str], body: bytes) -> tuple[int,
                 for k in ("allow_defaults", "open_pool", "skip_invalid_items")
             },
         }
-        state.operations[op_id] = {"op": op, "polls": 0, "sent": tasks, "created": created}
+        entry: dict[str, Any] = {"op": op, "polls": 0, "log": None}
+        state.operations[op_id] = entry
+        # The operation runs after the answer is sent, as Toloka runs it: in the server's
+        # background, not in the client's request (call_soon: once this request is answered).
+        asyncio.get_running_loop().call_soon(run_operation, state, entry, tasks)
         return _reply(201, op)
     created = state.create(tasks, keep=False)
     if single:
@@ -142,8 +150,8 @@ def get_operation(state: State, op_id: str) -> tuple[int, bytes]:
     if op["status"] not in ("SUCCESS", "FAIL"):
         entry["polls"] += 1
         op.setdefault("started", _now())
-        if entry["polls"] >= state.operation_polls:
-            n = len(entry["created"])
+        if entry["log"] is not None and entry["polls"] >= state.operation_polls:
+            n = entry["count"]
             op.update(status="SUCCESS", finished=_now(), progress=100)
             op["details"] = {
                 "total_count": n,
@@ -163,14 +171,29 @@ def get_operation_log(state: State, op_id: str) -> tuple[int, bytes]:
         return _error(404, "DOES_NOT_EXIST", f"Operation {op_id} does not exist")
     if entry["op"]["status"] != "SUCCESS":
         return _reply(200, [])
-    sent = entry["sent"]
+    return 200, entry["log"]
+
+
+def run_operation(state: State, entry: dict[str, Any], sent: list[Any], start: int = 0) -> None:
+    """Create a slice of the operation's tasks and log them, then let the server answer
+    what came in meanwhile before the next slice (a client's next request never waits for
+    a whole operation). The log is kept as bytes, as Toloka keeps it."""
+    part = sent[start : start + OPERATION_SLICE]
+    created = state.create(part, keep=True)
     if not state.echo_item_idx:
-        sent = [{k: v for k, v in task.items() if k != "__item_idx"} for task in sent]
+        part = [{k: v for k, v in task.items() if k != "__item_idx"} for task in part]
     log = [
         {"type": "TASK_CREATE", "success": True, "input": task, "output": {"task_id": t["id"]}}
-        for task, t in zip(sent, entry["created"], strict=True)
+        for task, t in zip(part, created, strict=True)
     ]
-    return _reply(200, log)
+    entry.setdefault("parts", []).append(orjson.dumps(log)[1:-1])
+    if start + OPERATION_SLICE < len(sent):
+        asyncio.get_running_loop().call_soon(
+            run_operation, state, entry, sent, start + OPERATION_SLICE
+        )
+        return
+    entry["count"] = len(sent)
+    entry["log"] = b"[" + b",".join(p for p in entry.pop("parts") if p) + b"]"
 
 
 def list_tasks(state: State, query: dict[str, str]) -> tuple[int, bytes]:

@@ -109,3 +109,25 @@ def test_a_repeated_operation_id_is_a_conflict_and_logs_echo_the_input(server: s
         assert [t["id"] for t in page["items"]] == ids and page["has_more"] is False
         assert "__item_idx" not in page["items"][0]
         assert http.get(f"{url}/operations/nope").status_code == 404
+
+
+def test_an_operation_bigger_than_a_slice_runs_whole_and_in_order(server: str) -> None:
+    """Operations run after their answer, a slice at a time (requests are served between
+    slices, as Toloka serves them while an operation runs): the log is still whole, in
+    request order, and SUCCESS is only said once every slice has run."""
+    op_id = str(uuid.uuid4())
+    n = 2600  # five slices and part of a sixth
+    body = [{**t, "__item_idx": str(i)} for i, t in enumerate(tasks(n, pool="pool-8"))]
+    url = f"{server}/api/v1"
+    with httpx.Client() as http:
+        answer = http.post(
+            f"{url}/tasks", params={"async_mode": "true", "operation_id": op_id}, json=body
+        )
+        assert answer.json()["status"] == "PENDING"
+        while http.get(f"{url}/operations/{op_id}").json()["status"] != "SUCCESS":
+            pass
+        assert stats(server)["created"] == n
+        log = http.get(f"{url}/operations/{op_id}/log").json()
+    assert [item["input"]["__item_idx"] for item in log] == [str(i) for i in range(n)]
+    ids = [item["output"]["task_id"] for item in log]
+    assert ids == sorted(set(ids)) and len(ids) == n
