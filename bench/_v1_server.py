@@ -20,10 +20,11 @@ What it answers (the requests the measured clients make, shaped as Toloka answer
   requests served between slices. (Until 0.2.0's bench it ran inside the request, which
   charged the operation's work to the client's wait and hid every overlap a client makes.)
 * ``GET /api/v1/operations/{id}``: the operation, ``SUCCESS`` once it has run and from its
-  ``--operation-polls``-th read on (``RUNNING`` before); ``GET /api/v1/operations/{id}/log``: one ``TASK_CREATE`` item a
-  task, its ``input`` echoing the task as sent (toloka-kit's ``__item_idx`` included, which
-  toloka-kit relies on Toloka to do; ``--no-echo-item-idx`` leaves it out, as the sandbox
-  does, and toloka-kit then skips reading the created tasks back) and ``output.task_id``.
+  ``--operation-polls``-th read on (``RUNNING`` before);
+  ``GET /api/v1/operations/{id}/log``: one ``TASK_CREATE`` item a task, its ``input``
+  echoing the task as sent (toloka-kit's ``__item_idx`` included, which toloka-kit relies on
+  Toloka to do; ``--no-echo-item-idx`` leaves it out, as the sandbox does, and toloka-kit
+  then skips reading the created tasks back) and ``output.task_id``.
 * ``GET /api/v1/tasks?pool_id=...``: keyset pages (``sort=id`` or ``-id``, ``limit``
   (default 50), ``id_gt``/``id_gte``/``id_lt``/``id_lte``). Only two reads are served: the
   newest task of a pool (``sort=-id&limit=1``, which ``create_tasks`` makes first) and the
