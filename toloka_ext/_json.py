@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["dumps", "find_non_json", "loads"]
+__all__ = ["dumps", "dumps_acyclic", "find_non_json", "loads"]
 
 _MAX_DEPTH = 200
 
@@ -57,6 +57,19 @@ def find_non_json(
 def dumps(value: Any) -> bytes:
     """Encode compactly as UTF-8; raise ``ValueError``/``TypeError`` instead of coercing."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+# The same settings without the encoder's cycle check (a dict of ids kept for every
+# container: about a sixth of encoding a chunk of tasks). A cycle then recurses until
+# RecursionError, which the one caller catches and walks with find_non_json.
+_ACYCLIC = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False
+)
+
+
+def dumps_acyclic(value: Any) -> bytes:
+    """:func:`dumps` for a caller that handles ``RecursionError`` (a cycle raises it)."""
+    return _ACYCLIC.encode(value).encode()
 
 
 def loads(data: bytes | str) -> Any:

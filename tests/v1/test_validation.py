@@ -95,6 +95,21 @@ def test_bad_task_is_rejected_before_anything_is_sent(
     assert sandbox.tasks() == []
 
 
+def test_a_task_holding_itself_is_rejected_before_anything_is_sent(
+    twin: Any, sandbox: Sandbox
+) -> None:
+    """The encoder does not look for cycles (it recurses into one): the error still names
+    the position and the field, and nothing is sent."""
+    cyclic: dict[str, Any] = {"a": 1}
+    cyclic["c"] = cyclic
+    tasks = [task(i) for i in range(7)] + [_bad(input_values=cyclic)] + [task(8)]
+    with pytest.raises(InvalidInputError, match="nested too deeply") as err:
+        twin.create_tasks(tasks)
+    assert err.value.position == 7
+    assert (err.value.field or "").startswith("input_values.c.c.c")
+    assert sandbox.requests == []
+
+
 def test_missing_overlap_is_fine_with_allow_defaults_or_infinite_overlap(
     twin: Any, sandbox: Sandbox
 ) -> None:

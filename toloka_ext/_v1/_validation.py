@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast, overload
 
 from .._exceptions import InvalidInputError
-from .._json import dumps, find_non_json
+from .._json import dumps_acyclic, find_non_json
 from .._pandas import DataFrameLike, is_dataframe, iter_frame_rows
 from ._models import BaselineSolution, KnownSolution, Task, format_utc
 
@@ -114,7 +114,7 @@ def encode_tasks(payloads: list[dict[str, Any]], start: int) -> bytes:
         InvalidInputError: NaN, infinities, sets, bytes or other objects in a task.
     """
     try:
-        return dumps(payloads)
+        return dumps_acyclic(payloads)
     except (ValueError, TypeError, RecursionError) as exc:
         for offset, payload in enumerate(payloads):
             bad = find_non_json(payload, strict_keys=False)
