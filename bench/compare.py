@@ -1024,7 +1024,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault-tasks", type=int, default=20_000)
     parser.add_argument("--fault-timeout", type=float, default=300)
     parser.add_argument("--upload-rows", type=int, default=1_000_000)
-    parser.add_argument("--upload-repeat", type=int, default=3)
+    parser.add_argument("--upload-repeat", type=int, default=5)
     parser.add_argument("--upload-timeout", type=float, default=180)
     parser.add_argument(
         "--budget", type=float, default=840, help="seconds (the largest count fits)"
