@@ -28,6 +28,7 @@ from toloka_ext import (
     JournalMismatchError,
     PermissionDeniedError,
 )
+from toloka_ext._journal import VERSION
 from toloka_ext.testing import Fault, FaultConfig, Sandbox, SandboxServer
 from toloka_ext.testing._backend import Backend
 
@@ -257,11 +258,12 @@ def test_a_journal_of_another_format_version_is_refused(tmp_path: Path) -> None:
     journal, sandbox = _started_journal(tmp_path)
     lines = journal.read_bytes().splitlines(keepends=True)
     record = json.loads(lines[0])
-    record["version"] = 2
+    other = VERSION + 1  # a format this version does not read
+    record["version"] = other
     lines[0] = json.dumps(record).encode() + b"\n"
     journal.write_bytes(b"".join(lines))
     before = dict(sandbox.counters.received)
-    with sandbox.client() as client, pytest.raises(JournalMismatchError, match="format 2"):
+    with sandbox.client() as client, pytest.raises(JournalMismatchError, match=f"format {other}"):
         client.process_new_data("pl-1", ROWS, journal=journal)
     assert dict(sandbox.counters.received) == before
 
