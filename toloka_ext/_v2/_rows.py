@@ -689,13 +689,14 @@ class _Planner:
             self._append(data, 1)
 
     def _append(self, data: bytes, count: int) -> None:
-        """Spool ``count`` rows (one a line once ``data`` ends with a newline), unplanned."""
+        """Spool ``count`` rows, unplanned: ``data`` is the rows with a newline between two
+        (and, inside a flat row, between members); the newline after the last is added."""
         self.spool.write(data)
         self.spool.write(b"\n")
         self.digest.update(data)
         self.digest.update(b"\n")
         self.offset += len(data) + 1
-        self.row_bytes += len(data) + 1 - count  # every newline is a separator, not a row byte
+        self.row_bytes += len(data) + 1 - count  # all but the count - 1 newlines between rows
         self.count += count
 
     def _place(self, first: int, data: bytes, sizes: list[int]) -> None:
