@@ -52,8 +52,6 @@ DEFAULT_INFERENCE_ROWS = 100
 _READ_CHUNK = 64 * 1024
 UPLOAD_BLOCK = 1024 * 1024
 """Bytes per block of the streamed upload body (bounded memory, few write calls)."""
-# The same settings as ``_json.dumps`` (strict, compact, UTF-8), built once for the hot loop.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def json_line_error(path: object, lineno: int, exc: json.JSONDecodeError) -> str:
@@ -482,44 +480,19 @@ _MAX_BATCH_ROWS = 8192
 _BATCH_CHARS = 2 * 1024 * 1024
 
 
-def _make_batch_encoder() -> Any:
-    """``list of dicts -> str``: one C encoder call per batch, built once.
-
-    The separator between items (list elements and object members alike) is a raw newline,
-    which JSON text never contains anywhere else (strings escape control characters). In a
-    batch of flat rows a newline followed by ``{`` therefore starts a row, and one followed
-    by ``"`` starts the next member of the same row. The spool keeps this form: whoever
-    reads it turns every newline into a comma (one pass over bytes), so the rows are never
-    rewritten per member while they are prepared.
-    """
-    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if c_make_encoder is not None:
-        encode = c_make_encoder(
-            None,  # no circular-reference markers: a cycle is a RecursionError, then the slow path
-            _ENCODER.default,
-            json.encoder.encode_basestring,
-            None,
-            ":",
-            "\n",
-            False,
-            False,
-            False,  # allow_nan=False: NaN and infinities raise ValueError
-        )
-
-        def encode_batch(rows: list[dict[str, Any]]) -> str:
-            return "".join(encode(rows, 0))
-
-        return encode_batch
-    slow = json.JSONEncoder(  # pragma: no cover - CPython always has the C accelerator
-        ensure_ascii=False, allow_nan=False, check_circular=False, separators=("\n", ":")
-    )
-    return slow.encode  # pragma: no cover
-
-
-_encode_batch = _make_batch_encoder()
-# The slow path writes the spool's form too (every item separator a newline), so a row's
-# bytes, and the rows' fingerprint, do not depend on which path took it.
-_SPOOL_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=("\n", ":"))
+# The one encoder of rows, for flat batches and the slow path alike, so a row's bytes (and
+# the rows' fingerprint) do not depend on which path took it: strict and UTF-8, with a raw
+# newline between items (list elements and object members alike), which JSON text never
+# contains anywhere else (strings escape control characters). In a batch of flat rows a
+# newline followed by ``{`` therefore starts a row, and one followed by ``"`` the next member
+# of the same row. The spool keeps this form: whoever reads it turns every newline into a
+# comma (one pass over bytes), so no row is rewritten per member while they are prepared.
+# No cycle check: the slow path encodes only what find_non_json accepted, and a batch that
+# holds a cycle recurses to RecursionError, which sends it to the slow path.
+_SPOOL_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, check_circular=False, separators=("\n", ":")
+)
+_encode_batch = _SPOOL_ENCODER.encode
 
 
 def _encode_checked(index: int, raw: object, names: frozenset[str], checked: bool) -> str:
@@ -616,22 +589,21 @@ class _Planner:
         instead of a type per value). A string holding a bracket only sends the batch to
         the type check; once a batch had nested values, the types are checked first.
         """
-        if self.nested:
-            if not _all_scalar(flat):
-                return None
+        body = None
+        if not self.nested:
+            try:
+                body = _encode_batch(flat)[1:-1]
+            except (TypeError, ValueError, RecursionError):
+                pass  # NaN, an object JSON cannot carry, a cycle: the checks below decide
+            if body is not None and body.count("{") == len(flat) and "[" not in body:
+                self._place_flat(body, first, len(flat))
+                return len(body)
+        if not _all_scalar(flat):
+            self.nested = True
+            return None
+        if body is None:  # NaN or infinity (named row by row), or types checked first
             return self._flush(flat, first, checked)
-        try:
-            body = _encode_batch(flat)[1:-1]
-        except (TypeError, ValueError, RecursionError):
-            if not _all_scalar(flat):
-                self.nested = True
-                return None
-            return self._flush(flat, first, checked)  # NaN or infinity: named row by row
-        if body.count("{") != len(flat) or "[" in body:
-            if not _all_scalar(flat):
-                self.nested = True
-                return None
-        self._place_flat(body, first, len(flat))
+        self._place_flat(body, first, len(flat))  # flat: a string held a bracket
         return len(body)
 
     def _add_mixed(self, batch: list[object], first: int, checked: bool) -> int:
@@ -673,7 +645,7 @@ class _Planner:
         if not self.planning:
             self._append(data, count)
             return
-        pieces = body.split("\n{")  # a newline then "{" starts a row (see _make_batch_encoder)
+        pieces = body.split("\n{")  # a newline then "{" starts a row (see _SPOOL_ENCODER)
         if len(data) == len(body):  # ASCII: characters are bytes
             sizes = [len(p) + 1 for p in pieces]
         else:
