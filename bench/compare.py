@@ -144,6 +144,17 @@ class Bench:
     def remaining(self) -> float:
         return self.args.budget - (time.monotonic() - self.t0)
 
+    def fits(self, need: float, what: str) -> bool:
+        """Whether ``need`` seconds fit in the budget, keeping 20 s for the report and the
+        chart; if not, ``what`` is noted as skipped."""
+        if need <= self.remaining() - 20:
+            return True
+        self.notes.append(
+            f"{what} skipped: about {need:.0f} s needed, "
+            f"{max(0, self.remaining()):.0f} s of the budget were left"
+        )
+        return False
+
     def fail(self, what: str) -> None:
         self.failures.append(what)
         log(f"   FAILED: {what}")
@@ -226,11 +237,7 @@ class Bench:
                 if budgeted:
                     done = [r["seconds"] for r in self.runs(case, n) if r["ok"]]
                     need = (max(done) if done else timeout / 4) + 10
-                    if need > self.remaining() - 20:
-                        self.notes.append(
-                            f"{case[0]}@{case[1]} at {n:,}, run {run}, skipped: about "
-                            f"{need:.0f} s needed, {max(0, self.remaining()):.0f} s left"
-                        )
+                    if not self.fits(need, f"{case[0]}@{case[1]} at {n:,}, run {run}"):
                         continue
                 self.measure(case, n, run, timeout)
 
@@ -899,17 +906,11 @@ def profile_misses(bench: Bench) -> None:
 def run_large(bench: Bench) -> None:
     """The aim pair as many times as ``--repeat`` asks and the budget allows, then the
     generator inputs once (the chart); a smaller count if even one pair would not fit."""
-    reserve = 20  # the report and the chart
     counts = [c for c in (bench.args.large, 500_000, 300_000, 200_000) if c <= bench.args.large]
     for count in counts:
-        need = sum(bench.estimate(c, count) for c in LARGE_AIM)
-        if need <= bench.remaining() - reserve:
+        if bench.fits(sum(bench.estimate(c, count) for c in LARGE_AIM), f"{count:,} tasks"):
             bench.large_n = count
             break
-        bench.notes.append(
-            f"{count:,} tasks skipped: the pair would take about {need:.0f} s, "
-            f"{max(0, bench.remaining()):.0f} s of the budget were left"
-        )
     if bench.large_n is None:
         return
     n = bench.large_n
@@ -917,10 +918,8 @@ def run_large(bench: Bench) -> None:
     plan[2:2] = [(case, 1) for case in LARGE_CHART]  # after the first pair
     for case, run in plan:
         need = bench.estimate(case, n)
-        if need > bench.remaining() - reserve:
-            bench.notes.append(f"{case[0]} at {n:,}, run {run}, skipped: about {need:.0f} s needed")
-            continue
-        bench.measure(case, n, run, 2 * need + 60)
+        if bench.fits(need, f"{case[0]} at {n:,}, run {run}"):
+            bench.measure(case, n, run, 2 * need + 60)
 
 
 def run_all(bench: Bench) -> None:
