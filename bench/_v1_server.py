@@ -281,7 +281,14 @@ def main() -> None:
     parser.add_argument("--operation-polls", type=int, default=1)
     parser.add_argument("--no-echo-item-idx", dest="echo_item_idx", action="store_false")
     args = parser.parse_args()
+    import gc
+
     import uvicorn
+
+    # The server keeps every task an async operation created (toloka-kit reads them back):
+    # with the collector on, its full collections walked them again and again, a third of
+    # the server's CPU in async mode. A run lives for seconds and makes no cycles worth it.
+    gc.disable()
 
     # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets whose proto says
     # TCP, and without it a header write followed by a body write waits ~40 ms for an ACK.

@@ -13,6 +13,7 @@ an answer lost after the request was applied (was ``httpx.ReadTimeout``) is ``re
 from __future__ import annotations
 
 import inspect
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -297,6 +298,24 @@ def test_async_operations_are_read_while_later_chunks_are_sent(
     last_post = len(order) - 1 - order[::-1].index("createTasks")
     overlapped = first_read < last_post
     assert overlapped == (request.node.callspec.params["create"] == "async")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("keep_tasks", [True, False])
+def test_the_result_holds_none_of_the_callers_task_dicts(
+    create: Any, mode: str, keep_tasks: bool
+) -> None:
+    """Created tasks are rebuilt from the bytes sent or answered when read: the result keeps
+    no reference to the caller's dicts, whose memory (and the garbage collector's walks
+    over it) would otherwise grow with every task of the call."""
+    tasks = [task(i) for i in range(9)]
+    before = [sys.getrefcount(t) for t in tasks]
+    result = create(tasks, async_mode=mode == "async", chunk_size=4, keep_tasks=keep_tasks)
+    assert result.ok and len(result.task_ids) == 9
+    assert [sys.getrefcount(t) for t in tasks] == before
+    if keep_tasks:
+        assert result.created[5].input_values == tasks[5]["input_values"]
+        assert [sys.getrefcount(t) for t in tasks] == before  # reading them keeps none either
 
 
 def test_async_retry_reuses_the_operation_id_and_creates_once(

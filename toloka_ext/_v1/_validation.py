@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast, overload
 
 from .._exceptions import InvalidInputError
-from .._json import dumps_acyclic, find_non_json
+from .._json import dumps_acyclic, dumps_records, find_non_json
 from .._pandas import DataFrameLike, is_dataframe, iter_frame_rows
 from ._models import BaselineSolution, KnownSolution, Task, format_utc
 
@@ -108,11 +108,15 @@ def encode_tasks(payloads: list[dict[str, Any]], start: int) -> bytes:
     """Encode a chunk as the request body, rejecting what JSON cannot carry.
 
     One strict C-speed encode serves as the check; only on failure is the chunk walked to
-    name the position and field.
+    name the position and field. Flat tasks of plain values are encoded by orjson, to the
+    same bytes (:func:`~toloka_ext._json.dumps_records`).
 
     Raises:
         InvalidInputError: NaN, infinities, sets, bytes or other objects in a task.
     """
+    body = dumps_records(payloads)
+    if body is not None:
+        return body
     try:
         return dumps_acyclic(payloads)
     except (ValueError, TypeError, RecursionError) as exc:
