@@ -54,7 +54,9 @@ from ._logging import logger
 
 __all__ = ["Journal", "check_journal_path"]
 
-VERSION = 2  # 2: rows_sha256 is of the spool form (every separator a newline); 1: of JSON Lines
+# 3: rows_sha256 is of the rows as sent (every separator a comma, whichever encoder wrote
+# them); 2: of the spool form (every separator a newline); 1: of JSON Lines.
+VERSION = 3
 _KINDS = ("params", "intent", "done")
 _FRESH = "delete it (or pass another journal path) to start the job over"
 

@@ -14,7 +14,15 @@ try:
 except ImportError:  # no wheel for this interpreter (PyPy): the standard library alone
     _fast = None  # type: ignore[assignment]
 
-__all__ = ["dumps", "dumps_acyclic", "dumps_records", "find_non_json", "loads"]
+__all__ = [
+    "dumps",
+    "dumps_acyclic",
+    "dumps_plain",
+    "dumps_records",
+    "find_non_json",
+    "loads",
+    "plain_records",
+]
 
 _MAX_DEPTH = 200
 
@@ -85,37 +93,55 @@ def dumps_records(records: list[dict[str, Any]]) -> bytes | None:
     orjson encodes a chunk of tasks ten times faster than ``json``, but not always to the
     same bytes or with the same refusals (NaN becomes ``null``, an enum or a UUID is taken,
     ``1e-05`` is written ``0.00001``). So it is used only where its output is byte for byte
-    ``json``'s, which the request journal's digests and the tests rely on: ``records``
-    exact dicts whose values are scalars or dicts of scalars of the exact built-in types,
-    every float finite and 0 or at least 1e-4 in size (where the two write the same
-    digits). Anything else, or what orjson refuses (an int beyond 64 bits, a key that is
-    not a string, a lone surrogate), is ``None``: the caller encodes with ``json``.
+    ``json``'s, which the request journal's digests and the tests rely on: see
+    :func:`plain_records`. Anything else, or what orjson refuses (an int beyond 64 bits, a
+    key that is not a string, a lone surrogate), is ``None``: the caller encodes with
+    ``json``.
 
     >>> dumps_records([{"pool_id": "p", "input_values": {"n": 1, "w": 0.5}}]) in (
     ...     None, b'[{"pool_id":"p","input_values":{"n":1,"w":0.5}}]')
     True
     """
-    if _fast is None or set(map(type, records)) != {dict}:
-        return None
-    tops = list(itertools.chain.from_iterable(map(dict.values, records)))
-    kinds = set(map(type, tops))
-    if not kinds <= _RECORD_FIELD_TYPES:
-        return None
-    inner: list[object] = []
-    if dict in kinds:
-        inner = list(itertools.chain.from_iterable(map(dict.values, filter(_is_dict, tops))))
-        inner_kinds = set(map(type, inner))
-        if not inner_kinds <= _SCALAR_TYPES:
-            return None
-        kinds |= inner_kinds
-    if float in kinds and not all(
-        map(_same_float_text, filter(_is_float, itertools.chain(tops, inner)))
-    ):
+    if not plain_records(records):
         return None
     try:
         return _fast.dumps(records)
     except _fast.JSONEncodeError:
         return None
+
+
+def plain_records(records: list[dict[str, Any]], *, nested: bool = True) -> bool:
+    """True if orjson is here and writes ``records`` (and each of them) as ``json`` does.
+
+    ``records`` are exact dicts whose values are scalars of the exact built-in types or
+    (``nested``) dicts of them, every float finite and 0 or at least 1e-4 in size (where
+    the two write the same digits). orjson may still refuse them (:func:`dumps_records`).
+    """
+    if _fast is None or set(map(type, records)) != {dict}:
+        return False
+    tops = list(itertools.chain.from_iterable(map(dict.values, records)))
+    kinds = set(map(type, tops))
+    if not kinds <= (_RECORD_FIELD_TYPES if nested else _SCALAR_TYPES):
+        return False
+    inner: list[object] = []
+    if dict in kinds:
+        inner = list(itertools.chain.from_iterable(map(dict.values, filter(_is_dict, tops))))
+        inner_kinds = set(map(type, inner))
+        if not inner_kinds <= _SCALAR_TYPES:
+            return False
+        kinds |= inner_kinds
+    return float not in kinds or all(
+        map(_same_float_text, filter(_is_float, itertools.chain(tops, inner)))
+    )
+
+
+def dumps_plain(value: Any) -> bytes:
+    """orjson's bytes for what :func:`plain_records` accepted (``json``'s bytes).
+
+    Raises:
+        TypeError: what orjson refuses (``orjson.JSONEncodeError``): encode with ``json``.
+    """
+    return _fast.dumps(value)
 
 
 _SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})

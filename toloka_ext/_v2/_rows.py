@@ -1,9 +1,10 @@
 """Rows in: sources, validation, field inference, serialization once, greedy packing.
 
 Rows are validated and serialized exactly once, into a spooled temporary file (memory up to
-``spool_memory`` bytes, then disk), one row a line with every item separator a newline (the
-C encoder's own output; a reader turns each newline into a comma), so memory stays bounded
-for any input. While spooling, the inline plan is computed: rows are packed greedily into
+``spool_memory`` bytes, then disk), a batch a line: rows of plain scalars as orjson writes
+them (``json``'s bytes, commas between rows), any other with every item separator a newline
+(the C encoder's own output); a reader turns each newline into a comma, so memory stays
+bounded for any input. While spooling, the inline plan is computed: rows are packed greedily into
 requests whose *real* body (``{"fields":[...],"items":[row,row,...]}``) is at most
 ``max_request_bytes``, until the rows are past the upload threshold. The upload path
 streams the same bytes back as one JSON array.
@@ -589,6 +590,10 @@ class _Planner:
         instead of a type per value). A string holding a bracket only sends the batch to
         the type check; once a batch had nested values, the types are checked first.
         """
+        if not self.nested and _json.plain_records(flat, nested=False):
+            placed = self._place_plain(flat, first)
+            if placed is not None:
+                return placed
         body = None
         if not self.nested:
             try:
@@ -605,6 +610,23 @@ class _Planner:
             return self._flush(flat, first, checked)
         self._place_flat(body, first, len(flat))  # flat: a string held a bracket
         return len(body)
+
+    def _place_plain(self, flat: list[dict[str, Any]], first: int) -> int | None:
+        """Place a batch of plain scalar rows encoded by orjson, to ``json``'s bytes with
+        commas between rows and members (``None``: orjson refused one, e.g. an int beyond
+        64 bits). While the plan needs each row's size, each row is also encoded alone and
+        only its length kept (orjson's bytes of a small row hold a buffer of about 4 KiB:
+        a batch of them kept would cost 30 MiB)."""
+        try:
+            data = _json.dumps_plain(flat)[1:-1]
+            sizes = list(map(len, map(_json.dumps_plain, flat))) if self.planning else None
+        except TypeError:
+            return None
+        if sizes is not None:
+            self._place(first, data, sizes, commas=True)
+        else:
+            self._append(data, len(flat), commas=True)
+        return len(data)
 
     def _add_mixed(self, batch: list[object], first: int, checked: bool) -> int:
         names = self.names
@@ -660,22 +682,26 @@ class _Planner:
         else:
             self._append(data, 1)
 
-    def _append(self, data: bytes, count: int) -> None:
+    def _append(self, data: bytes, count: int, *, commas: bool = False) -> None:
         """Spool ``count`` rows, unplanned: ``data`` is the rows with a newline between two
-        (and, inside a flat row, between members); the newline after the last is added."""
+        (and, inside a flat row, between members), or with a comma (``commas``: orjson's
+        form, which holds no raw newline); the newline after the last is added.
+
+        The fingerprint is of the rows as sent, every separator a comma: the same rows give
+        the same fingerprint whichever encoder wrote them, in whatever batches."""
         self.spool.write(data)
         self.spool.write(b"\n")
-        self.digest.update(data)
-        self.digest.update(b"\n")
+        self.digest.update(data if commas else data.replace(b"\n", b","))
+        self.digest.update(b",")
         self.offset += len(data) + 1
         self.row_bytes += len(data) + 1 - count  # all but the count - 1 newlines between rows
         self.count += count
 
-    def _place(self, first: int, data: bytes, sizes: list[int]) -> None:
-        """Append rows (``data``: the rows, a newline between two) and plan them into
-        requests; ``sizes`` are the rows' bytes."""
+    def _place(self, first: int, data: bytes, sizes: list[int], *, commas: bool = False) -> None:
+        """Append rows (``data``: the rows, a newline or, with ``commas``, a comma between
+        two) and plan them into requests; ``sizes`` are the rows' bytes."""
         offset = self.offset
-        self._append(data, len(sizes))
+        self._append(data, len(sizes), commas=commas)
         # Greedy packing on the exact request size, a run of rows at a time: cum[k] is the
         # spool length of rows [0, k) (each row plus its newline, which becomes a comma).
         max_bytes = self.max_request_bytes
