@@ -186,3 +186,31 @@ Handler = Callable[[Ctx], Reply]
 def public(obj: Mapping[str, Any]) -> dict[str, Any]:
     """An object without its private (``_``-prefixed) keys."""
     return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_BOOLEANS = frozenset({"true", "false", "1", "0"})  # as ``Request.q_bool`` reads them
+
+
+def query_problem(raw: str, checks: Mapping[str, Any]) -> str | None:
+    """What is wrong with one query value against its parameter's ``checks`` (the keys of
+    ``_optable.request_checks``: ``type``, ``minimum``, ``maximum``, ``minLength``,
+    ``maxLength``), or ``None``."""
+    kind = checks.get("type")
+    if kind == "integer":
+        if not _INTEGER.fullmatch(raw):
+            return "must be an integer"
+        value = int(raw)
+        if "minimum" in checks and value < checks["minimum"]:
+            return f"must be at least {checks['minimum']}"
+        if "maximum" in checks and value > checks["maximum"]:
+            return f"must be at most {checks['maximum']}"
+    elif kind == "boolean":
+        if raw.lower() not in _BOOLEANS:
+            return "must be true or false"
+    elif kind == "string":
+        if len(raw) < checks.get("minLength", 0):
+            return "must not be empty" if checks["minLength"] == 1 else "is too short"
+        if "maxLength" in checks and len(raw) > checks["maxLength"]:
+            return "is too long"
+    return None

@@ -16,12 +16,13 @@ from urllib.parse import unquote, urlsplit
 
 from ._backend import Backend
 from ._config import SandboxConfig
-from ._core import Ctx, Reply, Request
+from ._core import Ctx, Reply, Request, query_problem
 from ._errors import ApiError, error_body
 from ._faults import Fault
 from ._recording import RecordedRequest, record
 from ._routes import PREFIXES, Route, match
 from ._runtime import Held, Runtime
+from ._schemas import QUERY
 from ._storage import STORAGE_PREFIX, handle_storage, storage_operation
 from ._wire import Incoming, SandboxResponse
 
@@ -105,6 +106,7 @@ def _api(
             return response
         _check_auth(config, api, incoming.headers)
         runtime.take_request(config.clock.now())
+        _check_query(op, incoming.query)
         request = Request(
             api=api,
             method=method,
@@ -160,6 +162,7 @@ def _hold(
     def apply() -> None:
         try:
             _check_auth(config, api, incoming.headers)
+            _check_query(route.operation_id, incoming.query)
             request = Request(
                 api=api,
                 method=incoming.method,
@@ -226,6 +229,16 @@ def _fault_answer(api: str, fault: Fault, request_id: str) -> SandboxResponse:
 def _challenge(api: str) -> dict[str, str]:
     """The ``WWW-Authenticate`` of a 401: the schemes each API accepts."""
     return {"WWW-Authenticate": "ApiKey" if api == "v2" else "OAuth, ApiKey"}
+
+
+def _check_query(operation: str, query: Mapping[str, list[str]]) -> None:
+    """Every typed query parameter of ``operation``, each of its values, against the
+    contract's checks (``_schemas.QUERY``): a 400 before any handler runs."""
+    for name, checks in QUERY.get(operation, {}).items():
+        for raw in query.get(name, ()):
+            problem = query_problem(raw, checks)
+            if problem is not None:
+                raise ApiError(400, f"{name}: {problem}", code="VALIDATION_ERROR")
 
 
 def _check_auth(config: SandboxConfig, api: str, headers: Mapping[str, str]) -> None:

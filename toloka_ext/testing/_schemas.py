@@ -158,3 +158,52 @@ TASK_OVERLAP_PATCH: dict[str, Any] = {
         "infinite_overlap": {"type": "boolean"},
     },
 }
+
+
+# Query parameters with a type or bounds, per operation: what ``request_checks`` of
+# ``openapi/v1.yaml`` and ``openapi/v2-beta.yaml`` gives (``tests/testing/test_schemas.py``
+# holds the two equal). The dispatcher checks every one of them before any handler runs,
+# so a route cannot forget one.
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_BOOL = {"type": "boolean"}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 300}
+_OFFSET = {"offset": {"type": "integer", "minimum": 0}}
+QUERY: dict[str, dict[str, dict[str, Any]]] = {
+    "createTasks": {
+        "async_mode": _BOOL,
+        "allow_defaults": _BOOL,
+        "skip_invalid_items": _BOOL,
+        "open_pool": _BOOL,
+        "operation_id": _STR,
+    },
+    "listOperations": {
+        "type": _STR,
+        "status": _STR,
+        "sort": _STR,
+        "limit": _LIMIT,
+        **{
+            f"{field}_{op}": _STR
+            for field in ("id", "submitted", "finished")
+            for op in ("gt", "gte", "lt", "lte")
+        },
+    },
+    "listTasks": {
+        "pool_id": {"type": "string", "minLength": 1},
+        "overlap": _INT,
+        **{f"overlap_{op}": _INT for op in ("gt", "gte", "lt", "lte")},
+        **{
+            f"{field}_{op}": _STR
+            for field in ("id", "created")
+            for op in ("gt", "gte", "lt", "lte")
+        },
+        "sort": _STR,
+        "limit": _LIMIT,
+    },
+    "patchTask": {"open_pool": _BOOL},
+    "listDatasets": _OFFSET,
+    "listExports": _OFFSET,
+    "listPipelines": _OFFSET,
+    "listProjects": _OFFSET,
+    "listRuns": _OFFSET,
+}

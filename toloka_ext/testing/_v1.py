@@ -450,7 +450,8 @@ def list_tasks(ctx: Ctx) -> Reply:
     pool_id = ctx.request.q_str("pool_id")
     if not pool_id:
         raise ApiError(400, "pool_id: Value must be present", code="VALIDATION_ERROR")
-    overlap = ctx.request.q_str("overlap")
+    raw_overlap = ctx.request.q_str("overlap")  # an integer: checked by the dispatcher
+    overlap = None if raw_overlap is None else int(raw_overlap)
     keys = _sort_keys(ctx, _TASK_SORT_KEYS)
     ids = _bounds(ctx, "id", str)
     created = _bounds(ctx, "created", str)
@@ -459,7 +460,7 @@ def list_tasks(ctx: Ctx) -> Reply:
     def keep(t: Obj) -> bool:
         return (
             t["pool_id"] == pool_id
-            and (overlap is None or str(t.get("overlap")) == overlap)
+            and (overlap is None or t.get("overlap") == overlap)
             and _keep(t["id"], ids)
             and _keep(t.get("created"), created)
             and _keep(t.get("overlap"), overlaps)
