@@ -6,8 +6,9 @@ import gc
 import itertools
 import json
 import math
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
 
 try:
     import orjson as _fast
@@ -114,8 +115,9 @@ def plain_records(records: list[dict[str, Any]], *, nested: bool = True) -> bool
     """True if orjson is here and writes ``records`` (and each of them) as ``json`` does.
 
     ``records`` are exact dicts whose values are scalars of the exact built-in types or
-    (``nested``) dicts of them, every float finite and 0 or at least 1e-4 in size (where
-    the two write the same digits). orjson may still refuse them (:func:`dumps_records`).
+    (``nested``) dicts of scalars and of lists of scalars, every float finite and 0 or at
+    least 1e-4 in size (where the two write the same digits). orjson may still refuse
+    them (:func:`dumps_records`).
     """
     if _fast is None or set(map(type, records)) != {dict}:
         return False
@@ -124,14 +126,22 @@ def plain_records(records: list[dict[str, Any]], *, nested: bool = True) -> bool
     if not kinds <= (_RECORD_FIELD_TYPES if nested else _SCALAR_TYPES):
         return False
     inner: list[object] = []
+    items: list[object] = []
     if dict in kinds:
         inner = list(itertools.chain.from_iterable(map(dict.values, filter(_is_dict, tops))))
         inner_kinds = set(map(type, inner))
-        if not inner_kinds <= _SCALAR_TYPES:
+        if not inner_kinds <= _INNER_TYPES:
             return False
+        if list in inner_kinds:  # lists of scalars (labels, boxes): one level more
+            lists = cast("Iterator[list[object]]", filter(_is_list, inner))
+            items = list(itertools.chain.from_iterable(lists))
+            item_kinds = set(map(type, items))
+            if not item_kinds <= _SCALAR_TYPES:
+                return False
+            inner_kinds |= item_kinds
         kinds |= inner_kinds
     return float not in kinds or all(
-        map(_same_float_text, filter(_is_float, itertools.chain(tops, inner)))
+        map(_same_float_text, filter(_is_float, itertools.chain(tops, inner, items)))
     )
 
 
@@ -146,9 +156,11 @@ def dumps_plain(value: Any) -> bytes:
 
 _SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})
 _RECORD_FIELD_TYPES = _SCALAR_TYPES | {dict}
+_INNER_TYPES = _SCALAR_TYPES | {list}
 # Exact types only (the sets above): a subclass may encode differently, and bool is an int.
 _is_dict = dict.__instancecheck__
 _is_float = float.__instancecheck__
+_is_list = list.__instancecheck__
 
 
 def _same_float_text(value: float) -> bool:
@@ -179,8 +191,7 @@ def loads(data: bytes | str) -> Any:
     ``create_tasks``'s CPU in async mode) and could free nothing: decoding JSON makes no
     cycles and runs no Python code. A collector the caller had disabled stays disabled.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    _pause_collector()
     try:
         if (
             _fast is not None
@@ -193,5 +204,28 @@ def loads(data: bytes | str) -> Any:
                 pass
         return json.loads(data)
     finally:
-        if enabled:
+        _resume_collector()
+
+
+# Decodes in several threads share one pause: the first to start disables the collector
+# (noting whether it was on), the last to finish turns it back on if it was.
+_pause_lock = threading.Lock()
+_pauses = 0
+_was_enabled = False
+
+
+def _pause_collector() -> None:
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+
+
+def _resume_collector() -> None:
+    global _pauses
+    with _pause_lock:
+        _pauses -= 1
+        if _pauses == 0 and _was_enabled:
             gc.enable()

@@ -63,8 +63,13 @@ scalars = st.one_of(
 keys = st.one_of(st.text(max_size=5), st.integers(0, 3), st.sampled_from(["\udc00", "a"]))
 flat_dicts = st.dictionaries(keys, scalars, max_size=4)
 nested = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | flat_dicts, max_leaves=6)
+dicts_of_lists = st.dictionaries(
+    keys, st.one_of(scalars, st.lists(scalars, max_size=3)), max_size=3
+)
 records = st.lists(
-    st.dictionaries(st.text(max_size=5), st.one_of(scalars, flat_dicts, nested), max_size=4),
+    st.dictionaries(
+        st.text(max_size=5), st.one_of(scalars, flat_dicts, dicts_of_lists, nested), max_size=4
+    ),
     max_size=6,
 )
 
@@ -92,6 +97,7 @@ def test_dumps_records_is_json_byte_for_byte_or_declines(value: list[dict[str, A
                             lambda f: f == 0 or abs(f) >= 1e-4
                         ),
                         st.text(),
+                        st.lists(st.integers(-(2**63), 2**63) | st.text(max_size=4), max_size=3),
                     ),
                     max_size=4,
                 ),
@@ -123,6 +129,11 @@ def test_the_usual_tasks_take_the_fast_path(value: list[dict[str, Any]]) -> None
         [{"a": 2**64}],
         [{"a": [1, 2]}],
         [{"a": {"b": {"c": 1}}}],
+        [{"a": {"b": [1, [2]]}}],
+        [{"a": {"b": [1, {"c": 2}]}}],
+        [{"a": {"b": [1e-05]}}],
+        [{"a": {"b": [math.nan]}}],
+        [{"a": {"b": [Colour.RED]}}],
         [{1: "x"}],
         [{"a": {2: "x"}}],
         [{"a": "\ud800"}],
@@ -231,3 +242,24 @@ def test_without_orjson_the_standard_library_does_everything(
     monkeypatch.setattr(_json, "_fast", None)
     assert dumps_records([{"a": 1}]) is None
     assert loads(b'{"a": [1, 2.5]}') == {"a": [1, 2.5]}
+
+
+def test_overlapping_decodes_share_one_pause() -> None:
+    """Decodes in two threads: the collector comes back on when the last one ends, and
+    only if it was on when the first began."""
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        _json._pause_collector()
+        _json._pause_collector()
+        _json._resume_collector()
+        assert not gc.isenabled()
+        _json._resume_collector()
+        assert gc.isenabled()
+        gc.disable()
+        _json._pause_collector()
+        _json._resume_collector()
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
