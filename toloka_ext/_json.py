@@ -23,6 +23,7 @@ __all__ = [
     "find_non_json",
     "loads",
     "plain_records",
+    "SCALAR_TYPES",
 ]
 
 _MAX_DEPTH = 200
@@ -106,8 +107,8 @@ def dumps_records(records: list[dict[str, Any]]) -> bytes | None:
     if not plain_records(records):
         return None
     try:
-        return _fast.dumps(records)
-    except _fast.JSONEncodeError:
+        return dumps_plain(records)
+    except TypeError:
         return None
 
 
@@ -123,7 +124,7 @@ def plain_records(records: list[dict[str, Any]], *, nested: bool = True) -> bool
         return False
     tops = list(itertools.chain.from_iterable(map(dict.values, records)))
     kinds = set(map(type, tops))
-    if not kinds <= (_RECORD_FIELD_TYPES if nested else _SCALAR_TYPES):
+    if not kinds <= (_RECORD_FIELD_TYPES if nested else SCALAR_TYPES):
         return False
     inner: list[object] = []
     items: list[object] = []
@@ -136,7 +137,7 @@ def plain_records(records: list[dict[str, Any]], *, nested: bool = True) -> bool
             lists = cast("Iterator[list[object]]", filter(_is_list, inner))
             items = list(itertools.chain.from_iterable(lists))
             item_kinds = set(map(type, items))
-            if not item_kinds <= _SCALAR_TYPES:
+            if not item_kinds <= SCALAR_TYPES:
                 return False
             inner_kinds |= item_kinds
         kinds |= inner_kinds
@@ -154,9 +155,10 @@ def dumps_plain(value: Any) -> bytes:
     return _fast.dumps(value)
 
 
-_SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})
-_RECORD_FIELD_TYPES = _SCALAR_TYPES | {dict}
-_INNER_TYPES = _SCALAR_TYPES | {list}
+# The JSON scalars, as exact types (rows' checks use the same set).
+SCALAR_TYPES = frozenset({str, int, bool, float, type(None)})
+_RECORD_FIELD_TYPES = SCALAR_TYPES | {dict}
+_INNER_TYPES = SCALAR_TYPES | {list}
 # Exact types only (the sets above): a subclass may encode differently, and bool is an int.
 _is_dict = dict.__instancecheck__
 _is_float = float.__instancecheck__

@@ -474,7 +474,6 @@ def prepare_rows(
         raise
 
 
-_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 _DICT_ONLY = {dict}
 _FIRST_BATCH_ROWS = 1  # doubles up to _MAX_BATCH_ROWS: a few huge rows are never batched
 _MAX_BATCH_ROWS = 8192
@@ -519,7 +518,7 @@ def _check_keys(index: int, row: Mapping[str, Any], names: frozenset[str]) -> No
 
 
 def _all_scalar(flat: list[dict[str, Any]]) -> bool:
-    return _SCALAR_TYPES.issuperset(
+    return _json.SCALAR_TYPES.issuperset(
         map(type, itertools.chain.from_iterable(map(dict.values, flat)))
     )
 
@@ -630,7 +629,7 @@ class _Planner:
 
     def _add_mixed(self, batch: list[object], first: int, checked: bool) -> int:
         names = self.names
-        scalar = _SCALAR_TYPES.issuperset
+        scalar = _json.SCALAR_TYPES.issuperset
         chars = 0
         flat: list[dict[str, Any]] = []
         for index, raw in enumerate(batch, start=first):

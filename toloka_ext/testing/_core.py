@@ -102,6 +102,12 @@ class Reply:
         return json.dumps(self.body, separators=(",", ":")).encode()
 
 
+# The booleans a query parameter may hold (``Request.q_bool`` and ``query_problem``).
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+_BOOLEANS = _TRUE | _FALSE
+
+
 @dataclass(frozen=True)
 class Request:
     """One API request, as the handlers see it (path parameters already matched)."""
@@ -157,9 +163,9 @@ class Request:
         raw = self._one(name)
         if raw is None:
             return False
-        if raw.lower() in ("true", "1"):
+        if raw.lower() in _TRUE:
             return True
-        if raw.lower() in ("false", "0"):
+        if raw.lower() in _FALSE:
             return False
         raise ApiError(400, f"{name}: must be true or false")
 
@@ -189,7 +195,6 @@ def public(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _INTEGER = re.compile(r"-?[0-9]+")
-_BOOLEANS = frozenset({"true", "false", "1", "0"})  # as ``Request.q_bool`` reads them
 
 
 def query_problem(raw: str, checks: Mapping[str, Any]) -> str | None:
